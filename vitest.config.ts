@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: the pure core runs in milliseconds; integration tests get one real
+// PostgreSQL server for the whole run (test/support/global-setup.ts).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/core/**/*.test.ts', 'test/corpus/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts', 'packages/cli/**/*.test.ts', 'packages/pg/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', 'test/corpus/**'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
