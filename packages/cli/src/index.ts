@@ -1,1 +1,3 @@
-export {};
+export { main, VERSION } from './main.js';
+export { ExitCode, UserError, AlreadyReported } from './errors.js';
+export { redact, redactUrl } from './util/redact.js';

@@ -1,0 +1,59 @@
+import yargs from 'yargs';
+import { commands } from './commands/index.js';
+import { AlreadyReported, ExitCode, UserError } from './errors.js';
+import { paint, processOutput, type Output } from './util/output.js';
+import { redact } from './util/redact.js';
+
+export const VERSION = '0.1.0';
+
+/** Renders a user error: code, message, and the next command. */
+export function renderUserError(out: Output, e: UserError): void {
+  out.err(`${paint(out, 'red', 'Error')} ${e.code}: ${e.message}`);
+  if (e.hint) out.err(`${paint(out, 'dim', 'hint:')} ${e.hint}`);
+}
+
+export async function main(argv: string[], out: Output = processOutput()): Promise<number> {
+  let exit: number = ExitCode.Ok;
+  let usageError: string | undefined;
+  const cli = yargs(argv)
+    .scriptName('prisma-zd')
+    .usage('$0 <command> [options]\n\nZero-downtime PostgreSQL deploys for Prisma Migrate.')
+    .version(VERSION)
+    .strict()
+    .demandCommand(1, 'Name a command: see prisma-zd --help.')
+    .recommendCommands()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    })
+    .exitProcess(false);
+  for (const def of commands) {
+    cli.command({
+      command: def.command as string | string[],
+      describe: def.describe,
+      builder: def.builder as never,
+      handler: async (args) => {
+        exit = await def.run(args as never, out);
+      },
+    });
+  }
+  try {
+    await cli.parseAsync();
+    if (usageError) {
+      out.err(`${paint(out, 'red', 'Error')} ZD_USAGE: ${usageError}`);
+      out.err(`${paint(out, 'dim', 'hint:')} prisma-zd --help`);
+      return ExitCode.Usage;
+    }
+    return exit;
+  } catch (e) {
+    if (e instanceof UserError) {
+      renderUserError(out, e);
+      return e.exit;
+    }
+    if (e instanceof AlreadyReported) return e.exit;
+    const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    out.err(redact(`prisma-zd hit a bug. Please report it with this trace:\n${text}`));
+    return ExitCode.Internal;
+  }
+}
