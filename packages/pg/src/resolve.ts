@@ -1,0 +1,157 @@
+/**
+ * Resolving type names to one server's OIDs, and telling two servers apart.
+ * One round trip: the server's identity and every requested type in a single row.
+ */
+import type pg from 'pg';
+
+/** A requested type: `citext`, `public.hstore`, `"My Type"`, `mood[]`. */
+export interface TypeName {
+  /** As the application wrote it (the key in `parsers`). */
+  readonly key: string;
+  /** `null`: search the connection's `search_path`, as an unqualified name in SQL does. */
+  readonly schema: string | null;
+  readonly name: string;
+  readonly isArray: boolean;
+}
+
+const IDENT = String.raw`(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*|"(?:[^"]|"")+")`;
+const TYPE_NAME = new RegExp(`^(?:(${IDENT})\\.)?(${IDENT})(\\[\\])?$`);
+
+function unquote(ident: string): string {
+  // Unquoted identifiers fold to lower case, exactly as PostgreSQL does.
+  return ident.startsWith('"') ? ident.slice(1, -1).replace(/""/g, '"') : ident.toLowerCase();
+}
+
+/** Parses a type name as written in `parsers`; `undefined` when it is not one. */
+export function parseTypeName(key: string): TypeName | undefined {
+  const m = TYPE_NAME.exec(key.trim());
+  if (!m) return undefined;
+  return { key, schema: m[1] ? unquote(m[1]) : null, name: unquote(m[2]!), isArray: m[3] !== undefined };
+}
+
+/** The server a connection reached. */
+export interface ServerIdentity {
+  /** `server_version_num`, e.g. 180004. */
+  readonly versionNum: number;
+  /** `server_version`, e.g. `18.4`. */
+  readonly version: string;
+  /**
+   * `pg_control_system().system_identifier`: different for every `initdb`, so it tells apart
+   * two servers of the same version. `null` where the function may not be executed.
+   */
+  readonly systemIdentifier: string | null;
+  readonly database: string;
+}
+
+/** One base type as found on a server. */
+export interface ResolvedType {
+  readonly schema: string;
+  readonly name: string;
+  readonly oid: number;
+  /** The OID of its array type; 0 when it has none. */
+  readonly arrayOid: number;
+  /** Its `typdelim`: the separator between elements of its arrays. */
+  readonly delimiter: string;
+}
+
+/** The outcome of resolving every requested type on one connection. */
+export interface ServerTypes {
+  readonly server: ServerIdentity;
+  /** By base type (`schema.name` as requested, without `[]`); `null` when not found. */
+  readonly types: Readonly<Record<string, ResolvedType | null>>;
+  readonly resolvedAt: Date;
+}
+
+/** Base types to look up, keyed by `schema.name` as requested (`.name` when unqualified). */
+export function baseKey(t: TypeName): string {
+  return `${t.schema ?? ''}.${t.name}`;
+}
+
+/**
+ * Every requested base type is looked up by name; an unqualified name takes the first
+ * schema in `current_schemas(true)` that has it, as PostgreSQL's own name lookup does.
+ * Everything comes back as text so that no parser of the application (json, int8…)
+ * applies to this row.
+ */
+const RESOLVE_SQL = `
+SELECT current_setting('server_version_num') AS version_num,
+       current_setting('server_version') AS version,
+       current_database()::text AS database,
+       CASE WHEN has_function_privilege(to_regprocedure('pg_catalog.pg_control_system()'), 'EXECUTE')
+            THEN (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) END AS system_identifier,
+       (SELECT coalesce(json_agg(json_build_array(r.i, r.nspname, r.typname, r.oid, r.typarray, r.typdelim))::text, '[]')
+          FROM (SELECT DISTINCT ON (w.i) w.i, n.nspname::text, t.typname::text, t.oid::int8 AS oid,
+                       t.typarray::int8 AS typarray, t.typdelim::text AS typdelim
+                  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(nsp, name, i)
+                  JOIN pg_catalog.pg_type t ON t.typname = w.name
+                  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+                 WHERE n.nspname = coalesce(w.nsp, n.nspname)
+                   AND (w.nsp IS NOT NULL OR n.nspname = ANY (current_schemas(true)))
+                 ORDER BY w.i, array_position(current_schemas(true), n.nspname::name)) r) AS types`;
+
+interface ResolveRow {
+  version_num: string;
+  version: string;
+  database: string;
+  system_identifier: string | null;
+  types: string;
+}
+
+/** Runs the one resolving query on `client` for the base types in `wanted`. */
+export async function resolveTypes(client: pg.ClientBase, wanted: readonly TypeName[]): Promise<ServerTypes> {
+  const bases = new Map<string, TypeName>();
+  for (const t of wanted) bases.set(baseKey(t), t);
+  const list = [...bases.values()];
+  const text = (v: string) => v; // the row is text whatever the client's own parsers are
+  const { rows } = await client.query<ResolveRow>({
+    text: RESOLVE_SQL,
+    values: [list.map((t) => t.schema), list.map((t) => t.name)],
+    types: { getTypeParser: () => text } as unknown as pg.CustomTypesConfig,
+  });
+  const row = rows[0]!;
+  const found = JSON.parse(row.types) as Array<[number, string, string, number, number, string]>;
+  const types: Record<string, ResolvedType | null> = {};
+  for (const t of list) types[baseKey(t)] = null;
+  for (const [i, schema, name, oid, arrayOid, delimiter] of found) {
+    types[baseKey(list[i - 1]!)] = { schema, name, oid, arrayOid, delimiter };
+  }
+  return {
+    server: {
+      versionNum: Number(row.version_num),
+      version: row.version,
+      systemIdentifier: row.system_identifier,
+      database: row.database,
+    },
+    types,
+    resolvedAt: new Date(),
+  };
+}
+
+/** Why two resolutions differ. */
+export type ChangeReason = 'version' | 'systemIdentifier' | 'database' | 'oids';
+
+/** One base type whose OIDs differ between two resolutions. */
+export interface TypeChange {
+  /** `schema.name` as requested (`.name` when unqualified). */
+  readonly type: string;
+  readonly before: ResolvedType | null;
+  readonly after: ResolvedType | null;
+}
+
+export function compareServerTypes(before: ServerTypes, after: ServerTypes): { reasons: ChangeReason[]; changed: TypeChange[] } {
+  const reasons: ChangeReason[] = [];
+  if (before.server.versionNum !== after.server.versionNum) reasons.push('version');
+  if (before.server.systemIdentifier !== after.server.systemIdentifier) reasons.push('systemIdentifier');
+  if (before.server.database !== after.server.database) reasons.push('database');
+  const changed: TypeChange[] = [];
+  const keys = new Set([...Object.keys(before.types), ...Object.keys(after.types)]);
+  for (const type of keys) {
+    const b = before.types[type] ?? null;
+    const a = after.types[type] ?? null;
+    if (b?.oid !== a?.oid || b?.arrayOid !== a?.arrayOid || b?.delimiter !== a?.delimiter) {
+      changed.push({ type, before: b, after: a });
+    }
+  }
+  if (changed.length > 0) reasons.push('oids');
+  return { reasons, changed };
+}
