@@ -41,11 +41,13 @@ function describeDatabase(url: string): string {
 /** Connects to `url`, fingerprints the database and disconnects. Never prints the URL's password. */
 export async function fingerprintUrl(url: string, opts: FingerprintOptions = {}): Promise<SchemaFingerprint> {
   registerSecretsFrom(url);
-  const client = new pg.Client({ connectionString: url, application_name: 'prisma-zd/fingerprint' });
+  let client: pg.Client | undefined;
   try {
+    // The constructor parses the URL: a malformed one throws here.
+    client = new pg.Client({ connectionString: url, application_name: 'prisma-zd/fingerprint' });
     await client.connect();
   } catch (e) {
-    await client.end().catch(() => {});
+    await client?.end().catch(() => {});
     // No `cause`: a URL parse error carries the whole URL (password included) in `input`.
     throw new UserError({
       code: 'ZD_DB_CONNECT',

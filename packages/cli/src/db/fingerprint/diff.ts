@@ -80,14 +80,36 @@ function render(v: unknown): string {
 
 type Labels = { a: string; b: string };
 
-/** `type differs: integer vs bigint`; long values on their own lines; multi-line text by first differing line. */
+/** At most this many differing lines of each side are shown for multi-line text. */
+const MAX_LINES = 6;
+
+/** The differing middle of two texts, by line: what is left after their common first and last lines. */
+function middle(a: string, b: string): { line: number; a: string[]; b: string[] } {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  let start = 0;
+  while (start < la.length && start < lb.length && la[start] === lb[start]) start++;
+  let end = 0;
+  while (end < la.length - start && end < lb.length - start && la[la.length - 1 - end] === lb[lb.length - 1 - end]) end++;
+  return { line: start + 1, a: la.slice(start, la.length - end), b: lb.slice(start, lb.length - end) };
+}
+
+/** `  A: first line` with continuation lines aligned under it. */
+function block(label: string, lines: string[]): string {
+  const shown = lines.length === 0 ? ['(nothing)'] : lines.slice(0, MAX_LINES);
+  if (lines.length > MAX_LINES) shown.push(`… ${lines.length - MAX_LINES} more line(s)`);
+  const indent = ' '.repeat(label.length + 4);
+  return `  ${label}: ${shown.join(`\n${indent}`)}`;
+}
+
+/**
+ * `type differs: integer vs bigint`; long values on their own lines; multi-line text
+ * (function bodies, view definitions) as the lines that differ.
+ */
 function differs(label: string, ra: string, rb: string, l: Labels): string {
   if (ra.includes('\n') || rb.includes('\n')) {
-    const la = ra.split('\n');
-    const lb = rb.split('\n');
-    let i = 0;
-    while (i < la.length && i < lb.length && la[i] === lb[i]) i++;
-    return `${label} differs at line ${i + 1}:\n  ${l.a}: ${la[i] ?? '(end)'}\n  ${l.b}: ${lb[i] ?? '(end)'}`;
+    const m = middle(ra, rb);
+    return `${label} differs at line ${m.line}:\n${block(l.a, m.a)}\n${block(l.b, m.b)}`;
   }
   if (ra.length + rb.length > 80) return `${label} differs:\n  ${l.a}: ${ra}\n  ${l.b}: ${rb}`;
   return `${label} differs: ${ra} vs ${rb}`;
@@ -231,7 +253,8 @@ const indexRules: Rules<IndexFingerprint> = {
   name: 'skip',
   definition: { label: 'definition' },
   valid: { detail: flag('valid', 'INVALID') },
-  ready: { detail: flag('ready', 'NOT READY') },
+  // A not-ready index is never valid: `ready` adds something only when validity agrees.
+  ready: { detail: flag('ready', 'NOT READY'), impliedBy: ['valid'] },
   constraint: { label: 'backing constraint' },
   unique: { label: 'unique', impliedBy: ['definition'] },
   primary: { label: 'primary key', impliedBy: ['constraint'] },
