@@ -16,6 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { namedTypes, parseArray, parseHstore, type ServerChange } from '../../packages/pg/src/index.js';
 import { startEmbedded, TEST_PASSWORD, TEST_USER, type PgServer } from '../support/postgres.js';
 import { startSwitchingProxy, type SwitchingProxy } from './support/switching-proxy.js';
@@ -56,15 +57,19 @@ async function prepare(server: PgServer, extensions: string[]) {
 const ITEM_SQL = `SELECT tags, attrs, attrs_list FROM item WHERE id = 1`;
 const EXPECTED = { tags: TAGS, attrs: ATTRS, attrs_list: ATTRS_LIST };
 
-/** One query; a query that picked a connection the switch had just closed is retried once. */
-async function queryOnce(pool: pg.Pool, sql: string) {
+/** Retries once a query that picked a connection the switch had just closed. */
+async function retryOnce<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await pool.query(sql);
+    return await run();
   } catch (err) {
     if (!/Connection terminated|ECONNRESET|Client has encountered a connection error/i.test(String(err))) throw err;
-    return await pool.query(sql);
+    return await run();
   }
 }
+const queryOnce = (pool: pg.Pool, sql: string) => retryOnce(() => pool.query(sql));
+/** The same row through Prisma's adapter (what `$queryRaw` gets): an array per row. */
+const prismaRow = async (adapter: Awaited<ReturnType<PrismaPg['connect']>>) =>
+  (await retryOnce(() => adapter.queryRaw({ sql: ITEM_SQL, args: [], argTypes: [] }))).rows[0];
 
 describe('@prisma-zd/pg across a major-version switch behind a pooler', () => {
   let old: PgServer;
@@ -102,7 +107,7 @@ describe('@prisma-zd/pg across a major-version switch behind a pooler', () => {
     expect(oids.next._hstore).toBe(oids.old._citext);
   });
 
-  it('keeps parsing citext[], hstore and hstore[] with the helper; the one-time global registration breaks', async () => {
+  it('keeps parsing citext[], hstore and hstore[] with the helper, for pg and Prisma; the one-time global registration breaks', async () => {
     const config = { host: proxy.host, port: proxy.port, user: TEST_USER, password: TEST_PASSWORD, database: 'postgres', max: 4 };
 
     // The usual set-up: look the OIDs up once at start-up, register process-wide parsers.
@@ -133,11 +138,16 @@ describe('@prisma-zd/pg across a major-version switch behind a pooler', () => {
     types.on('serverChange', (c) => changes.push(c));
     const helped = new types.Pool(config);
     helped.on('error', () => {});
+    // Prisma on top of each pool: `new PrismaPg(pool)`.
+    const prismaHelped = await new PrismaPg(helped).connect();
+    const prismaUsual = await new PrismaPg(usual).connect();
 
     try {
       // Before the switch both pools parse.
       expect((await helped.query(ITEM_SQL)).rows).toEqual([EXPECTED]);
       expect((await usual.query(ITEM_SQL)).rows).toEqual([EXPECTED]);
+      expect(await prismaRow(prismaHelped)).toEqual([TAGS, ATTRS, ATTRS_LIST]);
+      expect(await prismaRow(prismaUsual)).toEqual([TAGS, ATTRS, ATTRS_LIST]);
       expect(types.current?.server.versionNum).toBeGreaterThanOrEqual(140000);
       expect(types.current?.server.versionNum).toBeLessThan(150000);
 
@@ -178,6 +188,10 @@ describe('@prisma-zd/pg across a major-version switch behind a pooler', () => {
       expect(after.attrs_list).toEqual(['"a"=>"1"', null, '"b\\"x"=>NULL']);
       expect(after).not.toEqual(EXPECTED);
 
+      // The same through Prisma's adapter: right with the helper, raw/mis-parsed without.
+      expect(await prismaRow(prismaHelped)).toEqual([TAGS, ATTRS, ATTRS_LIST]);
+      expect(await prismaRow(prismaUsual)).toEqual([after.tags, after.attrs, after.attrs_list]);
+
       // One serverChange, naming what changed.
       expect(changes).toHaveLength(1);
       const [change] = changes;
@@ -192,6 +206,7 @@ describe('@prisma-zd/pg across a major-version switch behind a pooler', () => {
       );
       expect(proxy.accepted.get(`${next.host}:${next.port}`)).toBeGreaterThan(0);
     } finally {
+      await Promise.all([prismaHelped.dispose(), prismaUsual.dispose()]);
       await Promise.all([helped.end(), usual.end()]);
     }
   });

@@ -29,8 +29,9 @@ export interface NamedTypesOptions {
   recheckAfterMs?: number;
   /**
    * Queries that bring their own `types` (Prisma's `@prisma/adapter-pg` does, on every query)
-   * bypass per-connection parsers. With `true`, the connection's resolved OIDs are consulted
-   * first and the query's own `types` for every other OID. Default `false`. See docs/pg.md.
+   * bypass per-connection parsers. By default (`true`) the connection's resolved OIDs are
+   * consulted first for such queries and the query's own `types` for every other OID.
+   * `false`: such queries keep exactly their own `types`. See docs/pg.md.
    */
   overrideQueryTypes?: boolean;
   /** Called after the `serverChange` event, with the same argument. */
@@ -104,7 +105,7 @@ export function resolveOptions(options: NamedTypesOptions): ResolvedOptions {
     entries,
     arrays: options.arrays ?? true,
     recheckAfterMs: recheck ?? 0,
-    overrideQueryTypes: options.overrideQueryTypes ?? false,
+    overrideQueryTypes: options.overrideQueryTypes ?? true,
     onServerChange: options.onServerChange,
     logger: logger === false ? undefined : (logger ?? console),
   };
