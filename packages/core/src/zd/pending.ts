@@ -1,0 +1,336 @@
+/**
+ * Queue maintenance (DESIGN §3): "a later statement that touches an object with
+ * pending work first makes that work happen, or cancels it, or renames it".
+ *
+ * The work that may be pending is known from the history itself: every entry a
+ * rewritten migration can queue. For each later statement the replayed facts say which
+ * objects it drops, renames, alters or needs; `effectsOf` turns that into steps. The
+ * same function serves `rewrite` (steps written into the migration, run in its
+ * transaction) and the queue runner (reconciling entries with migrations that could
+ * not carry maintenance, such as `DROP INDEX CONCURRENTLY`).
+ */
+import type { Node } from 'libpg-query';
+import type { StatementFacts, Touch } from '../facts/model.js';
+import { columnKey, constraintKey, relationKey } from '../facts/model.js';
+import { formatQualifiedName, quoteIdent } from '../sql/ident.js';
+import { asNode, stringList } from '../sql/nodes.js';
+import { scanTokens, type Statement } from '../sql/parse.js';
+import type { EntryKind, EntrySpec, MaintenanceStep } from './blocks.js';
+
+/** Work a managed database may still have queued, as the history describes it. */
+export interface PendingEntry {
+  readonly kind: EntryKind;
+  readonly migration: string;
+  /** Facts key of the object: index, constraint, column (a deferred default) or sequence. */
+  readonly key: string;
+  readonly tableKey: string;
+  /** The table's schema when the SQL qualified it (otherwise resolved through search_path). */
+  readonly tableSchema?: string;
+  readonly tableName: string;
+  readonly objectName: string;
+  /** The object's name when the entry was queued (kept across renames). */
+  readonly originName?: string;
+  readonly columns: readonly string[];
+  readonly statement: string;
+  /** Index entries: unique, and plain key columns (for foreign keys and ON CONFLICT). */
+  readonly unique?: boolean;
+  readonly keyColumns?: readonly string[];
+  /** Deferred defaults: keys of sequences and types the default expression uses. */
+  readonly dependsOn?: readonly string[];
+}
+
+export function entrySpec(e: PendingEntry): EntrySpec {
+  return {
+    kind: e.kind,
+    migration: e.migration,
+    objectName: e.objectName,
+    ...(e.tableSchema === undefined ? {} : { tableSchema: e.tableSchema }),
+    tableName: e.tableName,
+    columns: [...e.columns],
+    statement: e.statement,
+  };
+}
+
+export type Effect =
+  | { op: 'cancel'; entry: PendingEntry; reason: string }
+  | { op: 'update'; entry: PendingEntry; next: PendingEntry }
+  | { op: 'apply'; entry: PendingEntry; reason: string };
+
+function tableRef(schema: string | undefined, name: string): string {
+  return formatQualifiedName(schema === undefined ? { name } : { schema, name });
+}
+
+/** `ALTER TABLE t VALIDATE CONSTRAINT c`, as the queue stores it. */
+export function validateStatement(schema: string | undefined, table: string, constraint: string): string {
+  return `ALTER TABLE ${tableRef(schema, table)} VALIDATE CONSTRAINT ${quoteIdent(constraint)}`;
+}
+
+/** `ALTER TABLE t ALTER COLUMN c DROP DEFAULT`, as the queue stores it. */
+export function dropDefaultStatement(schema: string | undefined, table: string, column: string): string {
+  return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} DROP DEFAULT`;
+}
+
+function unquote(token: string): string {
+  return token.startsWith('"') ? token.slice(1, -1).replaceAll('""', '"') : token.toLowerCase();
+}
+
+/**
+ * Renames inside a stored `CREATE INDEX` statement, token by token (PostgreSQL's
+ * scanner): the index name (the identifier before `ON`), the table name (after `ON
+ * [ONLY]`), and a column inside the key list.
+ */
+export function renameInIndexStatement(
+  sql: string,
+  change: { index?: string; table?: { schema?: string; name: string }; column?: { from: string; to: string } },
+): string {
+  const tokens = (scanTokens(sql) ?? []).filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
+  const bytes = Buffer.from(sql, 'utf8');
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  const on = tokens.findIndex((t) => t.text.toLowerCase() === 'on' && t.keywordKind !== 0);
+  if (on === -1) return sql;
+  if (change.index !== undefined && on > 0) {
+    const nameTok = tokens[on - 1]!;
+    if (nameTok.text.toLowerCase() !== 'index' && nameTok.text.toLowerCase() !== 'exists') {
+      edits.push({ start: nameTok.start, end: nameTok.end, text: quoteIdent(change.index) });
+    }
+  }
+  let t = on + 1;
+  if (tokens[t]?.text.toLowerCase() === 'only') t++;
+  let relEnd = t;
+  while (tokens[relEnd + 1]?.text === '.' && tokens[relEnd + 2]) relEnd += 2;
+  if (change.table !== undefined && tokens[t] && tokens[relEnd]) {
+    edits.push({
+      start: tokens[t]!.start,
+      end: tokens[relEnd]!.end,
+      text: tableRef(change.table.schema, change.table.name),
+    });
+  }
+  if (change.column !== undefined) {
+    let depth = 0;
+    for (let i = relEnd + 1; i < tokens.length; i++) {
+      const tok = tokens[i]!;
+      if (tok.text === '(') depth++;
+      else if (tok.text === ')') {
+        depth--;
+        if (depth === 0) break;
+      } else if (depth > 0 && (tok.tokenName === 'IDENT' || tok.keywordKind !== 0) && unquote(tok.text) === change.column.from) {
+        const next = tokens[i + 1]?.text;
+        if (next !== '(' && next !== '.') edits.push({ start: tok.start, end: tok.end, text: quoteIdent(change.column.to) });
+      }
+    }
+  }
+  edits.sort((a, b) => b.start - a.start);
+  let out = bytes;
+  for (const e of edits) out = Buffer.concat([out.subarray(0, e.start), Buffer.from(e.text, 'utf8'), out.subarray(e.end)]);
+  return out.toString('utf8');
+}
+
+function splitKey(key: string): string[] {
+  // Keys are sequences of quoted identifiers joined by dots.
+  const parts: string[] = [];
+  const re = /"((?:[^"]|"")*)"/g;
+  for (let m = re.exec(key); m; m = re.exec(key)) parts.push(m[1]!.replaceAll('""', '"'));
+  return parts;
+}
+
+function renamed(entry: PendingEntry, touch: Touch): PendingEntry | undefined {
+  const newKey = touch.newKey;
+  if (!newKey) return undefined;
+  const parts = splitKey(newKey);
+  switch (touch.object) {
+    case 'table': {
+      if (touch.key !== entry.tableKey) return undefined;
+      const [schema, name] = parts as [string, string];
+      const tableSchema = touch.action === 'set-schema' || entry.tableSchema !== undefined ? schema : undefined;
+      const table = { ...(tableSchema === undefined ? {} : { schema: tableSchema }), name };
+      const rekey = (k: string) => newKey + k.slice(entry.tableKey.length);
+      return {
+        ...entry,
+        tableKey: newKey,
+        key: entry.kind === 'index' ? relationKey(schema, entry.objectName) : rekey(entry.key),
+        ...(tableSchema === undefined ? {} : { tableSchema }),
+        tableName: name,
+        statement: restate(entry, { table }),
+      };
+    }
+    case 'index': {
+      if (entry.kind !== 'index' || touch.key !== entry.key) return undefined;
+      const name = parts[parts.length - 1]!;
+      return { ...entry, key: newKey, objectName: name, statement: renameInIndexStatement(entry.statement, { index: name }) };
+    }
+    case 'column': {
+      const from = splitKey(touch.key).pop()!;
+      const to = parts[parts.length - 1]!;
+      if (!touch.key.startsWith(entry.tableKey + '.') || !entry.columns.includes(from)) return undefined;
+      const columns = entry.columns.map((c) => (c === from ? to : c));
+      const next: PendingEntry = {
+        ...entry,
+        columns,
+        ...(entry.keyColumns ? { keyColumns: entry.keyColumns.map((c) => (c === from ? to : c)) } : {}),
+      };
+      if (entry.kind === 'contract' && entry.key === touch.key) {
+        return { ...next, key: newKey, objectName: to, statement: dropDefaultStatement(entry.tableSchema, entry.tableName, to) };
+      }
+      if (entry.kind === 'index') return { ...next, statement: renameInIndexStatement(entry.statement, { column: { from, to } }) };
+      return next;
+    }
+    case 'constraint': {
+      if (entry.kind !== 'validate' || touch.key !== entry.key) return undefined;
+      const name = parts[parts.length - 1]!;
+      return { ...entry, key: newKey, objectName: name, statement: validateStatement(entry.tableSchema, entry.tableName, name) };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function restate(entry: PendingEntry, change: { table: { schema?: string; name: string } }): string {
+  switch (entry.kind) {
+    case 'index':
+      return renameInIndexStatement(entry.statement, { table: change.table });
+    case 'validate':
+      return validateStatement(change.table.schema, change.table.name, entry.objectName);
+    case 'contract':
+      return entry.key.startsWith(entry.tableKey + '.')
+        ? dropDefaultStatement(change.table.schema, change.table.name, entry.objectName)
+        : entry.statement;
+  }
+}
+
+/** Columns a foreign key (or ON CONFLICT) needs a unique index on, by referenced table key. */
+function neededUniqueKeys(statement: Statement, defaultSchema: string): Array<{ table: string; columns: string[]; why: string }> {
+  const out: Array<{ table: string; columns: string[]; why: string }> = [];
+  const fk = (c: Node | undefined, why: string) => {
+    const con = asNode(c, 'Constraint');
+    if (con?.contype !== 'CONSTR_FOREIGN' || !con.pktable) return;
+    const cols = stringList(con.pk_attrs);
+    if (cols.length === 0) return;
+    out.push({ table: relationKey(con.pktable.schemaname ?? defaultSchema, con.pktable.relname ?? ''), columns: cols, why });
+  };
+  if (statement.kind === 'AlterTableStmt') {
+    const node = statement.node as { cmds?: Node[] };
+    for (const cmd of node.cmds ?? []) {
+      const c = asNode(cmd, 'AlterTableCmd');
+      if (c?.subtype === 'AT_AddConstraint') fk(c.def, 'a foreign key references its columns');
+    }
+  } else if (statement.kind === 'CreateStmt') {
+    const node = statement.node as { tableElts?: Node[] };
+    for (const el of node.tableElts ?? []) {
+      fk(el, 'a foreign key references its columns');
+      for (const cc of asNode(el, 'ColumnDef')?.constraints ?? []) fk(cc, 'a foreign key references its columns');
+    }
+  } else if (statement.kind === 'InsertStmt') {
+    const node = statement.node as {
+      relation?: { schemaname?: string; relname?: string };
+      onConflictClause?: { infer?: { indexElems?: Node[] } };
+    };
+    const elems = node.onConflictClause?.infer?.indexElems ?? [];
+    const cols = elems.map((e) => asNode(e, 'IndexElem')?.name).filter((n): n is string => n !== undefined);
+    if (cols.length && node.relation) {
+      out.push({
+        table: relationKey(node.relation.schemaname ?? defaultSchema, node.relation.relname ?? ''),
+        columns: cols,
+        why: 'INSERT … ON CONFLICT needs it',
+      });
+    }
+  }
+  return out;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/**
+ * What `statement` does to each pending entry. `facts` are the replay's facts for the
+ * statement (its touches, including implicit drops). Entries not affected are absent.
+ */
+export function effectsOf(
+  statement: Statement,
+  facts: StatementFacts,
+  pending: readonly PendingEntry[],
+  where: string,
+  defaultSchema = 'public',
+): Effect[] {
+  const effects = new Map<PendingEntry, Effect>();
+  const set = (e: Effect) => {
+    const prev = effects.get(e.entry);
+    // A cancel wins over an update or an apply of the same entry.
+    if (!prev || e.op === 'cancel') effects.set(e.entry, e);
+  };
+  for (const touch of facts.touches) {
+    for (const entry of pending) {
+      const onTable = touch.object === 'table' && touch.key === entry.tableKey;
+      const onObject = touch.key === entry.key;
+      const onColumn = touch.object === 'column' && touch.key.startsWith(entry.tableKey + '.') &&
+        entry.columns.includes(splitKey(touch.key).pop()!);
+      if (touch.action === 'drop' && (onTable || onObject || onColumn)) {
+        set({ op: 'cancel', entry, reason: `${describe(touch)} dropped by ${where}` });
+      } else if ((touch.action === 'rename' || touch.action === 'set-schema') && (onTable || onObject || onColumn)) {
+        const next = renamed(effects.get(entry)?.op === 'update' ? (effects.get(entry) as { next: PendingEntry }).next : entry, touch);
+        if (next) set({ op: 'update', entry, next });
+        else set({ op: 'apply', entry, reason: `built before ${where}, which renames ${describe(touch)}` });
+      } else if (entry.kind === 'contract' && onObject && touch.object === 'column' && touch.action === 'alter') {
+        if (touch.change === 'set-default' || touch.change === 'drop-default') {
+          set({ op: 'cancel', entry, reason: `default of ${describe(touch)} changed again by ${where}` });
+        } else if (touch.change === 'type') {
+          set({ op: 'apply', entry, reason: `applied before ${where}, which changes the type of ${describe(touch)}` });
+        }
+      } else if (entry.kind === 'contract' && touch.action === 'drop' && entry.dependsOn?.includes(touch.key)) {
+        set({ op: 'apply', entry, reason: `applied before ${where}, which drops ${describe(touch)}` });
+      } else if (entry.kind === 'index' && onObject && touch.object === 'index' && touch.action !== 'create') {
+        set({ op: 'apply', entry, reason: `built before ${where}, which uses the index` });
+      }
+    }
+  }
+  for (const need of neededUniqueKeys(statement, defaultSchema)) {
+    for (const entry of pending) {
+      if (entry.kind === 'index' && entry.unique && entry.tableKey === need.table && entry.keyColumns &&
+          sameSet(entry.keyColumns, need.columns)) {
+        set({ op: 'apply', entry, reason: `built before ${where}: ${need.why}` });
+      }
+    }
+  }
+  return [...effects.values()];
+}
+
+function describe(t: Touch): string {
+  return `${t.object} ${splitKey(t.key).map((p) => quoteIdent(p)).join('.')}`;
+}
+
+/** The pending set after `effects`. */
+export function applyEffects(pending: readonly PendingEntry[], effects: readonly Effect[]): PendingEntry[] {
+  const byEntry = new Map(effects.map((e) => [e.entry, e]));
+  const out: PendingEntry[] = [];
+  for (const entry of pending) {
+    const e = byEntry.get(entry);
+    if (!e) out.push(entry);
+    else if (e.op === 'update') out.push(e.next);
+  }
+  return out;
+}
+
+/** The maintenance step for an effect (SQL in blocks.ts). */
+export function stepOf(effect: Effect): MaintenanceStep {
+  const { entry } = effect;
+  const base = { kind: entry.kind, objectName: entry.objectName, ...(entry.tableSchema === undefined ? {} : { tableSchema: entry.tableSchema }) };
+  switch (effect.op) {
+    case 'cancel':
+      return { op: 'cancel', ...base, reason: effect.reason };
+    case 'apply':
+      return { op: 'apply', ...base, statement: entry.statement, reason: effect.reason };
+    case 'update':
+      return {
+        op: 'update',
+        ...base,
+        set: {
+          ...(effect.next.objectName !== entry.objectName ? { objectName: effect.next.objectName } : {}),
+          ...(effect.next.tableName !== entry.tableName ? { tableName: effect.next.tableName } : {}),
+          ...(effect.next.columns.join('\0') !== entry.columns.join('\0') ? { columns: [...effect.next.columns] } : {}),
+          ...(effect.next.statement !== entry.statement ? { statement: effect.next.statement } : {}),
+        },
+      };
+  }
+}
+
+export { columnKey, constraintKey };

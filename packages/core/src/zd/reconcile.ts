@@ -1,0 +1,49 @@
+/**
+ * Reconciliation before the runner builds (DESIGN §3): some statements cannot carry
+ * queue maintenance (`DROP INDEX CONCURRENTLY` must stand alone, outside any
+ * transaction), so the runner replays the applied history and brings each queued entry
+ * in line with what the history says is still pending: cancelled when a later
+ * migration dropped its object, updated when one renamed it.
+ */
+import type { EntryKind } from './blocks.js';
+import type { PendingEntry } from './pending.js';
+import { pendingAfter, type MigrationSource } from './rewrite.js';
+
+/** A queue row as the runner reads it. */
+export interface QueuedEntry {
+  id: number | string;
+  kind: EntryKind;
+  migration: string;
+  objectName: string;
+  tableName: string;
+  statement: string;
+}
+
+export type Reconciliation =
+  | { id: QueuedEntry['id']; action: 'keep' }
+  | { id: QueuedEntry['id']; action: 'cancel'; reason: string }
+  | { id: QueuedEntry['id']; action: 'update'; objectName: string; tableName: string; columns: string[]; statement: string };
+
+/**
+ * `applied`: the migrations applied to the database, in Prisma's order (their files as
+ * they are in the folder). Entries whose migration is not among them are kept as they are.
+ */
+export function reconcile(applied: readonly MigrationSource[], entries: readonly QueuedEntry[], defaultSchema = 'public'): Reconciliation[] {
+  const names = new Set(applied.map((m) => m.name));
+  const pending = pendingAfter(applied, defaultSchema);
+  const taken = new Set<PendingEntry>();
+  return entries.map((e): Reconciliation => {
+    if (!names.has(e.migration)) return { id: e.id, action: 'keep' };
+    const match =
+      pending.find((p) => !taken.has(p) && p.migration === e.migration && p.kind === e.kind && p.objectName === e.objectName) ??
+      pending.find((p) => !taken.has(p) && p.migration === e.migration && p.kind === e.kind && (p.originName ?? p.objectName) === e.objectName);
+    if (!match) {
+      return { id: e.id, action: 'cancel', reason: `a later migration dropped or replaced ${e.kind} "${e.objectName}"` };
+    }
+    taken.add(match);
+    if (match.objectName === e.objectName && match.statement === e.statement && match.tableName === e.tableName) {
+      return { id: e.id, action: 'keep' };
+    }
+    return { id: e.id, action: 'update', objectName: match.objectName, tableName: match.tableName, columns: [...match.columns], statement: match.statement };
+  });
+}

@@ -1,0 +1,482 @@
+/**
+ * `rewrite`: makes a Prisma migration deploy-safe with minimal edits (I4).
+ *
+ * - `CREATE [UNIQUE] INDEX` on a table that existed before the migration → postponed:
+ *   built CONCURRENTLY by `postponed run` (inline where prisma-zd is not installed).
+ * - `ADD CONSTRAINT … FOREIGN KEY` on an existing table → `NOT VALID` inline, the
+ *   `VALIDATE CONSTRAINT` postponed.
+ * - `ALTER COLUMN … DROP DEFAULT` on an existing column → deferred to `contract`, with
+ *   the `DROP SEQUENCE` that goes with it; left alone when something later in the same
+ *   migration needs the default gone (Prisma's enum swap).
+ * - Queue maintenance before later statements that drop, rename or need pending work.
+ *
+ * Every other byte of the file is kept; a second run changes nothing.
+ */
+import type { Node } from 'libpg-query';
+import type { MigrationFacts, SchemaState, StatementFacts, TableFacts } from '../facts/model.js';
+import { columnKey, constraintKey, relationKey } from '../facts/model.js';
+import { replayHistory } from '../facts/replay.js';
+import { applyEdits, type Edit } from '../sql/edits.js';
+import { quoteIdent } from '../sql/ident.js';
+import { asNode, stringList } from '../sql/nodes.js';
+import { parseSql, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
+import { alterTableParts } from './alter.js';
+import { conditionalBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
+import {
+  applyEffects,
+  dropDefaultStatement,
+  effectsOf,
+  entrySpec,
+  stepOf,
+  validateStatement,
+  type Effect,
+  type PendingEntry,
+} from './pending.js';
+import { unmanagedView, zdBlockOf, type UnmanagedView } from './view.js';
+
+export interface MigrationSource {
+  name: string;
+  sql: string;
+}
+
+export type ChangeKind = 'postpone-index' | 'validate-later' | 'defer-drop-default' | 'defer-drop-sequence' | 'maintenance';
+
+export interface RewriteChange {
+  kind: ChangeKind;
+  /** The object, quoted as in SQL: `"Post_title_idx"`, `"Post"."status"`. */
+  object: string;
+  line: number;
+  /** One line for the summary. */
+  message: string;
+}
+
+export interface RewriteNote {
+  line: number;
+  message: string;
+}
+
+export interface MigrationRewrite {
+  name: string;
+  original: string;
+  text: string;
+  changed: boolean;
+  changes: RewriteChange[];
+  /** Statements deliberately left alone, and why (ignored, partitioned, DO blocks, …). */
+  notes: RewriteNote[];
+  error?: ParseProblem;
+}
+
+export interface RewriteOptions {
+  /** Which migrations to rewrite; the others are only read (their pending work is tracked). */
+  select: (name: string) => boolean;
+  defaultSchema?: string;
+}
+
+const IGNORE = /^--\s*prisma-zd-ignore(?:\s|:|$)/;
+const IGNORE_FILE = /^--\s*prisma-zd-ignore-file(?:\s|:|$)/;
+
+function ignoredStatement(s: Statement): boolean {
+  return s.leadingComments.some((c) => IGNORE.test(c.text) && !IGNORE_FILE.test(c.text));
+}
+
+export function ignoredFile(parsed: ParsedSql): boolean {
+  return [...parsed.statements.flatMap((s) => s.leadingComments), ...parsed.trailingComments].some((c) =>
+    IGNORE_FILE.test(c.text),
+  );
+}
+
+interface Walk {
+  name: string;
+  parsed: ParsedSql;
+  view: UnmanagedView;
+  facts: MigrationFacts | undefined;
+}
+
+/** Rewrites the selected migrations of a history (in Prisma's order). */
+export function rewriteHistory(history: readonly MigrationSource[], opts: RewriteOptions): MigrationRewrite[] {
+  const defaultSchema = opts.defaultSchema ?? 'public';
+  const walks: Walk[] = history.map((m) => {
+    const parsed = parseSql(m.sql);
+    return { name: m.name, parsed, view: unmanagedView(parsed), facts: undefined };
+  });
+  const facts = replayHistory(
+    walks.map((w) => ({ name: w.name, parsed: w.view.parsed })),
+    { defaultSchema },
+  );
+  walks.forEach((w, i) => (w.facts = facts[i]));
+  let pending: PendingEntry[] = [];
+  const results: MigrationRewrite[] = [];
+  for (const w of walks) {
+    const selected = opts.select(w.name) && !w.parsed.error && !ignoredFile(w.parsed);
+    const r = new MigrationRewriter(w, pending, selected, defaultSchema);
+    const result = r.run();
+    pending = r.pending;
+    results.push(result);
+  }
+  return results;
+}
+
+/** Pending work after a whole history (what a managed database may still have queued). */
+export function pendingAfter(history: readonly MigrationSource[], defaultSchema = 'public'): PendingEntry[] {
+  const walks = history.map((m) => {
+    const parsed = parseSql(m.sql);
+    return { name: m.name, parsed, view: unmanagedView(parsed), facts: undefined as MigrationFacts | undefined };
+  });
+  const facts = replayHistory(walks.map((w) => ({ name: w.name, parsed: w.view.parsed })), { defaultSchema });
+  let pending: PendingEntry[] = [];
+  walks.forEach((w, i) => {
+    w.facts = facts[i];
+    const r = new MigrationRewriter(w, pending, false, defaultSchema);
+    r.run();
+    pending = r.pending;
+  });
+  return pending;
+}
+
+class MigrationRewriter {
+  readonly edits: Edit[] = [];
+  readonly changes: RewriteChange[] = [];
+  readonly notes: RewriteNote[] = [];
+  /** Statement indexes (of the migration) already replaced by an edit. */
+  readonly replaced = new Set<number>();
+  /** DROP DEFAULTs deferred in this migration: column key → sequence key drawn from, if any. */
+  readonly deferredDefaults = new Map<string, string | undefined>();
+
+  constructor(
+    readonly w: Walk,
+    public pending: PendingEntry[],
+    readonly selected: boolean,
+    readonly defaultSchema: string,
+  ) {}
+
+  run(): MigrationRewrite {
+    const { w } = this;
+    if (w.parsed.error) {
+      return { name: w.name, original: w.parsed.text, text: w.parsed.text, changed: false, changes: [], notes: [], error: w.parsed.error };
+    }
+    const viewStatements = w.view.parsed.statements;
+    viewStatements.forEach((s, j) => {
+      const f = w.facts?.statements[j];
+      const top = w.parsed.statements[w.view.source[j]!]!;
+      if (!f) return;
+      this.statement(s, f, top, j);
+    });
+    const text = applyEdits(w.parsed.text, this.edits);
+    return { name: w.name, original: w.parsed.text, text, changed: text !== w.parsed.text, changes: this.changes, notes: this.notes };
+  }
+
+  where(top: Statement): string {
+    return `migration ${this.w.name} line ${top.loc.start.line}`;
+  }
+
+  /** One statement of the unmanaged view (`s`), from the migration's statement `top`. */
+  statement(s: Statement, f: StatementFacts, top: Statement, j: number): void {
+    const block = this.w.view.blocks.get(top.index);
+    const plain = !block;
+    const active = this.selected && plain && !ignoredStatement(top);
+    if (this.selected && plain && ignoredStatement(top)) {
+      this.notes.push({ line: top.loc.start.line, message: 'left alone: -- prisma-zd-ignore' });
+    }
+    // 1. Maintenance of pending work this statement touches.
+    const effects = effectsOf(s, f, this.pending, this.where(top), this.defaultSchema);
+    if (effects.length && active) this.maintain(s, top, effects);
+    this.pending = applyEffects(this.pending, effects);
+    // 2. Our own rewrites (or, for blocks already written, the work they queue).
+    if (block) {
+      if (block.role === 'postpone' || block.role === 'defer') this.track(s, f, block.role);
+      return;
+    }
+    if (s.kind === 'DoStmt' && active) {
+      this.notes.push({ line: top.loc.start.line, message: 'left alone: a DO block (its statements are not rewritten)' });
+    }
+    if (!active) {
+      if (this.selected || !plain) return;
+      return;
+    }
+    if (s.kind === 'IndexStmt') this.index(s as Statement<'IndexStmt'>, f, top);
+    else if (s.kind === 'AlterTableStmt') this.alterTable(s as Statement<'AlterTableStmt'>, f, top, j);
+    else if (s.kind === 'DropStmt') this.dropSequence(s as Statement<'DropStmt'>, f, top);
+  }
+
+  maintain(s: Statement, top: Statement, effects: Effect[]): void {
+    const prev = this.w.parsed.statements[top.index - 1];
+    const prevBlock = prev ? zdBlockOf(prev) : undefined;
+    if (prevBlock?.role === 'maintain' && prevBlock.original === undefined) return; // already maintained
+    const steps = effects.map(stepOf);
+    const line = top.loc.start.line;
+    const describe = effects.map((e) => `${e.op} ${e.entry.kind} ${quoteIdent(e.entry.objectName)}`).join(', ');
+    const guard = this.guardIndex(s, effects);
+    if (s.kind === 'DropStmt' && (s.node as { concurrent?: boolean }).concurrent) {
+      this.notes.push({ line, message: `DROP INDEX CONCURRENTLY cannot carry queue maintenance: \`postponed run\` reconciles (${describe})` });
+      return;
+    }
+    this.changes.push({ kind: 'maintenance', object: describe, line, message: `queue maintenance before this statement: ${describe}` });
+    const comment = markerComment(`keeps the postponed queue in step (${describe})`);
+    if (guard) {
+      this.replaced.add(top.index);
+      this.edits.push({ range: top.range, text: `${comment}\n${maintenanceBlock(steps, top.text, guard)}` });
+    } else {
+      this.edits.push({ range: { start: top.range.start, end: top.range.start }, text: `${comment}\n${maintenanceBlock(steps, '')};\n` });
+    }
+  }
+
+  /** DROP INDEX / ALTER INDEX … RENAME of a pending index: run only where the index exists. */
+  guardIndex(s: Statement, effects: Effect[]): { name: string; schema?: string } | undefined {
+    const idx = effects.find((e) => e.entry.kind === 'index' && (e.op === 'cancel' || e.op === 'update'));
+    if (!idx) return undefined;
+    if (s.kind === 'DropStmt') {
+      const n = s.node as { removeType?: string; objects?: Node[]; concurrent?: boolean };
+      if (n.removeType !== 'OBJECT_INDEX' || n.concurrent || (n.objects?.length ?? 0) !== 1) return undefined;
+      const names = stringList(asNode(n.objects![0], 'List')?.items);
+      const name = names[names.length - 1]!;
+      return names.length > 1 ? { name, schema: names[0]! } : { name };
+    }
+    if (s.kind === 'RenameStmt') {
+      const n = s.node as { renameType?: string; relation?: { schemaname?: string; relname?: string } };
+      if (n.renameType !== 'OBJECT_INDEX' || !n.relation?.relname) return undefined;
+      return n.relation.schemaname === undefined ? { name: n.relation.relname } : { name: n.relation.relname, schema: n.relation.schemaname };
+    }
+    return undefined;
+  }
+
+  tableOf(state: SchemaState, rel: { schemaname?: string; relname?: string } | undefined): TableFacts | undefined {
+    if (!rel?.relname) return undefined;
+    return state.tables.get(relationKey(rel.schemaname ?? this.defaultSchema, rel.relname));
+  }
+
+  /** Existed before this migration (not created, nor dropped and re-created, in it). */
+  existing(t: TableFacts | undefined): t is TableFacts {
+    return t !== undefined && t.createdIn !== this.w.name;
+  }
+
+  index(s: Statement<'IndexStmt'>, f: StatementFacts, top: Statement): void {
+    const n = s.node;
+    const table = this.tableOf(f.before, n.relation);
+    const line = top.loc.start.line;
+    if (!this.existing(table) || n.concurrent) return;
+    if (table.partitioned) {
+      this.notes.push({ line, message: `left alone: ${quoteIdent(table.name)} is partitioned (PostgreSQL has no CREATE INDEX CONCURRENTLY on a partitioned parent)` });
+      return;
+    }
+    if (!n.idxname) {
+      this.notes.push({ line, message: 'left alone: an index without a name cannot be tracked; name it' });
+      return;
+    }
+    const entry = this.indexEntry(s, table);
+    this.replaced.add(top.index);
+    const comment = markerComment(`postponed: index ${quoteIdent(n.idxname)} is built CONCURRENTLY by \`prisma-zd postponed run\` (inline where prisma-zd is not set up)`);
+    this.edits.push({ range: top.range, text: `${comment}\n${conditionalBlock('postpone', top.text, entrySpec(entry))}` });
+    this.changes.push({ kind: 'postpone-index', object: quoteIdent(n.idxname), line, message: `index ${quoteIdent(n.idxname)} on ${quoteIdent(table.name)}: postponed, built CONCURRENTLY` });
+    this.pending.push(entry);
+  }
+
+  indexEntry(s: Statement<'IndexStmt'>, table: TableFacts, statement = s.text): PendingEntry {
+    const n = s.node;
+    const keyColumns: string[] = [];
+    let plainKeys = true;
+    for (const p of n.indexParams ?? []) {
+      const name = asNode(p, 'IndexElem')?.name;
+      if (name === undefined) plainKeys = false;
+      else keyColumns.push(name);
+    }
+    const columns = [...new Set([...keyColumns, ...stringList(n.indexIncludingParams?.map((p) => ({ String: { sval: asNode(p, 'IndexElem')?.name ?? '' } })) as Node[])])];
+    return {
+      kind: 'index',
+      migration: this.w.name,
+      key: relationKey(table.schema, n.idxname!),
+      tableKey: table.key,
+      ...(n.relation?.schemaname === undefined ? {} : { tableSchema: n.relation.schemaname }),
+      tableName: table.name,
+      objectName: n.idxname!,
+      originName: n.idxname!,
+      columns,
+      statement,
+      unique: Boolean(n.unique),
+      ...(plainKeys && !n.whereClause ? { keyColumns } : {}),
+    };
+  }
+
+  alterTable(s: Statement<'AlterTableStmt'>, f: StatementFacts, top: Statement, j: number): void {
+    const n = s.node;
+    if (n.objtype !== 'OBJECT_TABLE') return;
+    const table = this.tableOf(f.before, n.relation);
+    if (!this.existing(table)) return;
+    const cmds = (n.cmds ?? []).map((c) => asNode(c, 'AlterTableCmd'));
+    const fkCmds: number[] = [];
+    const deferCmds: number[] = [];
+    cmds.forEach((c, i) => {
+      if (!c) return;
+      const con = asNode(c.def, 'Constraint');
+      if (c.subtype === 'AT_AddConstraint' && con?.contype === 'CONSTR_FOREIGN' && !con.skip_validation && con.conname) fkCmds.push(i);
+      if (c.subtype === 'AT_ColumnDefault' && c.def === undefined && c.name && this.canDefer(table, c.name, cmds, i, j)) deferCmds.push(i);
+    });
+    if (!fkCmds.length && !deferCmds.length) return;
+    const parts = alterTableParts(this.w.parsed, top as Statement<'AlterTableStmt'>);
+    const line = top.loc.start.line;
+    if (!parts) {
+      this.notes.push({ line, message: 'left alone: could not locate the ALTER TABLE sub-commands in the text' });
+      return;
+    }
+    const after: string[] = [];
+    for (const i of fkCmds) {
+      const con = asNode(cmds[i]!.def, 'Constraint')!;
+      const range = parts.commands[i]!;
+      this.edits.push({ range: { start: range.end, end: range.end }, text: ' NOT VALID' });
+      const entry: PendingEntry = {
+        kind: 'validate',
+        migration: this.w.name,
+        key: constraintKey(table.key, con.conname!),
+        tableKey: table.key,
+        ...(n.relation?.schemaname === undefined ? {} : { tableSchema: n.relation.schemaname }),
+        tableName: table.name,
+        objectName: con.conname!,
+        originName: con.conname!,
+        columns: stringList(con.fk_attrs),
+        statement: validateStatement(n.relation?.schemaname, table.name, con.conname!),
+      };
+      this.pending.push(entry);
+      const comment = markerComment(`postponed: foreign key ${quoteIdent(con.conname!)} is added NOT VALID (brief lock) and validated by \`prisma-zd postponed run\``);
+      after.push(`${comment}\n${conditionalBlock('postpone', entry.statement, entrySpec(entry))};`);
+      this.changes.push({ kind: 'validate-later', object: quoteIdent(con.conname!), line, message: `foreign key ${quoteIdent(con.conname!)} on ${quoteIdent(table.name)}: NOT VALID now, validated later` });
+    }
+    for (const i of deferCmds) {
+      const column = cmds[i]!.name!;
+      const col = table.columns.find((c) => c.name === column)!;
+      const original = deferCmds.length === cmds.length && cmds.length === 1
+        ? top.text
+        : `${this.w.parsed.text.slice(parts.header.start, parts.header.end)} ${this.w.parsed.text.slice(parts.commands[i]!.start, parts.commands[i]!.end)}`;
+      const entry: PendingEntry = {
+        kind: 'contract',
+        migration: this.w.name,
+        key: columnKey(table.key, column),
+        tableKey: table.key,
+        ...(n.relation?.schemaname === undefined ? {} : { tableSchema: n.relation.schemaname }),
+        tableName: table.name,
+        objectName: column,
+        originName: column,
+        columns: [column],
+        statement: dropDefaultStatement(n.relation?.schemaname, table.name, column),
+        dependsOn: col.defaultSequence ? [col.defaultSequence] : [],
+      };
+      this.pending.push(entry);
+      this.deferredDefaults.set(entry.key, col.defaultSequence);
+      const comment = markerComment(`deferred: the default of ${quoteIdent(table.name)}.${quoteIdent(column)} is dropped by \`prisma-zd contract\`, once no old app version inserts without it`);
+      const blockText = `${comment}\n${conditionalBlock('defer', original, entrySpec(entry))}`;
+      if (cmds.length === 1) {
+        this.replaced.add(top.index);
+        this.edits.push({ range: top.range, text: blockText });
+      } else {
+        after.push(`${blockText};`);
+      }
+      this.changes.push({ kind: 'defer-drop-default', object: `${quoteIdent(table.name)}.${quoteIdent(column)}`, line, message: `default of ${quoteIdent(table.name)}.${quoteIdent(column)}: dropped at contract` });
+    }
+    if (cmds.length > 1 && deferCmds.length) {
+      // Remove deferred sub-commands (each with one neighbouring comma) from the statement.
+      const keep = cmds.map((_, i) => !deferCmds.includes(i));
+      if (!keep.some(Boolean)) {
+        this.replaced.add(top.index);
+        this.edits.push({ range: top.range, text: after.shift()!.replace(/;$/, '') });
+      } else {
+        for (const i of deferCmds) {
+          const r = parts.commands[i]!;
+          const prevKept = keep.slice(0, i).lastIndexOf(true);
+          const range = prevKept >= 0 && !deferCmds.includes(i - 1)
+            ? { start: parts.commands[i - 1]!.end, end: r.end }
+            : { start: r.start, end: (parts.commands[i + 1] ?? r).start };
+          this.edits.push({ range, text: '' });
+        }
+      }
+    }
+    if (after.length) this.edits.push({ range: { start: top.end, end: top.end }, text: `\n${after.join('\n')}` });
+  }
+
+  /** A DROP DEFAULT can wait for contract unless this migration needs the default gone. */
+  canDefer(table: TableFacts, column: string, cmds: ReadonlyArray<{ name?: string; subtype?: string } | undefined>, i: number, j: number): boolean {
+    const col = table.columns.find((c) => c.name === column);
+    if (!col || col.createdIn === this.w.name || col.default === undefined) return false;
+    if (cmds.some((c, k) => k !== i && c?.name === column)) return false;
+    const key = columnKey(table.key, column);
+    const later = this.w.facts?.statements.slice(j + 1) ?? [];
+    for (const sf of later) {
+      for (const t of sf.touches) {
+        if (t.key === key && t.action !== 'read' && t.action !== 'write') return false;
+        if (t.key === table.key && (t.action === 'drop' || t.action === 'rename' || t.action === 'set-schema')) return false;
+        // The default's own enum type dropped later (the default must be gone by then).
+        if (t.action === 'drop' && t.object === 'enum' && col.type.schema !== undefined && t.key === relationKey(col.type.schema, col.type.name)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The DROP SEQUENCE of a deferred default's sequence moves to contract with it. */
+  dropSequence(s: Statement<'DropStmt'>, f: StatementFacts, top: Statement): void {
+    const n = s.node;
+    if (n.removeType !== 'OBJECT_SEQUENCE' || (n.objects?.length ?? 0) !== 1) return;
+    const drop = f.touches.find((t) => t.object === 'sequence' && t.action === 'drop' && !t.implicit);
+    if (!drop || ![...this.deferredDefaults.values()].includes(drop.key)) return;
+    const names = stringList(asNode(n.objects![0], 'List')?.items);
+    const seq = names[names.length - 1]!;
+    const owner = [...this.deferredDefaults.entries()].find(([, v]) => v === drop.key)![0];
+    const ownerEntry = this.pending.find((p) => p.key === owner);
+    if (!ownerEntry) return;
+    const entry: PendingEntry = {
+      kind: 'contract',
+      migration: this.w.name,
+      key: drop.key,
+      tableKey: ownerEntry.tableKey,
+      ...(ownerEntry.tableSchema === undefined ? {} : { tableSchema: ownerEntry.tableSchema }),
+      tableName: ownerEntry.tableName,
+      objectName: seq,
+      originName: seq,
+      columns: [...ownerEntry.columns],
+      statement: top.text,
+    };
+    this.pending.push(entry);
+    this.replaced.add(top.index);
+    const comment = markerComment(`deferred: sequence ${quoteIdent(seq)} is dropped by \`prisma-zd contract\`, after the default that uses it`);
+    this.edits.push({ range: top.range, text: `${comment}\n${conditionalBlock('defer', top.text, entrySpec(entry))}` });
+    this.changes.push({ kind: 'defer-drop-sequence', object: quoteIdent(seq), line: top.loc.start.line, message: `sequence ${quoteIdent(seq)}: dropped at contract` });
+  }
+
+  /** The work a block written earlier queues (for maintenance of later statements). */
+  track(s: Statement, f: StatementFacts, role: 'postpone' | 'defer'): void {
+    if (s.kind === 'IndexStmt') {
+      const table = this.tableOf(f.before, (s as Statement<'IndexStmt'>).node.relation);
+      if (table && (s as Statement<'IndexStmt'>).node.idxname) this.pending.push(this.indexEntry(s as Statement<'IndexStmt'>, table));
+      return;
+    }
+    if (s.kind === 'AlterTableStmt') {
+      const n = (s as Statement<'AlterTableStmt'>).node;
+      const table = this.tableOf(f.before, n.relation);
+      const cmd = asNode(n.cmds?.[0], 'AlterTableCmd');
+      if (!table || !cmd?.name) return;
+      const schema = n.relation?.schemaname;
+      const base = {
+        migration: this.w.name,
+        tableKey: table.key,
+        ...(schema === undefined ? {} : { tableSchema: schema }),
+        tableName: table.name,
+      };
+      if (role === 'postpone' && cmd.subtype === 'AT_ValidateConstraint') {
+        const con = table.constraints.find((c) => c.name === cmd.name);
+        this.pending.push({ ...base, kind: 'validate', key: constraintKey(table.key, cmd.name), objectName: cmd.name, columns: [...(con?.columns ?? [])], statement: validateStatement(schema, table.name, cmd.name) });
+      } else if (role === 'defer' && cmd.subtype === 'AT_ColumnDefault') {
+        const col = table.columns.find((c) => c.name === cmd.name);
+        const key = columnKey(table.key, cmd.name);
+        this.deferredDefaults.set(key, col?.defaultSequence);
+        this.pending.push({ ...base, kind: 'contract', key, objectName: cmd.name, columns: [cmd.name], statement: dropDefaultStatement(schema, table.name, cmd.name), dependsOn: col?.defaultSequence ? [col.defaultSequence] : [] });
+      }
+      return;
+    }
+    if (s.kind === 'DropStmt' && role === 'defer') {
+      const drop = f.touches.find((t) => t.object === 'sequence' && t.action === 'drop' && !t.implicit);
+      const owner = drop && [...this.deferredDefaults.entries()].find(([, v]) => v === drop.key);
+      const ownerEntry = owner && this.pending.find((p) => p.key === owner[0]);
+      if (!drop || !ownerEntry) return;
+      const names = stringList(asNode((s as Statement<'DropStmt'>).node.objects?.[0], 'List')?.items);
+      this.pending.push({ ...ownerEntry, kind: 'contract', key: drop.key, objectName: names[names.length - 1]!, statement: s.text, dependsOn: [] });
+    }
+  }
+}
+
+export type { EntryKind, PendingEntry };
