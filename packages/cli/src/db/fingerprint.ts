@@ -10,7 +10,13 @@ import { readFingerprint } from './fingerprint/read.js';
 import type { FingerprintOptions, SchemaFingerprint } from './fingerprint/types.js';
 
 export type * from './fingerprint/types.js';
-export { diffFingerprints, formatDiff, type DiffObjectKind, type DiffOptions, type FingerprintDiff } from './fingerprint/diff.js';
+export {
+  diffFingerprints,
+  formatDiff,
+  type DiffObjectKind,
+  type DiffOptions,
+  type FingerprintDiff,
+} from './fingerprint/diff.js';
 
 /**
  * A deterministic, JSON-serialisable description of the schema behind `client`: schemas,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { compareText } from './compare.js';
 import * as q from './queries.js';
 import type {
   ColumnFingerprint,
@@ -45,12 +46,14 @@ export async function withSessionSettings<T>(
 ): Promise<T> {
   const names = Object.keys(settings);
   const apply = (values: string[]) =>
-    client.query(`SELECT pg_catalog.set_config(s.name, s.value, false) FROM unnest($1::text[], $2::text[]) AS s(name, value)`, [
-      names,
-      values,
-    ]);
+    client.query(
+      `SELECT pg_catalog.set_config(s.name, s.value, false)
+       FROM unnest($1::text[], $2::text[]) AS s(name, value)`,
+      [names, values],
+    );
   const { rows } = await client.query<{ value: string }>(
-    `SELECT pg_catalog.current_setting(s.name) AS value FROM unnest($1::text[]) WITH ORDINALITY AS s(name, i) ORDER BY s.i`,
+    `SELECT pg_catalog.current_setting(s.name) AS value
+     FROM unnest($1::text[]) WITH ORDINALITY AS s(name, i) ORDER BY s.i`,
     [names],
   );
   const previous = rows.map((r) => r.value);
@@ -65,11 +68,6 @@ export async function withSessionSettings<T>(
   }
   await apply(previous);
   return result;
-}
-
-/** Code-unit order: the same on every machine, unlike `localeCompare`. */
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function byName<T extends { name: string }>(list: T[]): T[] {
