@@ -72,13 +72,18 @@ export function baseKey(t: TypeName): string {
  * schema in `current_schemas(true)` that has it, as PostgreSQL's own name lookup does.
  * Everything comes back as text so that no parser of the application (json, int8…)
  * applies to this row.
+ *
+ * The system identifier is read through `query_to_xml` because PostgreSQL checks EXECUTE on
+ * every function a statement names when it starts, even in a CASE branch never taken:
+ * naming `pg_control_system()` directly would fail the whole query where it is revoked.
  */
 const RESOLVE_SQL = `
 SELECT current_setting('server_version_num') AS version_num,
        current_setting('server_version') AS version,
        current_database()::text AS database,
        CASE WHEN has_function_privilege(to_regprocedure('pg_catalog.pg_control_system()'), 'EXECUTE')
-            THEN (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) END AS system_identifier,
+            THEN substring(query_to_xml('SELECT system_identifier FROM pg_catalog.pg_control_system()', false, false, '')::text
+                           FROM '<system_identifier>([0-9]+)</system_identifier>') END AS system_identifier,
        (SELECT coalesce(json_agg(json_build_array(r.i, r.nspname, r.typname, r.oid, r.typarray, r.typdelim))::text, '[]')
           FROM (SELECT DISTINCT ON (w.i) w.i, n.nspname::text, t.typname::text, t.oid::int8 AS oid,
                        t.typarray::int8 AS typarray, t.typdelim::text AS typdelim
