@@ -1,0 +1,136 @@
+import type { RangeVar } from 'libpg-query';
+import type { ParsedSql, Statement } from '../sql/parse.js';
+import { expressionText } from '../sql/span.js';
+import { columnType } from './column-type.js';
+import type { Draft } from './draft.js';
+import { columnKey, relationKey } from './model.js';
+import type { ColumnType, ObjectKind, TableFacts, Touch, TouchAction } from './model.js';
+import type { TypeName } from 'libpg-query';
+
+/** A name as written: schema optional. */
+export interface NameRef {
+  readonly schema?: string | undefined;
+  readonly name: string;
+}
+
+/** What a handler needs while replaying one statement. */
+export class ReplayContext {
+  readonly draft: Draft;
+  readonly migration: string;
+  readonly parsed: ParsedSql;
+  readonly statement: Statement;
+  /** The session's search_path; `SET search_path` changes it for the rest of the migration. */
+  readonly searchPath: string[];
+  readonly touches: Touch[] = [];
+  readonly notes: string[] = [];
+  understood = true;
+  opaque: 'do-block' | 'function-body' | undefined;
+
+  constructor(draft: Draft, migration: string, parsed: ParsedSql, statement: Statement, searchPath: string[]) {
+    this.draft = draft;
+    this.migration = migration;
+    this.parsed = parsed;
+    this.statement = statement;
+    this.searchPath = searchPath;
+  }
+
+  /** Schema in which an object named this way is created. */
+  creationSchema(ref: NameRef): string {
+    return ref.schema ?? this.searchPath[0] ?? 'public';
+  }
+
+  /**
+   * Key of an existing object named `ref` in `collection` (the first schema of the
+   * search path that has it), or undefined.
+   */
+  lookup(ref: NameRef, has: (key: string) => boolean): string | undefined {
+    if (ref.schema !== undefined) {
+      const key = relationKey(ref.schema, ref.name);
+      return has(key) ? key : undefined;
+    }
+    for (const schema of this.searchPath) {
+      const key = relationKey(schema, ref.name);
+      if (has(key)) return key;
+    }
+    return undefined;
+  }
+
+  /** The table named by `ref`, or undefined (with a note unless `missingOk`). */
+  table(ref: NameRef | RangeVar, missingOk = false): TableFacts | undefined {
+    const r = toRef(ref);
+    const key = this.lookup(r, (k) => this.draft.tables.has(k));
+    if (key === undefined) {
+      if (!missingOk) this.note(`table ${display(r)} is not in the replayed schema`);
+      return undefined;
+    }
+    return this.draft.tables.get(key);
+  }
+
+  /** Schema of the enum a type name refers to, when one is visible. */
+  userTypeSchema = (name: string): string | undefined => {
+    const key = this.lookup({ name }, (k) => this.draft.enums.has(k));
+    return key === undefined ? undefined : this.draft.enums.get(key)?.schema;
+  };
+
+  columnType(typeName: TypeName): ColumnType {
+    return columnType(typeName, this.userTypeSchema);
+  }
+
+  /** Source text of an expression node of this statement. */
+  text(node: unknown): string | undefined {
+    return expressionText(this.parsed, this.statement, node);
+  }
+
+  touch(
+    object: ObjectKind,
+    key: string,
+    action: TouchAction,
+    createdIn: string | undefined,
+    extra: { change?: string; newKey?: string; implicit?: boolean } = {},
+  ): void {
+    this.touches.push({
+      object,
+      key,
+      action,
+      ...extra,
+      createdInMigration: action === 'create' || createdIn === this.migration,
+    });
+  }
+
+  touchTable(table: TableFacts, action: TouchAction, extra: { change?: string; implicit?: boolean } = {}): void {
+    this.touch('table', table.key, action, table.createdIn, extra);
+  }
+
+  touchColumn(table: TableFacts, column: string, action: TouchAction, extra: { change?: string; newKey?: string; implicit?: boolean } = {}): void {
+    const createdIn = table.columns.find((c) => c.name === column)?.createdIn;
+    this.touch('column', columnKey(table.key, column), action, createdIn, extra);
+  }
+
+  note(message: string): void {
+    this.notes.push(message);
+  }
+
+  notUnderstood(message: string): void {
+    this.understood = false;
+    this.notes.push(message);
+  }
+}
+
+export function toRef(ref: NameRef | RangeVar): NameRef {
+  if ('relname' in ref || 'schemaname' in ref) {
+    const rv = ref as RangeVar;
+    return { schema: rv.schemaname, name: rv.relname ?? '' };
+  }
+  return ref as NameRef;
+}
+
+/** Qualified name list (`["public","E"]`) → NameRef. */
+export function refOfNames(names: readonly string[]): NameRef {
+  const name = names[names.length - 1] ?? '';
+  const schema = names.length >= 2 ? names[names.length - 2] : undefined;
+  return { schema, name };
+}
+
+export function display(ref: NameRef): string {
+  return ref.schema === undefined ? `"${ref.name}"` : `"${ref.schema}"."${ref.name}"`;
+}

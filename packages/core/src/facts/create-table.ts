@@ -1,0 +1,166 @@
+import type { Constraint, CreateStmt, CreateTableAsStmt, TableLikeClause } from 'libpg-query';
+import { asNode } from '../sql/nodes.js';
+import { addColumnDef } from './columns.js';
+import { addConstraint, constraintOrder } from './constraints.js';
+import { display, toRef } from './context.js';
+import type { ReplayContext } from './context.js';
+import { addIndex } from './indexes.js';
+import { relationKey } from './model.js';
+import type { TableFacts } from './model.js';
+import { putTable, updateTable } from './ops.js';
+
+/** `CREATE TABLE`: columns, inline and table constraints, LIKE, INHERITS, PARTITION BY / OF. */
+export function createTable(ctx: ReplayContext, stmt: CreateStmt): void {
+  if (!stmt.relation) return;
+  const ref = toRef(stmt.relation);
+  const schema = stmt.relation.relpersistence === 't' ? 'pg_temp' : ctx.creationSchema(ref);
+  const key = relationKey(schema, ref.name);
+  if (ctx.draft.relationExists(key)) {
+    if (!stmt.if_not_exists) ctx.note(`relation ${display(ref)} already exists`);
+    return;
+  }
+  let table: TableFacts = {
+    key,
+    schema,
+    name: ref.name,
+    columns: [],
+    constraints: [],
+    triggers: [],
+    partitioned: stmt.partspec !== undefined,
+    complete: stmt.ofTypename === undefined,
+    createdIn: ctx.migration,
+  };
+  // INHERITS / PARTITION OF: the parents' columns come first.
+  for (const parentNode of stmt.inhRelations ?? []) {
+    const parentVar = asNode(parentNode, 'RangeVar');
+    const parent = parentVar ? ctx.table(parentVar) : undefined;
+    if (!parent) {
+      table = { ...table, complete: false };
+      continue;
+    }
+    ctx.touchTable(parent, 'reference');
+    table = {
+      ...table,
+      columns: [...table.columns, ...parent.columns.map((c) => ({ ...c, createdIn: ctx.migration }))],
+      complete: table.complete && parent.complete,
+      ...(stmt.partbound ? { partitionOf: parent.key } : {}),
+    };
+  }
+  putTable(ctx, table);
+  ctx.touch('table', key, 'create', ctx.migration);
+  const constraints: Constraint[] = [];
+  const columnOf = new Map<Constraint, string>();
+  for (const element of stmt.tableElts ?? []) {
+    const columnDef = asNode(element, 'ColumnDef');
+    const constraint = asNode(element, 'Constraint');
+    const like = asNode(element, 'TableLikeClause');
+    if (columnDef) {
+      for (const c of addColumnDef(ctx, key, columnDef)) {
+        constraints.push(c);
+        if (columnDef.colname !== undefined) columnOf.set(c, columnDef.colname);
+      }
+    } else if (constraint) {
+      constraints.push(constraint);
+    } else if (like) {
+      copyLike(ctx, key, like);
+    }
+  }
+  const ordered = constraints
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => constraintOrder(a.c) - constraintOrder(b.c) || a.i - b.i)
+    .map((x) => x.c);
+  for (const c of ordered) addConstraint(ctx, key, c, { column: columnOf.get(c), newTable: true });
+}
+
+const LIKE_CONSTRAINTS = 1 << 2;
+const LIKE_DEFAULTS = 1 << 3;
+const LIKE_INDEXES = 1 << 6;
+
+/** `LIKE source [INCLUDING …]`: columns with NOT NULL; defaults, checks and indexes when included. */
+function copyLike(ctx: ReplayContext, key: string, like: TableLikeClause): void {
+  const source = like.relation ? ctx.table(like.relation) : undefined;
+  if (!source) {
+    updateTable(ctx, key, (t) => ({ ...t, complete: false }));
+    ctx.note('LIKE of a table the replay does not know: columns unknown');
+    return;
+  }
+  ctx.touchTable(source, 'reference');
+  const options = like.options ?? 0;
+  const target = updateTable(ctx, key, (t) => ({
+    ...t,
+    complete: t.complete && source.complete,
+    columns: [
+      ...t.columns,
+      ...source.columns.map((c) => {
+        const { default: _d, defaultSequence: _s, ...rest } = c;
+        const keepDefault = (options & LIKE_DEFAULTS) !== 0;
+        return { ...(keepDefault ? c : rest), createdIn: ctx.migration };
+      }),
+    ],
+    constraints: [
+      ...t.constraints,
+      ...((options & LIKE_CONSTRAINTS) !== 0 ? source.constraints.filter((c) => c.contype === 'c') : []).map((c) => ({
+        ...c,
+        table: key,
+        createdIn: ctx.migration,
+      })),
+    ],
+  }));
+  if (!target || (options & LIKE_INDEXES) === 0) return;
+  for (const index of [...ctx.draft.indexes.values()]) {
+    if (index.table !== source.key) continue;
+    const isConstraint = index.constraint !== undefined;
+    const copy = addIndex(ctx, target, {
+      nameKind: index.primary ? 'primary' : isConstraint ? 'constraint' : 'index',
+      unique: index.unique,
+      primary: index.primary,
+      constraint: isConstraint,
+      keys: index.keys,
+      nameParts: [...index.keys.map((k) => ('column' in k ? k.column : 'expr')), ...index.include],
+      include: index.include,
+      method: index.method,
+      where: index.where,
+      partial: index.partial,
+      nullsNotDistinct: index.nullsNotDistinct,
+      columnsReferenced: index.columnsReferenced,
+    });
+    const constraint = source.constraints.find((c) => c.index === index.key);
+    if (constraint) {
+      updateTable(ctx, key, (t) => ({
+        ...t,
+        constraints: [...t.constraints, { ...constraint, name: copy.name, table: key, index: copy.key, createdIn: ctx.migration }],
+      }));
+    }
+  }
+}
+
+/** `CREATE TABLE … AS` / `SELECT … INTO`: a new table whose columns the replay does not derive. */
+export function createTableAs(ctx: ReplayContext, stmt: CreateTableAsStmt): void {
+  const rel = stmt.into?.rel;
+  if (!rel) return;
+  const ref = toRef(rel);
+  const schema = ctx.creationSchema(ref);
+  const key = relationKey(schema, ref.name);
+  if (stmt.objtype === 'OBJECT_MATVIEW') {
+    ctx.draft.map('views').set(key, { key, schema, name: ref.name, materialized: true, createdIn: ctx.migration });
+    ctx.touch('view', key, 'create', ctx.migration);
+    return;
+  }
+  if (ctx.draft.relationExists(key)) {
+    if (!stmt.if_not_exists) ctx.note(`relation ${display(ref)} already exists`);
+    return;
+  }
+  putTable(ctx, {
+    key,
+    schema,
+    name: ref.name,
+    columns: [],
+    constraints: [],
+    triggers: [],
+    partitioned: false,
+    complete: false,
+    createdIn: ctx.migration,
+  });
+  ctx.touch('table', key, 'create', ctx.migration);
+  ctx.note('CREATE TABLE AS: the columns of the new table are not derived');
+}

@@ -1,0 +1,183 @@
+import type { ParsedSql, Statement } from '../sql/parse.js';
+import { alterTable } from './alter-table.js';
+import { ReplayContext } from './context.js';
+import { createTable, createTableAs } from './create-table.js';
+import { Draft, emptySchemaState } from './draft.js';
+import { drop } from './drop.js';
+import { alterEnum, createEnum } from './enums.js';
+import { createIndexStatement } from './indexes.js';
+import {
+  NO_SCHEMA_CHANGE,
+  UNMODELLED_TYPES,
+  createFunction,
+  createSchema,
+  createTrigger,
+  createView,
+  dataStatement,
+  setVariable,
+} from './misc.js';
+import { columnKey, constraintKey } from './model.js';
+import type { CreatedObjects, MigrationFacts, SchemaState, StatementFacts } from './model.js';
+import { rename, setSchema } from './rename.js';
+import { alterSequence, createSequence } from './sequences.js';
+
+export interface ReplayMigration {
+  /** The migration's directory name. */
+  readonly name: string;
+  readonly parsed: ParsedSql;
+}
+
+export interface ReplayOptions {
+  /** First schema of the search path: where unqualified names live. Default `public`. */
+  readonly defaultSchema?: string;
+  /** The schema before the first migration. Default: an empty `defaultSchema`. */
+  readonly initial?: SchemaState;
+}
+
+/**
+ * Replay a migration history in order and describe each migration: the schema before
+ * and after it, what it created, and what each statement touched. Never throws on
+ * SQL it does not model: such statements are counted as not understood.
+ */
+export function replay(migrations: readonly ReplayMigration[], options: ReplayOptions = {}): MigrationFacts[] {
+  let state = options.initial ?? emptySchemaState(options.defaultSchema);
+  return migrations.map((migration) => {
+    const facts = replayMigration(state, migration, options);
+    state = facts.after;
+    return facts;
+  });
+}
+
+/** `replay` under the name the rewrite module uses. */
+export const replayHistory = replay;
+
+/** Replay one migration on top of `before`. */
+export function replayMigration(before: SchemaState, migration: ReplayMigration, options: ReplayOptions = {}): MigrationFacts {
+  const defaultSchema = options.defaultSchema ?? 'public';
+  const draft = new Draft(before);
+  const searchPath = [defaultSchema];
+  const statements: StatementFacts[] = [];
+  for (const statement of migration.parsed.statements) {
+    const stateBefore = draft.snapshot();
+    const ctx = new ReplayContext(draft, migration.name, migration.parsed, statement, searchPath);
+    try {
+      apply(ctx, statement, defaultSchema);
+    } catch (error) {
+      ctx.notUnderstood(`replay failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    statements.push({
+      index: statement.index,
+      kind: statement.kind,
+      understood: ctx.understood,
+      ...(ctx.opaque ? { opaque: ctx.opaque } : {}),
+      touches: ctx.touches,
+      notes: ctx.notes,
+      before: stateBefore,
+    });
+  }
+  const after = draft.snapshot();
+  const error = migration.parsed.error;
+  return {
+    name: migration.name,
+    before,
+    after,
+    created: createdIn(after, migration.name),
+    statements,
+    notUnderstood: statements.filter((s) => !s.understood).length,
+    ...(error ? { parseError: `${error.message} (line ${error.line}, column ${error.col})` } : {}),
+  };
+}
+
+function apply(ctx: ReplayContext, statement: Statement, defaultSchema: string): void {
+  const node = statement.node as never;
+  switch (statement.kind) {
+    case 'CreateStmt':
+      return createTable(ctx, node);
+    case 'CreateTableAsStmt':
+      return createTableAs(ctx, node);
+    case 'AlterTableStmt':
+      return alterTable(ctx, node);
+    case 'IndexStmt':
+      return createIndexStatement(ctx, node);
+    case 'DropStmt':
+      return drop(ctx, node);
+    case 'RenameStmt':
+      return rename(ctx, node);
+    case 'AlterObjectSchemaStmt':
+      return setSchema(ctx, node);
+    case 'CreateEnumStmt':
+      return createEnum(ctx, node);
+    case 'AlterEnumStmt':
+      return alterEnum(ctx, node);
+    case 'CreateSeqStmt':
+      return createSequence(ctx, node);
+    case 'AlterSeqStmt':
+      return alterSequence(ctx, node);
+    case 'CreateSchemaStmt':
+      return createSchema(ctx, node);
+    case 'CreateFunctionStmt':
+      return createFunction(ctx, node);
+    case 'CreateTrigStmt':
+      return createTrigger(ctx, node);
+    case 'ViewStmt':
+      return createView(ctx, node);
+    case 'VariableSetStmt':
+      return setVariable(ctx, node, defaultSchema);
+    case 'CreateExtensionStmt': {
+      const name = (statement.node as { extname?: string }).extname ?? '';
+      ctx.draft.set('extensions').add(name);
+      ctx.touch('extension', name, 'create', ctx.migration);
+      return;
+    }
+    case 'InsertStmt':
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+    case 'MergeStmt':
+    case 'TruncateStmt':
+    case 'CopyStmt':
+    case 'LockStmt':
+      return dataStatement(ctx, statement.kind, statement.node as Record<string, unknown>);
+    case 'SelectStmt':
+      return;
+    case 'DoStmt':
+      ctx.opaque = 'do-block';
+      ctx.notUnderstood('DO block: its effect on the schema is not analysed');
+      return;
+    case 'CallStmt':
+      ctx.opaque = 'function-body';
+      ctx.notUnderstood('CALL: the procedure\'s effect on the schema is not analysed');
+      return;
+    case 'ReindexStmt':
+      return;
+    default:
+      if (NO_SCHEMA_CHANGE.has(statement.kind)) return;
+      if (UNMODELLED_TYPES.has(statement.kind)) {
+        ctx.note(`${statement.kind}: type not modelled`);
+        return;
+      }
+      ctx.notUnderstood(`${statement.kind} is not modelled`);
+  }
+}
+
+function createdIn(state: SchemaState, migration: string): CreatedObjects {
+  const tables = new Set<string>();
+  const columns = new Set<string>();
+  const constraints = new Set<string>();
+  for (const table of state.tables.values()) {
+    if (table.createdIn === migration) tables.add(table.key);
+    for (const column of table.columns) if (column.createdIn === migration) columns.add(columnKey(table.key, column.name));
+    for (const constraint of table.constraints) {
+      if (constraint.createdIn === migration) constraints.add(constraintKey(table.key, constraint.name));
+    }
+  }
+  const keysOf = (map: ReadonlyMap<string, { createdIn: string }>): Set<string> =>
+    new Set([...map].filter(([, v]) => v.createdIn === migration).map(([k]) => k));
+  return {
+    tables,
+    columns,
+    indexes: keysOf(state.indexes),
+    constraints,
+    enums: keysOf(state.enums),
+    sequences: keysOf(state.sequences),
+  };
+}
