@@ -7,6 +7,9 @@ import { columnKey, relationKey } from './model.js';
 import type { ColumnType, ObjectKind, TableFacts, Touch, TouchAction } from './model.js';
 import type { TypeName } from 'libpg-query';
 
+/** Where temporary tables live; they are dropped from the model at the end of their migration. */
+export const TEMP_SCHEMA = 'pg_temp';
+
 /** A name as written: schema optional. */
 export interface NameRef {
   readonly schema?: string | undefined;
@@ -48,7 +51,8 @@ export class ReplayContext {
       const key = relationKey(ref.schema, ref.name);
       return has(key) ? key : undefined;
     }
-    for (const schema of this.searchPath) {
+    // Temporary tables shadow everything (pg_temp is implicitly first in the search path).
+    for (const schema of [TEMP_SCHEMA, ...this.searchPath]) {
       const key = relationKey(schema, ref.name);
       if (has(key)) return key;
     }

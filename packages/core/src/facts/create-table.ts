@@ -2,7 +2,7 @@ import type { Constraint, CreateStmt, CreateTableAsStmt, TableLikeClause } from 
 import { asNode } from '../sql/nodes.js';
 import { addColumnDef } from './columns.js';
 import { addConstraint, constraintOrder } from './constraints.js';
-import { display, toRef } from './context.js';
+import { TEMP_SCHEMA, display, toRef } from './context.js';
 import type { ReplayContext } from './context.js';
 import { addIndex } from './indexes.js';
 import { relationKey } from './model.js';
@@ -13,7 +13,7 @@ import { putTable, updateTable } from './ops.js';
 export function createTable(ctx: ReplayContext, stmt: CreateStmt): void {
   if (!stmt.relation) return;
   const ref = toRef(stmt.relation);
-  const schema = stmt.relation.relpersistence === 't' ? 'pg_temp' : ctx.creationSchema(ref);
+  const schema = stmt.relation.relpersistence === 't' ? TEMP_SCHEMA : ctx.creationSchema(ref);
   const key = relationKey(schema, ref.name);
   if (ctx.draft.relationExists(key)) {
     if (!stmt.if_not_exists) ctx.note(`relation ${display(ref)} already exists`);
@@ -139,7 +139,7 @@ export function createTableAs(ctx: ReplayContext, stmt: CreateTableAsStmt): void
   const rel = stmt.into?.rel;
   if (!rel) return;
   const ref = toRef(rel);
-  const schema = ctx.creationSchema(ref);
+  const schema = rel.relpersistence === 't' ? TEMP_SCHEMA : ctx.creationSchema(ref);
   const key = relationKey(schema, ref.name);
   if (stmt.objtype === 'OBJECT_MATVIEW') {
     ctx.draft.map('views').set(key, { key, schema, name: ref.name, materialized: true, createdIn: ctx.migration });

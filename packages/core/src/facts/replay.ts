@@ -1,6 +1,7 @@
+import type { CreateTableAsStmt } from 'libpg-query';
 import type { ParsedSql, Statement } from '../sql/parse.js';
 import { alterTable } from './alter-table.js';
-import { ReplayContext } from './context.js';
+import { ReplayContext, TEMP_SCHEMA } from './context.js';
 import { createTable, createTableAs } from './create-table.js';
 import { Draft, emptySchemaState } from './draft.js';
 import { drop } from './drop.js';
@@ -75,6 +76,7 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
       before: stateBefore,
     });
   }
+  dropTemporaryTables(draft);
   const after = draft.snapshot();
   const error = migration.parsed.error;
   return {
@@ -137,8 +139,11 @@ function apply(ctx: ReplayContext, statement: Statement, defaultSchema: string):
     case 'CopyStmt':
     case 'LockStmt':
       return dataStatement(ctx, statement.kind, statement.node as Record<string, unknown>);
-    case 'SelectStmt':
+    case 'SelectStmt': {
+      const into = (statement.node as { intoClause?: CreateTableAsStmt['into'] }).intoClause;
+      if (into) createTableAs(ctx, { into, objtype: 'OBJECT_TABLE' });
       return;
+    }
     case 'DoStmt':
       ctx.opaque = 'do-block';
       ctx.notUnderstood('DO block: its effect on the schema is not analysed');
@@ -156,6 +161,18 @@ function apply(ctx: ReplayContext, statement: Statement, defaultSchema: string):
         return;
       }
       ctx.notUnderstood(`${statement.kind} is not modelled`);
+  }
+}
+
+/** Temporary tables end with the session: they are never part of the schema after a migration. */
+function dropTemporaryTables(draft: Draft): void {
+  for (const table of [...draft.tables.values()]) {
+    if (table.schema !== TEMP_SCHEMA) continue;
+    draft.map('tables').delete(table.key);
+    for (const index of [...draft.indexes.values()]) if (index.table === table.key) draft.map('indexes').delete(index.key);
+    for (const sequence of [...draft.sequences.values()]) {
+      if (sequence.schema === TEMP_SCHEMA) draft.map('sequences').delete(sequence.key);
+    }
   }
 }
 

@@ -19,7 +19,7 @@ export function expressionRange(parsed: ParsedSql, statement: Statement, node: u
   if (first === undefined || last === undefined) return undefined;
   const tokens = statementTokens(statement);
   const base = statement.byteRange.start;
-  const i0 = tokens.findIndex((t) => base + t.end > first);
+  let i0 = tokens.findIndex((t) => base + t.end > first);
   let i1 = findLastIndex(tokens, (t) => base + t.start <= last);
   if (i0 === -1 || i1 < i0) return undefined;
   let depth = 0;
@@ -31,7 +31,18 @@ export function expressionRange(parsed: ParsedSql, statement: Statement, node: u
     if (word === 'case' && t.keywordKind !== 0) cases++;
     else if (word === 'end' && t.keywordKind !== 0) cases--;
   };
-  for (let i = i0; i <= i1; i++) account(tokens[i] as ScanToken);
+  let lowest = 0;
+  for (let i = i0; i <= i1; i++) {
+    account(tokens[i] as ScanToken);
+    lowest = Math.min(lowest, depth);
+  }
+  // `(a IS NULL) OR (b IS NULL)`: the first located token is inside a bracket that opens earlier.
+  while (lowest < 0 && i0 > 0 && tokens[i0 - 1]?.text === '(') {
+    i0--;
+    lowest++;
+    depth++;
+  }
+  if (lowest < 0) return undefined;
   for (;;) {
     const next = tokens[i1 + 1];
     if (!next) break;
