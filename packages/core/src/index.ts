@@ -41,3 +41,10 @@ export type {
   ViewFacts,
 } from './facts/model.js';
 export { chooseIndexName, chooseName, makeObjectName, truncateIdentifier } from './facts/names.js';
+
+export { conditionalBlock, enqueueSql, entryMatch, maintenanceBlock, MANAGED, QUEUE_TABLE, UNMANAGED, ZD_SCHEMA } from './zd/blocks.js';
+export type { EntryKind, EntrySpec, MaintenanceStep } from './zd/blocks.js';
+export { checkQueueStatement, concurrentIndexStatement } from './zd/queue-entry.js';
+export type { EntryCheck } from './zd/queue-entry.js';
+export { reconcile } from './zd/reconcile.js';
+export type { QueuedEntry, Reconciliation } from './zd/reconcile.js';

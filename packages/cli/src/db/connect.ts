@@ -1,0 +1,158 @@
+/**
+ * Database sessions for the CLI: one way to connect, one mapping of connection and
+ * permission failures to user errors, settings through `set_config` with parameters.
+ * Our sessions always carry `application_name = prisma-zd/<purpose>`, so they can be
+ * recognised in `pg_stat_activity` (by us, by the blocker monitor, by a DBA).
+ */
+import pg from 'pg';
+import { ExitCode, UserError } from '../errors.js';
+import { redact, registerSecretsFrom } from '../util/redact.js';
+
+export interface ConnectOptions {
+  /** Shown as `prisma-zd/<applicationName>` in pg_stat_activity. */
+  applicationName: string;
+  /** Milliseconds to wait for the connection (default 10 s, or PGCONNECT_TIMEOUT seconds). */
+  connectTimeoutMs?: number;
+}
+
+/** `host:port/database`, never user or password: names the server in messages. */
+export function describeServer(url: string): string {
+  try {
+    const u = new URL(url);
+    const port = u.port || '5432';
+    const host = u.hostname || u.searchParams.get('host') || 'localhost';
+    return `${host}:${port}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
+  } catch {
+    return 'the database (malformed URL)';
+  }
+}
+
+function userOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username) || 'the connecting role';
+  } catch {
+    return 'the connecting role';
+  }
+}
+
+interface PgErrorLike {
+  code?: string;
+  message?: string;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+/** The user error for a failed connection attempt; undefined for anything we do not recognise. */
+export function connectionError(e: unknown, url: string): UserError | undefined {
+  const err = (e ?? {}) as PgErrorLike;
+  const where = describeServer(url);
+  const msg = redact(err.message ?? String(e));
+  if ((err.code && UNREACHABLE.has(err.code)) || /timeout|timed out|Connection terminated/i.test(msg)) {
+    return new UserError({
+      code: 'ZD_DB_UNREACHABLE',
+      message: `Could not reach PostgreSQL at ${where}: ${msg}`,
+      hint: 'Check the host and port of the database URL, and that the server accepts connections from here.',
+      exit: ExitCode.Connection,
+    });
+  }
+  if (err.code === '28P01' || err.code === '28000') {
+    return new UserError({
+      code: 'ZD_DB_AUTH',
+      message: `PostgreSQL at ${where} refused the credentials of role "${userOf(url)}": ${msg}`,
+      hint: 'Check the user and password in the database URL (and pg_hba.conf for 28000).',
+      exit: ExitCode.Connection,
+    });
+  }
+  if (err.code === '3D000') {
+    return new UserError({
+      code: 'ZD_DB_MISSING',
+      message: `The database does not exist on ${where}: ${msg}`,
+      hint: 'Create it first (`prisma migrate deploy` does not create databases), or fix the database name in the URL.',
+      exit: ExitCode.Connection,
+    });
+  }
+  if (err.code === 'ERR_INVALID_URL' || e instanceof TypeError) {
+    return new UserError({
+      code: 'ZD_DB_URL',
+      message: 'The database URL is malformed.',
+      hint: 'Use postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters in the password).',
+      exit: ExitCode.Usage,
+    });
+  }
+  return undefined;
+}
+
+/** A `ZD_PERMISSION` user error when `e` is SQLSTATE 42501 (insufficient privilege), naming `object`. */
+export function permissionError(e: unknown, object: string, url?: string): UserError | undefined {
+  const err = (e ?? {}) as PgErrorLike;
+  if (err.code !== '42501') return undefined;
+  const role = url ? `Role "${userOf(url)}"` : 'The connecting role';
+  return new UserError({
+    code: 'ZD_PERMISSION',
+    message: `${role} lacks a privilege on ${object}: ${redact(err.message ?? '')}`,
+    hint: 'Run prisma-zd with the role that owns the schema (the one `prisma migrate deploy` uses), or grant it the privilege.',
+    exit: ExitCode.Usage,
+  });
+}
+
+function connectTimeout(opts: ConnectOptions): number {
+  if (opts.connectTimeoutMs !== undefined) return opts.connectTimeoutMs;
+  const env = Number(process.env.PGCONNECT_TIMEOUT);
+  return Number.isFinite(env) && env > 0 ? env * 1000 : 10_000;
+}
+
+/** Opens a session; the caller ends it. Prefer `withClient`. */
+export async function connect(url: string, opts: ConnectOptions): Promise<pg.Client> {
+  registerSecretsFrom(url);
+  const name = `prisma-zd/${opts.applicationName}`;
+  let client: pg.Client | undefined;
+  try {
+    // The constructor parses the URL: a malformed one throws here.
+    client = new pg.Client({ connectionString: url, application_name: name, connectionTimeoutMillis: connectTimeout(opts) });
+    // A session that dies under us must not crash the process: the pending query rejects instead.
+    client.on('error', () => {});
+    await client.connect();
+  } catch (e) {
+    await client?.end().catch(() => {});
+    // No `cause`: errors may carry the URL (password included).
+    throw connectionError(e, url) ?? new UserError({
+      code: 'ZD_DB_UNREACHABLE',
+      message: `Could not connect to ${describeServer(url)}: ${redact(e instanceof Error ? e.message : String(e))}`,
+      hint: 'Check the database URL and that the server accepts connections.',
+      exit: ExitCode.Connection,
+    });
+  }
+  // A URL's own application_name wins over the client option: ours must show.
+  await setSettings(client, { application_name: name });
+  return client;
+}
+
+/** Runs `fn` with a fresh session to `url` and always ends it. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>, opts: ConnectOptions): Promise<T> {
+  const client = await connect(url, opts);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Session settings (`local`: until the end of the current transaction), with parameters only. */
+export async function setSettings(client: pg.ClientBase, settings: Record<string, string>, local = false): Promise<void> {
+  for (const [name, value] of Object.entries(settings)) {
+    await client.query('SELECT set_config($1, $2, $3)', [name, value, local]);
+  }
+}
+
+/** Runs `fn` in a transaction on `client`: COMMIT when it resolves, ROLLBACK when it throws. */
+export async function withTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}

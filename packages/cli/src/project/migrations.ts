@@ -1,0 +1,80 @@
+/**
+ * The migration history as Prisma sees it: the folder on disk (in Prisma's order) and
+ * the `_prisma_migrations` table of a database.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { LOCK_FILE, migrationChecksum, quoteIdent, readMigrationsFolder as interpretFolder, SCRIPT_FILE, type FolderEntry } from '@prisma-zd/core';
+import { ExitCode, UserError } from '../errors.js';
+
+export interface MigrationFile {
+  /** The directory name, e.g. `20261101120000_post_title`. */
+  name: string;
+  sql: string;
+  /** Absolute path of its `migration.sql`. */
+  path: string;
+  /** Prisma's checksum of the file (sha256 of its bytes). */
+  checksum: string;
+}
+
+/**
+ * The migrations of `dir` in the order Prisma applies them (core's rules: directory
+ * names in code point order, directories without a `migration.sql` skipped, top-level
+ * files such as `migration_lock.toml` ignored). Throws `ZD_MIGRATIONS_MISSING` when
+ * `dir` does not exist.
+ */
+export function readMigrationsFolder(dir: string): MigrationFile[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UserError({
+      code: 'ZD_MIGRATIONS_MISSING',
+      message: `The migrations folder ${dir} does not exist.`,
+      hint: "Pass --migrations <dir>, or run prisma-zd from the project that holds Prisma's config.",
+      exit: ExitCode.Usage,
+    });
+  }
+  const entries: FolderEntry[] = [];
+  const bytes = new Map<string, Buffer>();
+  for (const top of readdirSync(dir, { withFileTypes: true })) {
+    if (top.isFile() && top.name === LOCK_FILE) {
+      entries.push({ path: top.name, content: readFileSync(join(dir, top.name), 'utf8') });
+    } else if (top.isDirectory()) {
+      entries.push({ path: `${top.name}/` });
+      const script = join(dir, top.name, SCRIPT_FILE);
+      if (existsSync(script)) {
+        const b = readFileSync(script);
+        bytes.set(top.name, b);
+        entries.push({ path: `${top.name}/${SCRIPT_FILE}`, content: b.toString('utf8') });
+      }
+    }
+  }
+  return interpretFolder({ entries }).migrations.map((m) => ({
+    name: m.name,
+    sql: m.sql,
+    path: join(dir, m.name, SCRIPT_FILE),
+    checksum: migrationChecksum(bytes.get(m.name)!),
+  }));
+}
+
+export interface AppliedMigration {
+  name: string;
+  checksum: string;
+  finishedAt: Date;
+}
+
+/**
+ * The migrations `_prisma_migrations` records as applied (finished, not rolled back),
+ * in the order they finished. `undefined` when the table does not exist (Prisma never
+ * ran here). `schema`: where Prisma keeps the table (the URL's `?schema=`, else `public`).
+ */
+export async function appliedMigrations(client: pg.ClientBase, schema = 'public'): Promise<AppliedMigration[] | undefined> {
+  const table = `${quoteIdent(schema)}.${quoteIdent('_prisma_migrations')}`;
+  const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+  if (!exists.rows[0]?.ok) return undefined;
+  const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date }>(
+    `SELECT migration_name, checksum, finished_at FROM ${table}
+      WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL
+      ORDER BY finished_at, started_at, migration_name`,
+  );
+  return rows.map((r) => ({ name: r.migration_name, checksum: r.checksum, finishedAt: r.finished_at }));
+}

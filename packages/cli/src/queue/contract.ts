@@ -1,0 +1,223 @@
+/**
+ * `contract`: the deferred destructive statements (`DROP DEFAULT`, the `DROP SEQUENCE`
+ * that goes with it), applied once no old app version is left. Each entry runs in its
+ * own transaction together with marking it done, under a short `lock_timeout`, retried
+ * with backoff when the lock is not available: it never queues a table's traffic
+ * behind it for longer than the timeout.
+ */
+import { asNode, initParser, isStatement, parseSql, QUEUE_TABLE, quoteIdent, stringList } from '@prisma-zd/core';
+import { setSettings, withTransaction } from '../db/connect.js';
+import { entryLabel, markFailed, readEntries, type QueueEntry } from './entries.js';
+import { dbFailure, nextStep, REFUSED } from './failure.js';
+import { acquireQueueLock, releaseQueueLock } from './lock.js';
+import { reconcileQueue, type ReconcileReport } from './reconcile.js';
+import { checkEntry, silentReporter, type RunReporter } from './runner.js';
+import { requireCurrentSchema } from './schema.js';
+import { QueueSessions } from './session.js';
+
+export const CONTRACT_COMMAND = 'prisma-zd contract';
+
+export interface ContractOptions {
+  url: string;
+  migrationsDir: string | undefined;
+  schema?: string;
+  /** lock_timeout of each statement, in milliseconds (default 2000). */
+  lockTimeoutMs?: number;
+  /** Attempts per entry when the lock is not available (default 5). */
+  attempts?: number;
+  /** Only list what would be applied. */
+  list?: boolean;
+  signal?: AbortSignal;
+  reporter?: Pick<RunReporter, 'log'>;
+}
+
+export interface ContractOutcome {
+  id: number;
+  label: string;
+  status: 'applied' | 'failed' | 'lock-timeout' | 'interrupted';
+  attempts: number;
+  durationMs: number;
+  sqlstate?: string | null;
+  error?: string;
+  next?: string;
+}
+
+export interface ContractResult {
+  setUp: boolean;
+  reconcile: ReconcileReport;
+  /** With `list`: the entries that would be applied. */
+  pending: QueueEntry[];
+  outcomes: ContractOutcome[];
+  interrupted: boolean;
+  /** Index/validate entries still open: `postponed run` has work left. */
+  postponedPending: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/** Backoff before attempt `n` (1-based, n ≥ 2): 0.5 s, 1 s, 2 s, … up to 8 s, ±25 % jitter. */
+function backoffMs(n: number): number {
+  const base = Math.min(8000, 500 * 2 ** (n - 2));
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+export async function runContract(opts: ContractOptions): Promise<ContractResult> {
+  await initParser();
+  const reporter = opts.reporter ?? silentReporter;
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 2000;
+  const maxAttempts = Math.max(1, opts.attempts ?? 5);
+  const result: ContractResult = {
+    setUp: false,
+    reconcile: { cancelled: [], updated: [], warnings: [] },
+    pending: [],
+    outcomes: [],
+    interrupted: false,
+    postponedPending: 0,
+  };
+  const sessions = await QueueSessions.open(opts.url, 'contract');
+  const onAbort = () => {
+    if (sessions.inFlight) void sessions.cancelWorker();
+  };
+  opts.signal?.addEventListener('abort', onAbort);
+  const { control } = sessions;
+  try {
+    if (!(await requireCurrentSchema(control))) return result;
+    result.setUp = true;
+    const countPostponed = async () => {
+      const { rows } = await control.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${QUEUE_TABLE} WHERE kind IN ('index', 'validate') AND status IN ('pending', 'running', 'failed')`,
+      );
+      result.postponedPending = Number(rows[0]?.n ?? 0);
+    };
+    if (opts.list) {
+      result.pending = await readEntries(control, { kind: ['contract'], status: ['pending', 'failed'] });
+      await countPostponed();
+      return result;
+    }
+    await acquireQueueLock(control, '`contract`');
+    try {
+      result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
+      const entries = await readEntries(control, { kind: ['contract'], status: ['pending', 'failed'] });
+      for (const entry of entries) {
+        if (opts.signal?.aborted) {
+          result.interrupted = true;
+          break;
+        }
+        const outcome = await applyEntry(sessions, entry, { lockTimeoutMs, maxAttempts, signal: opts.signal, log: reporter.log });
+        result.outcomes.push(outcome);
+        if (outcome.status === 'interrupted') {
+          result.interrupted = true;
+          break;
+        }
+      }
+      await countPostponed();
+    } finally {
+      await releaseQueueLock(control).catch(() => {});
+    }
+    return result;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await sessions.close();
+  }
+}
+
+interface ApplyOptions {
+  lockTimeoutMs: number;
+  maxAttempts: number;
+  signal: AbortSignal | undefined;
+  log: (text: string) => void;
+}
+
+async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOptions): Promise<ContractOutcome> {
+  const { control } = sessions;
+  const label = `#${entry.id} ${entryLabel(entry)}`;
+  const started = Date.now();
+  const check = checkEntry(entry);
+  if (!check.ok) {
+    const error = `${REFUSED} the statement ${check.reason}; prisma-zd does not execute it`;
+    await markFailed(control, entry.id, { sqlstate: null, error });
+    return {
+      id: entry.id,
+      label,
+      status: 'failed',
+      attempts: 0,
+      durationMs: 0,
+      sqlstate: null,
+      error,
+      next: nextStep({ ...entry, error }, CONTRACT_COMMAND),
+    };
+  }
+  const sequence = droppedSequence(entry.statement);
+  for (let attempt = 1; ; attempt++) {
+    const worker = await sessions.worker();
+    try {
+      let note: string | null = null;
+      await withTransaction(worker, async () => {
+        await setSettings(worker, { lock_timeout: `${o.lockTimeoutMs}ms` }, true);
+        if (entry.searchPath !== null) await setSettings(worker, { search_path: entry.searchPath }, true);
+        if (sequence !== undefined && !(await relationExists(worker, sequence))) {
+          note = 'already dropped';
+        } else {
+          sessions.inFlight = true;
+          try {
+            await worker.query(entry.statement);
+          } finally {
+            sessions.inFlight = false;
+          }
+        }
+        await worker.query(
+          `UPDATE ${QUEUE_TABLE} SET status = 'done', attempts = attempts + $2, finished_at = clock_timestamp(),
+                  sqlstate = NULL, error = NULL, note = COALESCE($3, note) WHERE id = $1`,
+          [entry.id, attempt, note],
+        );
+      });
+      o.log(`${label}: applied${note ? ` (${note})` : ''}`);
+      return { id: entry.id, label, status: 'applied', attempts: attempt, durationMs: Date.now() - started };
+    } catch (e) {
+      const f = dbFailure(e);
+      if (o.signal?.aborted) {
+        return { id: entry.id, label, status: 'interrupted', attempts: attempt, durationMs: Date.now() - started };
+      }
+      if (f.sqlstate === '55P03' && attempt < o.maxAttempts) {
+        const wait = backoffMs(attempt + 1);
+        o.log(`${label}: lock not available within ${o.lockTimeoutMs} ms (attempt ${attempt} of ${o.maxAttempts}); retrying in ${wait} ms`);
+        await sleep(wait, o.signal);
+        continue;
+      }
+      await control.query(`UPDATE ${QUEUE_TABLE} SET attempts = attempts + $2 WHERE id = $1`, [entry.id, attempt]);
+      await markFailed(control, entry.id, { sqlstate: f.sqlstate, error: f.message });
+      const failed = { ...entry, sqlstate: f.sqlstate, error: f.message };
+      return {
+        id: entry.id,
+        label,
+        status: f.sqlstate === '55P03' ? 'lock-timeout' : 'failed',
+        attempts: attempt,
+        durationMs: Date.now() - started,
+        sqlstate: f.sqlstate,
+        error: f.message,
+        next: nextStep(failed, CONTRACT_COMMAND),
+      };
+    }
+  }
+}
+
+/** For a `DROP SEQUENCE` entry, the sequence as written (qualified when the statement qualifies it). */
+function droppedSequence(statement: string): string | undefined {
+  const s = parseSql(statement).statements[0];
+  if (!s || !isStatement(s, 'DropStmt')) return undefined;
+  const names = stringList(asNode(s.node.objects?.[0], 'List')?.items);
+  return names.length ? names.map(quoteIdent).join('.') : undefined;
+}
+
+/** Whether `name` (resolved with the transaction's search_path) still exists. */
+async function relationExists(client: QueueSessions['control'], name: string): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS ok', [name]);
+  return rows[0]?.ok ?? false;
+}

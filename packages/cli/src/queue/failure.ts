@@ -1,0 +1,63 @@
+/**
+ * Why a queued statement failed, in the user's terms, and what to do next.
+ */
+import { QUEUE_TABLE, quoteIdent } from '@prisma-zd/core';
+import { entryTable, type QueueEntry } from './entries.js';
+
+export interface DbFailure {
+  sqlstate: string | null;
+  message: string;
+}
+
+/** SQLSTATE and message of a PostgreSQL error (or any error). */
+export function dbFailure(e: unknown): DbFailure {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : null;
+  return { sqlstate: code, message: typeof err?.message === 'string' ? err.message : String(e) };
+}
+
+/** Prefix of `error` for entries refused by the parser check (never executed). */
+export const REFUSED = 'refused:';
+
+/** What to do about a failed entry: one sentence ending with the command to run. */
+export function nextStep(e: QueueEntry, command: string): string {
+  const table = entryTable(e);
+  const cols = e.columns.map(quoteIdent).join(', ');
+  if (e.error?.startsWith(REFUSED)) {
+    return (
+      `this entry was not written by \`prisma-zd rewrite\`, and prisma-zd will not run it: find out who queued it, then cancel it ` +
+      `(UPDATE ${QUEUE_TABLE} SET status = 'cancelled' WHERE id = ${e.id};) and run \`${command}\``
+    );
+  }
+  switch (e.sqlstate) {
+    case '23505':
+      return (
+        `fix the duplicate rows in ${table}${cols ? `.${e.columns.length > 1 ? `(${cols})` : cols}` : ''}` +
+        (cols ? ` (find them: SELECT ${cols}, count(*) FROM ${table} GROUP BY ${cols} HAVING count(*) > 1;)` : '') +
+        `, then run \`${command}\``
+      );
+    case '23503':
+    case '23514':
+    case '23502':
+      return `fix the rows of ${table} that violate ${e.objectName ? quoteIdent(e.objectName) : 'the constraint'}, then run \`${command}\``;
+    case '42P01':
+    case '42703':
+    case '42704':
+      return `the object it needs is missing: check that every migration is applied (\`prisma migrate status\`), then run \`${command}\``;
+    case '42P07':
+      return `another object already has the name ${e.objectName ? quoteIdent(e.objectName) : ''}: rename or drop it, then run \`${command}\``;
+    case '57014':
+      return `the statement was cancelled (pg_cancel_backend or statement_timeout): run \`${command}\` again`;
+    case '55P03':
+      return `it could not take its lock in time: run \`${command}\` again when the table is quieter`;
+    case '53100':
+    case '53200':
+    case '54000':
+      return `the server ran out of a resource (disk or memory): free it (or lower --maintenance-work-mem), then run \`${command}\``;
+    case '40P01':
+    case '40001':
+      return `a concurrent transaction conflicted with it: run \`${command}\` again`;
+    default:
+      return `fix the cause above, then run \`${command}\``;
+  }
+}

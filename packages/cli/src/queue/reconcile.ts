@@ -1,0 +1,99 @@
+/**
+ * Before anything is built or applied, the queue is brought in line with the applied
+ * history (DESIGN §3): a `DROP INDEX CONCURRENTLY IF EXISTS` cannot carry queue
+ * maintenance, so a later migration may have dropped or renamed what an entry would
+ * create. The decision is core's `reconcile`; this module feeds it the folder and
+ * `_prisma_migrations`, and writes the outcome to the queue in one transaction.
+ */
+import type pg from 'pg';
+import { reconcile } from '@prisma-zd/core';
+import { withTransaction } from '../db/connect.js';
+import { appliedMigrations, readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
+import { markCancelled, readEntries, updateTarget, type QueueEntry } from './entries.js';
+
+export interface ReconcileReport {
+  /** Why reconciliation did not run (the folder is unavailable, no Prisma history, …). */
+  skipped?: string;
+  cancelled: Array<{ id: number; label: string; reason: string }>;
+  updated: Array<{ id: number; from: string; to: string }>;
+  warnings: string[];
+}
+
+export interface ReconcileOptions {
+  /** The migrations folder; undefined when unknown. */
+  migrationsDir: string | undefined;
+  /** Schema of `_prisma_migrations` and the default schema of unqualified names. */
+  schema: string;
+}
+
+function loadFolder(dir: string | undefined): { files?: MigrationFile[]; problem?: string } {
+  if (!dir) return { problem: 'no migrations folder is known (pass --migrations)' };
+  try {
+    return { files: readMigrationsFolder(dir) };
+  } catch (e) {
+    return { problem: `the migrations folder ${dir} cannot be read: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** Cancels or updates open entries (pending, failed) that the applied history no longer wants. */
+export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptions): Promise<ReconcileReport> {
+  const report: ReconcileReport = { cancelled: [], updated: [], warnings: [] };
+  const open = await readEntries(client, { status: ['pending', 'failed'] });
+  if (open.length === 0) return report;
+  const folder = loadFolder(opts.migrationsDir);
+  if (!folder.files) {
+    report.skipped = `${folder.problem}; queued work was not checked against later migrations`;
+    return report;
+  }
+  const applied = await appliedMigrations(client, opts.schema);
+  if (!applied) {
+    report.skipped = `there is no ${opts.schema}._prisma_migrations table; queued work was not checked against later migrations`;
+    return report;
+  }
+  const byName = new Map(folder.files.map((f) => [f.name, f]));
+  const appliedNames = new Set<string>();
+  for (const a of applied) {
+    appliedNames.add(a.name);
+    const file = byName.get(a.name);
+    if (!file) {
+      report.warnings.push(`migration ${a.name} is applied but not in ${opts.migrationsDir}: is the folder up to date?`);
+    } else if (file.checksum !== a.checksum) {
+      report.warnings.push(`migration ${a.name} was edited after it was applied; reconciling with the file as it is now`);
+    }
+  }
+  const history = folder.files.filter((f) => appliedNames.has(f.name)).map((f) => ({ name: f.name, sql: f.sql }));
+  const entries = open.filter((e): e is QueueEntry & { migration: string } => e.migration !== null);
+  let decisions;
+  try {
+    decisions = reconcile(
+      history,
+      entries.map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        migration: e.migration,
+        objectName: e.objectName ?? '',
+        tableName: e.tableName ?? '',
+        statement: e.statement,
+      })),
+      opts.schema,
+    );
+  } catch (e) {
+    report.skipped = `the applied migrations could not be replayed (${e instanceof Error ? e.message : String(e)}); queued work was not checked against later migrations`;
+    return report;
+  }
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  await withTransaction(client, async () => {
+    for (const d of decisions) {
+      const entry = byId.get(Number(d.id))!;
+      if (d.action === 'cancel') {
+        await markCancelled(client, entry.id, `reconcile: ${d.reason}`);
+        report.cancelled.push({ id: entry.id, label: `${entry.kind} "${entry.objectName}"`, reason: d.reason });
+      } else if (d.action === 'update') {
+        const note = `reconcile: a later migration changed it (was ${entry.kind} "${entry.objectName}" on "${entry.tableName}")`;
+        await updateTarget(client, entry.id, { ...d, note });
+        report.updated.push({ id: entry.id, from: `"${entry.objectName}" on "${entry.tableName}"`, to: `"${d.objectName}" on "${d.tableName}"` });
+      }
+    }
+  });
+  return report;
+}

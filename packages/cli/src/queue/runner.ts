@@ -1,0 +1,296 @@
+/**
+ * `postponed run`: builds the queued indexes CONCURRENTLY and validates the queued
+ * constraints, one at a time, in id order. One runner per database (the queue lock);
+ * what a killed runner left behind (an entry marked running, an INVALID index) is
+ * completed by the next run (I5). Reconciliation with the applied history comes first.
+ */
+import type pg from 'pg';
+import { checkQueueStatement, concurrentIndexStatement, initParser, parseSql, QUEUE_TABLE, quoteIdent } from '@prisma-zd/core';
+import { setSettings } from '../db/connect.js';
+import { acquireQueueLock, releaseQueueLock } from './lock.js';
+import { entryLabel, markDone, markFailed, markPending, markRunning, readEntries, type QueueEntry } from './entries.js';
+import { dbFailure, nextStep, REFUSED, type DbFailure } from './failure.js';
+import { readBuildProgress, type BuildProgress } from './progress.js';
+import { reconcileQueue, type ReconcileReport } from './reconcile.js';
+import { requireCurrentSchema } from './schema.js';
+import { QueueSessions, recoverStaleEntries, type StaleEntry, type WorkerSettings } from './session.js';
+
+export const RUN_COMMAND = 'prisma-zd postponed run';
+
+/** Where a run reports as it goes; the CLI renders it, a library caller may ignore it. */
+export interface RunReporter {
+  log(text: string): void;
+  progress(label: string, p: BuildProgress | undefined, elapsedMs: number): void;
+  clearProgress(): void;
+}
+
+export const silentReporter: RunReporter = { log() {}, progress() {}, clearProgress() {} };
+
+export interface RunOptions extends WorkerSettings {
+  url: string;
+  /** The migrations folder for reconciliation; undefined: reconciliation is skipped (and said so). */
+  migrationsDir: string | undefined;
+  /** Schema of `_prisma_migrations` and default schema of unqualified names (default `public`). */
+  schema?: string;
+  /** Stop at the first failure (the rest stays pending). */
+  failFast?: boolean;
+  /** Aborting cancels the running statement, drops its leftover, and ends the run. */
+  signal?: AbortSignal;
+  reporter?: RunReporter;
+}
+
+export type OutcomeStatus = 'built' | 'validated' | 'already' | 'failed' | 'interrupted';
+
+export interface EntryOutcome {
+  id: number;
+  kind: QueueEntry['kind'];
+  label: string;
+  status: OutcomeStatus;
+  durationMs: number;
+  attempts: number;
+  sqlstate?: string | null;
+  error?: string;
+  /** For failures: what to do, ending with the command to run. */
+  next?: string;
+}
+
+export interface RunResult {
+  /** False when the bookkeeping schema is not installed: nothing can be queued. */
+  setUp: boolean;
+  stale: StaleEntry[];
+  reconcile: ReconcileReport;
+  outcomes: EntryOutcome[];
+  interrupted: boolean;
+  /** Index/validate entries still pending after the run (not reached: fail-fast or interrupt). */
+  remaining: number;
+  /** Contract entries waiting for `prisma-zd contract`. */
+  contractPending: number;
+}
+
+interface Ctx {
+  sessions: QueueSessions;
+  opts: RunOptions;
+  reporter: RunReporter;
+}
+
+/** Runs the postponed work of the database at `opts.url`. */
+export async function runPostponed(opts: RunOptions): Promise<RunResult> {
+  await initParser();
+  const reporter = opts.reporter ?? silentReporter;
+  const result: RunResult = {
+    setUp: false,
+    stale: [],
+    reconcile: { cancelled: [], updated: [], warnings: [] },
+    outcomes: [],
+    interrupted: false,
+    remaining: 0,
+    contractPending: 0,
+  };
+  const sessions = await QueueSessions.open(opts.url, 'postponed', opts);
+  const ctx: Ctx = { sessions, opts, reporter };
+  const onAbort = () => {
+    if (sessions.inFlight) void sessions.cancelWorker();
+  };
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    const { control } = sessions;
+    if (!(await requireCurrentSchema(control))) return result;
+    result.setUp = true;
+    await acquireQueueLock(control, '`postponed run`');
+    try {
+      await sessions.worker(); // Settings are checked before anything changes.
+      result.stale = await recoverStaleEntries(control);
+      for (const s of result.stale) {
+        reporter.log(`#${s.id} was left running by a run that ended (backend pid ${s.pid ?? '?'}): it is pending again`);
+      }
+      result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
+      const entries = await readEntries(control, { status: ['pending', 'failed'], kind: ['index', 'validate'] });
+      for (const entry of entries) {
+        if (opts.signal?.aborted) {
+          result.interrupted = true;
+          break;
+        }
+        const outcome = await runEntry(ctx, entry);
+        result.outcomes.push(outcome);
+        if (outcome.status === 'interrupted') {
+          result.interrupted = true;
+          break;
+        }
+        if (outcome.status === 'failed' && opts.failFast) break;
+      }
+      const counts = await control.query<{ kind: string; n: string }>(
+        `SELECT kind, count(*) AS n FROM ${QUEUE_TABLE} WHERE status IN ('pending', 'failed')
+           AND NOT (id = ANY ($1::bigint[])) GROUP BY kind`,
+        [result.outcomes.map((o) => o.id)],
+      );
+      for (const r of counts.rows) {
+        if (r.kind === 'contract') result.contractPending = Number(r.n);
+        else result.remaining += Number(r.n);
+      }
+    } finally {
+      await releaseQueueLock(control).catch(() => {});
+    }
+    return result;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await sessions.close();
+  }
+}
+
+/** The parser check, plus: an index entry's statement must be on the entry's table. */
+export function checkEntry(entry: QueueEntry): { ok: true } | { ok: false; reason: string } {
+  const check = checkQueueStatement(entry.kind, entry.objectName ?? '', entry.statement);
+  if (!check.ok || entry.kind !== 'index') return check;
+  const stmt = parseSql(entry.statement).statements[0];
+  const rel = (stmt?.node as { relation?: { relname?: string } } | undefined)?.relation?.relname;
+  if (rel !== entry.tableName) return { ok: false, reason: `creates its index on "${rel}", not on "${entry.tableName}"` };
+  return check;
+}
+
+async function runEntry(ctx: Ctx, entry: QueueEntry): Promise<EntryOutcome> {
+  const { sessions, reporter } = ctx;
+  const { control } = sessions;
+  const label = `#${entry.id} ${entryLabel(entry)}`;
+  const base = { id: entry.id, kind: entry.kind, label, attempts: entry.attempts + 1 };
+  const check = checkEntry(entry);
+  if (!check.ok) {
+    const error = `${REFUSED} the statement ${check.reason}; prisma-zd does not execute it`;
+    await markFailed(control, entry.id, { sqlstate: null, error });
+    const failed = { ...entry, status: 'failed' as const, sqlstate: null, error };
+    return { ...base, attempts: entry.attempts, status: 'failed', durationMs: 0, sqlstate: null, error, next: nextStep(failed, RUN_COMMAND) };
+  }
+  const worker = await sessions.worker();
+  if (entry.searchPath !== null) await setSettings(worker, { search_path: entry.searchPath });
+  else await worker.query('RESET search_path');
+  await markRunning(control, entry.id, sessions.workerPid);
+  reporter.log(`${label}: ${entry.kind === 'index' ? 'building CONCURRENTLY' : 'validating'}…`);
+  const started = Date.now();
+  try {
+    let status: OutcomeStatus;
+    if (entry.kind === 'index') {
+      status = await buildIndex(ctx, worker, entry, label);
+    } else {
+      await guarded(ctx, label, worker.query(entry.statement));
+      status = 'validated';
+    }
+    await markDone(control, entry.id, status === 'already' ? 'already built: a valid index of that name exists on the table' : null);
+    return { ...base, status, durationMs: Date.now() - started };
+  } catch (e) {
+    const failure = dbFailure(e);
+    const interrupted = Boolean(ctx.opts.signal?.aborted) && (failure.sqlstate === '57014' || failure.sqlstate === null);
+    const w = await sessions.worker().catch(() => undefined);
+    if (entry.kind === 'index' && w) {
+      await dropInvalidIndex(w, entry).catch((err: unknown) => {
+        reporter.log(`${label}: could not drop the invalid leftover (${dbFailure(err).message}); the next run drops it`);
+      });
+    }
+    if (interrupted) {
+      await markPending(control, entry.id, 'interrupted (SIGINT/SIGTERM); the next run builds it');
+      return { ...base, status: 'interrupted', durationMs: Date.now() - started };
+    }
+    await markFailed(control, entry.id, { sqlstate: failure.sqlstate, error: failure.message });
+    const failed = { ...entry, status: 'failed' as const, sqlstate: failure.sqlstate, error: failure.message };
+    return {
+      ...base,
+      status: 'failed',
+      durationMs: Date.now() - started,
+      sqlstate: failure.sqlstate,
+      error: failure.message,
+      next: nextStep(failed, RUN_COMMAND),
+    };
+  }
+}
+
+interface ExistingIndex {
+  schema: string;
+  valid: boolean;
+  tableName: string;
+  tableSchema: string;
+}
+
+/** The index named by the entry, in its table's schema (resolved with the entry's search_path). */
+async function findIndex(client: pg.ClientBase, entry: QueueEntry): Promise<ExistingIndex | undefined> {
+  const { rows } = await client.query<{ schema: string; valid: boolean; table_name: string; table_schema: string }>(
+    `SELECT n.nspname AS schema, i.indisvalid AS valid, t.relname AS table_name, tn.nspname AS table_schema
+       FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+       JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+       JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+      WHERE c.relname = $1
+        AND n.nspname = COALESCE($2, (SELECT rn.nspname FROM pg_catalog.pg_class r
+                                        JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+                                       WHERE r.oid = pg_catalog.to_regclass($3)))`,
+    [entry.objectName, entry.tableSchema, quoteIdent(entry.tableName ?? '')],
+  );
+  const r = rows[0];
+  return r && { schema: r.schema, valid: r.valid, tableName: r.table_name, tableSchema: r.table_schema };
+}
+
+function onEntryTable(idx: ExistingIndex, entry: QueueEntry): boolean {
+  return idx.tableName === entry.tableName && (entry.tableSchema === null || idx.tableSchema === entry.tableSchema);
+}
+
+/** Drops the entry's index if it exists on the entry's table and is INVALID (a failed or interrupted build). */
+async function dropInvalidIndex(client: pg.ClientBase, entry: QueueEntry): Promise<boolean> {
+  const idx = await findIndex(client, entry);
+  if (!idx || idx.valid || !onEntryTable(idx, entry)) return false;
+  await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(idx.schema)}.${quoteIdent(entry.objectName!)}`);
+  return true;
+}
+
+async function buildIndex(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label: string): Promise<OutcomeStatus> {
+  const existing = await findIndex(worker, entry);
+  if (existing && !onEntryTable(existing, entry)) {
+    throw {
+      code: '42P07',
+      message: `an index named "${entry.objectName}" already exists on table "${existing.tableSchema}"."${existing.tableName}"`,
+    } satisfies { code: string; message: string };
+  }
+  if (existing?.valid) {
+    ctx.reporter.log(`${label}: already built`);
+    return 'already';
+  }
+  if (existing) {
+    ctx.reporter.log(`${label}: dropping the INVALID index left by an earlier attempt`);
+    await dropInvalidIndex(worker, entry);
+  }
+  await guarded(ctx, label, worker.query(concurrentIndexStatement(entry.statement)), entry.kind === 'index');
+  return 'built';
+}
+
+/** Awaits a queued statement while reporting progress; an abort cancels it (again each tick if needed). */
+async function guarded<T>(ctx: Ctx, label: string, work: Promise<T>, watchBuild = false): Promise<T> {
+  const { sessions, reporter } = ctx;
+  const started = Date.now();
+  let finished = false;
+  let wake: () => void = () => {};
+  sessions.inFlight = true;
+  if (ctx.opts.signal?.aborted) void sessions.cancelWorker();
+  const poll = (async () => {
+    while (!finished) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 500);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      if (finished) break;
+      if (ctx.opts.signal?.aborted) await sessions.cancelWorker();
+      const p = watchBuild ? await readBuildProgress(sessions.control, sessions.workerPid).catch(() => undefined) : undefined;
+      if (!finished) reporter.progress(label, p, Date.now() - started);
+    }
+  })();
+  try {
+    return await work;
+  } finally {
+    finished = true;
+    sessions.inFlight = false;
+    wake();
+    await poll;
+    reporter.clearProgress();
+  }
+}
+
+export type { DbFailure };
