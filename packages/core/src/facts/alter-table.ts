@@ -6,7 +6,9 @@ import type { ReplayContext } from './context.js';
 import { constraintKey } from './model.js';
 import type { ColumnFacts, TableFacts } from './model.js';
 import { dropColumn, removeConstraint, updateTable } from './ops.js';
-import { createOwnedSequence, nextvalSequence } from './sequences.js';
+import { defaultFacts, retypedDefault, withoutDefault } from './defaults.js';
+import { clonePartitionIndex } from './indexes.js';
+import { createOwnedSequence } from './sequences.js';
 
 /** Subcommands that change nothing the model holds (ownership, storage, RLS, triggers on/off…). */
 const NO_OP = new Set<string>([
@@ -105,7 +107,7 @@ function alterTableCmd(ctx: ReplayContext, key: string, cmd: AlterTableCmd): voi
       ctx.touchTable(table, 'alter', { change: 'column-type' });
       ctx.touchColumn(table, column!.name, 'alter', { change: 'type' });
       const type = ctx.columnType(def.typeName);
-      setColumn(ctx, key, column!.name, (c) => ({ ...c, type }));
+      setColumn(ctx, key, column!.name, (c) => retypedDefault(ctx, c, type));
       return;
     }
     case 'AT_ColumnDefault': {
@@ -113,16 +115,9 @@ function alterTableCmd(ctx: ReplayContext, key: string, cmd: AlterTableCmd): voi
       const change = cmd.def ? 'set-default' : 'drop-default';
       ctx.touchTable(table, 'alter', { change });
       ctx.touchColumn(table, column!.name, 'alter', { change });
-      const text = cmd.def ? ctx.text(cmd.def) : undefined;
-      const sequence = cmd.def ? nextvalSequence(ctx, cmd.def) : undefined;
-      setColumn(ctx, key, column!.name, (c) => {
-        const { default: _d, defaultSequence: _s, ...rest } = c;
-        return {
-          ...rest,
-          ...(text === undefined ? {} : { default: text }),
-          ...(sequence === undefined ? {} : { defaultSequence: sequence }),
-        };
-      });
+      setColumn(ctx, key, column!.name, (c) =>
+        cmd.def ? { ...withoutDefault(c), ...defaultFacts(ctx, cmd.def, c.type) } : withoutDefault(c),
+      );
       return;
     }
     case 'AT_SetNotNull':
@@ -227,8 +222,13 @@ function partitionCmd(ctx: ReplayContext, table: TableFacts, cmd: AlterTableCmd)
   if (!child) return;
   ctx.touchTable(table, 'alter', { change: cmd.subtype === 'AT_AttachPartition' ? 'attach-partition' : 'detach-partition' });
   ctx.touchTable(child, 'alter', { change: 'partition-of' });
-  updateTable(ctx, child.key, (t) => {
+  const attached = updateTable(ctx, child.key, (t) => {
     const { partitionOf: _p, ...rest } = t;
     return cmd.subtype === 'AT_AttachPartition' ? { ...rest, partitionOf: table.key } : rest;
   });
+  if (cmd.subtype !== 'AT_AttachPartition' || !attached) return;
+  for (const index of [...ctx.draft.indexes.values()]) {
+    const current = ctx.draft.tables.get(attached.key);
+    if (index.table === table.key && current) clonePartitionIndex(ctx, current, index);
+  }
 }

@@ -1,10 +1,11 @@
-import type { ColumnDef, Constraint } from 'libpg-query';
+import type { ColumnDef, Constraint, Node } from 'libpg-query';
 import { asNode } from '../sql/nodes.js';
 import { serialBase } from './column-type.js';
 import type { ReplayContext } from './context.js';
 import type { ColumnFacts } from './model.js';
 import { putTable } from './ops.js';
-import { createOwnedSequence, nextvalSequence, serialDefault } from './sequences.js';
+import { defaultFacts } from './defaults.js';
+import { createOwnedSequence, serialDefault } from './sequences.js';
 
 /**
  * Add a column definition to a table in the draft. Returns the constraints written on
@@ -17,6 +18,7 @@ export function addColumnDef(ctx: ReplayContext, tableKey: string, def: ColumnDe
   const name = def.colname;
   if (!table || name === undefined || !def.typeName) return [];
   let notNull = def.is_not_null === true;
+  let defaultExpr: Node | undefined;
   let defaultText: string | undefined;
   let defaultSequence: string | undefined;
   let identity: ColumnFacts['identity'];
@@ -33,8 +35,7 @@ export function addColumnDef(ctx: ReplayContext, tableKey: string, def: ColumnDe
         notNull = false;
         break;
       case 'CONSTR_DEFAULT':
-        defaultText = ctx.text(constraint.raw_expr);
-        defaultSequence = nextvalSequence(ctx, constraint.raw_expr);
+        defaultExpr = constraint.raw_expr;
         break;
       case 'CONSTR_IDENTITY':
         identity = constraint.generated_when === 'a' ? 'always' : 'by default';
@@ -58,6 +59,8 @@ export function addColumnDef(ctx: ReplayContext, tableKey: string, def: ColumnDe
         deferred.push(constraint);
     }
   }
+  const type = ctx.columnType(def.typeName);
+  const defaults = defaultExpr === undefined ? {} : defaultFacts(ctx, defaultExpr, type);
   const serial = serialBase(def.typeName);
   if (serial !== undefined || identity !== undefined) {
     const sequence = createOwnedSequence(ctx, table, name);
@@ -69,7 +72,8 @@ export function addColumnDef(ctx: ReplayContext, tableKey: string, def: ColumnDe
   }
   const column: ColumnFacts = {
     name,
-    type: ctx.columnType(def.typeName),
+    type,
+    ...defaults,
     ...(defaultText === undefined ? {} : { default: defaultText }),
     ...(defaultSequence === undefined ? {} : { defaultSequence }),
     notNull,

@@ -2,7 +2,7 @@ import type { Constraint, Node } from 'libpg-query';
 import { asNode, referencedColumns, stringList } from '../sql/nodes.js';
 import { display, toRef } from './context.js';
 import type { ReplayContext } from './context.js';
-import { addIndex, indexElems } from './indexes.js';
+import { addIndex, clonePartitionIndex, indexElems } from './indexes.js';
 import { constraintKey, relationKey } from './model.js';
 import type { ConstraintFacts, TableFacts } from './model.js';
 import { chooseName, chooseNameAddition } from './names.js';
@@ -130,6 +130,7 @@ function addIndexConstraint(ctx: ReplayContext, table: TableFacts, node: Constra
     partial: node.where_clause !== undefined,
     nullsNotDistinct: node.nulls_not_distinct === true,
     columnsReferenced,
+    recurse: false,
   });
   pushConstraint(ctx, table, {
     name: index.name,
@@ -142,6 +143,9 @@ function addIndexConstraint(ctx: ReplayContext, table: TableFacts, node: Constra
     createdIn: ctx.migration,
   });
   if (primary) for (const c of columns) setNotNull(ctx, table.key, c, true);
+  if (table.partitioned) {
+    for (const child of [...ctx.draft.tables.values()]) if (child.partitionOf === table.key) clonePartitionIndex(ctx, child, index);
+  }
 }
 
 function addForeignKey(ctx: ReplayContext, table: TableFacts, node: Constraint, options: ConstraintOptions): void {

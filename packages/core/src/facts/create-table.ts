@@ -1,10 +1,11 @@
 import type { Constraint, CreateStmt, CreateTableAsStmt, TableLikeClause } from 'libpg-query';
 import { asNode } from '../sql/nodes.js';
 import { addColumnDef } from './columns.js';
+import { withoutDefault } from './defaults.js';
 import { addConstraint, constraintOrder } from './constraints.js';
 import { TEMP_SCHEMA, display, toRef } from './context.js';
 import type { ReplayContext } from './context.js';
-import { addIndex } from './indexes.js';
+import { addIndex, clonePartitionIndex } from './indexes.js';
 import { relationKey } from './model.js';
 import type { TableFacts } from './model.js';
 import { putTable, updateTable } from './ops.js';
@@ -48,6 +49,12 @@ export function createTable(ctx: ReplayContext, stmt: CreateStmt): void {
   }
   putTable(ctx, table);
   ctx.touch('table', key, 'create', ctx.migration);
+  if (table.partitionOf !== undefined) {
+    for (const index of [...ctx.draft.indexes.values()]) {
+      const current = ctx.draft.tables.get(key);
+      if (index.table === table.partitionOf && current) clonePartitionIndex(ctx, current, index);
+    }
+  }
   const constraints: Constraint[] = [];
   const columnOf = new Map<Constraint, string>();
   for (const element of stmt.tableElts ?? []) {
@@ -91,11 +98,10 @@ function copyLike(ctx: ReplayContext, key: string, like: TableLikeClause): void 
     complete: t.complete && source.complete,
     columns: [
       ...t.columns,
-      ...source.columns.map((c) => {
-        const { default: _d, defaultSequence: _s, ...rest } = c;
-        const keepDefault = (options & LIKE_DEFAULTS) !== 0;
-        return { ...(keepDefault ? c : rest), createdIn: ctx.migration };
-      }),
+      ...source.columns.map((c) => ({
+        ...((options & LIKE_DEFAULTS) !== 0 ? c : withoutDefault(c)),
+        createdIn: ctx.migration,
+      })),
     ],
     constraints: [
       ...t.constraints,

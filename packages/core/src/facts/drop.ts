@@ -4,6 +4,7 @@ import { asNode, listItems, stringList, stringValue } from '../sql/nodes.js';
 import { display, refOfNames } from './context.js';
 import type { NameRef, ReplayContext } from './context.js';
 import { relationKey } from './model.js';
+import { withoutDefault } from './defaults.js';
 import { dropColumn, dropIndex, dropTable, putTable, retargetSequenceDefaults } from './ops.js';
 
 /** `DROP TABLE | INDEX | SEQUENCE | VIEW | TYPE | SCHEMA | EXTENSION | FUNCTION | TRIGGER …`. */
@@ -116,11 +117,7 @@ function dropDefaultsUsing(ctx: ReplayContext, sequenceKey: string): void {
     for (const c of table.columns) if (c.defaultSequence === sequenceKey) ctx.touchColumn(table, c.name, 'alter', { change: 'drop-default', implicit: true });
     putTable(ctx, {
       ...table,
-      columns: table.columns.map((c) => {
-        if (c.defaultSequence !== sequenceKey) return c;
-        const { default: _d, defaultSequence: _s, ...rest } = c;
-        return rest;
-      }),
+      columns: table.columns.map((c) => (c.defaultSequence === sequenceKey ? withoutDefault(c) : c)),
     });
   }
 }
@@ -137,6 +134,15 @@ function dropType(ctx: ReplayContext, ref: NameRef, cascade: boolean, missingOk:
   ctx.draft.map('enums').delete(type.key);
   for (const table of [...ctx.draft.tables.values()]) {
     for (const column of table.columns) {
+      if (column.defaultTypes?.includes(type.key) && (column.type.schema !== type.schema || column.type.name !== type.name)) {
+        if (!cascade) ctx.note(`the default of column "${column.name}" of ${table.key} still uses type ${type.key}`);
+        else {
+          ctx.touchColumn(table, column.name, 'alter', { change: 'drop-default', implicit: true });
+          const current = ctx.draft.tables.get(table.key);
+          if (current) putTable(ctx, { ...current, columns: current.columns.map((c) => (c.name === column.name ? withoutDefault(c) : c)) });
+        }
+        continue;
+      }
       if (column.type.schema !== type.schema || column.type.name !== type.name) continue;
       if (cascade) {
         const current = ctx.draft.tables.get(table.key);

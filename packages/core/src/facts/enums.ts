@@ -4,7 +4,7 @@ import { renamedType } from './column-type.js';
 import { display, refOfNames } from './context.js';
 import type { NameRef, ReplayContext } from './context.js';
 import { relationKey } from './model.js';
-import type { EnumFacts } from './model.js';
+import type { ColumnFacts, EnumFacts } from './model.js';
 import { putTable } from './ops.js';
 
 /** `CREATE TYPE name AS ENUM (…)`. */
@@ -57,13 +57,17 @@ export function moveEnum(ctx: ReplayContext, type: EnumFacts, schema: string, na
   const key = relationKey(schema, name);
   ctx.draft.map('enums').delete(type.key);
   ctx.draft.map('enums').set(key, { ...type, key, schema, name });
+  const uses = (c: ColumnFacts): boolean =>
+    (c.type.schema === type.schema && c.type.name === type.name) || (c.defaultTypes?.includes(type.key) ?? false);
   for (const table of [...ctx.draft.tables.values()]) {
-    if (!table.columns.some((c) => c.type.schema === type.schema && c.type.name === type.name)) continue;
+    if (!table.columns.some(uses)) continue;
     putTable(ctx, {
       ...table,
-      columns: table.columns.map((c) =>
-        c.type.schema === type.schema && c.type.name === type.name ? { ...c, type: renamedType(c.type, schema, name) } : c,
-      ),
+      columns: table.columns.map((c) => {
+        if (!uses(c)) return c;
+        const retyped = c.type.schema === type.schema && c.type.name === type.name ? { ...c, type: renamedType(c.type, schema, name) } : c;
+        return c.defaultTypes ? { ...retyped, defaultTypes: c.defaultTypes.map((t) => (t === type.key ? key : t)) } : retyped;
+      }),
     });
   }
 }

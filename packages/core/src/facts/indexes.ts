@@ -1,11 +1,11 @@
 import type { IndexStmt, Node } from 'libpg-query';
 import { asNode, referencedColumns, stringList, stringValue } from '../sql/nodes.js';
 import type { ReplayContext } from './context.js';
-import { relationKey } from './model.js';
+import { constraintKey, relationKey } from './model.js';
 import type { IndexFacts, IndexKey, TableFacts } from './model.js';
 import { chooseIndexName } from './names.js';
 import type { IndexNameKind } from './names.js';
-import { putIndex } from './ops.js';
+import { putIndex, putTable } from './ops.js';
 
 export interface IndexSpec {
   /** Explicit name; chosen like PostgreSQL when absent. */
@@ -24,6 +24,8 @@ export interface IndexSpec {
   readonly partial: boolean;
   readonly nullsNotDistinct: boolean;
   readonly columnsReferenced: readonly string[];
+  /** False for `ON ONLY`: the index is not created on the partitions. */
+  readonly recurse?: boolean;
 }
 
 /** Name (if needed) and add an index on `table`. */
@@ -57,7 +59,45 @@ export function addIndex(ctx: ReplayContext, table: TableFacts, spec: IndexSpec)
   };
   putIndex(ctx, index);
   ctx.touch('index', index.key, 'create', ctx.migration);
+  if (table.partitioned && spec.recurse !== false) {
+    for (const child of [...ctx.draft.tables.values()]) if (child.partitionOf === table.key) clonePartitionIndex(ctx, child, index);
+  }
   return index;
+}
+
+/**
+ * A partition gets its own copy of each index of its partitioned parent (and of the
+ * constraint it implements), named after the partition like PostgreSQL names them.
+ * An existing index of the partition with the same keys is attached instead.
+ */
+export function clonePartitionIndex(ctx: ReplayContext, child: TableFacts, parent: IndexFacts): void {
+  const same = [...ctx.draft.indexes.values()].some(
+    (i) => i.table === child.key && i.unique === parent.unique && JSON.stringify(i.keys) === JSON.stringify(parent.keys),
+  );
+  if (same) return;
+  const isConstraint = parent.constraint !== undefined;
+  const index = addIndex(ctx, child, {
+    nameKind: parent.primary ? 'primary' : isConstraint ? (parent.unique ? 'constraint' : 'exclusion') : 'index',
+    unique: parent.unique,
+    primary: parent.primary,
+    constraint: isConstraint,
+    keys: parent.keys,
+    nameParts: [...parent.keys.map((k) => ('column' in k ? k.column : 'expr')), ...parent.include],
+    include: parent.include,
+    method: parent.method,
+    where: parent.where,
+    partial: parent.partial,
+    nullsNotDistinct: parent.nullsNotDistinct,
+    columnsReferenced: parent.columnsReferenced,
+  });
+  const constraint = ctx.draft.tables.get(parent.table)?.constraints.find((c) => c.index === parent.key);
+  const current = ctx.draft.tables.get(child.key);
+  if (!constraint || !current) return;
+  putTable(ctx, {
+    ...current,
+    constraints: [...current.constraints, { ...constraint, name: index.name, table: child.key, index: index.key, createdIn: ctx.migration }],
+  });
+  ctx.touch('constraint', constraintKey(child.key, index.name), 'create', ctx.migration, { implicit: true });
 }
 
 /** Keys, naming parts and referenced columns of a list of `IndexElem` nodes. */
@@ -117,6 +157,7 @@ export function createIndexStatement(ctx: ReplayContext, stmt: IndexStmt): void 
     partial: stmt.whereClause !== undefined,
     nullsNotDistinct: stmt.nulls_not_distinct === true,
     columnsReferenced,
+    recurse: stmt.relation?.inh !== false,
   });
 }
 

@@ -43,8 +43,14 @@ export interface ColumnFacts {
   readonly type: ColumnType;
   /** The default expression as written in the SQL, or undefined when there is none. */
   readonly default?: string;
-  /** Key of the sequence a `nextval(…)` default draws from (serial columns, explicit nextval). */
+  /** Key of the sequence the column draws from: a `nextval(…)` default (serial columns) or an identity. */
   readonly defaultSequence?: string;
+  /**
+   * Keys of the enums the stored default depends on: enum casts in it and the column's
+   * enum type when it was set (PostgreSQL keeps that cast when the column type changes),
+   * so `DROP TYPE … CASCADE` removes the default.
+   */
+  readonly defaultTypes?: readonly string[];
   readonly notNull: boolean;
   readonly identity?: 'always' | 'by default';
   /** `GENERATED ALWAYS AS (…) STORED`. */

@@ -1,0 +1,55 @@
+import type { Node, TypeCast, TypeName } from 'libpg-query';
+import type { ReplayContext } from './context.js';
+import { relationKey } from './model.js';
+import type { ColumnFacts, ColumnType } from './model.js';
+import { nextvalSequence } from './sequences.js';
+
+type DefaultFacts = Pick<ColumnFacts, 'default' | 'defaultSequence' | 'defaultTypes'>;
+
+/** The default-related facts of a column whose default is set to `expr`. */
+export function defaultFacts(ctx: ReplayContext, expr: Node | undefined, type: ColumnType): DefaultFacts {
+  const text = ctx.text(expr);
+  const sequence = nextvalSequence(ctx, expr);
+  const types = new Set<string>();
+  const columnEnum = enumKey(ctx, type);
+  if (columnEnum !== undefined) types.add(columnEnum);
+  visitCasts(expr, (typeName) => {
+    const key = enumKey(ctx, ctx.columnType(typeName));
+    if (key !== undefined) types.add(key);
+  });
+  return {
+    ...(text === undefined ? {} : { default: text }),
+    ...(sequence === undefined ? {} : { defaultSequence: sequence }),
+    ...(types.size ? { defaultTypes: [...types] } : {}),
+  };
+}
+
+/** The column without its default. */
+export function withoutDefault(column: ColumnFacts): ColumnFacts {
+  const { default: _d, defaultSequence: _s, defaultTypes: _t, ...rest } = column;
+  return rest;
+}
+
+/** After `ALTER COLUMN … TYPE`, a kept default also depends on the new type. */
+export function retypedDefault(ctx: ReplayContext, column: ColumnFacts, type: ColumnType): ColumnFacts {
+  const key = enumKey(ctx, type);
+  if (column.default === undefined || key === undefined || column.defaultTypes?.includes(key)) return { ...column, type };
+  return { ...column, type, defaultTypes: [...(column.defaultTypes ?? []), key] };
+}
+
+function enumKey(ctx: ReplayContext, type: ColumnType): string | undefined {
+  if (type.schema === undefined) return undefined;
+  const key = relationKey(type.schema, type.name);
+  return ctx.draft.enums.has(key) ? key : undefined;
+}
+
+function visitCasts(value: unknown, visit: (typeName: TypeName) => void): void {
+  if (Array.isArray(value)) {
+    for (const v of value) visitCasts(v, visit);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const cast = (value as { TypeCast?: TypeCast }).TypeCast;
+  if (cast?.typeName) visit(cast.typeName);
+  for (const child of Object.values(value)) visitCasts(child, visit);
+}
