@@ -1,0 +1,182 @@
+/**
+ * The driver adapter behind this sample project's `prisma.config.ts`.
+ *
+ * Offline, only prisma@6.19.3's WebAssembly schema engine runs, and it reaches
+ * PostgreSQL through a driver adapter. The stock `@prisma/adapter-pg` is almost right
+ * for it; this factory wraps it and changes three things:
+ *
+ * 1. `executeScript` — the only method the schema engine uses to apply a
+ *    `migration.sql` — runs the script the way a real engine does, instead of the
+ *    stock adapter's split-on-every-`;` with autocommitted pieces on a pool (which
+ *    partially applies failing files and breaks every `DO $$ … $$` block):
+ *      - `whole-file` (default): the whole file as ONE simple query on one connection,
+ *        like the native schema engine up to Prisma 7.3 (one implicit transaction;
+ *        `CREATE INDEX CONCURRENTLY` only works alone in its file);
+ *      - `per-statement` (`PRISMA_ZD_EXEC_MODE=per-statement`): statements found by
+ *        the real PostgreSQL parser, each sent as its own simple query (autocommitted),
+ *        like an engine that splits scripts.
+ * 2. One session: the pool holds a single connection, so Prisma's migrate advisory
+ *    lock, its `_prisma_migrations` bookkeeping and the migration itself share one
+ *    backend, as with the native engine. A side connection can find the backend
+ *    running a migration as the holder of that lock.
+ * 3. `"char"` (type OID 18) result columns read as text: adapter-pg 7.10.1 rejects
+ *    them, and Prisma's schema describer reads `"char"` catalog columns.
+ *
+ * The connection string goes to `pg` untouched, so URL parameters such as
+ * `options=-c lock_timeout=5s` and `application_name=…` reach the session.
+ */
+import { randomUUID } from 'node:crypto';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type {
+  IsolationLevel,
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+  SqlQuery,
+} from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { splitStatements } from './statements.js';
+
+export const EXEC_MODES = ['whole-file', 'per-statement'] as const;
+export type ExecMode = (typeof EXEC_MODES)[number];
+
+export interface SampleAdapterOptions {
+  /** The database URL, passed to `pg` as-is. */
+  url: string;
+  /**
+   * A database Prisma may use as its shadow database. Without it, a temporary
+   * database is created on the same server (as `prisma migrate dev` does with the
+   * native engine) and dropped afterwards.
+   */
+  shadowUrl?: string;
+  /** How `migration.sql` is executed; see the module comment. */
+  mode?: ExecMode;
+}
+
+/** The execution mode named by `value` (an environment variable), `whole-file` when unset. */
+export function execModeFrom(value: string | undefined): ExecMode {
+  if (value === undefined || value === '') return 'whole-file';
+  if ((EXEC_MODES as readonly string[]).includes(value)) return value as ExecMode;
+  throw new Error(`PRISMA_ZD_EXEC_MODE must be one of ${EXEC_MODES.join(', ')}; got "${value}".`);
+}
+
+export function sampleAdapter(opts: SampleAdapterOptions): SqlMigrationAwareDriverAdapterFactory {
+  const mode = opts.mode ?? 'whole-file';
+  return {
+    provider: 'postgres',
+    adapterName: '@prisma/adapter-pg',
+    connect: () => connect(opts.url, mode),
+    connectToShadowDb: () => (opts.shadowUrl ? connect(opts.shadowUrl, mode) : connectToTemporaryDatabase(opts.url, mode)),
+  };
+}
+
+/** The stock adapter as a value, with the parts of it we need that its types keep protected. */
+type StockAdapter = SqlDriverAdapter & {
+  underlyingDriver(): pg.Pool;
+  /** Throws the stock adapter's DriverAdapterError for a `pg` error (its own error mapping). */
+  onError(error: unknown): never;
+};
+
+async function connect(url: string, mode: ExecMode, onDispose?: () => Promise<void>): Promise<SqlDriverAdapter> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    // One session for everything, like the native engine (see the module comment).
+    max: 1,
+    // An idle connection must not keep the CLI alive once Prisma is done.
+    allowExitOnIdle: true,
+    Client: CharAsTextClient,
+  });
+  const stock = (await new PrismaPg(pool, { disposeExternalPool: true }).connect()) as unknown as StockAdapter;
+  return {
+    provider: stock.provider,
+    adapterName: stock.adapterName,
+    queryRaw: (query: SqlQuery) => stock.queryRaw(query),
+    executeRaw: (query: SqlQuery) => stock.executeRaw(query),
+    startTransaction: (isolationLevel?: IsolationLevel) => stock.startTransaction(isolationLevel),
+    getConnectionInfo: () => stock.getConnectionInfo!(),
+    executeScript: async (script: string) => {
+      try {
+        await runScript(pool, script, mode);
+      } catch (error) {
+        stock.onError(error);
+      }
+    },
+    dispose: async () => {
+      await stock.dispose();
+      await onDispose?.();
+    },
+  };
+}
+
+async function runScript(pool: pg.Pool, script: string, mode: ExecMode): Promise<void> {
+  const client = await pool.connect();
+  try {
+    if (mode === 'whole-file') {
+      // No parameters: pg sends the text as one simple Query message.
+      await client.query(script);
+      return;
+    }
+    let statements: string[];
+    try {
+      statements = await splitStatements(script);
+    } catch {
+      // Not valid SQL: let the server reject it (a syntax error anywhere in a simple
+      // query runs nothing), so Prisma records PostgreSQL's own error message.
+      await client.query(script);
+      return;
+    }
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    client.release();
+  }
+}
+
+/** A shadow database created next to `url`'s database, dropped when Prisma disposes of it. */
+async function connectToTemporaryDatabase(url: string, mode: ExecMode): Promise<SqlDriverAdapter> {
+  const name = `prisma_migrate_shadow_db_${randomUUID()}`;
+  await withClient(url, (c) => c.query(`CREATE DATABASE "${name}"`));
+  const shadowUrl = new URL(url);
+  shadowUrl.pathname = `/${name}`;
+  return connect(shadowUrl.toString(), mode, () =>
+    withClient(url, async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS "${name}"`);
+    }),
+  );
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const CHAR_OID = 18;
+const TEXT_OID = 25;
+
+/** Reports `"char"` result columns as `text` (the value is already a string either way). */
+function charAsText<R>(result: R): R {
+  for (const r of Array.isArray(result) ? result : [result]) {
+    for (const field of (r as pg.QueryResult | undefined)?.fields ?? []) {
+      if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
+    }
+  }
+  return result;
+}
+
+/** A `pg` client whose results never show a `"char"` column (see `charAsText`). */
+class CharAsTextClient extends pg.Client {
+  // `query` has many overloads; this covers its two result paths: callback and promise.
+  override query(...args: unknown[]): never {
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (error: unknown, result: unknown) => callback(error, error ? result : charAsText(result));
+      return (super.query as (...a: unknown[]) => never)(...args);
+    }
+    const returned = (super.query as (...a: unknown[]) => unknown)(...args);
+    return (returned instanceof Promise ? returned.then(charAsText) : returned) as never;
+  }
+}

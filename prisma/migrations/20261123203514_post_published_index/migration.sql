@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Post_published_publishedAt_idx" ON "Post"("published", "publishedAt");
