@@ -122,7 +122,7 @@ function copyLike(ctx: ReplayContext, key: string, like: TableLikeClause): void 
       primary: index.primary,
       constraint: isConstraint,
       keys: index.keys,
-      nameParts: [...index.keys.map((k) => ('column' in k ? k.column : 'expr')), ...index.include],
+      nameParts: index.columnNames,
       include: index.include,
       method: index.method,
       where: index.where,

@@ -3,7 +3,7 @@ import { asNode, referencedColumns, stringList, stringValue } from '../sql/nodes
 import type { ReplayContext } from './context.js';
 import { constraintKey, relationKey } from './model.js';
 import type { IndexFacts, IndexKey, TableFacts } from './model.js';
-import { chooseIndexName } from './names.js';
+import { chooseIndexColumnNames, chooseIndexName } from './names.js';
 import type { IndexNameKind } from './names.js';
 import { putIndex, putTable } from './ops.js';
 
@@ -49,6 +49,7 @@ export function addIndex(ctx: ReplayContext, table: TableFacts, spec: IndexSpec)
     primary: spec.primary,
     ...(spec.constraint ? { constraint: name } : {}),
     keys: spec.keys,
+    columnNames: chooseIndexColumnNames(spec.nameParts),
     include: spec.include,
     method: spec.method ?? 'btree',
     partial: spec.partial,
@@ -82,7 +83,7 @@ export function clonePartitionIndex(ctx: ReplayContext, child: TableFacts, paren
     primary: parent.primary,
     constraint: isConstraint,
     keys: parent.keys,
-    nameParts: [...parent.keys.map((k) => ('column' in k ? k.column : 'expr')), ...parent.include],
+    nameParts: parent.columnNames,
     include: parent.include,
     method: parent.method,
     where: parent.where,

@@ -71,6 +71,11 @@ export interface IndexFacts {
   /** Name of the constraint this index implements (PRIMARY KEY, UNIQUE, EXCLUDE). */
   readonly constraint?: string;
   readonly keys: readonly IndexKey[];
+  /**
+   * The index's own column names (its `pg_attribute` rows), keys then INCLUDE columns:
+   * the column's name, or the name PostgreSQL derives for an expression (`lower`, `expr`).
+   */
+  readonly columnNames: readonly string[];
   /** INCLUDE columns. */
   readonly include: readonly string[];
   readonly method: string;
