@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
+import pg from 'pg';
+import { initParser, rewriteHistory, type MigrationRewrite } from '@prisma-zd/core';
+import { ExitCode, UserError } from '../errors.js';
+import { readMigrationsFolder } from '../project/migrations.js';
+import { assertSafeExecution, resolvePrismaProject } from '../project/prisma-project.js';
+import { paint, type Output } from '../util/output.js';
+import { registerSecretsFrom } from '../util/redact.js';
+import { defineCommand, projectOptions } from './command.js';
+
+export interface RewriteRequest {
+  cwd?: string;
+  url?: string;
+  migrations?: string;
+  schema?: string;
+  /** Migration directories or files to rewrite; empty: the default selection. */
+  paths?: string[];
+  all?: boolean;
+  /** Change nothing; report what would change. */
+  check?: boolean;
+}
+
+export interface RewriteResult {
+  migrationsDir: string;
+  /** How the migrations to rewrite were chosen. */
+  selection: string;
+  migrations: Array<{
+    name: string;
+    path: string;
+    changed: boolean;
+    written: boolean;
+    checksumUpdated: boolean;
+    changes: MigrationRewrite['changes'];
+    notes: MigrationRewrite['notes'];
+    error?: string;
+  }>;
+  warnings: string[];
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Migration directory names that git's HEAD has (committed ones), or undefined outside git. */
+function committedMigrations(dir: string): Set<string> | undefined {
+  const r = spawnSync('git', ['ls-tree', '-r', '--name-only', 'HEAD', '--', '.'], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  const names = new Set<string>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(.+)\/migration\.sql$/.exec(line.trim());
+    if (m) names.add(m[1]!.split('/').pop()!);
+  }
+  return names;
+}
+
+/** `_prisma_migrations` of the developer's database: name → checksum, or undefined when unreachable. */
+async function appliedChecksums(url: string | undefined): Promise<Map<string, string> | undefined> {
+  if (!url) return undefined;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, application_name: 'prisma-zd/rewrite' });
+  try {
+    await client.connect();
+    const exists = await client.query(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS ok`);
+    if (!exists.rows[0]?.ok) return new Map();
+    const { rows } = await client.query<{ migration_name: string; checksum: string }>(
+      `SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    );
+    return new Map(rows.map((r) => [r.migration_name, r.checksum]));
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
+  const project = await resolvePrismaProject({
+    ...(req.cwd === undefined ? {} : { cwd: req.cwd }),
+    ...(req.url === undefined ? {} : { url: req.url }),
+    ...(req.migrations === undefined ? {} : { migrations: req.migrations }),
+    ...(req.schema === undefined ? {} : { schema: req.schema }),
+  });
+  registerSecretsFrom(project.url);
+  assertSafeExecution(project);
+  const history = readMigrationsFolder(project.migrationsDir);
+  const warnings: string[] = [];
+  const cwd = resolve(req.cwd ?? process.cwd());
+  let selectName: (name: string) => boolean;
+  let selection: string;
+  const applied = await appliedChecksums(project.url);
+  if (req.all) {
+    selectName = () => true;
+    selection = 'all migrations (--all)';
+  } else if (req.paths?.length) {
+    const wanted = new Set<string>();
+    for (const p of req.paths) {
+      const abs = resolve(cwd, p);
+      const rel = relative(project.migrationsDir, abs);
+      const name = rel.split(sep)[0];
+      if (!name || name.startsWith('..') || !history.some((m) => m.name === name)) {
+        throw new UserError({
+          code: 'ZD_NOT_A_MIGRATION',
+          message: `${p} is not a migration in ${relative(cwd, project.migrationsDir) || '.'}.`,
+          hint: 'Name a migration directory or its migration.sql, or run `prisma-zd rewrite` without paths.',
+          exit: ExitCode.Usage,
+        });
+      }
+      wanted.add(name);
+    }
+    selectName = (n) => wanted.has(n);
+    selection = 'the named migrations';
+  } else {
+    const committed = committedMigrations(project.migrationsDir);
+    if (committed) {
+      selectName = (n) => !committed.has(n);
+      selection = 'migrations not committed in git HEAD';
+    } else if (applied) {
+      selectName = (n) => !applied.has(n);
+      selection = "migrations not applied to the development database";
+    } else {
+      throw new UserError({
+        code: 'ZD_NO_SELECTION',
+        message: 'Cannot tell which migrations are new: the migrations folder is not in a git repository and the database is not reachable.',
+        hint: 'Name them (`prisma-zd rewrite prisma/migrations/<name>`) or pass --all to rewrite the whole history.',
+        exit: ExitCode.Usage,
+      });
+    }
+  }
+  if (!applied && project.url) warnings.push('The development database is not reachable: checksums of applied migrations were not updated.');
+  await initParser();
+  const results = rewriteHistory(history, { select: selectName });
+  const out: RewriteResult = { migrationsDir: project.migrationsDir, selection, migrations: [], warnings };
+  const checksumUpdates: Array<{ name: string; from: string; to: string }> = [];
+  results.forEach((r, i) => {
+    const m = history[i]!;
+    if (!selectName(m.name)) return;
+    const entry = {
+      name: m.name,
+      path: m.path,
+      changed: r.changed,
+      written: false,
+      checksumUpdated: false,
+      changes: r.changes,
+      notes: r.notes,
+      ...(r.error ? { error: `${m.path}:${r.error.line}:${r.error.col}: ${r.error.message}` } : {}),
+    };
+    if (r.changed && !req.check) {
+      writeFileSync(m.path, r.text);
+      entry.written = true;
+      const stored = applied?.get(m.name);
+      if (stored !== undefined && stored === sha256(r.original)) checksumUpdates.push({ name: m.name, from: stored, to: sha256(r.text) });
+      else if (stored !== undefined) warnings.push(`${m.name} is applied to the development database with a checksum that is not the file's: left as it is.`);
+    }
+    out.migrations.push(entry);
+  });
+  if (checksumUpdates.length && project.url) {
+    const client = new pg.Client({ connectionString: project.url, application_name: 'prisma-zd/rewrite' });
+    await client.connect();
+    try {
+      for (const u of checksumUpdates) {
+        const res = await client.query(
+          `UPDATE _prisma_migrations SET checksum = $1 WHERE migration_name = $2 AND checksum = $3`,
+          [u.to, u.name, u.from],
+        );
+        const m = out.migrations.find((x) => x.name === u.name)!;
+        m.checksumUpdated = (res.rowCount ?? 0) > 0;
+      }
+    } finally {
+      await client.end();
+    }
+  }
+  return out;
+}
+
+export function renderRewrite(o: Output, r: RewriteResult, check: boolean): void {
+  const rel = (p: string) => relative(process.cwd(), p) || p;
+  if (r.migrations.length === 0) {
+    o.err(`No migrations to rewrite (${r.selection}).`);
+  }
+  for (const m of r.migrations) {
+    if (m.error) {
+      o.err(`${paint(o, 'red', '✗')} ${m.name}: does not parse: ${m.error}`);
+      continue;
+    }
+    const verb = !m.changed ? 'already deploy-safe' : check ? 'needs rewrite' : 'rewritten';
+    o.err(`${m.changed ? paint(o, check ? 'yellow' : 'green', '•') : paint(o, 'dim', '✓')} ${m.name}: ${verb}`);
+    for (const c of m.changes) o.err(`    ${rel(m.path)}:${c.line}  ${c.message}`);
+    for (const n of m.notes) o.err(`    ${paint(o, 'dim', `${rel(m.path)}:${n.line}  ${n.message}`)}`);
+    if (m.checksumUpdated) o.err(`    checksum updated in the development database's _prisma_migrations`);
+  }
+  for (const w of r.warnings) o.err(`${paint(o, 'yellow', 'warning:')} ${w}`);
+  if (check && r.migrations.some((m) => m.changed)) {
+    o.err(`\nRun \`prisma-zd rewrite\` to make these migrations deploy-safe.`);
+  }
+}
+
+export const rewriteCommand = defineCommand({
+  command: 'rewrite [paths..]',
+  describe: 'Make new migrations deploy-safe (postponed indexes, NOT VALID foreign keys, deferred DROP DEFAULT)',
+  builder: (y) =>
+    projectOptions(y)
+      .positional('paths', { type: 'string', array: true, describe: 'Migration directories or files (default: the new ones)' })
+      .option('all', { type: 'boolean', default: false, describe: 'Rewrite every migration in the folder (adopting prisma-zd)' })
+      .option('check', { type: 'boolean', default: false, describe: 'Change nothing; exit 1 when a migration would change' }),
+  async run(argv, o) {
+    const result = await rewrite({
+      ...(argv.url === undefined ? {} : { url: argv.url }),
+      ...(argv.migrations === undefined ? {} : { migrations: argv.migrations }),
+      ...(argv.schema === undefined ? {} : { schema: argv.schema }),
+      paths: (argv.paths as string[] | undefined) ?? [],
+      all: argv.all,
+      check: argv.check,
+    });
+    if (argv.json) o.out(JSON.stringify(result, null, 2));
+    renderRewrite(o, result, argv.check);
+    if (result.migrations.some((m) => m.error)) return ExitCode.Failure;
+    if (argv.check && result.migrations.some((m) => m.changed)) return ExitCode.Failure;
+    return ExitCode.Ok;
+  },
+});
