@@ -88,7 +88,7 @@ describe('namedTypes', () => {
   it('works with the callback form of connect, as pg.Pool uses it', async () => {
     const types = namedTypes({ parsers: { citext: String }, logger: false });
     const client = new types.Client(db.url);
-    await new Promise<void>((resolve, reject) => client.connect((err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => client.connect((err: Error | null) => (err ? reject(err) : resolve())));
     try {
       expect((await client.query(`SELECT ARRAY['x']::citext[] AS t`)).rows).toEqual([{ t: ['x'] }]);
     } finally {

@@ -68,7 +68,7 @@ describe('@prisma/adapter-pg and namedTypes', () => {
   it('ignores per-connection parsers: each query brings its own types', async () => {
     const p = pool(new pg.Pool({ connectionString: db.url }));
     p.on('connect', (client) => {
-      client.setTypeParser(1009, 'text', () => 'never used'); // text[]; Prisma's own path wins
+      client.setTypeParser(1009 as Parameters<typeof client.setTypeParser>[0], 'text', () => 'never used'); // text[]; Prisma's own path wins
     });
     const { rows } = await p.query(`SELECT ARRAY['x']::text[] AS t`);
     expect(rows).toEqual([{ t: 'never used' }]); // plain pg does use it

@@ -117,7 +117,7 @@ describe('@prisma-zd/pg across a major-version switch behind a pooler', () => {
       `SELECT typname, oid, typarray FROM pg_type WHERE typname IN ('citext', 'hstore')`,
     );
     for (const t of found) {
-      const parse = t.typname === 'hstore' ? parseHstore : String;
+      const parse: (s: string) => unknown = t.typname === 'hstore' ? parseHstore : String;
       for (const [oid, fn] of [
         [t.oid, parse],
         [t.typarray, (s: string) => parseArray(s, parse)],
