@@ -219,9 +219,17 @@ export interface StatementFacts {
   /** The statement's index in its `ParsedSql`. */
   readonly index: number;
   readonly kind: string;
-  /** False when the replay does not know what the statement does to the schema. */
+  /**
+   * False when the replay does not know what the statement does to the schema: a
+   * statement kind it does not model, a table it has never seen, a `DO` block or `CALL`.
+   * The schema after such a statement may differ from the real one.
+   */
   readonly understood: boolean;
-  /** The statement runs code the replay does not look into. */
+  /**
+   * The statement contains code the replay does not look into: a `DO` block (not
+   * understood) or a function/procedure body (`CREATE FUNCTION` is understood: creating
+   * it changes no table; what the body does when called is unknown).
+   */
   readonly opaque?: 'do-block' | 'function-body';
   readonly touches: readonly Touch[];
   /** Why the statement is not (fully) understood, or what did not match the replayed schema. */
