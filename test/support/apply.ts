@@ -50,3 +50,44 @@ export async function applyHistory(
     return { applied: n };
   });
 }
+
+/** Prisma's own bookkeeping table, as `prisma migrate deploy` creates it. */
+export const PRISMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id" VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum" VARCHAR(64) NOT NULL,
+    "finished_at" TIMESTAMPTZ,
+    "migration_name" VARCHAR(255) NOT NULL,
+    "logs" TEXT,
+    "rolled_back_at" TIMESTAMPTZ,
+    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count" INTEGER NOT NULL DEFAULT 0
+)`;
+
+/**
+ * Applies one migration the way `prisma migrate deploy` with the native engine does:
+ * the script as one simple query, then its `_prisma_migrations` row. For histories
+ * too long to push through the real CLI in a test (the corpus); the real CLI is used
+ * by the sample-project tests.
+ */
+export async function applyLikePrisma(client: pg.ClientBase, m: { name: string; sql: string }, mode: ExecMode = 'whole-file'): Promise<void> {
+  await client.query(PRISMA_MIGRATIONS_DDL);
+  const { createHash, randomUUID } = await import('node:crypto');
+  await runScript(client, m.sql, mode);
+  await client.query(
+    `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count, started_at)
+     VALUES ($1, $2, clock_timestamp(), $3, 1, clock_timestamp())`,
+    [randomUUID(), createHash('sha256').update(m.sql, 'utf8').digest('hex'), m.name],
+  );
+}
+
+/** A small seeded PRNG (mulberry32), so random schedules are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

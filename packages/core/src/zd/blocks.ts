@@ -84,27 +84,31 @@ export function conditionalBlock(role: 'postpone' | 'defer', original: string, e
 }
 
 /** Condition selecting the not-yet-done queue entries for an object. */
-export function entryMatch(kind: EntryKind, objectName: string, tableSchema: string | undefined): string {
+export function entryMatch(kind: EntryKind, objectName: string, tableName: string, tableSchema: string | undefined): string {
   const schema =
     tableSchema === undefined ? `table_schema = ANY (current_schemas(false))` : `table_schema = ${quoteLiteral(tableSchema)}`;
-  return `kind = ${quoteLiteral(kind)} AND object_name = ${quoteLiteral(objectName)} AND ${schema} AND status IN ('pending', 'failed')`;
+  return (
+    `kind = ${quoteLiteral(kind)} AND object_name = ${quoteLiteral(objectName)} AND table_name = ${quoteLiteral(tableName)} ` +
+    `AND ${schema} AND status IN ('pending', 'failed')`
+  );
 }
 
 /** One maintenance step, run on managed databases before the statement it protects. */
 export type MaintenanceStep =
-  | { op: 'cancel'; kind: EntryKind; objectName: string; tableSchema?: string; reason: string }
+  | { op: 'cancel'; kind: EntryKind; objectName: string; tableName: string; tableSchema?: string; reason: string }
   | {
       op: 'update';
       kind: EntryKind;
       objectName: string;
+      tableName: string;
       tableSchema?: string;
       set: { objectName?: string; tableName?: string; columns?: string[]; statement?: string };
     }
   /** Do the pending work now, inline, because the statement needs its result. */
-  | { op: 'apply'; kind: EntryKind; objectName: string; tableSchema?: string; statement: string; reason: string };
+  | { op: 'apply'; kind: EntryKind; objectName: string; tableName: string; tableSchema?: string; statement: string; reason: string };
 
 function stepSql(s: MaintenanceStep): string {
-  const where = entryMatch(s.kind, s.objectName, s.tableSchema);
+  const where = entryMatch(s.kind, s.objectName, s.tableName, s.tableSchema);
   switch (s.op) {
     case 'cancel':
       return `    UPDATE ${QUEUE_TABLE} SET status = 'cancelled', finished_at = now(), note = ${quoteLiteral(s.reason)} WHERE ${where};`;

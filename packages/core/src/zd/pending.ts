@@ -28,8 +28,9 @@ export interface PendingEntry {
   readonly tableSchema?: string;
   readonly tableName: string;
   readonly objectName: string;
-  /** The object's name when the entry was queued (kept across renames). */
+  /** The object's and table's names when the entry was queued (kept across renames). */
   readonly originName?: string;
+  readonly originTable?: string;
   readonly columns: readonly string[];
   readonly statement: string;
   /** Index entries: unique, and plain key columns (for foreign keys and ON CONFLICT). */
@@ -313,7 +314,7 @@ export function applyEffects(pending: readonly PendingEntry[], effects: readonly
 /** The maintenance step for an effect (SQL in blocks.ts). */
 export function stepOf(effect: Effect): MaintenanceStep {
   const { entry } = effect;
-  const base = { kind: entry.kind, objectName: entry.objectName, ...(entry.tableSchema === undefined ? {} : { tableSchema: entry.tableSchema }) };
+  const base = { kind: entry.kind, objectName: entry.objectName, tableName: entry.tableName, ...(entry.tableSchema === undefined ? {} : { tableSchema: entry.tableSchema }) };
   switch (effect.op) {
     case 'cancel':
       return { op: 'cancel', ...base, reason: effect.reason };

@@ -34,9 +34,12 @@ export function reconcile(applied: readonly MigrationSource[], entries: readonly
   const taken = new Set<PendingEntry>();
   return entries.map((e): Reconciliation => {
     if (!names.has(e.migration)) return { id: e.id, action: 'keep' };
+    const candidates = pending.filter((p) => !taken.has(p) && p.migration === e.migration && p.kind === e.kind);
     const match =
-      pending.find((p) => !taken.has(p) && p.migration === e.migration && p.kind === e.kind && p.objectName === e.objectName) ??
-      pending.find((p) => !taken.has(p) && p.migration === e.migration && p.kind === e.kind && (p.originName ?? p.objectName) === e.objectName);
+      candidates.find((p) => p.objectName === e.objectName && p.tableName === e.tableName) ??
+      candidates.find(
+        (p) => (p.originName ?? p.objectName) === e.objectName && (p.originTable ?? p.tableName) === e.tableName,
+      );
     if (!match) {
       return { id: e.id, action: 'cancel', reason: `a later migration dropped or replaced ${e.kind} "${e.objectName}"` };
     }

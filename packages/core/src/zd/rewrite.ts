@@ -289,6 +289,7 @@ class MigrationRewriter {
       tableName: table.name,
       objectName: n.idxname!,
       originName: n.idxname!,
+      originTable: table.name,
       columns,
       statement,
       unique: Boolean(n.unique),
@@ -331,6 +332,7 @@ class MigrationRewriter {
         tableName: table.name,
         objectName: con.conname!,
         originName: con.conname!,
+        originTable: table.name,
         columns: stringList(con.fk_attrs),
         statement: validateStatement(n.relation?.schemaname, table.name, con.conname!),
       };
@@ -354,6 +356,7 @@ class MigrationRewriter {
         tableName: table.name,
         objectName: column,
         originName: column,
+        originTable: table.name,
         columns: [column],
         statement: dropDefaultStatement(n.relation?.schemaname, table.name, column),
         dependsOn: col.defaultSequence ? [col.defaultSequence] : [],
@@ -428,6 +431,7 @@ class MigrationRewriter {
       tableName: ownerEntry.tableName,
       objectName: seq,
       originName: seq,
+      originTable: ownerEntry.tableName,
       columns: [...ownerEntry.columns],
       statement: top.text,
     };
@@ -456,6 +460,8 @@ class MigrationRewriter {
         tableKey: table.key,
         ...(schema === undefined ? {} : { tableSchema: schema }),
         tableName: table.name,
+        originName: cmd.name,
+        originTable: table.name,
       };
       if (role === 'postpone' && cmd.subtype === 'AT_ValidateConstraint') {
         const con = table.constraints.find((c) => c.name === cmd.name);
@@ -474,7 +480,7 @@ class MigrationRewriter {
       const ownerEntry = owner && this.pending.find((p) => p.key === owner[0]);
       if (!drop || !ownerEntry) return;
       const names = stringList(asNode((s as Statement<'DropStmt'>).node.objects?.[0], 'List')?.items);
-      this.pending.push({ ...ownerEntry, kind: 'contract', key: drop.key, objectName: names[names.length - 1]!, statement: s.text, dependsOn: [] });
+      this.pending.push({ ...ownerEntry, kind: 'contract', key: drop.key, objectName: names[names.length - 1]!, originName: names[names.length - 1]!, originTable: ownerEntry.tableName, statement: s.text, dependsOn: [] });
     }
   }
 }
