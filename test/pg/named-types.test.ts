@@ -152,6 +152,17 @@ describe('namedTypes', () => {
     }
   });
 
+  it("resolves before a pool hands a client out as pg-pool's onConnect hook, for pools with their own Client", async () => {
+    const types = namedTypes({ parsers: { citext: String }, logger: false });
+    class AppClient extends pg.Client {}
+    const pool = new pg.Pool({ connectionString: db.url, Client: AppClient, onConnect: (client) => types.attach(client) });
+    try {
+      expect((await pool.query(`SELECT ARRAY['x']::citext[] AS t`)).rows).toEqual([{ t: ['x'] }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('re-checks an idle pooled connection on checkout with recheckAfterMs', async () => {
     const own = await freshDatabase({ prefix: 'zd_pg_recheck' });
     await exec(own.url, `CREATE EXTENSION citext`);
