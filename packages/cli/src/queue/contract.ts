@@ -10,7 +10,7 @@ import { setSettings, withTransaction } from '../db/connect.js';
 import { entryLabel, markFailed, readEntries, type QueueEntry } from './entries.js';
 import { dbFailure, nextStep, REFUSED } from './failure.js';
 import { acquireQueueLock, releaseQueueLock } from './lock.js';
-import { reconcileQueue, type ReconcileReport } from './reconcile.js';
+import { reconcileLines, reconcileQueue, type ReconcileReport } from './reconcile.js';
 import { checkEntry, silentReporter, type RunReporter } from './runner.js';
 import { requireCurrentSchema } from './schema.js';
 import { QueueSessions } from './session.js';
@@ -49,6 +49,8 @@ export interface ContractResult {
   pending: QueueEntry[];
   outcomes: ContractOutcome[];
   interrupted: boolean;
+  /** Contract entries still open after the run (failed, or not reached after a failure). */
+  remaining: number;
   /** Index/validate entries still open: `postponed run` has work left. */
   postponedPending: number;
 }
@@ -79,6 +81,7 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
     pending: [],
     outcomes: [],
     interrupted: false,
+    remaining: 0,
     postponedPending: 0,
   };
   const sessions = await QueueSessions.open(opts.url, 'contract');
@@ -104,6 +107,7 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
     await acquireQueueLock(control, '`contract`');
     try {
       result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
+      for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const entries = await readEntries(control, { kind: ['contract'], status: ['pending', 'failed'] });
       for (const entry of entries) {
         if (opts.signal?.aborted) {
@@ -116,7 +120,10 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
           result.interrupted = true;
           break;
         }
+        // Later entries may depend on this one (a DROP SEQUENCE on its DROP DEFAULT): stop here.
+        if (outcome.status !== 'applied') break;
       }
+      result.remaining = entries.length - result.outcomes.filter((x) => x.status === 'applied').length;
       await countPostponed();
     } finally {
       await releaseQueueLock(control).catch(() => {});

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { ExitCode, UserError } from '../errors.js';
 
 /** The lock key: the bytes of "pzd_lock" as a bigint (pg_locks shows classid 0x707a645f, objid 0x6c6f636b, objsubid 1). */
-export const QUEUE_LOCK_KEY = '8105311617620193131';
+export const QUEUE_LOCK_KEY = '8104900840410538859';
 const CLASSID = 0x707a645f;
 const OBJID = 0x6c6f636b;
 
@@ -64,16 +64,31 @@ export function describeHolder(h: LockHolder): string {
   return parts.join(', ');
 }
 
-/** Takes the queue lock on `client`'s session or throws `ZD_BUSY` (exit 7) naming the holder. */
-export async function acquireQueueLock(client: pg.ClientBase, purpose: string): Promise<void> {
-  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [QUEUE_LOCK_KEY]);
-  if (rows[0]?.ok) return;
+/**
+ * Takes the queue lock on `client`'s session or throws `ZD_BUSY` (exit 7) naming the
+ * holder. `waitMs`: how long to wait for it (default: not at all).
+ */
+export async function acquireQueueLock(client: pg.ClientBase, purpose: string, waitMs = 0): Promise<void> {
+  if (waitMs > 0) {
+    await client.query('SELECT set_config($1, $2, false)', ['lock_timeout', `${waitMs}ms`]);
+    try {
+      await client.query('SELECT pg_advisory_lock($1::bigint)', [QUEUE_LOCK_KEY]);
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '55P03') throw e;
+    } finally {
+      await client.query('RESET lock_timeout');
+    }
+  } else {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [QUEUE_LOCK_KEY]);
+    if (rows[0]?.ok) return;
+  }
   const holder = await lockHolder(client);
   throw new UserError({
     code: 'ZD_BUSY',
     message:
       `Another prisma-zd run holds the queue lock of this database: ${holder ? describeHolder(holder) : 'a session that just ended'}. ` +
-      `${purpose} does not wait for it.`,
+      (waitMs > 0 ? `${purpose} waited ${waitMs / 1000} s for it.` : `${purpose} does not wait for it.`),
     hint: holder
       ? 'Wait for it to finish (`prisma-zd postponed list` shows what it is working on), or stop that process with Ctrl-C/SIGTERM: the next run completes what it started.'
       : 'Run the command again.',

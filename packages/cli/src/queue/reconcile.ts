@@ -31,7 +31,7 @@ function loadFolder(dir: string | undefined): { files?: MigrationFile[]; problem
   try {
     return { files: readMigrationsFolder(dir) };
   } catch (e) {
-    return { problem: `the migrations folder ${dir} cannot be read: ${e instanceof Error ? e.message : String(e)}` };
+    return { problem: (e instanceof Error ? e.message : String(e)).replace(/\.$/, '') };
   }
 }
 
@@ -96,4 +96,14 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
     }
   });
   return report;
+}
+
+/** The report as lines for the progress log. */
+export function reconcileLines(r: ReconcileReport): string[] {
+  return [
+    ...(r.skipped ? [`note: reconciliation skipped: ${r.skipped}`] : []),
+    ...r.warnings.map((w) => `warning: ${w}`),
+    ...r.cancelled.map((c) => `reconcile: cancelled #${c.id} ${c.label}: ${c.reason}`),
+    ...r.updated.map((u) => `reconcile: updated #${u.id}: ${u.from} is now ${u.to}`),
+  ];
 }

@@ -11,7 +11,7 @@ import { acquireQueueLock, releaseQueueLock } from './lock.js';
 import { entryLabel, markDone, markFailed, markPending, markRunning, readEntries, type QueueEntry } from './entries.js';
 import { dbFailure, nextStep, REFUSED, type DbFailure } from './failure.js';
 import { readBuildProgress, type BuildProgress } from './progress.js';
-import { reconcileQueue, type ReconcileReport } from './reconcile.js';
+import { reconcileLines, reconcileQueue, type ReconcileReport } from './reconcile.js';
 import { requireCurrentSchema } from './schema.js';
 import { QueueSessions, recoverStaleEntries, type StaleEntry, type WorkerSettings } from './session.js';
 
@@ -104,6 +104,7 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
         reporter.log(`#${s.id} was left running by a run that ended (backend pid ${s.pid ?? '?'}): it is pending again`);
       }
       result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
+      for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const entries = await readEntries(control, { status: ['pending', 'failed'], kind: ['index', 'validate'] });
       for (const entry of entries) {
         if (opts.signal?.aborted) {

@@ -137,7 +137,8 @@ export async function installSchema(client: pg.ClientBase): Promise<SetupResult>
   if (before.installed && before.version === SCHEMA_VERSION) {
     return { from: before.version, to: before.version, changed: false, owner: before.owner };
   }
-  await acquireQueueLock(client, 'setup');
+  // Concurrent setups (parallel deploy jobs) wait for each other; a long runner makes setup fail after 10 s.
+  await acquireQueueLock(client, '`setup`', 10_000);
   try {
     return await withTransaction(client, async () => {
       // Read again under the lock: a concurrent setup may have finished meanwhile.

@@ -1,0 +1,192 @@
+import type { EntryKind } from '@prisma-zd/core';
+import { ExitCode, UserError } from '../errors.js';
+import { connect, describeServer } from '../db/connect.js';
+import { deleteEntries, entryJson, KINDS, readEntries, STATUSES, type EntryStatus, type QueueEntry } from '../queue/entries.js';
+import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
+import { progressView } from '../queue/progress.js';
+import { countsLine, entryLines, runSummary } from '../queue/render.js';
+import { runPostponed, type RunResult } from '../queue/runner.js';
+import { notSetUpError, requireCurrentSchema } from '../queue/schema.js';
+import { interruptSignal, queueTarget, type TargetArgs } from '../queue/target.js';
+import type { Output } from '../util/output.js';
+import { defineCommand, projectOptions } from './command.js';
+
+const NOT_SET_UP = 'prisma-zd is not set up on this database (nothing is queued): run `prisma-zd setup`';
+
+export interface ListResult {
+  setUp: boolean;
+  entries: QueueEntry[];
+}
+
+/** The queue's entries (none when prisma-zd is not set up on the database). */
+export async function listPostponed(url: string, filter: { status?: EntryStatus[]; kind?: EntryKind[] } = {}): Promise<ListResult> {
+  const client = await connect(url, { applicationName: 'postponed-list' });
+  try {
+    if (!(await requireCurrentSchema(client))) return { setUp: false, entries: [] };
+    return { setUp: true, entries: await readEntries(client, filter) };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export interface CleanupResult {
+  setUp: boolean;
+  removed: QueueEntry[];
+}
+
+/** Removes finished entries (done, cancelled), or every entry with `all`. Holds the queue lock. */
+export async function cleanupPostponed(url: string, all: boolean): Promise<CleanupResult> {
+  const client = await connect(url, { applicationName: 'postponed-cleanup' });
+  try {
+    if (!(await requireCurrentSchema(client))) return { setUp: false, removed: [] };
+    await acquireQueueLock(client, '`postponed cleanup`');
+    try {
+      return { setUp: true, removed: await deleteEntries(client, all ? undefined : ['done', 'cancelled']) };
+    } finally {
+      await releaseQueueLock(client).catch(() => {});
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function exitOf(r: RunResult): ExitCode {
+  if (r.interrupted) return ExitCode.Interrupted;
+  if (r.outcomes.some((o) => o.status === 'failed')) return ExitCode.PostponedFailed;
+  return ExitCode.Ok;
+}
+
+/** `--status pending,failed` and `--status pending --status failed` alike. */
+const csv = (values: unknown) =>
+  values === undefined ? undefined : ([] as unknown[]).concat(values).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+
+export const postponedCommand = defineCommand({
+  command: 'postponed [action]',
+  describe: 'The postponed work: `run` builds queued indexes CONCURRENTLY and validates constraints; `list` (default); `cleanup`',
+  builder: (y) =>
+    projectOptions(y)
+      .positional('action', {
+        choices: ['run', 'list', 'cleanup'] as const,
+        default: 'list' as const,
+        describe: 'run: do the pending work · list: show the queue · cleanup: remove done and cancelled entries',
+      })
+      .option('fail-fast', { alias: 'x', type: 'boolean', default: false, describe: 'run: stop at the first failure' })
+      .option('maintenance-work-mem', { type: 'string', describe: 'run: maintenance_work_mem for builds, e.g. 1GB' })
+      .option('max-parallel-workers', {
+        type: 'number',
+        describe: 'run: max_parallel_maintenance_workers for builds',
+      })
+      .option('status', { type: 'string', array: true, coerce: csv, describe: `list: only entries in these states (${STATUSES.join(', ')})` })
+      .option('kind', { type: 'string', array: true, coerce: csv, describe: `list: only entries of these kinds (${KINDS.join(', ')})` })
+      .option('all', { type: 'boolean', default: false, describe: 'cleanup: remove every entry, pending ones included' }),
+  async run(argv, out) {
+    checkOptions(argv);
+    const action = argv.action ?? 'list';
+    if (action === 'list') return runList(argv, out);
+    if (action === 'cleanup') return runCleanup(argv, out);
+    return runRun(argv, out);
+  },
+});
+
+function usage(message: string): UserError {
+  return new UserError({ code: 'ZD_USAGE', message, hint: 'prisma-zd postponed --help', exit: ExitCode.Usage });
+}
+
+/** Values yargs cannot check by itself (comma-separated lists, whole numbers). */
+function checkOptions(a: Argv): void {
+  for (const s of a.status ?? []) {
+    if (!(STATUSES as readonly string[]).includes(s)) throw usage(`Unknown --status ${s}: use ${STATUSES.join(', ')}.`);
+  }
+  for (const k of a.kind ?? []) {
+    if (!(KINDS as readonly string[]).includes(k)) throw usage(`Unknown --kind ${k}: use ${KINDS.join(', ')}.`);
+  }
+  const n = a.maxParallelWorkers;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw usage('--max-parallel-workers takes a whole number ≥ 0.');
+}
+
+type Argv = TargetArgs & {
+  json?: boolean;
+  status?: string[];
+  kind?: string[];
+  all?: boolean;
+  failFast?: boolean;
+  maintenanceWorkMem?: string;
+  maxParallelWorkers?: number;
+};
+
+async function runList(argv: Argv, out: Output): Promise<ExitCode> {
+  const target = await queueTarget(argv, false);
+  const r = await listPostponed(target.url, {
+    ...(argv.status ? { status: argv.status as EntryStatus[] } : {}),
+    ...(argv.kind ? { kind: argv.kind as EntryKind[] } : {}),
+  });
+  if (argv.json) {
+    out.out(JSON.stringify({ command: 'postponed list', setUp: r.setUp, entries: r.entries.map(entryJson) }));
+  } else if (!r.setUp) {
+    out.out(NOT_SET_UP);
+  } else {
+    out.out(`Queue of ${describeServer(target.url)}: ${countsLine(r.entries)}`);
+    for (const e of r.entries) for (const line of entryLines(out, e)) out.out(line);
+  }
+  return ExitCode.Ok;
+}
+
+async function runCleanup(argv: Argv, out: Output): Promise<ExitCode> {
+  const target = await queueTarget(argv, false);
+  const r = await cleanupPostponed(target.url, Boolean(argv.all));
+  if (argv.json) {
+    out.out(JSON.stringify({ command: 'postponed cleanup', setUp: r.setUp, removed: r.removed.map(entryJson) }));
+  } else if (!r.setUp) {
+    out.out(NOT_SET_UP);
+  } else {
+    out.out(`Removed ${r.removed.length} entr${r.removed.length === 1 ? 'y' : 'ies'}${argv.all ? ' (--all)' : ' (done and cancelled)'}.`);
+    for (const e of r.removed) for (const line of entryLines(out, e)) out.out(`  ${line}`);
+  }
+  return ExitCode.Ok;
+}
+
+async function runRun(argv: Argv, out: Output): Promise<ExitCode> {
+  const target = await queueTarget(argv, true);
+  const view = progressView(out);
+  const interrupt = interruptSignal(out);
+  const log = (t: string) => {
+    view.clear();
+    out.err(t);
+  };
+  let result: RunResult;
+  try {
+    result = await runPostponed({
+      url: target.url,
+      migrationsDir: target.migrationsDir,
+      schema: target.schema,
+      failFast: Boolean(argv.failFast),
+      ...(argv.maintenanceWorkMem === undefined ? {} : { maintenanceWorkMem: argv.maintenanceWorkMem }),
+      ...(argv.maxParallelWorkers === undefined ? {} : { maxParallelWorkers: argv.maxParallelWorkers }),
+      signal: interrupt.signal,
+      reporter: { log, progress: view.update, clearProgress: view.clear },
+    });
+  } finally {
+    interrupt.dispose();
+  }
+  if (!result.setUp) throw notSetUpError();
+  const exit = exitOf(result);
+  if (argv.json) {
+    out.out(
+      JSON.stringify({
+        command: 'postponed run',
+        exitCode: exit,
+        setUp: true,
+        stale: result.stale,
+        reconcile: result.reconcile,
+        entries: result.outcomes,
+        interrupted: result.interrupted,
+        remaining: result.remaining,
+        contractPending: result.contractPending,
+      }),
+    );
+    for (const line of runSummary(out, result)) out.err(line);
+  } else {
+    for (const line of runSummary(out, result)) out.out(line);
+  }
+  return exit;
+}

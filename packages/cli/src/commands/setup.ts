@@ -1,0 +1,44 @@
+import { ZD_SCHEMA } from '@prisma-zd/core';
+import { ExitCode } from '../errors.js';
+import { describeServer, permissionError, withClient } from '../db/connect.js';
+import { installSchema, type SetupResult } from '../queue/schema.js';
+import { queueTarget, type TargetArgs } from '../queue/target.js';
+import { paint, type Output } from '../util/output.js';
+import { defineCommand, projectOptions } from './command.js';
+
+/** Installs or upgrades the bookkeeping schema on the database at `url`. */
+export async function setup(url: string): Promise<SetupResult> {
+  return withClient(
+    url,
+    async (client) => {
+      try {
+        return await installSchema(client);
+      } catch (e) {
+        throw permissionError(e, `database ${describeServer(url)} (creating schema ${ZD_SCHEMA} and its tables)`, url) ?? e;
+      }
+    },
+    { applicationName: 'setup' },
+  );
+}
+
+export function renderSetup(o: Output, r: SetupResult, where: string): string {
+  if (!r.changed) return `prisma-zd is already set up on ${where} (schema ${ZD_SCHEMA}, version ${r.to}, owned by "${r.owner}").`;
+  const verb = r.from === 0 ? 'Installed' : `Upgraded (from version ${r.from})`;
+  return (
+    `${paint(o, 'green', '✓')} ${verb} the prisma-zd bookkeeping schema ${ZD_SCHEMA} (version ${r.to}) on ${where}, owned by "${r.owner}".\n` +
+    `  Migrations rewritten by prisma-zd now queue their index builds and validations here: run \`prisma-zd postponed run\` after \`prisma migrate deploy\`.`
+  );
+}
+
+export const setupCommand = defineCommand({
+  command: 'setup',
+  describe: 'Install or upgrade the bookkeeping schema prisma_zd (idempotent); the database becomes managed',
+  builder: (y) => projectOptions(y),
+  async run(argv, out) {
+    const target = await queueTarget(argv as TargetArgs, false);
+    const result = await setup(target.url);
+    if (argv.json) out.out(JSON.stringify({ command: 'setup', schema: ZD_SCHEMA, ...result }));
+    else out.out(renderSetup(out, result, describeServer(target.url)));
+    return ExitCode.Ok;
+  },
+});

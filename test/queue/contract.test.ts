@@ -1,0 +1,85 @@
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { freshDatabase } from '../support/db.js';
+import { cli, queue, sql } from './support.js';
+
+const NOFOLDER = ['--migrations', '/nonexistent-migrations'];
+
+describe('prisma-zd contract', () => {
+  it('lists, then applies a deferred DROP DEFAULT (and its DROP SEQUENCE), retrying while the table is locked', async () => {
+    const db = await freshDatabase();
+    const locker = new pg.Client({ connectionString: db.url });
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await sql(
+        db.url,
+        `CREATE SEQUENCE "Post_n_seq";
+         CREATE TABLE "Post" (id int PRIMARY KEY, n int DEFAULT nextval('"Post_n_seq"'), title text);`,
+      );
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'n', statement: 'ALTER TABLE "Post" ALTER COLUMN "n" DROP DEFAULT', columns: ['n'] });
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'Post_n_seq', statement: 'DROP SEQUENCE "Post_n_seq"', columns: ['n'] });
+      // Old app versions still rely on the default until contract.
+      await sql(db.url, `INSERT INTO "Post" (id) VALUES (1)`);
+      await queue(db.url, { table: 'Post', object: 'Post_title_idx', statement: 'CREATE INDEX "Post_title_idx" ON "Post"("title")', columns: ['title'] });
+
+      const list = await cli(['contract', '--list', '--url', db.url]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toContain('[ ] #1 contract ALTER TABLE "Post" ALTER COLUMN "n" DROP DEFAULT');
+      expect(list.stdout).toContain('[ ] #2 contract DROP SEQUENCE "Post_n_seq"');
+      expect(list.stdout).toContain('reminder: 1 postponed index/validation entries are still open');
+      const hasDefault = async () =>
+        (await sql<{ d: string | null }>(db.url, `SELECT pg_get_expr(adbin, adrelid) AS d FROM pg_attrdef WHERE adrelid = '"Post"'::regclass`)).length > 0;
+      expect(await hasDefault()).toBe(true);
+
+      // A long transaction holds a lock on the table: contract gives up after its attempts (exit 4).
+      await locker.connect();
+      await locker.query(`BEGIN; SELECT * FROM "Post"`);
+      const blocked = await cli(['contract', '--url', db.url, ...NOFOLDER, '--lock-timeout', '100ms', '--attempts', '2']);
+      expect(blocked.code).toBe(4);
+      expect(blocked.stderr).toContain('lock not available within 100 ms (attempt 1 of 2)');
+      expect(blocked.stdout).toContain('✗ #1 contract ALTER TABLE "Post" ALTER COLUMN "n" DROP DEFAULT: lock not available after 2 attempts (55P03)');
+      expect(await hasDefault()).toBe(true);
+      expect(await sql(db.url, `SELECT status, sqlstate, attempts FROM prisma_zd.queue WHERE id = 1`)).toEqual([
+        { status: 'failed', sqlstate: '55P03', attempts: 2 },
+      ]);
+
+      // The lock goes away during the retries: contract succeeds.
+      setTimeout(() => void locker.query('COMMIT'), 300);
+      const ok = await cli(['contract', '--url', db.url, ...NOFOLDER, '--lock-timeout', '200ms', '--json']);
+      expect(ok.code).toBe(0);
+      const report = JSON.parse(ok.stdout);
+      expect(report.entries.map((e: { id: number; status: string }) => [e.id, e.status])).toEqual([
+        [1, 'applied'],
+        [2, 'applied'],
+      ]);
+      expect(report.postponedPending).toBe(1);
+      expect(ok.stderr).toContain('reminder: 1 postponed index/validation entry is still open: run `prisma-zd postponed run`');
+      expect(await hasDefault()).toBe(false);
+      expect(await sql(db.url, `SELECT to_regclass('"Post_n_seq"') IS NULL AS dropped`)).toEqual([{ dropped: true }]);
+      expect(await sql(db.url, `SELECT DISTINCT status FROM prisma_zd.queue WHERE kind = 'contract'`)).toEqual([{ status: 'done' }]);
+
+      // Nothing pending: exit 0.
+      const again = await cli(['contract', '--url', db.url, ...NOFOLDER]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('Nothing to contract');
+    } finally {
+      await locker.end().catch(() => {});
+      await db.drop();
+    }
+  });
+
+  it('refuses a contract entry that is not a DROP DEFAULT or DROP SEQUENCE', async () => {
+    const db = await freshDatabase();
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await sql(db.url, `CREATE TABLE "Post" (id int, n int DEFAULT 1)`);
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'n', statement: 'ALTER TABLE "Post" DROP COLUMN "n"', columns: ['n'] });
+      const r = await cli(['contract', '--url', db.url, ...NOFOLDER]);
+      expect(r.code).toBe(5);
+      expect(r.stdout).toContain('refused: the statement must be ALTER COLUMN "n" DROP DEFAULT');
+      expect(await sql(db.url, `SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = '"Post"'::regclass AND attname = 'n'`)).toEqual([{ n: 1 }]);
+    } finally {
+      await db.drop();
+    }
+  });
+});

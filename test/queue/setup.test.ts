@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { freshDatabase, testServer } from '../support/db.js';
+import { freePort, TEST_PASSWORD } from '../support/postgres.js';
+import { cli, queue, sql } from './support.js';
+
+describe('prisma-zd setup', () => {
+  it('installs the bookkeeping schema once, owned by the role that ran it, closed to PUBLIC', async () => {
+    const db = await freshDatabase();
+    try {
+      const first = await cli(['setup', '--url', db.url, '--json']);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ from: 0, to: 1, changed: true, owner: 'postgres', schema: 'prisma_zd' });
+      const again = await cli(['setup', '--url', db.url]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('already set up');
+      expect(await sql(db.url, `SELECT key, value FROM prisma_zd.meta WHERE key = 'schema_version'`)).toEqual([
+        { key: 'schema_version', value: '1' },
+      ]);
+      const acl = await sql<{ schema_usage: boolean; table_select: boolean; owner: string }>(
+        db.url,
+        `SELECT has_schema_privilege('public', 'prisma_zd', 'USAGE') AS schema_usage,
+                has_table_privilege('public', 'prisma_zd.queue', 'SELECT') AS table_select,
+                pg_get_userbyid(relowner) AS owner
+           FROM pg_class WHERE oid = 'prisma_zd.queue'::regclass`,
+      );
+      expect(acl).toEqual([{ schema_usage: true, table_select: false, owner: 'postgres' }]);
+      // Another role sees the database as managed but cannot touch the queue.
+      const role = `zd_other_${Date.now()}`;
+      await sql(db.url, `CREATE ROLE ${role} LOGIN PASSWORD 'other-pw'`);
+      try {
+        const u = new URL(db.url);
+        u.username = role;
+        u.password = 'other-pw';
+        expect(await sql(u.toString(), `SELECT to_regclass('prisma_zd.queue') IS NOT NULL AS managed`)).toEqual([{ managed: true }]);
+        await expect(sql(u.toString(), `SELECT * FROM prisma_zd.queue`)).rejects.toMatchObject({ code: '42501' });
+      } finally {
+        await sql(db.url, `DROP ROLE ${role}`);
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('concurrent setups on a fresh database both succeed', async () => {
+    const db = await freshDatabase();
+    try {
+      const [a, b] = await Promise.all([cli(['setup', '--url', db.url, '--json']), cli(['setup', '--url', db.url, '--json'])]);
+      expect([a.code, b.code]).toEqual([0, 0]);
+      expect([JSON.parse(a.stdout).changed, JSON.parse(b.stdout).changed].sort()).toEqual([false, true]);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('refuses a schema newer than it knows (exit 2), and so do the queue commands', async () => {
+    const db = await freshDatabase();
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await sql(db.url, `UPDATE prisma_zd.meta SET value = '99' WHERE key = 'schema_version'`);
+      const r = await cli(['setup', '--url', db.url]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('ZD_SCHEMA_NEWER');
+      expect(r.stderr).toContain('version 99');
+      const list = await cli(['postponed', 'list', '--url', db.url]);
+      expect(list.code).toBe(2);
+      expect(list.stderr).toContain('ZD_SCHEMA_NEWER');
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('on an unmanaged database: list says so (exit 0), run and contract exit 2, and migrations run inline', async () => {
+    const db = await freshDatabase();
+    try {
+      const list = await cli(['postponed', 'list', '--url', db.url]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toContain('prisma-zd is not set up on this database (nothing is queued): run `prisma-zd setup`');
+      const json = await cli(['postponed', 'list', '--url', db.url, '--json']);
+      expect(JSON.parse(json.stdout)).toEqual({ command: 'postponed list', setUp: false, entries: [] });
+      for (const args of [['postponed', 'run'], ['contract']]) {
+        const r = await cli([...args, '--url', db.url, '--migrations', '/nonexistent']);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain('ZD_NOT_SET_UP');
+        expect(r.stderr).toContain('prisma-zd setup');
+      }
+      // Unmanaged: the conditional block builds the index inline (I1).
+      await sql(db.url, `CREATE TABLE "T" (a int)`);
+      await queue(db.url, { table: 'T', object: 'T_a_idx', statement: 'CREATE INDEX "T_a_idx" ON "T"("a")', columns: ['a'] });
+      expect(await sql(db.url, `SELECT to_regclass('"T_a_idx"') IS NOT NULL AS built`)).toEqual([{ built: true }]);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('maps connection failures to exit 6 without printing the password', async () => {
+    const server = testServer();
+    const port = await freePort();
+    const unreachable = await cli(['postponed', 'list', '--url', `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:${port}/x`]);
+    expect(unreachable.code).toBe(6);
+    expect(unreachable.stderr).toContain('ZD_DB_UNREACHABLE');
+    expect(unreachable.stderr).toContain(`127.0.0.1:${port}`);
+
+    const bad = new URL(server.url());
+    bad.password = 'wrong-Password-123';
+    const auth = await cli(['setup', '--url', bad.toString()]);
+    expect(auth.code).toBe(6);
+    expect(auth.stderr).toContain('ZD_DB_AUTH');
+
+    const missing = await cli(['postponed', 'list', '--url', server.url('no_such_db_zd')]);
+    expect(missing.code).toBe(6);
+    expect(missing.stderr).toContain('ZD_DB_MISSING');
+    for (const r of [unreachable, auth, missing]) {
+      expect(r.stdout + r.stderr).not.toContain(TEST_PASSWORD);
+      expect(r.stdout + r.stderr).not.toContain('wrong-Password-123');
+    }
+  });
+});
