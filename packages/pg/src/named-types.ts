@@ -17,10 +17,22 @@ import { changeLine, missingLine, missingTypes, resolvedLine, type NamedTypesEve
 interface ConnectionTypes {
   readonly serverTypes: ServerTypes;
   readonly parsers: ReadonlyMap<number, TextParser>;
-  checkedAt: number;
+  /** Where an OID that is no longer ours goes back to: the client's own `types`, or `pg.types`. */
+  readonly fallback: Fallback;
+  readonly checkedAt: number;
 }
 
 type Fallback = Pick<pg.CustomTypesConfig, 'getTypeParser'>;
+
+/** What the Client and Pool classes need from their registry, kept off its public API. */
+interface Internals {
+  attach(client: pg.ClientBase, fallback: Fallback): Promise<ServerTypes>;
+  recheckIfDue(client: pg.ClientBase): Promise<void>;
+  /** The parser for `oid` on `client`, for queries that bring their own `types`. */
+  parserOn(client: pg.ClientBase, oid: number): TextParser | undefined;
+  readonly overrideQueryTypes: boolean;
+  readonly rechecks: boolean;
+}
 
 /** A `pg.Client` that resolves the registry's types inside `connect()`. */
 export type NamedTypesClientClass = new (config?: string | pg.ClientConfig) => pg.Client;
@@ -43,8 +55,15 @@ export class NamedTypes extends EventEmitter<NamedTypesEvents> {
   constructor(options: NamedTypesOptions) {
     super();
     this.#options = resolveOptions(options);
-    this.Client = createClientClass(this);
-    this.Pool = createPoolClass(this);
+    const internals: Internals = {
+      attach: (client, fallback) => this.#attach(client, fallback),
+      recheckIfDue: (client) => this.#recheckIfDue(client),
+      parserOn: (client, oid) => this.#connections.get(client)?.parsers.get(oid),
+      overrideQueryTypes: this.#options.overrideQueryTypes,
+      rechecks: this.#options.recheckAfterMs > 0,
+    };
+    this.Client = createClientClass(internals);
+    this.Pool = createPoolClass(internals, this.Client);
   }
 
   /** The last server seen by any connection (`undefined` before the first connection). */
@@ -62,42 +81,31 @@ export class NamedTypes extends EventEmitter<NamedTypesEvents> {
    * not created by `types.Client` (which does this inside `connect()`). Calling it again
    * re-checks: parsers follow the server the connection now reaches.
    */
-  async attach(client: pg.ClientBase, fallback: Fallback = pg.types): Promise<ServerTypes> {
+  attach(client: pg.ClientBase): Promise<ServerTypes> {
+    return this.#attach(client, undefined);
+  }
+
+  async #attach(client: pg.ClientBase, fallback: Fallback | undefined): Promise<ServerTypes> {
     const serverTypes = await resolveTypes(client, this.#options.entries.map((e) => e.type));
     const parsers = this.#parsersFor(serverTypes);
     const previous = this.#connections.get(client);
+    const back = fallback ?? previous?.fallback ?? pg.types;
     if (previous) {
       // A stale OID may now belong to another type: hand it back to the default parser.
       for (const oid of previous.parsers.keys()) {
-        if (!parsers.has(oid)) client.setTypeParser(oid, 'text', fallback.getTypeParser(oid, 'text'));
+        if (!parsers.has(oid)) client.setTypeParser(oid, 'text', back.getTypeParser(oid, 'text'));
       }
     }
     for (const [oid, parse] of parsers) client.setTypeParser(oid, 'text', parse);
-    this.#connections.set(client, { serverTypes, parsers, checkedAt: Date.now() });
+    this.#connections.set(client, { serverTypes, parsers, fallback: back, checkedAt: Date.now() });
     this.#observe(serverTypes);
     return serverTypes;
   }
 
-  /** Re-resolves when the client's last resolution is older than `recheckAfterMs`. */
-  async recheckIfDue(client: pg.ClientBase): Promise<void> {
+  async #recheckIfDue(client: pg.ClientBase): Promise<void> {
     const after = this.#options.recheckAfterMs;
     const state = this.#connections.get(client);
-    if (after > 0 && state && Date.now() - state.checkedAt >= after) await this.attach(client);
-  }
-
-  /** @internal The parser for `oid` on `client`, for queries that bring their own `types`. */
-  parserOn(client: pg.ClientBase, oid: number): TextParser | undefined {
-    return this.#connections.get(client)?.parsers.get(oid);
-  }
-
-  /** @internal */
-  get overridesQueryTypes(): boolean {
-    return this.#options.overrideQueryTypes;
-  }
-
-  /** @internal */
-  get rechecks(): boolean {
-    return this.#options.recheckAfterMs > 0;
+    if (after > 0 && state && Date.now() - state.checkedAt >= after) await this.#attach(client, undefined);
   }
 
   #parsersFor(s: ServerTypes): ReadonlyMap<number, TextParser> {
@@ -150,7 +158,7 @@ export function namedTypes(options: NamedTypesOptions): NamedTypes {
   return new NamedTypes(options);
 }
 
-function createClientClass(registry: NamedTypes): NamedTypesClientClass {
+function createClientClass(registry: Internals): NamedTypesClientClass {
   class NamedTypesClient extends pg.Client {
     readonly #fallback: Fallback;
 
@@ -188,7 +196,7 @@ function createClientClass(registry: NamedTypes): NamedTypesClientClass {
     }
   }
 
-  if (!registry.overridesQueryTypes) return NamedTypesClient as unknown as NamedTypesClientClass;
+  if (!registry.overrideQueryTypes) return NamedTypesClient as unknown as NamedTypesClientClass;
 
   class NamedTypesQueryTypesClient extends NamedTypesClient {
     // One signature covers pg's overloads; everything is passed through unchanged except a
@@ -212,10 +220,10 @@ function createClientClass(registry: NamedTypes): NamedTypesClientClass {
   return NamedTypesQueryTypesClient as unknown as NamedTypesClientClass;
 }
 
-function createPoolClass(registry: NamedTypes): NamedTypesPoolClass {
+function createPoolClass(registry: Internals, Client: NamedTypesClientClass): NamedTypesPoolClass {
   class NamedTypesPool extends pg.Pool {
     constructor(config?: pg.PoolConfig) {
-      super({ ...config, Client: registry.Client as unknown as pg.PoolConfig['Client'] });
+      super({ ...config, Client: Client as unknown as pg.PoolConfig['Client'] });
     }
 
     override connect(): Promise<pg.PoolClient>;
