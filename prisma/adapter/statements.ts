@@ -11,9 +11,10 @@ import { loadModule, parseSync } from 'libpg-query';
 let loaded: Promise<void> | undefined;
 
 /**
- * The statements of `script`, in order, each without its terminating `;`. Comments
- * and whitespace between statements stay attached to the statement that follows.
- * Throws the parser's error when the script is not valid SQL.
+ * The statements of `script`, in order, each without its terminating `;`. The
+ * PostgreSQL 18 parser starts a statement at its first token, so comments and
+ * whitespace between statements are left out. Throws the parser's error when the
+ * script is not valid SQL.
  */
 export async function splitStatements(script: string): Promise<string[]> {
   loaded ??= loadModule();
