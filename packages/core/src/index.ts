@@ -48,7 +48,7 @@ export { checkQueueStatement, concurrentIndexStatement } from './zd/queue-entry.
 export type { EntryCheck } from './zd/queue-entry.js';
 export { reconcile } from './zd/reconcile.js';
 export type { QueuedEntry, Reconciliation } from './zd/reconcile.js';
-export { rewriteHistory, pendingAfter, ignoredFile } from './zd/rewrite.js';
+export { rewriteHistory, pendingAfter, pendingHistory, ignoredFile } from './zd/rewrite.js';
 export type { ChangeKind, MigrationRewrite, MigrationSource, RewriteChange, RewriteNote, RewriteOptions } from './zd/rewrite.js';
 export { effectsOf, applyEffects, renameInIndexStatement } from './zd/pending.js';
 export type { Effect, PendingEntry } from './zd/pending.js';
@@ -57,3 +57,4 @@ export type { UnmanagedView } from './zd/view.js';
 export { readZdBlock, blockRole } from './zd/blocks.js';
 export type { ZdBlock, BlockRole } from './zd/blocks.js';
 export { alterTableParts } from './zd/alter.js';
+export * from './check/index.js';

@@ -7,7 +7,7 @@
  */
 import type { EntryKind } from './blocks.js';
 import type { PendingEntry } from './pending.js';
-import { pendingAfter, type MigrationSource } from './rewrite.js';
+import { pendingHistory, type MigrationSource } from './rewrite.js';
 
 /** A queue row as the runner reads it. */
 export interface QueuedEntry {
@@ -20,7 +20,7 @@ export interface QueuedEntry {
 }
 
 export type Reconciliation =
-  | { id: QueuedEntry['id']; action: 'keep' }
+  | { id: QueuedEntry['id']; action: 'keep'; warning?: string }
   | { id: QueuedEntry['id']; action: 'cancel'; reason: string }
   | { id: QueuedEntry['id']; action: 'update'; objectName: string; tableName: string; columns: string[]; statement: string };
 
@@ -30,7 +30,7 @@ export type Reconciliation =
  */
 export function reconcile(applied: readonly MigrationSource[], entries: readonly QueuedEntry[], defaultSchema = 'public'): Reconciliation[] {
   const names = new Set(applied.map((m) => m.name));
-  const pending = pendingAfter(applied, defaultSchema);
+  const { pending, removed } = pendingHistory(applied, defaultSchema);
   const taken = new Set<PendingEntry>();
   return entries.map((e): Reconciliation => {
     if (!names.has(e.migration)) return { id: e.id, action: 'keep' };
@@ -41,7 +41,17 @@ export function reconcile(applied: readonly MigrationSource[], entries: readonly
         (p) => (p.originName ?? p.objectName) === e.objectName && (p.originTable ?? p.tableName) === e.tableName,
       );
     if (!match) {
-      return { id: e.id, action: 'cancel', reason: `a later migration dropped or replaced ${e.kind} "${e.objectName}"` };
+      const gone = removed.find(
+        (r) =>
+          r.entry.migration === e.migration &&
+          r.entry.kind === e.kind &&
+          ((r.entry.objectName === e.objectName && r.entry.tableName === e.tableName) ||
+            ((r.entry.originName ?? r.entry.objectName) === e.objectName && (r.entry.originTable ?? r.entry.tableName) === e.tableName)),
+      );
+      if (gone) return { id: e.id, action: 'cancel', reason: gone.reason };
+      // The history does not know this entry (a migration missing from the folder or from
+      // _prisma_migrations): never cancel work on a guess.
+      return { id: e.id, action: 'keep', warning: `${e.kind} "${e.objectName}" of ${e.migration} is not found in the migrations history; left as it is` };
     }
     taken.add(match);
     if (match.objectName === e.objectName && match.statement === e.statement && match.tableName === e.tableName) {

@@ -118,19 +118,32 @@ export function rewriteHistory(history: readonly MigrationSource[], opts: Rewrit
 
 /** Pending work after a whole history (what a managed database may still have queued). */
 export function pendingAfter(history: readonly MigrationSource[], defaultSchema = 'public'): PendingEntry[] {
+  return pendingHistory(history, defaultSchema).pending;
+}
+
+/**
+ * The work a history may leave queued, and the work its later statements cancelled or
+ * did inline (with the reason), for reconciling a database's queue with it.
+ */
+export function pendingHistory(
+  history: readonly MigrationSource[],
+  defaultSchema = 'public',
+): { pending: PendingEntry[]; removed: Array<{ entry: PendingEntry; reason: string }> } {
   const walks = history.map((m) => {
     const parsed = parseSql(m.sql);
     return { name: m.name, parsed, view: unmanagedView(parsed), facts: undefined as MigrationFacts | undefined };
   });
   const facts = replayHistory(walks.map((w) => ({ name: w.name, parsed: w.view.parsed })), { defaultSchema });
   let pending: PendingEntry[] = [];
+  const removed: Array<{ entry: PendingEntry; reason: string }> = [];
   walks.forEach((w, i) => {
     w.facts = facts[i];
     const r = new MigrationRewriter(w, pending, false, defaultSchema);
     r.run();
     pending = r.pending;
+    removed.push(...r.removed);
   });
-  return pending;
+  return { pending, removed };
 }
 
 class MigrationRewriter {
@@ -139,6 +152,8 @@ class MigrationRewriter {
   readonly notes: RewriteNote[] = [];
   /** Statement indexes (of the migration) already replaced by an edit. */
   readonly replaced = new Set<number>();
+  /** Entries later statements cancelled or did inline, with the reason. */
+  readonly removed: Array<{ entry: PendingEntry; reason: string }> = [];
   /** DROP DEFAULTs deferred in this migration: column key → sequence key drawn from, if any. */
   readonly deferredDefaults = new Map<string, string | undefined>();
 
@@ -180,6 +195,7 @@ class MigrationRewriter {
     // 1. Maintenance of pending work this statement touches.
     const effects = effectsOf(s, f, this.pending, this.where(top), this.defaultSchema);
     if (effects.length && active) this.maintain(s, top, effects);
+    for (const e of effects) if (e.op !== 'update') this.removed.push({ entry: e.entry, reason: e.reason });
     this.pending = applyEffects(this.pending, effects);
     // 2. Our own rewrites (or, for blocks already written, the work they queue).
     if (block) {

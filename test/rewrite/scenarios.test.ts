@@ -1,0 +1,116 @@
+/**
+ * I2 — managed convergence, case by case (DESIGN §3 "cases seen in real histories"):
+ * each scenario's rewritten history, deployed to a managed database in several
+ * batchings (together; apart without the queue running between; apart with it running
+ * between) and in both of Prisma's execution models, then `postponed run` and
+ * `contract`, gives the fingerprint of the original history on an unmanaged database.
+ */
+import { describe, expect, it } from 'vitest';
+import { initParser, rewriteHistory } from '@prisma-zd/core';
+import { diffFingerprints, fingerprintUrl, formatDiff } from '../../packages/cli/src/db/fingerprint.js';
+import { applyHistory, applyLikePrisma, withConnection, type ExecMode } from '../support/apply.js';
+import { freshDatabase, templateDatabase } from '../support/db.js';
+import { deployManaged, setUp, writeMigrationsFolder } from '../support/managed.js';
+
+const BASE = `CREATE TYPE "Status" AS ENUM ('A', 'B');
+CREATE TABLE "User" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, "name" TEXT, "status" "Status" NOT NULL DEFAULT 'A', "score" INTEGER NOT NULL DEFAULT 0, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
+CREATE TABLE "Post" ("id" SERIAL NOT NULL, "title" TEXT NOT NULL, "authorEmail" TEXT, "views" INTEGER NOT NULL DEFAULT 0, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));
+INSERT INTO "User" ("email") VALUES ('a@example.com'), ('b@example.com');
+INSERT INTO "Post" ("title", "authorEmail") VALUES ('first', 'a@example.com'), ('second', NULL);
+`;
+
+const POST_TITLE_IDX = `-- CreateIndex\nCREATE INDEX "Post_title_idx" ON "Post"("title");\n`;
+const USER_EMAIL_KEY = `-- CreateIndex\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n`;
+
+const scenarios: Array<{ name: string; steps: string[] }> = [
+  { name: 'index created, then dropped', steps: [POST_TITLE_IDX, `-- DropIndex\nDROP INDEX "Post_title_idx";\n`] },
+  { name: 'index created, then dropped by a lone DROP INDEX CONCURRENTLY IF EXISTS', steps: [POST_TITLE_IDX, `DROP INDEX CONCURRENTLY IF EXISTS "Post_title_idx";\n`] },
+  { name: 'index created, then renamed (@@index map:)', steps: [POST_TITLE_IDX, `-- RenameIndex\nALTER INDEX "Post_title_idx" RENAME TO "Post_headline_idx";\n`] },
+  { name: 'index created, then its table dropped', steps: [POST_TITLE_IDX, `-- DropTable\nDROP TABLE "Post";\n`] },
+  { name: 'index created, then its column dropped', steps: [POST_TITLE_IDX, `-- AlterTable\nALTER TABLE "Post" DROP COLUMN "title";\n`] },
+  { name: 'index created, then its column renamed', steps: [POST_TITLE_IDX, `ALTER TABLE "Post" RENAME COLUMN "title" TO "headline";\n`] },
+  { name: 'index created, then its table renamed', steps: [POST_TITLE_IDX, `ALTER TABLE "Post" RENAME TO "Article";\n`] },
+  {
+    name: 'unique index, then a foreign key onto its column',
+    steps: [USER_EMAIL_KEY, `-- AddForeignKey\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorEmail_fkey" FOREIGN KEY ("authorEmail") REFERENCES "User"("email") ON DELETE SET NULL ON UPDATE CASCADE;\n`],
+  },
+  {
+    name: 'foreign key on an existing table, then dropped before validation',
+    steps: [
+      `ALTER TABLE "Post" ADD COLUMN "authorId" INTEGER;\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;\n`,
+      `ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\n`,
+    ],
+  },
+  { name: 'DROP DEFAULT, then SET DEFAULT', steps: [`ALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT;\n`, `ALTER TABLE "User" ALTER COLUMN "score" SET DEFAULT 5;\n`] },
+  {
+    name: 'DROP DEFAULT, then an enum swap of the same column',
+    steps: [
+      `-- AlterTable\nALTER TABLE "User" ALTER COLUMN "status" DROP DEFAULT;\n`,
+      `-- AlterEnum\nBEGIN;\nCREATE TYPE "Status_new" AS ENUM ('A', 'C');\nALTER TABLE "User" ALTER COLUMN "status" TYPE "Status_new" USING ("status"::text::"Status_new");\nALTER TYPE "Status" RENAME TO "Status_old";\nALTER TYPE "Status_new" RENAME TO "Status";\nDROP TYPE "Status_old";\nCOMMIT;\n`,
+    ],
+  },
+  {
+    name: 'DROP DEFAULT with its sequence (autoincrement removed), then the column dropped',
+    steps: [`ALTER TABLE "Post" ALTER COLUMN "views" DROP DEFAULT;\n`, `ALTER TABLE "Post" ALTER COLUMN "id" DROP DEFAULT;\nDROP SEQUENCE "Post_id_seq";\n`, `ALTER TABLE "Post" DROP COLUMN "views";\n`],
+  },
+  {
+    name: 'one ALTER TABLE with DROP DEFAULT and other sub-commands',
+    steps: [`ALTER TABLE "User" ADD COLUMN "bio" TEXT, ALTER COLUMN "score" DROP DEFAULT,\n  ALTER COLUMN "name" SET NOT NULL;\n`.replace('ALTER COLUMN "name" SET NOT NULL', 'ALTER COLUMN "name" SET DEFAULT \'anon\'')],
+  },
+  {
+    name: 'enum swap in the same migration as its DROP DEFAULT (left alone)',
+    steps: [
+      `BEGIN;\nCREATE TYPE "Status_new" AS ENUM ('A', 'C');\nALTER TABLE "User" ALTER COLUMN "status" DROP DEFAULT;\nALTER TABLE "User" ALTER COLUMN "status" TYPE "Status_new" USING ("status"::text::"Status_new");\nALTER TYPE "Status" RENAME TO "Status_old";\nALTER TYPE "Status_new" RENAME TO "Status";\nDROP TYPE "Status_old";\nALTER TABLE "User" ALTER COLUMN "status" SET DEFAULT 'C';\nCOMMIT;\n`,
+    ],
+  },
+];
+
+const batchings: Array<{ name: string; batches: (n: number) => number[][]; runAfter: (n: number) => Set<number> }> = [
+  { name: 'one batch', batches: (n) => [Array.from({ length: n }, (_, i) => i)], runAfter: () => new Set() },
+  { name: 'apart, queue not run between', batches: (n) => Array.from({ length: n }, (_, i) => [i]), runAfter: () => new Set() },
+  { name: 'apart, queue run between', batches: (n) => Array.from({ length: n }, (_, i) => [i]), runAfter: (n) => new Set(Array.from({ length: n }, (_, i) => i)) },
+];
+
+let template: Promise<string> | undefined;
+// The base migration is applied like Prisma applies it (with its _prisma_migrations row).
+const base = () =>
+  (template ??= templateDatabase((url) => withConnection(url, (c) => applyLikePrisma(c, { name: '20260101000000_base', sql: BASE })), 'zd_scn'));
+
+describe('I2: managed convergence, scenario by scenario', () => {
+  for (const s of scenarios) {
+    describe(s.name, () => {
+      for (const mode of ['whole-file', 'per-statement'] as ExecMode[]) {
+        for (const b of batchings) {
+          it(`${mode}, ${b.name}`, async () => {
+            await initParser();
+            const original = s.steps.map((sql, i) => ({ name: `2026010100000${i + 1}_step${i + 1}`, sql }));
+            const history = [{ name: '20260101000000_base', sql: BASE }, ...original];
+            const rewritten = rewriteHistory(history, { select: (n) => n !== '20260101000000_base' });
+            const steps = rewritten.slice(1).map((r) => ({ name: r.name, sql: r.text }));
+            const a = await freshDatabase({ template: await base() });
+            const m = await freshDatabase({ template: await base() });
+            const folder = writeMigrationsFolder([{ name: '20260101000000_base', sql: BASE }, ...steps]);
+            try {
+              const plain = await applyHistory(a.url, original, { mode });
+              expect(plain.error).toBeUndefined();
+              await setUp(m.url);
+              const { failures } = await deployManaged(m.url, steps, {
+                batches: b.batches(steps.length),
+                runAfter: b.runAfter(steps.length),
+                migrationsDir: folder.dir,
+                mode,
+              });
+              expect(failures).toEqual([]);
+              const diff = diffFingerprints(await fingerprintUrl(a.url), await fingerprintUrl(m.url));
+              expect(diff, formatDiff(diff)).toEqual([]);
+            } finally {
+              folder.cleanup();
+              await a.drop();
+              await m.drop();
+            }
+          });
+        }
+      }
+    });
+  }
+});
