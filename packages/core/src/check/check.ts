@@ -1,0 +1,243 @@
+/**
+ * `check`: runs the rules over a migration history. The history is replayed once (facts
+ * are shared by every rule), `rewrite` is asked once which migrations it would change,
+ * and each reported migration gets its rules, its suppressions and its severities.
+ */
+import { replay } from '../facts/replay.js';
+import type { Finding, Severity } from '../sql/edits.js';
+import { parseSql, type ParsedSql, type ParseProblem } from '../sql/parse.js';
+import type { Position } from '../sql/text.js';
+import { rewriteHistory, type MigrationRewrite } from '../zd/rewrite.js';
+import { RuleContext, type Execution, type MigrationStanding, type Report } from './context.js';
+import type { LockLevel, Rule } from './rule.js';
+import { rules as allRules } from './rules/index.js';
+import { checkSource, type CheckSource, type FunctionBodies } from './source.js';
+import { suppress, suppressionsOf } from './suppress.js';
+
+export interface CheckInput extends MigrationStanding {
+  /** The migration's directory name (Prisma's order is the order of the inputs). */
+  readonly name: string;
+  readonly sql: string;
+  /** The file as the user knows it, for messages. Default: `<name>/migration.sql`. */
+  readonly path?: string;
+  /** Run the rules on it (default true); otherwise it is only replayed, as history. */
+  readonly report?: boolean;
+}
+
+export type RuleSetting = Severity | 'off';
+
+export interface TableSize {
+  /** Estimated rows (`pg_class.reltuples`); negative when never analysed. */
+  readonly rows: number;
+  /** Table, indexes and TOAST (`pg_total_relation_size`). */
+  readonly bytes: number;
+}
+
+/** Below both, a lock held for a scan, a rewrite or an index build is short. */
+export const TINY_TABLE: TableSize = { rows: 10_000, bytes: 16 * 1024 * 1024 };
+
+export interface CheckOptions {
+  /** First schema of the search path. Default `public`. */
+  readonly defaultSchema?: string;
+  /** Major version of the PostgreSQL the migrations deploy to. Default 14. */
+  readonly postgresVersion?: number;
+  /** How Prisma runs `migration.sql` (DESIGN §3). Default `unknown`: treated like whole-file. */
+  readonly execution?: Execution;
+  /** Severity per rule id (`off` disables it), from `prisma-zd.config.ts`. */
+  readonly rules?: Readonly<Record<string, RuleSetting>>;
+  /** Sizes of tables by key (`"public"."User"`), from `--database-url`. */
+  readonly sizes?: ReadonlyMap<string, TableSize>;
+  /** The rules to run. Default: all of them. */
+  readonly ruleSet?: readonly Rule[];
+}
+
+export interface TableRef {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  /** As messages show it: `"User"`, or `"auth"."User"` outside the default schema. */
+  readonly display: string;
+  readonly size?: TableSize;
+}
+
+/** A finding located in its migration file, ready to render. */
+export interface Diagnostic extends Finding {
+  readonly migration: string;
+  readonly path: string;
+  readonly loc: { readonly start: Position; readonly end: Position };
+  readonly docUrl: string;
+  readonly lock?: LockLevel;
+  readonly table?: TableRef;
+  /** Running `prisma-zd rewrite` fixes it. */
+  readonly fixedBy?: 'rewrite';
+  /** The severity was lowered because the table is tiny. */
+  readonly tiny?: boolean;
+}
+
+export interface MigrationReport {
+  readonly name: string;
+  readonly path: string;
+  readonly text: string;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Findings silenced by a suppression comment. */
+  readonly suppressed: number;
+  readonly parseError?: ParseProblem;
+  /** A finding that `prisma-zd rewrite` fixes is reported. */
+  readonly needsRewrite: boolean;
+}
+
+export interface CheckReport {
+  /** The reported migrations, in order. */
+  readonly migrations: readonly MigrationReport[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly counts: Readonly<Record<Severity, number>>;
+  /** Migrations that do not parse (each counts as an error). */
+  readonly parseErrors: number;
+  /** Migrations replayed for context (all inputs). */
+  readonly replayed: number;
+}
+
+const LOWER: Readonly<Record<Severity, Severity>> = { error: 'warning', warning: 'info', info: 'info' };
+
+export function isTiny(size: TableSize): boolean {
+  return size.bytes < TINY_TABLE.bytes && size.rows < TINY_TABLE.rows;
+}
+
+/** Check a migration history. The parser must be initialised (`initParser`). */
+export function checkHistory(inputs: readonly CheckInput[], options: CheckOptions = {}): CheckReport {
+  const defaultSchema = options.defaultSchema ?? 'public';
+  const ruleSet = (options.ruleSet ?? allRules).filter((r) => options.rules?.[r.id] !== 'off');
+  const functions: FunctionBodies = new Map();
+  const prepared = inputs.map((input) => {
+    const parsed = parseSql(input.sql);
+    return { input, parsed, source: checkSource(parsed, functions) };
+  });
+  const facts = replay(
+    prepared.map((p) => ({ name: p.input.name, parsed: p.source.parsed })),
+    { defaultSchema },
+  );
+  const reported = new Set(inputs.filter((i) => i.report !== false).map((i) => i.name));
+  const rewrites = reported.size
+    ? rewriteHistory(inputs.map((i) => ({ name: i.name, sql: i.sql })), { select: (n) => reported.has(n), defaultSchema })
+    : [];
+  const migrations: MigrationReport[] = [];
+  let afterPrismaZd = false;
+  prepared.forEach((p, i) => {
+    if (p.input.report !== false) {
+      migrations.push(
+        checkMigration(p.input, p.parsed, p.source, facts[i]!, rewrites[i], ruleSet, options, defaultSchema, afterPrismaZd),
+      );
+    }
+    afterPrismaZd ||= p.source.statements.some((s) => s.origin === 'zd-block');
+  });
+  const diagnostics = migrations.flatMap((m) => m.diagnostics);
+  const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const d of diagnostics) counts[d.severity]++;
+  return {
+    migrations,
+    diagnostics,
+    counts,
+    parseErrors: migrations.filter((m) => m.parseError).length,
+    replayed: inputs.length,
+  };
+}
+
+function checkMigration(
+  input: CheckInput,
+  parsed: ParsedSql,
+  source: CheckSource,
+  facts: ReturnType<typeof replay>[number],
+  rewrite: MigrationRewrite | undefined,
+  ruleSet: readonly Rule[],
+  options: CheckOptions,
+  defaultSchema: string,
+  afterPrismaZd: boolean,
+): MigrationReport {
+  const path = input.path ?? `${input.name}/migration.sql`;
+  const ctx = new RuleContext({
+    name: input.name,
+    path,
+    parsed,
+    source,
+    facts,
+    rewrite,
+    standing: {
+      ...(input.committed === undefined ? {} : { committed: input.committed }),
+      ...(input.appliedChecksum === undefined ? {} : { appliedChecksum: input.appliedChecksum }),
+    },
+    execution: options.execution ?? 'unknown',
+    postgresVersion: options.postgresVersion ?? 14,
+    defaultSchema,
+    suppressions: suppressionsOf(parsed),
+    afterPrismaZd,
+    ruleIds: { known: new Set(allRules.map((r) => r.id)), active: new Set(ruleSet.map((r) => r.id)) },
+  });
+  const run = (rule: Rule) => {
+    ctx.ruleId = rule.id;
+    rule.check(ctx);
+  };
+  for (const rule of ruleSet) if (!rule.late) run(rule);
+  const early = ctx.reports.splice(0).map((r) => ({ ...r, suppressed: isSuppressed(ctx, r.ruleId, r.report) }));
+  ctx.earlier = early;
+  for (const rule of ruleSet) if (rule.late) run(rule);
+  const late = ctx.reports.splice(0).map((r) => ({ ...r, suppressed: isSuppressed(ctx, r.ruleId, r.report) }));
+  const byId = new Map(ruleSet.map((r) => [r.id, r]));
+  const kept = [...early, ...late].filter((r) => !r.suppressed);
+  const diagnostics = kept
+    .map((r) => diagnostic(ctx, byId.get(r.ruleId)!, r.report, path, options))
+    .sort((a, b) => a.range.start - b.range.start || a.ruleId.localeCompare(b.ruleId));
+  return {
+    name: input.name,
+    path,
+    text: parsed.text,
+    diagnostics,
+    suppressed: early.length + late.length - kept.length,
+    ...(parsed.error ? { parseError: parsed.error } : {}),
+    needsRewrite: diagnostics.some((d) => d.fixedBy === 'rewrite'),
+  };
+}
+
+function isSuppressed(ctx: RuleContext, ruleId: string, report: Report): boolean {
+  return suppress(ctx.suppressions, ruleId, report.at?.top) !== undefined;
+}
+
+function diagnostic(ctx: RuleContext, rule: Rule, report: Report, path: string, options: CheckOptions): Diagnostic {
+  const range = report.fileRange ?? ctx.fileRange(report.at, report.range);
+  const index = ctx.parsed.textIndex;
+  const table = report.table === undefined ? undefined : tableRef(ctx, report, options);
+  const configured = options.rules?.[rule.id];
+  let severity: Severity = configured !== undefined && configured !== 'off' ? configured : (report.severity ?? rule.severity);
+  const sizeSensitive = report.sizeSensitive ?? report.lock !== undefined;
+  const tiny = sizeSensitive && table?.size !== undefined && isTiny(table.size);
+  if (tiny) severity = LOWER[severity];
+  return {
+    ruleId: rule.id,
+    severity,
+    message: report.message,
+    help: report.help,
+    range,
+    migration: ctx.name,
+    path,
+    loc: { start: index.positionOf(range.start), end: index.positionOf(range.end) },
+    docUrl: rule.docUrl,
+    ...(report.lock === undefined ? {} : { lock: report.lock }),
+    ...(table === undefined ? {} : { table }),
+    ...(report.rewrite ? { fixedBy: 'rewrite' as const } : {}),
+    ...(tiny ? { tiny } : {}),
+  };
+}
+
+function tableRef(ctx: RuleContext, report: Report, options: CheckOptions): TableRef {
+  const key = report.table!;
+  const facts = report.at?.facts.before.tables.get(key) ?? ctx.facts.before.tables.get(key) ?? ctx.facts.after.tables.get(key);
+  const size = options.sizes?.get(key);
+  const schema = facts?.schema ?? ctx.defaultSchema;
+  const name = facts?.name ?? key;
+  return {
+    key,
+    schema,
+    name,
+    display: ctx.displayTable({ schema, name }),
+    ...(size === undefined ? {} : { size }),
+  };
+}

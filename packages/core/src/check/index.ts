@@ -1,0 +1,9 @@
+// The migration linter: rules over replayed facts, suppressions, rendering.
+export { checkHistory, isTiny, TINY_TABLE } from './check.js';
+export type { CheckInput, CheckOptions, CheckReport, Diagnostic, MigrationReport, RuleSetting, TableRef, TableSize } from './check.js';
+export type { CheckStatement, Execution, MigrationStanding, Report, RuleContext, Transaction } from './context.js';
+export { renderGithub, renderJson, renderPretty, formatBytes, formatRows } from './render.js';
+export type { RenderOptions } from './render.js';
+export { createRule, docUrl, DOCS_BASE, LOCK_BLOCKS } from './rule.js';
+export type { LockLevel, Rule, RuleMeta } from './rule.js';
+export { rules } from './rules/index.js';

@@ -1,0 +1,193 @@
+/**
+ * The three ways a check report is written: for people (code frame, lock, help, doc
+ * link), as JSON, and as GitHub workflow annotations. Pure: text in, text out; the CLI
+ * and the snapshot tests use the same functions.
+ */
+import type { Severity } from '../sql/edits.js';
+import type { CheckReport, Diagnostic, MigrationReport, TableSize } from './check.js';
+import { LOCK_BLOCKS } from './rule.js';
+
+export interface RenderOptions {
+  /** ANSI colours (only on a TTY, never with NO_COLOR: the caller decides). */
+  readonly color?: boolean;
+}
+
+const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], yellow: [33, 39], cyan: [36, 39], blue: [34, 39], green: [32, 39] } as const;
+type Style = keyof typeof CODES;
+
+function painter(color: boolean) {
+  return (style: Style, text: string): string => (color ? `\u001b[${CODES[style][0]}m${text}\u001b[${CODES[style][1]}m` : text);
+}
+
+const SEVERITY_STYLE: Readonly<Record<Severity, Style>> = { error: 'red', warning: 'yellow', info: 'blue' };
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function formatRows(rows: number): string {
+  if (rows < 0) return 'rows unknown (never analysed)';
+  if (rows < 1000) return `~${Math.round(rows)} rows`;
+  if (rows < 1_000_000) return `~${(rows / 1000).toFixed(rows < 10_000 ? 1 : 0)}k rows`;
+  return `~${(rows / 1_000_000).toFixed(1)}M rows`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+function sizeText(size: TableSize): string {
+  return `${formatRows(size.rows)}, ${formatBytes(size.bytes)}`;
+}
+
+/** The lines of `text` around `[start, end)`, with the range underlined. */
+function codeFrame(text: string, d: Diagnostic, paint: ReturnType<typeof painter>): string[] {
+  const lines = text.split('\n');
+  const first = d.loc.start.line;
+  const last = Math.min(d.loc.end.line, first + 2);
+  const width = String(last).length;
+  const gutter = (n?: number) => paint('blue', `${n === undefined ? ' '.repeat(width) : String(n).padStart(width)} |`);
+  const out = [gutter()];
+  for (let n = first; n <= last; n++) {
+    const raw = (lines[n - 1] ?? '').replace(/\r$/, '').replace(/\t/g, ' ');
+    const line = raw.length > 120 ? `${raw.slice(0, 119)}…` : raw;
+    out.push(`${gutter(n)} ${line}`);
+    const from = n === first ? d.loc.start.col - 1 : line.length - line.trimStart().length;
+    const to = n === d.loc.end.line ? d.loc.end.col - 1 : line.length;
+    const span = Math.max(1, Math.min(to, line.length) - from);
+    if (from < line.length || n === first) out.push(`${gutter()} ${' '.repeat(Math.max(0, from))}${paint(SEVERITY_STYLE[d.severity], '^'.repeat(span))}`);
+  }
+  if (d.loc.end.line > last) out.push(`${gutter()} …`);
+  return out;
+}
+
+function renderDiagnostic(d: Diagnostic, text: string, paint: ReturnType<typeof painter>): string {
+  const head = `${paint(SEVERITY_STYLE[d.severity], paint('bold', `${d.severity}[${d.ruleId}]`))}${paint('bold', `: ${d.message}`)}`;
+  const out = [head, `  ${paint('blue', '-->')} ${d.path}:${d.loc.start.line}:${d.loc.start.col}`, ...codeFrame(text, d, paint).map((l) => `  ${l}`)];
+  const note = (label: string, value: string) => out.push(`  ${paint('blue', '=')} ${paint('bold', `${label}:`)} ${value}`);
+  const table = d.table === undefined ? '' : ` on ${d.table.display}`;
+  if (d.lock) note('lock', `${d.lock}${table} (${LOCK_BLOCKS[d.lock]})`);
+  if (d.table?.size) note('table', `${sizeText(d.table.size)}${d.tiny ? ' (small table: severity lowered)' : ''}`);
+  note('help', d.help);
+  if (d.fixedBy === 'rewrite') note('fix', '`prisma-zd rewrite`');
+  note('docs', d.docUrl);
+  return out.join('\n');
+}
+
+function renderParseError(m: MigrationReport, paint: ReturnType<typeof painter>): string {
+  const e = m.parseError!;
+  const line = (m.text.split('\n')[e.line - 1] ?? '').replace(/\t/g, ' ');
+  const width = String(e.line).length;
+  return [
+    `${paint('red', paint('bold', 'error[syntax]'))}${paint('bold', `: ${e.message}; the statements after this point were not checked`)}`,
+    `  ${paint('blue', '-->')} ${m.path}:${e.line}:${e.col}`,
+    `  ${paint('blue', `${' '.repeat(width)} |`)}`,
+    `  ${paint('blue', `${e.line} |`)} ${line}`,
+    `  ${paint('blue', `${' '.repeat(width)} |`)} ${' '.repeat(Math.max(0, e.col - 1))}${paint('red', '^')}`,
+  ].join('\n');
+}
+
+/** The report for people: every finding with its code frame, then a summary line. */
+export function renderPretty(report: CheckReport, options: RenderOptions = {}): string {
+  const paint = painter(options.color ?? false);
+  const blocks: string[] = [];
+  for (const m of report.migrations) {
+    if (m.parseError) blocks.push(renderParseError(m, paint));
+    for (const d of m.diagnostics) blocks.push(renderDiagnostic(d, m.text, paint));
+  }
+  blocks.push(summaryLine(report, paint));
+  return blocks.join('\n\n');
+}
+
+function summaryLine(report: CheckReport, paint: ReturnType<typeof painter>): string {
+  const { error, warning, info } = report.counts;
+  const errors = error + report.parseErrors;
+  const checked = report.migrations.length;
+  const suppressed = report.migrations.reduce((n, m) => n + m.suppressed, 0);
+  const extra = suppressed ? paint('dim', ` (${suppressed} suppressed by comments)`) : '';
+  if (errors + warning + info === 0) return `${paint('green', '✓')} No findings in ${plural(checked, 'migration')}.${extra}`;
+  const withFindings = report.migrations.filter((m) => m.diagnostics.length || m.parseError).length;
+  const parts = [plural(errors, 'error'), plural(warning, 'warning'), ...(info ? [`${info} info`] : [])];
+  const fixable = report.migrations.filter((m) => m.needsRewrite).length;
+  const hint = fixable ? `\n  ${plural(fixable, 'migration')} still need${fixable === 1 ? 's' : ''} \`prisma-zd rewrite\`.` : '';
+  const mark = errors ? paint('red', '✖') : paint('yellow', '!');
+  return `${mark} ${parts.join(', ')} in ${withFindings} of ${plural(checked, 'migration')}.${extra}${hint}`;
+}
+
+/** Machine output: one JSON document. */
+export function renderJson(report: CheckReport): string {
+  return JSON.stringify(
+    {
+      version: 1,
+      summary: {
+        migrations: report.migrations.length,
+        replayed: report.replayed,
+        errors: report.counts.error + report.parseErrors,
+        warnings: report.counts.warning,
+        info: report.counts.info,
+        suppressed: report.migrations.reduce((n, m) => n + m.suppressed, 0),
+        needRewrite: report.migrations.filter((m) => m.needsRewrite).map((m) => m.name),
+      },
+      parseErrors: report.migrations
+        .filter((m) => m.parseError)
+        .map((m) => ({ migration: m.name, path: m.path, line: m.parseError!.line, column: m.parseError!.col, message: m.parseError!.message })),
+      findings: report.diagnostics.map((d) => ({
+        ruleId: d.ruleId,
+        severity: d.severity,
+        message: d.message,
+        help: d.help,
+        migration: d.migration,
+        path: d.path,
+        line: d.loc.start.line,
+        column: d.loc.start.col,
+        endLine: d.loc.end.line,
+        endColumn: d.loc.end.col,
+        ...(d.lock ? { lock: d.lock } : {}),
+        ...(d.table ? { table: { schema: d.table.schema, name: d.table.name, ...(d.table.size ? { rows: d.table.size.rows, bytes: d.table.size.bytes } : {}) } } : {}),
+        ...(d.fixedBy ? { fixedBy: d.fixedBy } : {}),
+        ...(d.tiny ? { lowered: 'small table' } : {}),
+        docUrl: d.docUrl,
+      })),
+    },
+    null,
+    2,
+  );
+}
+
+function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** GitHub Actions workflow commands: one annotation per finding. */
+export function renderGithub(report: CheckReport): string {
+  const level: Readonly<Record<Severity, string>> = { error: 'error', warning: 'warning', info: 'notice' };
+  const lines: string[] = [];
+  for (const m of report.migrations) {
+    if (m.parseError) {
+      lines.push(`::error file=${escapeProperty(m.path)},line=${m.parseError.line},col=${m.parseError.col},title=${escapeProperty('prisma-zd syntax')}::${escapeData(m.parseError.message)}`);
+    }
+  }
+  for (const d of report.diagnostics) {
+    const props = [
+      `file=${escapeProperty(d.path)}`,
+      `line=${d.loc.start.line}`,
+      `col=${d.loc.start.col}`,
+      `endLine=${d.loc.end.line}`,
+      `endColumn=${d.loc.end.col}`,
+      `title=${escapeProperty(`prisma-zd ${d.ruleId}`)}`,
+    ];
+    lines.push(`::${level[d.severity]} ${props.join(',')}::${escapeData(`${d.message}\n${d.help}\n${d.docUrl}`)}`);
+  }
+  return lines.join('\n');
+}

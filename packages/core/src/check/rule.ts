@@ -1,0 +1,57 @@
+/**
+ * The contract of a lint rule (typescript-eslint's `createRule`): one file per rule,
+ * whose name is the rule's id, exporting the rule made by `createRule`. The doc URL is
+ * derived from the id; the registry (`rules/index.ts`) lists every rule once, sorted.
+ */
+import type { Severity } from '../sql/edits.js';
+import type { RuleContext } from './context.js';
+
+/** Where rule pages live; `docs/rules/<id>.md` in the repository. */
+export const DOCS_BASE = 'https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules';
+
+export function docUrl(id: string): string {
+  return `${DOCS_BASE}/${id}.md`;
+}
+
+/** PostgreSQL's table lock levels a migration statement can take (weakest last). */
+export type LockLevel =
+  | 'ACCESS EXCLUSIVE'
+  | 'EXCLUSIVE'
+  | 'SHARE ROW EXCLUSIVE'
+  | 'SHARE'
+  | 'SHARE UPDATE EXCLUSIVE'
+  | 'ROW EXCLUSIVE';
+
+/** What each lock level means for the application's queries. */
+export const LOCK_BLOCKS: Readonly<Record<LockLevel, string>> = {
+  'ACCESS EXCLUSIVE': 'blocks every read and write',
+  EXCLUSIVE: 'blocks writes; only plain reads continue',
+  'SHARE ROW EXCLUSIVE': 'blocks writes; reads continue',
+  SHARE: 'blocks writes; reads continue',
+  'SHARE UPDATE EXCLUSIVE': 'blocks other schema changes and VACUUM; reads and writes continue',
+  'ROW EXCLUSIVE': 'locks every row it changes until the migration commits',
+};
+
+export interface RuleMeta {
+  /** Equals the rule's file name (a meta-test checks it). */
+  readonly id: string;
+  /** Default severity; `prisma-zd.config.ts` may change it. */
+  readonly severity: Severity;
+  /** One line for lists and `explain`. */
+  readonly summary: string;
+  /**
+   * Runs after the other rules, once their findings are suppressed or kept: it reads
+   * `ctx.earlier` and `ctx.suppressions` (what was reported, what suppressed it).
+   */
+  readonly late?: boolean;
+}
+
+export interface Rule extends RuleMeta {
+  readonly docUrl: string;
+  /** Reports findings about one migration through `ctx.report`. */
+  check(ctx: RuleContext): void;
+}
+
+export function createRule(def: RuleMeta & { check(ctx: RuleContext): void }): Rule {
+  return { ...def, docUrl: docUrl(def.id) };
+}
