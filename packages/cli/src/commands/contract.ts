@@ -1,6 +1,7 @@
 import { ExitCode, UserError } from '../errors.js';
-import { describeServer } from '../db/connect.js';
-import { runContract, type ContractResult } from '../queue/contract.js';
+import { describeServer, mapDbErrors } from '../db/connect.js';
+import { QUEUE_OBJECT } from './postponed.js';
+import { runContract, type ContractOptions, type ContractResult } from '../queue/contract.js';
 import { entryJson } from '../queue/entries.js';
 import { contractSummary, countsLine, entryLines } from '../queue/render.js';
 import { notSetUpError } from '../queue/schema.js';
@@ -42,18 +43,19 @@ export const contractCommand = defineCommand({
     }
     const target = await queueTarget(argv as TargetArgs, !argv.list);
     const interrupt = interruptSignal(out);
+    const options: ContractOptions = {
+      url: target.url,
+      migrationsDir: target.migrationsDir,
+      schema: target.schema,
+      lockTimeoutMs,
+      attempts: argv.attempts,
+      list: argv.list,
+      signal: interrupt.signal,
+      reporter: { log: (t) => out.err(t) },
+    };
     let r: ContractResult;
     try {
-      r = await runContract({
-        url: target.url,
-        migrationsDir: target.migrationsDir,
-        schema: target.schema,
-        lockTimeoutMs,
-        attempts: argv.attempts,
-        list: argv.list,
-        signal: interrupt.signal,
-        reporter: { log: (t) => out.err(t) },
-      });
+      r = await mapDbErrors(target.url, QUEUE_OBJECT, () => runContract(options));
     } finally {
       interrupt.dispose();
     }

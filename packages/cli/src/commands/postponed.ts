@@ -1,15 +1,18 @@
-import type { EntryKind } from '@prisma-zd/core';
+import { QUEUE_TABLE, type EntryKind } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
-import { connect, describeServer } from '../db/connect.js';
+import { connect, describeServer, mapDbErrors } from '../db/connect.js';
 import { deleteEntries, entryJson, KINDS, readEntries, STATUSES, type EntryStatus, type QueueEntry } from '../queue/entries.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
 import { progressView } from '../queue/progress.js';
 import { countsLine, entryLines, runSummary } from '../queue/render.js';
-import { runPostponed, type RunResult } from '../queue/runner.js';
+import { runPostponed, type RunOptions, type RunResult } from '../queue/runner.js';
 import { notSetUpError, requireCurrentSchema } from '../queue/schema.js';
 import { interruptSignal, queueTarget, type TargetArgs } from '../queue/target.js';
 import type { Output } from '../util/output.js';
 import { defineCommand, projectOptions } from './command.js';
+
+/** Named in permission errors about the bookkeeping. */
+export const QUEUE_OBJECT = `the bookkeeping table ${QUEUE_TABLE} (owned by the role that ran \`prisma-zd setup\`)`;
 
 const NOT_SET_UP = 'prisma-zd is not set up on this database (nothing is queued): run `prisma-zd setup`';
 
@@ -116,10 +119,12 @@ type Argv = TargetArgs & {
 
 async function runList(argv: Argv, out: Output): Promise<ExitCode> {
   const target = await queueTarget(argv, false);
-  const r = await listPostponed(target.url, {
-    ...(argv.status ? { status: argv.status as EntryStatus[] } : {}),
-    ...(argv.kind ? { kind: argv.kind as EntryKind[] } : {}),
-  });
+  const r = await mapDbErrors(target.url, QUEUE_OBJECT, () =>
+    listPostponed(target.url, {
+      ...(argv.status ? { status: argv.status as EntryStatus[] } : {}),
+      ...(argv.kind ? { kind: argv.kind as EntryKind[] } : {}),
+    }),
+  );
   if (argv.json) {
     out.out(JSON.stringify({ command: 'postponed list', setUp: r.setUp, entries: r.entries.map(entryJson) }));
   } else if (!r.setUp) {
@@ -133,7 +138,7 @@ async function runList(argv: Argv, out: Output): Promise<ExitCode> {
 
 async function runCleanup(argv: Argv, out: Output): Promise<ExitCode> {
   const target = await queueTarget(argv, false);
-  const r = await cleanupPostponed(target.url, Boolean(argv.all));
+  const r = await mapDbErrors(target.url, QUEUE_OBJECT, () => cleanupPostponed(target.url, Boolean(argv.all)));
   if (argv.json) {
     out.out(JSON.stringify({ command: 'postponed cleanup', setUp: r.setUp, removed: r.removed.map(entryJson) }));
   } else if (!r.setUp) {
@@ -153,18 +158,19 @@ async function runRun(argv: Argv, out: Output): Promise<ExitCode> {
     view.clear();
     out.err(t);
   };
+  const options: RunOptions = {
+    url: target.url,
+    migrationsDir: target.migrationsDir,
+    schema: target.schema,
+    failFast: Boolean(argv.failFast),
+    ...(argv.maintenanceWorkMem === undefined ? {} : { maintenanceWorkMem: argv.maintenanceWorkMem }),
+    ...(argv.maxParallelWorkers === undefined ? {} : { maxParallelWorkers: argv.maxParallelWorkers }),
+    signal: interrupt.signal,
+    reporter: { log, progress: view.update, clearProgress: view.clear },
+  };
   let result: RunResult;
   try {
-    result = await runPostponed({
-      url: target.url,
-      migrationsDir: target.migrationsDir,
-      schema: target.schema,
-      failFast: Boolean(argv.failFast),
-      ...(argv.maintenanceWorkMem === undefined ? {} : { maintenanceWorkMem: argv.maintenanceWorkMem }),
-      ...(argv.maxParallelWorkers === undefined ? {} : { maxParallelWorkers: argv.maxParallelWorkers }),
-      signal: interrupt.signal,
-      reporter: { log, progress: view.update, clearProgress: view.clear },
-    });
+    result = await mapDbErrors(target.url, QUEUE_OBJECT, () => runPostponed(options));
   } finally {
     interrupt.dispose();
   }

@@ -47,10 +47,13 @@ export function connectionError(e: unknown, url: string): UserError | undefined 
   const err = (e ?? {}) as PgErrorLike;
   const where = describeServer(url);
   const msg = redact(err.message ?? String(e));
-  if ((err.code && UNREACHABLE.has(err.code)) || /timeout|timed out|Connection terminated/i.test(msg)) {
+  // A server error other than connection classes (08, 57P01-03, 28, 3D000) is not a connection problem.
+  const sqlstate = err.code && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined;
+  if (sqlstate && !/^(08|57P0[123]|28|3D000)/.test(sqlstate)) return undefined;
+  if ((err.code && UNREACHABLE.has(err.code)) || /^(08|57P0)/.test(sqlstate ?? '') || /timeout|timed out|Connection terminated/i.test(msg)) {
     return new UserError({
       code: 'ZD_DB_UNREACHABLE',
-      message: `Could not reach PostgreSQL at ${where}: ${msg}`,
+      message: `The connection to PostgreSQL at ${where} failed: ${msg}`,
       hint: 'Check the host and port of the database URL, and that the server accepts connections from here.',
       exit: ExitCode.Connection,
     });
@@ -125,6 +128,19 @@ export async function connect(url: string, opts: ConnectOptions): Promise<pg.Cli
   // A URL's own application_name wins over the client option: ours must show.
   await setSettings(client, { application_name: name });
   return client;
+}
+
+/**
+ * Runs `fn`, turning a lost connection and a missing privilege into user errors
+ * (`ZD_DB_UNREACHABLE` exit 6, `ZD_PERMISSION` naming `object`); anything else is rethrown.
+ */
+export async function mapDbErrors<T>(url: string, object: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw connectionError(e, url) ?? permissionError(e, object, url) ?? e;
+  }
 }
 
 /** Runs `fn` with a fresh session to `url` and always ends it. */

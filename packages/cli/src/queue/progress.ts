@@ -82,7 +82,7 @@ export function describeProgress(p: BuildProgress): string {
         return `pid ${w.pid}${w.applicationName ? ` (${w.applicationName}${since})` : since ? ` (${since.slice(2)})` : ''}`;
       })
       .join(', ');
-    const count = p.lockersTotal > 0 ? ` ${p.lockersDone} of ${p.lockersTotal}` : '';
+    const count = p.lockersTotal > 0 ? ` (${p.lockersDone} of ${p.lockersTotal} done)` : '';
     return `${p.phase}${count}${who ? `: ${who}` : ''}`;
   }
   const fmt = (n: number) => n.toLocaleString('en-US');
@@ -105,7 +105,7 @@ export function progressView(out: Output, intervalMs = 5000): ProgressView {
     return {
       update(label, p, elapsed) {
         const text = `${label}: ${p ? describeProgress(p) : 'starting'} [${formatDuration(elapsed)}]`;
-        const width = Math.max(20, (process.stderr.columns ?? 100) - 1);
+        const width = Math.max(40, (process.stderr.columns || 100) - 1);
         process.stderr.write(`\r\u001b[2K${paint(out, 'dim', redact(text).slice(0, width))}`);
         drawn = true;
       },
