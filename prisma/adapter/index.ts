@@ -62,6 +62,10 @@ export function execModeFrom(value: string | undefined): ExecMode {
 export function sampleAdapter(opts: SampleAdapterOptions): SqlMigrationAwareDriverAdapterFactory {
   const mode = opts.mode ?? 'whole-file';
   return {
+    // Tells prisma-zd how this adapter runs migration.sql (it refuses a naive `;`
+    // splitter). A symbol, because Prisma's config loader wraps the factory and keeps
+    // only its symbol keys (as `true`).
+    [Symbol.for(`prisma-zd.execution:${mode}`)]: true,
     provider: 'postgres',
     adapterName: '@prisma/adapter-pg',
     connect: () => connect(opts.url, mode),

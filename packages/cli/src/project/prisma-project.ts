@@ -149,8 +149,12 @@ async function executionModel(
 ): Promise<ExecutionModel> {
   if (cfg.engine === 'js' && cfg.adapter) {
     try {
-      const factory = (await cfg.adapter()) as { prismaZdExecution?: ExecutionModel; adapterName?: string };
-      if (factory.prismaZdExecution) return factory.prismaZdExecution;
+      // An adapter that runs scripts as a real engine does says so with a symbol key
+      // (Prisma's config loader wraps the factory and keeps only its symbol keys).
+      const factory = (await cfg.adapter()) as Record<symbol, unknown>;
+      for (const model of ['whole-file', 'per-statement'] as const) {
+        if (factory[Symbol.for(`prisma-zd.execution:${model}`)]) return model;
+      }
       return 'naive-split';
     } catch {
       return 'unknown';

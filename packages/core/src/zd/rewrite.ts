@@ -192,8 +192,12 @@ class MigrationRewriter {
     if (this.selected && plain && ignoredStatement(top)) {
       this.notes.push({ line: top.loc.start.line, message: 'left alone: -- prisma-zd-ignore' });
     }
-    // 1. Maintenance of pending work this statement touches.
-    const effects = effectsOf(s, f, this.pending, this.where(top), this.defaultSchema);
+    // 1. Maintenance of pending work this statement touches. The DROP SEQUENCE of a
+    // deferred default moves to contract with it: it needs no maintenance.
+    const moved = this.movedSequence(s, f, block?.role === 'defer' || active);
+    const effects = effectsOf(s, f, this.pending, this.where(top), this.defaultSchema).filter(
+      (e) => !(moved && e.op === 'apply' && e.entry.kind === 'contract' && e.entry.dependsOn?.includes(moved)),
+    );
     if (effects.length && active) this.maintain(s, top, effects);
     for (const e of effects) if (e.op !== 'update') this.removed.push({ entry: e.entry, reason: e.reason });
     this.pending = applyEffects(this.pending, effects);
@@ -425,6 +429,15 @@ class MigrationRewriter {
       }
     }
     return true;
+  }
+
+  /** The key of the sequence `s` drops when it is the sequence of a default deferred in this migration. */
+  movedSequence(s: Statement, f: StatementFacts, eligible: boolean): string | undefined {
+    if (!eligible || s.kind !== 'DropStmt') return undefined;
+    const n = (s as Statement<'DropStmt'>).node;
+    if (n.removeType !== 'OBJECT_SEQUENCE' || (n.objects?.length ?? 0) !== 1) return undefined;
+    const drop = f.touches.find((t) => t.object === 'sequence' && t.action === 'drop' && !t.implicit);
+    return drop && [...this.deferredDefaults.values()].includes(drop.key) ? drop.key : undefined;
   }
 
   /** The DROP SEQUENCE of a deferred default's sequence moves to contract with it. */

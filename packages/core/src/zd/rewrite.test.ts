@@ -1,0 +1,115 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initParser, parseSql } from '../sql/parse.js';
+import { rewriteHistory, type MigrationSource } from './rewrite.js';
+import { unmanagedView } from './view.js';
+
+const BASE: MigrationSource = {
+  name: '20260101000000_init',
+  sql: `CREATE TYPE "Role" AS ENUM ('A', 'B');
+CREATE TABLE "User" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, "role" "Role" NOT NULL DEFAULT 'A', "score" INTEGER NOT NULL DEFAULT 0, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
+CREATE TABLE "Post" ("id" SERIAL NOT NULL, "title" TEXT NOT NULL, "authorId" INTEGER, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));
+`,
+};
+
+function rewrite(sql: string, extra: MigrationSource[] = []) {
+  const history = [BASE, ...extra, { name: '20260102000000_next', sql }];
+  const out = rewriteHistory(history, { select: (n) => n !== BASE.name });
+  return out[out.length - 1]!;
+}
+
+beforeAll(() => initParser());
+
+describe('rewrite', () => {
+  it('postpones CREATE INDEX on an existing table, keeping every other byte', () => {
+    const sql = `-- CreateIndex\nCREATE INDEX "Post_title_idx" ON "Post"("title");\n\n-- trailing comment\n`;
+    const r = rewrite(sql);
+    expect(r.changes.map((c) => [c.kind, c.object, c.line])).toEqual([['postpone-index', '"Post_title_idx"', 2]]);
+    expect(r.text.startsWith('-- CreateIndex\n-- prisma-zd: postponed: index "Post_title_idx" is built CONCURRENTLY')).toBe(true);
+    expect(r.text.endsWith(`$zd$;\n\n-- trailing comment\n`)).toBe(true);
+    // The original statement stands verbatim inside the block (what unmanaged databases run).
+    expect(unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.text)).toEqual([
+      'CREATE INDEX "Post_title_idx" ON "Post"("title")',
+    ]);
+  });
+
+  it('leaves indexes on tables created in the same migration, and CONCURRENTLY ones', () => {
+    const sql = `CREATE TABLE "Tag" ("id" SERIAL NOT NULL, "name" TEXT NOT NULL);\nCREATE UNIQUE INDEX "Tag_name_key" ON "Tag"("name");\nCREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");\n`;
+    const r = rewrite(sql);
+    expect(r.changed).toBe(false);
+    expect(r.text).toBe(sql);
+  });
+
+  it('adds a foreign key on an existing table NOT VALID and postpones its validation', () => {
+    const sql = `-- AddForeignKey\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;\n`;
+    const r = rewrite(sql);
+    expect(r.changes.map((c) => c.kind)).toEqual(['validate-later']);
+    expect(r.text).toContain('ON DELETE SET NULL ON UPDATE CASCADE NOT VALID;\n-- prisma-zd: postponed: foreign key "Post_authorId_fkey"');
+    expect(unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.kind)).toEqual(['AlterTableStmt', 'AlterTableStmt']);
+  });
+
+  it('defers DROP DEFAULT, splitting a multi-command ALTER TABLE so the rest keeps its bytes', () => {
+    const sql = `ALTER TABLE "User" ADD COLUMN "bio" TEXT,\n  ALTER COLUMN "score" DROP DEFAULT,\n  ALTER COLUMN "email" SET DEFAULT 'x';\n`;
+    const r = rewrite(sql);
+    expect(r.changes.map((c) => [c.kind, c.object])).toEqual([['defer-drop-default', '"User"."score"']]);
+    const view = unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.text);
+    expect(view).toEqual([
+      `ALTER TABLE "User" ADD COLUMN "bio" TEXT,\n  ALTER COLUMN "email" SET DEFAULT 'x'`,
+      `ALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT`,
+    ]);
+  });
+
+  it("leaves Prisma's enum swap alone: a later statement in the migration needs the default gone", () => {
+    const sql = `BEGIN;\nCREATE TYPE "Role_new" AS ENUM ('A', 'C');\nALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;\nALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");\nALTER TYPE "Role" RENAME TO "Role_old";\nALTER TYPE "Role_new" RENAME TO "Role";\nDROP TYPE "Role_old";\nALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'A';\nCOMMIT;\n`;
+    const r = rewrite(sql);
+    expect(r.changed).toBe(false);
+  });
+
+  it('moves the DROP SEQUENCE of a deferred autoincrement default with it', () => {
+    const r = rewrite(`ALTER TABLE "Post" ALTER COLUMN "id" DROP DEFAULT;\nDROP SEQUENCE "Post_id_seq";\n`);
+    expect(r.changes.map((c) => c.kind)).toEqual(['defer-drop-default', 'defer-drop-sequence']);
+  });
+
+  it('maintains the queue before a later statement that drops a pending index', () => {
+    const first: MigrationSource = { name: '20260101500000_idx', sql: `CREATE INDEX "Post_title_idx" ON "Post"("title");\n` };
+    const r = rewrite(`DROP INDEX "Post_title_idx";\n`, [first]);
+    expect(r.changes.map((c) => [c.kind, c.object])).toEqual([['maintenance', 'cancel index "Post_title_idx"']]);
+    // The DROP runs only where the index exists (a pending index was never built).
+    expect(r.text).toContain(`OR to_regclass('"Post_title_idx"') IS NOT NULL THEN\nDROP INDEX "Post_title_idx";`);
+  });
+
+  it('builds a pending unique index inline before a foreign key onto its column needs it', () => {
+    const first: MigrationSource = { name: '20260101500000_idx', sql: `CREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n` };
+    const r = rewrite(`ALTER TABLE "Post" ADD COLUMN "authorEmail" TEXT;\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorEmail_fkey" FOREIGN KEY ("authorEmail") REFERENCES "User"("email");\n`, [first]);
+    expect(r.changes.map((c) => c.kind)).toEqual(['maintenance', 'validate-later']);
+    expect(r.text).toContain(`CREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n      UPDATE prisma_zd.queue SET status = 'done'`);
+  });
+
+  it('respects -- prisma-zd-ignore and -- prisma-zd-ignore-file', () => {
+    const one = rewrite(`-- prisma-zd-ignore: small table\nCREATE INDEX "Post_title_idx" ON "Post"("title");\n`);
+    expect(one.changed).toBe(false);
+    expect(one.notes.map((n) => n.message)).toEqual(['left alone: -- prisma-zd-ignore']);
+    const file = rewrite(`-- prisma-zd-ignore-file\nCREATE INDEX "Post_title_idx" ON "Post"("title");\n`);
+    expect(file.changed).toBe(false);
+  });
+
+  it('is idempotent: a second run changes nothing', () => {
+    const sql = `CREATE INDEX "Post_title_idx" ON "Post"("title");\nALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT;\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");\n`;
+    const once = rewrite(sql);
+    const twice = rewrite(once.text);
+    expect(once.changes).toHaveLength(3);
+    expect(twice.changed).toBe(false);
+    expect(twice.text).toBe(once.text);
+  });
+
+  it('reports a located parse error and changes nothing', () => {
+    const r = rewrite(`CREATE INDEX "x" ON "Post"("title");\nCREATE TABLE oops (;\n`);
+    expect(r.changed).toBe(false);
+    expect(r.error).toMatchObject({ line: 2, message: 'syntax error at or near ";"' });
+  });
+
+  it('says why it leaves a DO block alone', () => {
+    const r = rewrite(`DO $$ BEGIN CREATE INDEX "Post_title_idx" ON "Post"("title"); END $$;\n`);
+    expect(r.changed).toBe(false);
+    expect(r.notes.map((n) => n.message)).toEqual(['left alone: a DO block (its statements are not rewritten)']);
+  });
+});
