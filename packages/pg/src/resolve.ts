@@ -1,6 +1,6 @@
 /**
  * Resolving type names to one server's OIDs, and telling two servers apart.
- * One round trip: the server's identity and every requested type in a single row.
+ * One round trip: the server's identity and every requested type.
  */
 import type pg from 'pg';
 
@@ -67,39 +67,45 @@ export function baseKey(t: TypeName): string {
   return `${t.schema ?? ''}.${t.name}`;
 }
 
+/** The one way identifiers are quoted here. */
+export function quoteIdent(ident: string): string {
+  return `"${ident.replace(/"/g, '""')}"`;
+}
+
 /**
- * Every requested base type is looked up by name; an unqualified name takes the first
- * schema in `current_schemas(true)` that has it, as PostgreSQL's own name lookup does.
- * Everything comes back as text so that no parser of the application (json, int8…)
- * applies to this row.
+ * One row per requested base type. `to_regtype` resolves names exactly as PostgreSQL does
+ * (an unqualified name along `search_path`) and gives NULL for a missing type; the names are
+ * quoted here, so they can never be a syntax error. Everything comes back as text so that no
+ * parser of the application (int8, a replaced text parser…) applies to these rows.
  *
  * The system identifier is read through `query_to_xml` because PostgreSQL checks EXECUTE on
  * every function a statement names when it starts, even in a CASE branch never taken:
  * naming `pg_control_system()` directly would fail the whole query where it is revoked.
  */
 const RESOLVE_SQL = `
-SELECT current_setting('server_version_num') AS version_num,
-       current_setting('server_version') AS version,
-       current_database()::text AS database,
-       CASE WHEN has_function_privilege(to_regprocedure('pg_catalog.pg_control_system()'), 'EXECUTE')
-            THEN substring(query_to_xml('SELECT system_identifier FROM pg_catalog.pg_control_system()', false, false, '')::text
-                           FROM '<system_identifier>([0-9]+)</system_identifier>') END AS system_identifier,
-       (SELECT coalesce(json_agg(json_build_array(r.i, r.nspname, r.typname, r.oid, r.typarray, r.typdelim))::text, '[]')
-          FROM (SELECT DISTINCT ON (w.i) w.i, n.nspname::text, t.typname::text, t.oid::int8 AS oid,
-                       t.typarray::int8 AS typarray, t.typdelim::text AS typdelim
-                  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(nsp, name, i)
-                  JOIN pg_catalog.pg_type t ON t.typname = w.name
-                  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-                 WHERE n.nspname = coalesce(w.nsp, n.nspname)
-                   AND (w.nsp IS NOT NULL OR n.nspname = ANY (current_schemas(true)))
-                 ORDER BY w.i, array_position(current_schemas(true), n.nspname::name)) r) AS types`;
+SELECT s.version_num, s.version, s.database, s.system_identifier,
+       t.typnamespace::regnamespace::text AS schema, t.typname::text AS name,
+       t.oid::int8::text AS oid, t.typarray::int8::text AS array_oid, t.typdelim::text AS delimiter
+  FROM (SELECT current_setting('server_version_num') AS version_num,
+               current_setting('server_version') AS version,
+               current_database()::text AS database,
+               CASE WHEN has_function_privilege(to_regprocedure('pg_catalog.pg_control_system()'), 'EXECUTE')
+                    THEN substring(query_to_xml('SELECT system_identifier FROM pg_catalog.pg_control_system()', false, false, '')::text
+                                   FROM '<system_identifier>([0-9]+)</system_identifier>') END AS system_identifier) s
+ CROSS JOIN unnest($1::text[]) WITH ORDINALITY AS w(regtype, i)
+  LEFT JOIN pg_catalog.pg_type t ON t.oid = to_regtype(w.regtype)
+ ORDER BY w.i`;
 
 interface ResolveRow {
   version_num: string;
   version: string;
   database: string;
   system_identifier: string | null;
-  types: string;
+  schema: string | null;
+  name: string | null;
+  oid: string | null;
+  array_oid: string | null;
+  delimiter: string | null;
 }
 
 /** Runs the one resolving query on `client` for the base types in `wanted`. */
@@ -107,25 +113,27 @@ export async function resolveTypes(client: pg.ClientBase, wanted: readonly TypeN
   const bases = new Map<string, TypeName>();
   for (const t of wanted) bases.set(baseKey(t), t);
   const list = [...bases.values()];
-  const text = (v: string) => v; // the row is text whatever the client's own parsers are
+  const text = (v: string) => v; // every column as text, whatever parsers the client has
   const { rows } = await client.query<ResolveRow>({
     text: RESOLVE_SQL,
-    values: [list.map((t) => t.schema), list.map((t) => t.name)],
+    values: [list.map((t) => (t.schema === null ? '' : `${quoteIdent(t.schema)}.`) + quoteIdent(t.name))],
     types: { getTypeParser: () => text } as unknown as pg.CustomTypesConfig,
   });
-  const row = rows[0]!;
-  const found = JSON.parse(row.types) as Array<[number, string, string, number, number, string]>;
   const types: Record<string, ResolvedType | null> = {};
-  for (const t of list) types[baseKey(t)] = null;
-  for (const [i, schema, name, oid, arrayOid, delimiter] of found) {
-    types[baseKey(list[i - 1]!)] = { schema, name, oid, arrayOid, delimiter };
-  }
+  list.forEach((t, i) => {
+    const r = rows[i]!;
+    types[baseKey(t)] =
+      r.oid === null
+        ? null
+        : { schema: r.schema!, name: r.name!, oid: Number(r.oid), arrayOid: Number(r.array_oid), delimiter: r.delimiter! };
+  });
+  const first = rows[0]!;
   return {
     server: {
-      versionNum: Number(row.version_num),
-      version: row.version,
-      systemIdentifier: row.system_identifier,
-      database: row.database,
+      versionNum: Number(first.version_num),
+      version: first.version,
+      systemIdentifier: first.system_identifier,
+      database: first.database,
     },
     types,
     resolvedAt: new Date(),
