@@ -61,7 +61,7 @@ describe('reconciliation before the runner builds', () => {
 
       const run = await cli(['postponed', 'run', '--url', db.url, '--migrations', dir]);
       expect(run.code).toBe(0);
-      expect(run.stderr).toContain('reconcile: cancelled #1 index "t_a_idx": a later migration dropped or replaced index "t_a_idx"');
+      expect(run.stderr).toMatch(/reconcile: cancelled #1 index "t_a_idx": .*20260104000000_drop_a/);
       expect(run.stdout).toContain('#2 index "t_b_idx" on "t": built CONCURRENTLY');
       expect((await indexesOf(db.url, 't')).map((i) => i.name)).toEqual(['t_b_idx', 't_pkey']);
       expect((await statuses(db.url)).map((s) => [s.object_name, s.status])).toEqual([
@@ -69,7 +69,7 @@ describe('reconciliation before the runner builds', () => {
         ['t_b_idx', 'done'],
       ]);
       const list = await cli(['postponed', 'list', '--url', db.url]);
-      expect(list.stdout).toContain('[-] #1 index "t_a_idx" on "t" — cancelled: reconcile: a later migration dropped or replaced index "t_a_idx"');
+      expect(list.stdout).toMatch(/\[-\] #1 index "t_a_idx" on "t" — cancelled: reconcile: .*20260104000000_drop_a/);
     } finally {
       await db.drop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { freshDatabase } from '../support/db.js';
-import { cli, indexesOf, queue, slowTable, sql, startCli, statuses, waitForBuild } from './support.js';
+import { describeProgress, type BuildProgress } from '../../packages/cli/src/queue/progress.js';
+import { runPostponed } from '../../packages/cli/src/queue/runner.js';
+import { cli, indexesOf, queue, sql, statuses } from './support.js';
 
 const NOFOLDER = ['--migrations', '/nonexistent-migrations'];
 
@@ -71,69 +73,6 @@ describe('prisma-zd postponed run', () => {
       expect(run.stdout).toContain('#1 index "T_a_idx" on "T": already built');
       expect(await indexesOf(db.url, 'T')).toEqual([before]);
       expect((await statuses(db.url))[0]).toMatchObject({ status: 'done', note: expect.stringContaining('already built') });
-    } finally {
-      await db.drop();
-    }
-  });
-
-  it('after SIGKILL mid-build, the next run drops the INVALID leftover and completes', async () => {
-    const db = await managed();
-    try {
-      const stmt = await slowTable(db.url, 'Slow', 1500);
-      await queue(db.url, { table: 'Slow', object: 'Slow_slow_idx', statement: stmt, columns: ['a'] });
-      const first = startCli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
-      await waitForBuild(db.url, 'Slow');
-      first.child.kill('SIGKILL');
-      expect((await first.done).signal).toBe('SIGKILL');
-      // What the kill left: an entry marked running, an INVALID index (once the orphaned build stops).
-      expect((await statuses(db.url))[0]!.status).toBe('running');
-      const list = await cli(['postponed', 'list', '--url', db.url]);
-      expect(list.stdout).toMatch(/\[~\] #1 index "Slow_slow_idx" on "Slow" — running \(backend pid \d+, attempt 1/);
-
-      const second = await cli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
-      expect(second.code).toBe(0);
-      expect(second.stderr).toContain('#1 was left running by a run that ended');
-      expect(second.stdout).toContain('#1 index "Slow_slow_idx" on "Slow": built CONCURRENTLY');
-      expect(await indexesOf(db.url, 'Slow')).toEqual([expect.objectContaining({ name: 'Slow_slow_idx', valid: true })]);
-      expect(await sql(db.url, `SELECT status, attempts FROM prisma_zd.queue`)).toEqual([{ status: 'done', attempts: 2 }]);
-    } finally {
-      await db.drop();
-    }
-  });
-
-  it('two runners at once: one works, the other exits 7 naming the holder; SIGINT stops the first cleanly', async () => {
-    const db = await managed();
-    try {
-      const stmt = await slowTable(db.url, 'Busy', 1500);
-      await queue(db.url, { table: 'Busy', object: 'Busy_slow_idx', statement: stmt, columns: ['a'] });
-      const first = startCli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
-      await waitForBuild(db.url, 'Busy');
-      const [holder] = await sql<{ pid: number }>(
-        db.url,
-        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'prisma-zd/postponed'`,
-      );
-      const second = await cli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
-      expect(second.code).toBe(7);
-      expect(second.stderr).toContain('ZD_BUSY');
-      expect(second.stderr).toContain(`pid ${holder!.pid}, application_name "prisma-zd/postponed"`);
-      expect(second.stderr).toMatch(/connected since \d{4}-/);
-      // The list shows the build in progress.
-      expect((await cli(['postponed', 'list', '--url', db.url])).stdout).toContain('[~] #1 index "Busy_slow_idx"');
-
-      first.child.kill('SIGINT');
-      const r = await first.done;
-      expect(r.code).toBe(130);
-      expect(r.stdout).toContain('interrupted');
-      expect(await indexesOf(db.url, 'Busy')).toEqual([]);
-      expect(await statuses(db.url)).toEqual([expect.objectContaining({ status: 'pending', note: expect.stringContaining('interrupted') })]);
-      // The lock was released.
-      expect(
-        await sql(
-          db.url,
-          `SELECT count(*)::int AS n FROM pg_locks
-            WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-        ),
-      ).toEqual([{ n: 0 }]);
     } finally {
       await db.drop();
     }
@@ -237,6 +176,44 @@ describe('prisma-zd postponed run', () => {
       expect((await cli(['postponed', 'run', '--url', db.url, ...NOFOLDER])).code).toBe(0);
       expect((await valid()).every((c) => c.convalidated)).toBe(true);
     } finally {
+      await db.drop();
+    }
+  });
+
+  it('reports build progress and names the sessions a build waits for', async () => {
+    const db = await managed();
+    const legacy = new pg.Client({ connectionString: db.url, application_name: 'legacy-app' });
+    try {
+      await sql(db.url, `CREATE TABLE "Order" (id int)`);
+      await queue(db.url, { table: 'Order', object: 'Order_id_idx', statement: 'CREATE INDEX "Order_id_idx" ON "Order"("id")', columns: ['id'] });
+      // An open transaction that wrote to the table: CREATE INDEX CONCURRENTLY waits for it.
+      await legacy.connect();
+      await legacy.query(`BEGIN; INSERT INTO "Order" VALUES (1)`);
+      const [{ pid }] = (await legacy.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+      const samples: BuildProgress[] = [];
+      let released = false;
+      const result = await runPostponed({
+        url: db.url,
+        migrationsDir: undefined,
+        reporter: {
+          log() {},
+          clearProgress() {},
+          progress(_label, p) {
+            if (!p) return;
+            samples.push(p);
+            if (!released && p.waitingFor.length > 0) {
+              released = true;
+              void legacy.query('COMMIT');
+            }
+          },
+        },
+      });
+      expect(result.outcomes).toMatchObject([{ status: 'built' }]);
+      const waiting = samples.find((p) => p.waitingFor.length > 0)!;
+      expect(waiting.phase).toMatch(/^waiting for/);
+      expect(describeProgress(waiting)).toMatch(new RegExp(`^waiting for .*: pid ${pid} \\(legacy-app, transaction open [\\d.]+ (ms|s)\\)`));
+    } finally {
+      await legacy.end().catch(() => {});
       await db.drop();
     }
   });

@@ -85,7 +85,9 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
   await withTransaction(client, async () => {
     for (const d of decisions) {
       const entry = byId.get(Number(d.id))!;
-      if (d.action === 'cancel') {
+      if (d.action === 'keep') {
+        if (d.warning) report.warnings.push(`#${entry.id}: ${d.warning}`);
+      } else if (d.action === 'cancel') {
         await markCancelled(client, entry.id, `reconcile: ${d.reason}`);
         report.cancelled.push({ id: entry.id, label: `${entry.kind} "${entry.objectName}"`, reason: d.reason });
       } else if (d.action === 'update') {
