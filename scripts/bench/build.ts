@@ -13,7 +13,7 @@
  * Prints a summary, then as the LAST line one JSON object with at least
  * `rows`, `inlineBuildMs`, `queuedBuildMs`, `inlineWriterMaxMs`, `queuedWriterMaxMs`.
  * Needs `pnpm run build` first (the CLI imports @prisma-zd/core's build).
- * Env: BENCH_BUILD_ROWS (default 2000000), BENCH_BUILD_ROUNDS (default 1),
+ * Env: BENCH_BUILD_ROWS (default 2000000), BENCH_BUILD_ROUNDS (default 3),
  * BENCH_BUILD_WRITER_PAUSE_MS (pause between inserts, default 1; 0 = back to back).
  */
 import { cpus, loadavg } from 'node:os';
@@ -24,7 +24,7 @@ import { installSchema } from '../../packages/cli/src/queue/schema.js';
 import { startEmbedded } from '../../test/support/postgres.js';
 
 const ROWS = Number(process.env.BENCH_BUILD_ROWS ?? 2_000_000);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_BUILD_ROUNDS ?? 1));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_BUILD_ROUNDS ?? 3));
 /** Pause between the writer's inserts; 0 = back to back (one core busy with inserts alone). */
 const PAUSE_MS = Number(process.env.BENCH_BUILD_WRITER_PAUSE_MS ?? 1);
 const TABLE = 'Event';
