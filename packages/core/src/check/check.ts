@@ -241,3 +241,23 @@ function tableRef(ctx: RuleContext, report: Report, options: CheckOptions): Tabl
     ...(size === undefined ? {} : { size }),
   };
 }
+
+export interface CheckSqlOptions extends CheckOptions {
+  /** The migrations before this one, oldest first (each one SQL file). */
+  readonly history?: readonly string[];
+  /** The migration's name. Default `99999999999999_migration`. */
+  readonly name?: string;
+  /** Committed text and applied checksum of the migration. */
+  readonly standing?: MigrationStanding;
+}
+
+/** Check one migration's SQL on top of earlier migrations' SQL (for tools, docs and tests). */
+export function checkSql(sql: string, options: CheckSqlOptions = {}): CheckReport {
+  const history = (options.history ?? []).map((text, i) => ({
+    name: `${String(i).padStart(14, '0')}_history`,
+    sql: text,
+    report: false,
+  }));
+  const name = options.name ?? '99999999999999_migration';
+  return checkHistory([...history, { name, sql, path: 'migration.sql', ...options.standing }], options);
+}

@@ -29,6 +29,8 @@ export interface Transaction {
 }
 
 export interface CheckStatement extends SourceStatement {
+  /** Index in `RuleContext.statements`. */
+  readonly position: number;
   readonly facts: StatementFacts;
   readonly tx: Transaction;
 }
@@ -132,6 +134,7 @@ export class RuleContext {
     const txs = transactions(init.parsed.statements, init.execution);
     this.statements = init.source.statements.map((s, i) => ({
       ...s,
+      position: i,
       facts: init.facts.statements[i]!,
       tx: txs[s.top] ?? { id: -1, explicit: false, size: 1 },
     }));

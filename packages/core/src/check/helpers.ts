@@ -17,9 +17,17 @@ export interface AlterCommand {
   readonly range: Range | undefined;
 }
 
+const commandCache = new WeakMap<CheckStatement, AlterCommand[]>();
+
 /** The sub-commands of an `ALTER TABLE`, with their ranges (for pointing at the one at fault). */
 export function alterCommands(ctx: RuleContext, s: CheckStatement): AlterCommand[] {
   if (s.statement.kind !== 'AlterTableStmt') return [];
+  let cached = commandCache.get(s);
+  if (!cached) commandCache.set(s, (cached = readAlterCommands(ctx, s)));
+  return cached;
+}
+
+function readAlterCommands(ctx: RuleContext, s: CheckStatement): AlterCommand[] {
   const node = s.statement.node as { cmds?: Node[]; objtype?: string };
   if (node.objtype !== 'OBJECT_TABLE') return [];
   const cmds = (node.cmds ?? []).map((c) => asNode(c, 'AlterTableCmd')).filter((c): c is AlterTableCmd => c !== undefined);
@@ -29,8 +37,7 @@ export function alterCommands(ctx: RuleContext, s: CheckStatement): AlterCommand
 
 /** The schema just after `s` (the next statement's `before`, or the migration's `after`). */
 export function stateAfter(ctx: RuleContext, s: CheckStatement): SchemaState {
-  const i = ctx.statements.indexOf(s);
-  return ctx.statements[i + 1]?.facts.before ?? ctx.facts.after;
+  return ctx.statements[s.position + 1]?.facts.before ?? ctx.facts.after;
 }
 
 /** The table an `ALTER TABLE` acts on, when it existed before this migration. */
@@ -113,6 +120,11 @@ const NOT_DDL = new Set([
   'NotifyStmt',
   'CommentStmt',
 ]);
+
+/** Does the migration change the schema? */
+export function hasDdl(ctx: RuleContext): boolean {
+  return ctx.statements.some((s) => !NOT_DDL.has(s.statement.kind));
+}
 
 /** Does the transaction `tx` (of this migration) change the schema? */
 export function transactionHasDdl(ctx: RuleContext, tx: number): boolean {

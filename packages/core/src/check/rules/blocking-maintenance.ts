@@ -36,7 +36,7 @@ export const rule = createRule({
         });
       } else if (s.statement.kind === 'VacuumStmt' || s.statement.kind === 'ClusterStmt') {
         const vacuum = s.statement.kind === 'VacuumStmt';
-        if (vacuum && node['is_vacuumcmd'] === false) continue; // ANALYZE
+        if (vacuum && !node['is_vacuumcmd']) continue; // ANALYZE
         const full = !vacuum || options(node, 'options').includes('full');
         const rel = vacuum ? asNode((node['rels'] as Node[] | undefined)?.[0], 'VacuumRelation')?.relation : node['relation'];
         const table = tableOf(ctx, s, rel as never);

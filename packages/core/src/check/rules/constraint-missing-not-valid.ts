@@ -44,7 +44,7 @@ export const rule = createRule({
           const added = ctx.statements.find(
             (o) => o !== s && o.tx.id === s.tx.id && o.facts.touches.some((x) => x.object === 'constraint' && x.action === 'create' && x.key.endsWith(`.${quoteIdent(cmd.name!)}`) && x.key.startsWith(table.key)),
           );
-          if (!added || ctx.statements.indexOf(added) > ctx.statements.indexOf(s)) continue;
+          if (!added || added.position > s.position) continue;
           const name = quoteIdent(cmd.name);
           ctx.report({
             ...at,

@@ -1,4 +1,4 @@
-import { transactionHasDdl } from '../helpers.js';
+import { hasDdl, transactionHasDdl } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 export const rule = createRule({
@@ -6,6 +6,8 @@ export const rule = createRule({
   severity: 'warning',
   summary: 'UPDATE or DELETE of an existing table in one statement, inside a schema migration',
   check(ctx) {
+    // A data-only migration is the place for data changes; next to schema changes, they hold the deploy.
+    if (!hasDdl(ctx)) return;
     const ddl = new Map<number, boolean>();
     for (const s of ctx.plain) {
       const kind = s.statement.kind;

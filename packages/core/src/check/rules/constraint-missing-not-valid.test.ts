@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { initParser } from '../../sql/parse.js';
+import { checkExample, onlyRule, rewriteExample } from '../examples.js';
+import { renderPretty } from '../render.js';
+
+await initParser();
+
+const ID = "constraint-missing-not-valid";
+const found = (...args: Parameters<typeof checkExample>) => checkExample(...args).diagnostics.filter((d) => d.ruleId === ID);
+
+describe(ID, () => {
+  it("reports a foreign key (fixed by rewrite)", () => {
+    expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;").length).toBeGreaterThan(0);
+    expect(renderPretty(onlyRule(checkExample("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;"), ID))).toMatchInlineSnapshot(`
+      "error[constraint-missing-not-valid]: ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY on existing table "Post" checks every row of "Post" while holding SHARE ROW EXCLUSIVE locks on "Post" and "User": writes to both wait until the check is done.
+        --> migration.sql:1:1
+          |
+        1 | ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTR…
+          | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+        = lock: SHARE ROW EXCLUSIVE on "Post" (blocks writes; reads continue)
+        = help: Instead: run \`prisma-zd rewrite\`: it adds the foreign key NOT VALID (a brief lock) and \`prisma-zd deploy\` validates it after the migration (reads and writes continue).
+        = fix: \`prisma-zd rewrite\`
+        = docs: https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules/constraint-missing-not-valid.md
+
+      ✖ 1 error, 0 warnings in 1 of 1 migration.
+        1 migration still needs \`prisma-zd rewrite\`."
+    `);
+  });
+  it("reports a CHECK constraint", () => {
+    expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0);").length).toBeGreaterThan(0);
+  });
+  it("reports NOT VALID, then VALIDATE in the same transaction", () => {
+    expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0) NOT VALID;\nALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_views_check\";").length).toBeGreaterThan(0);
+  });
+  it("accepts NOT VALID", () => {
+    expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0) NOT VALID;")).toEqual([]);
+  });
+  it("accepts a foreign key on a new table", () => {
+    expect(found("CREATE TABLE \"Comment\" (\"id\" TEXT NOT NULL, \"postId\" TEXT NOT NULL);\nALTER TABLE \"Comment\" ADD CONSTRAINT \"Comment_postId_fkey\" FOREIGN KEY (\"postId\") REFERENCES \"Post\"(\"id\");")).toEqual([]);
+  });
+  it("accepts a foreign key after prisma-zd rewrite", () => {
+    expect(found(rewriteExample("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;"))).toEqual([]);
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { initParser } from '../../sql/parse.js';
+import { checkExample, onlyRule } from '../examples.js';
+import { renderPretty } from '../render.js';
+
+await initParser();
+
+const ID = "modified-migration";
+const found = (...args: Parameters<typeof checkExample>) => checkExample(...args).diagnostics.filter((d) => d.ruleId === ID);
+
+describe(ID, () => {
+  it("reports a committed migration edited afterwards", () => {
+    expect(found("ALTER TABLE \"Post\" ADD COLUMN \"summary\" TEXT NOT NULL DEFAULT '';", { standing: { committed: 'ALTER TABLE "Post" ADD COLUMN "summary" TEXT;' } }).length).toBeGreaterThan(0);
+    expect(renderPretty(onlyRule(checkExample("ALTER TABLE \"Post\" ADD COLUMN \"summary\" TEXT NOT NULL DEFAULT '';", { standing: { committed: 'ALTER TABLE "Post" ADD COLUMN "summary" TEXT;' } }), ID))).toMatchInlineSnapshot(`
+      "error[modified-migration]: 99999999999999_migration was edited after it was committed: databases that already applied it (other developers, staging, production) keep the old version, and \`prisma migrate deploy\` never runs the new one there.
+        --> migration.sql:1:1
+          |
+        1 | ALTER TABLE "Post" ADD COLUMN "summary" TEXT NOT NULL DEFAULT '';
+          | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+        = help: Instead: restore the committed version (\`git checkout HEAD -- migration.sql\`) and make the change in a new migration (\`prisma migrate dev --create-only\`).
+        = docs: https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules/modified-migration.md
+
+      ✖ 1 error, 0 warnings in 1 of 1 migration."
+    `);
+  });
+  it("reports an applied migration whose checksum differs", () => {
+    expect(found("ALTER TABLE \"Post\" ADD COLUMN \"summary\" TEXT;", { standing: { appliedChecksum: '0'.repeat(64) } }).length).toBeGreaterThan(0);
+  });
+  it("accepts unchanged since committed", () => {
+    expect(found("ALTER TABLE \"Post\" ADD COLUMN \"summary\" TEXT;", { standing: { committed: 'ALTER TABLE "Post" ADD COLUMN "summary" TEXT;' } })).toEqual([]);
+  });
+  it("accepts a new migration", () => {
+    expect(found("ALTER TABLE \"Post\" ADD COLUMN \"summary\" TEXT;")).toEqual([]);
+  });
+});
