@@ -61,7 +61,7 @@ export interface RunResult {
   reconcile: ReconcileReport;
   outcomes: EntryOutcome[];
   interrupted: boolean;
-  /** Index/validate entries still pending after the run (not reached: fail-fast or interrupt). */
+  /** Index/validate entries still open that this run did not fail on (not reached after -x, or interrupted). */
   remaining: number;
   /** Contract entries waiting for `prisma-zd contract`. */
   contractPending: number;
@@ -122,7 +122,7 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
       const counts = await control.query<{ kind: string; n: string }>(
         `SELECT kind, count(*) AS n FROM ${QUEUE_TABLE} WHERE status IN ('pending', 'failed')
            AND NOT (id = ANY ($1::bigint[])) GROUP BY kind`,
-        [result.outcomes.map((o) => o.id)],
+        [result.outcomes.filter((o) => o.status !== 'interrupted').map((o) => o.id)],
       );
       for (const r of counts.rows) {
         if (r.kind === 'contract') result.contractPending = Number(r.n);
