@@ -73,3 +73,51 @@ export function randomSchedule(n: number, rand: () => number, maxBatch = 25): { 
   });
   return { batches, runAfter };
 }
+
+/**
+ * I1 + I2 for one history: the original applied to an unmanaged database, the rewritten
+ * one applied to an unmanaged database and, in the given batches, to a managed one
+ * (queue and contract run at the end). Returns the differences of both with the original.
+ */
+export async function checkConvergence(opts: {
+  history: Array<{ name: string; sql: string }>;
+  /** Migrations to rewrite (default: all but the first). */
+  select?: (name: string) => boolean;
+  mode?: ExecMode;
+  batches?: number[][];
+  runAfter?: Set<number>;
+  create: () => Promise<{ url: string; drop(): Promise<void> }>;
+}): Promise<{ unmanaged: string[]; managed: string[]; failures: string[]; rewritten: Array<{ name: string; sql: string }> }> {
+  const { initParser, rewriteHistory } = await import('@prisma-zd/core');
+  const { diffFingerprints, fingerprintUrl } = await import('../../packages/cli/src/db/fingerprint.js');
+  const { applyHistory } = await import('./apply.js');
+  await initParser();
+  const first = opts.history[0]!.name;
+  const rewritten = rewriteHistory(opts.history, { select: opts.select ?? ((n) => n !== first) }).map((r) => ({ name: r.name, sql: r.text }));
+  const [a, u, m] = await Promise.all([opts.create(), opts.create(), opts.create()]);
+  const folder = writeMigrationsFolder(rewritten);
+  try {
+    const plain = await applyHistory(a.url, opts.history, { mode: opts.mode });
+    if (plain.error) throw new Error(`the original history fails at ${plain.error.migration}: ${plain.error.message}`);
+    const un = await applyHistory(u.url, rewritten, { mode: opts.mode });
+    if (un.error) throw new Error(`the rewritten history fails unmanaged at ${un.error.migration}: ${un.error.message}`);
+    await setUp(m.url);
+    const n = rewritten.length;
+    const { failures } = await deployManaged(m.url, rewritten, {
+      batches: opts.batches ?? Array.from({ length: n }, (_, i) => [i]),
+      runAfter: opts.runAfter ?? new Set(),
+      migrationsDir: folder.dir,
+      ...(opts.mode ? { mode: opts.mode } : {}),
+    });
+    const want = await fingerprintUrl(a.url);
+    return {
+      unmanaged: diffFingerprints(want, await fingerprintUrl(u.url)).map((d) => d.message),
+      managed: diffFingerprints(want, await fingerprintUrl(m.url)).map((d) => d.message),
+      failures,
+      rewritten,
+    };
+  } finally {
+    folder.cleanup();
+    await Promise.all([a.drop(), u.drop(), m.drop()]);
+  }
+}
