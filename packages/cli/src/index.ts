@@ -1,3 +1,5 @@
 export { main, VERSION } from './main.js';
 export { ExitCode, UserError, AlreadyReported } from './errors.js';
 export { redact, redactUrl } from './util/redact.js';
+export { defineConfig } from './config.js';
+export type { CheckConfig, PrismaZdConfig, ResolvedConfig } from './config.js';

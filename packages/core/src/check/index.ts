@@ -2,7 +2,7 @@
 export { checkHistory, checkSql, isTiny, TINY_TABLE } from './check.js';
 export type { CheckInput, CheckOptions, CheckReport, CheckSqlOptions, Diagnostic, MigrationReport, RuleSetting, TableRef, TableSize } from './check.js';
 export type { CheckStatement, Execution, MigrationStanding, Report, RuleContext, Transaction } from './context.js';
-export { renderGithub, renderJson, renderPretty, formatBytes, formatRows } from './render.js';
+export { renderGithub, renderJson, renderPretty, renderSummary, formatBytes, formatRows } from './render.js';
 export type { RenderOptions } from './render.js';
 export { createRule, docUrl, DOCS_BASE, LOCK_BLOCKS } from './rule.js';
 export type { LockLevel, Rule, RuleMeta } from './rule.js';

@@ -106,6 +106,11 @@ export function renderPretty(report: CheckReport, options: RenderOptions = {}): 
   return blocks.join('\n\n');
 }
 
+/** Only the summary line(s) of `renderPretty`. */
+export function renderSummary(report: CheckReport, options: RenderOptions = {}): string {
+  return summaryLine(report, painter(options.color ?? false));
+}
+
 function summaryLine(report: CheckReport, paint: ReturnType<typeof painter>): string {
   const { error, warning, info } = report.counts;
   const errors = error + report.parseErrors;

@@ -1,0 +1,172 @@
+/**
+ * Which migrations `check` reads and which it reports. A migration is always checked
+ * against its whole history (its migrations folder, in Prisma's order), so statements
+ * on tables an earlier migration created are judged with that knowledge; only the
+ * selected ones are reported.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import type { CheckInput } from '@prisma-zd/core';
+import { ExitCode, UserError } from '../errors.js';
+import { readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
+import { absolutePath, changesSince, indexedPaths, readObjects, repoPath, stagedChanges, unstagedPaths } from './git.js';
+
+/** One migrations folder to check. */
+export interface FolderCheck {
+  /** Absolute path of the migrations folder. */
+  readonly folder: string;
+  /** The history, oldest first, with `report` set on the migrations to report. */
+  readonly inputs: CheckInput[];
+}
+
+const SCRIPT = 'migration.sql';
+
+/** A glob (`*`, `**`, `?`) as a regular expression over `/`-separated paths. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re.replace(/\/$/, '')}(?:/.*)?$`);
+}
+
+/** Is the migration at `file` excluded by one of the globs (relative to `root`)? */
+export function excluded(file: string, root: string, globs: readonly RegExp[]): boolean {
+  if (globs.length === 0) return false;
+  const rel = relative(root, file).split(sep).join('/');
+  const dir = rel.endsWith(`/${SCRIPT}`) ? rel.slice(0, -SCRIPT.length - 1) : rel;
+  return globs.some((g) => g.test(rel) || g.test(dir));
+}
+
+function display(cwd: string, abs: string): string {
+  const rel = relative(cwd, abs);
+  return rel === '' || rel.startsWith('..') ? abs : rel.split(sep).join('/');
+}
+
+function toInputs(files: readonly MigrationFile[], cwd: string, report: (m: MigrationFile) => boolean): CheckInput[] {
+  return files.map((m) => ({ name: m.name, sql: m.sql, path: display(cwd, m.path), report: report(m) }));
+}
+
+/** Every migrations folder under `dir` (a folder whose sub-directories hold `migration.sql`), `dir` included. */
+function findFolders(dir: string, out: Set<string>): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'node_modules') continue;
+    const sub = join(dir, e.name);
+    if (existsSync(join(sub, SCRIPT))) out.add(dir);
+    else findFolders(sub, out);
+  }
+}
+
+/**
+ * Histories for paths named on the command line: a `migration.sql`, a migration's
+ * directory, a migrations folder, or any folder holding migrations folders.
+ */
+export function pathHistories(paths: readonly string[], cwd: string): FolderCheck[] {
+  const selected = new Map<string, Set<string> | 'all'>();
+  for (const p of paths) {
+    const abs = resolve(cwd, p);
+    if (!existsSync(abs)) {
+      throw new UserError({ code: 'ZD_PATH_MISSING', message: `${p} does not exist.`, hint: 'Name migration files or folders, or run `prisma-zd check` without paths for the project\'s migrations.', exit: ExitCode.Usage });
+    }
+    const stat = statSync(abs);
+    const migrationDir = stat.isFile() ? dirname(abs) : existsSync(join(abs, SCRIPT)) ? abs : undefined;
+    if (stat.isFile() && basename(abs) !== SCRIPT) {
+      throw new UserError({ code: 'ZD_NOT_A_MIGRATION', message: `${p} is not a migration.sql.`, hint: 'Name a migration.sql, its directory, or a migrations folder.', exit: ExitCode.Usage });
+    }
+    if (migrationDir !== undefined) {
+      const folder = dirname(migrationDir);
+      const current = selected.get(folder);
+      if (current !== 'all') selected.set(folder, new Set([...(current ?? []), basename(migrationDir)]));
+      continue;
+    }
+    const folders = new Set<string>();
+    findFolders(abs, folders);
+    if (folders.size === 0) {
+      throw new UserError({ code: 'ZD_NO_MIGRATIONS', message: `No migration.sql under ${p}.`, hint: 'Name a Prisma migrations folder (prisma/migrations) or migration files.', exit: ExitCode.Usage });
+    }
+    for (const f of folders) selected.set(f, 'all');
+  }
+  return [...selected].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([folder, names]) => ({
+    folder,
+    inputs: toInputs(readMigrationsFolder(folder), cwd, (m) => names === 'all' || names.has(m.name)),
+  }));
+}
+
+/** The project's migrations folder, every migration reported; edits since HEAD are compared when in git. */
+export function folderHistory(folder: string, cwd: string, gitRoot: string | undefined): FolderCheck {
+  const files = readMigrationsFolder(folder);
+  const inputs = toInputs(files, cwd, () => true);
+  if (gitRoot !== undefined) attachCommitted(gitRoot, folder, inputs, files, 'HEAD', changedSince(gitRoot, 'HEAD', folder));
+  return { folder, inputs };
+}
+
+function changedSince(root: string, ref: string, folder: string): Set<string> {
+  return new Set(changesSince(root, ref, folder).filter((c) => c.status === 'M').map((c) => c.path));
+}
+
+function attachCommitted(root: string, folder: string, inputs: CheckInput[], files: readonly MigrationFile[], ref: string, modified: ReadonlySet<string>): void {
+  const specs = files.map((f) => repoPath(root, f.path)).filter((p) => modified.has(p)).map((p) => `${ref}:${p}`);
+  const texts = readObjects(root, specs);
+  files.forEach((f, i) => {
+    const text = texts.get(`${ref}:${repoPath(root, f.path)}`);
+    if (text !== undefined) inputs[i] = { ...inputs[i]!, committed: text };
+  });
+}
+
+/** Migrations changed since `ref` (added, modified, untracked) are reported; modified ones are compared with `ref`. */
+export function sinceHistory(folder: string, cwd: string, root: string, ref: string): FolderCheck {
+  const files = readMigrationsFolder(folder);
+  const changes = changesSince(root, ref, folder);
+  const touched = new Set(changes.filter((c) => c.status !== 'D').map((c) => c.path));
+  const inputs = toInputs(files, cwd, (m) => touched.has(repoPath(root, m.path)));
+  attachCommitted(root, folder, inputs, files, ref, new Set(changes.filter((c) => c.status === 'M').map((c) => c.path)));
+  return { folder, inputs };
+}
+
+/**
+ * The history as the next commit will hold it (the index), reporting the staged
+ * migrations; staged edits of committed migrations are compared with HEAD. Undefined
+ * when no migration is staged (the common commit: nothing to read).
+ */
+export function stagedHistory(folder: string, cwd: string, root: string): FolderCheck | undefined {
+  const changes = stagedChanges(root, folder).filter((c) => c.status !== 'D' && c.path.endsWith(`/${SCRIPT}`));
+  if (changes.length === 0) return undefined;
+  const prefix = repoPath(root, folder);
+  const scripts = indexedPaths(root, folder).filter((p) => {
+    const rest = prefix === '' ? p : p.slice(prefix.length + 1);
+    return rest.split('/').length === 2 && rest.endsWith(`/${SCRIPT}`);
+  });
+  const unstaged = unstagedPaths(root, folder);
+  const modified = changes.filter((c) => c.status === 'M').map((c) => c.path);
+  const objects = readObjects(root, [
+    ...scripts.filter((p) => unstaged.has(p)).map((p) => `:${p}`),
+    ...modified.map((p) => `HEAD:${p}`),
+  ]);
+  const staged = new Set(changes.map((c) => c.path));
+  const files: MigrationFile[] = scripts
+    .map((p) => {
+      const path = absolutePath(root, p);
+      const sql = unstaged.has(p) ? objects.get(`:${p}`) : readFileSync(path, 'utf8');
+      return sql === undefined ? undefined : { name: basename(dirname(path)), sql, path };
+    })
+    .filter((f): f is MigrationFile => f !== undefined)
+    .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const inputs = files.map((f) => {
+    const p = repoPath(root, f.path);
+    const committed = objects.get(`HEAD:${p}`);
+    return { name: f.name, sql: f.sql, path: display(cwd, f.path), report: staged.has(p), ...(committed === undefined ? {} : { committed }) };
+  });
+  return { folder, inputs };
+}

@@ -1,0 +1,41 @@
+import { renderGithub, renderJson, renderPretty, renderSummary, type Severity } from '@prisma-zd/core';
+import { runCheck } from '../check/run.js';
+import { defineCommand, projectOptions } from './command.js';
+
+const FORMATS = ['pretty', 'json', 'github'] as const;
+
+export const checkCommand = defineCommand({
+  command: 'check [paths..]',
+  describe: 'Lint migrations for risks to a live app during a rolling deploy (locks, old app versions)',
+  builder: (y) =>
+    projectOptions(y)
+      .positional('paths', { type: 'string', array: true, describe: "Migration files or folders (default: the project's migrations folder)" })
+      .option('staged', { type: 'boolean', default: false, describe: 'Check the staged migrations and staged edits of committed ones (pre-commit hook)' })
+      .option('since', { type: 'string', describe: 'Check the migrations added or changed since this git ref (CI: origin/main)' })
+      .option('database-url', { type: 'string', describe: 'Read table sizes (small tables lower the severity) and applied checksums from this database' })
+      .option('format', { choices: FORMATS, default: 'pretty' as (typeof FORMATS)[number], describe: 'pretty (code frames), json, or github (workflow annotations)' })
+      .option('fail-on', { choices: ['error', 'warning'] as const, default: 'error' as 'error' | 'warning', describe: 'Lowest severity that makes the exit code 1' })
+      .conflicts('staged', 'since'),
+  async run(argv, o) {
+    const databaseUrl = argv.databaseUrl ?? argv.url;
+    const result = await runCheck({
+      paths: (argv.paths as string[] | undefined) ?? [],
+      staged: argv.staged,
+      failOn: argv.failOn as Severity,
+      ...(argv.since === undefined ? {} : { since: argv.since }),
+      ...(databaseUrl === undefined ? {} : { databaseUrl }),
+      ...(argv.migrations === undefined ? {} : { migrations: argv.migrations }),
+      ...(argv.schema === undefined ? {} : { schema: argv.schema }),
+      ...(argv.config === undefined ? {} : { config: argv.config }),
+    });
+    for (const note of result.notes) o.err(note);
+    const format = argv.json ? 'json' : argv.format;
+    if (format === 'json') o.out(renderJson(result.report));
+    else if (format === 'github') {
+      const text = renderGithub(result.report);
+      if (text) o.out(text);
+      o.err(renderSummary(result.report, { color: o.color }));
+    } else if (result.report.migrations.length || !result.notes.length) o.out(renderPretty(result.report, { color: o.color }));
+    return result.exit;
+  },
+});

@@ -1,0 +1,47 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rules } from '@prisma-zd/core';
+import { ExitCode, UserError } from '../errors.js';
+import { paint } from '../util/output.js';
+import { defineCommand } from './command.js';
+
+/** The rule's page: `docs/rules/<id>.md` in the repository, or shipped next to the package. */
+function page(id: string): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const dir of [join(here, '../../../../docs/rules'), join(here, '../../docs/rules')]) {
+    const file = join(dir, `${id}.md`);
+    if (existsSync(file)) return readFileSync(file, 'utf8');
+  }
+  return undefined;
+}
+
+export const explainCommand = defineCommand({
+  command: 'explain [rule]',
+  describe: "Print a check rule's page: why it matters, what to write instead",
+  builder: (y) =>
+    y
+      .positional('rule', { type: 'string', describe: 'Rule id, e.g. require-concurrent-index-creation' })
+      .option('list', { type: 'boolean', default: false, describe: 'List every rule with its severity' }),
+  async run(argv, o) {
+    if (argv.list || argv.rule === undefined) {
+      const width = Math.max(...rules.map((r) => r.id.length));
+      for (const r of rules) o.out(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.summary}`);
+      return ExitCode.Ok;
+    }
+    const rule = rules.find((r) => r.id === argv.rule);
+    if (!rule) {
+      const near = rules.filter((r) => r.id.includes(argv.rule!) || argv.rule!.includes(r.id)).map((r) => r.id);
+      throw new UserError({
+        code: 'ZD_UNKNOWN_RULE',
+        message: `prisma-zd has no rule "${argv.rule}".${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`,
+        hint: '`prisma-zd explain --list` lists the rules.',
+        exit: ExitCode.Usage,
+      });
+    }
+    const text = page(rule.id);
+    o.out(text ?? `# ${rule.id}\n\n${rule.summary}.\n\nSeverity: ${rule.severity}`);
+    o.err(paint(o, 'dim', rule.docUrl));
+    return ExitCode.Ok;
+  },
+});
