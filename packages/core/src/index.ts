@@ -58,3 +58,4 @@ export { readZdBlock, blockRole } from './zd/blocks.js';
 export type { ZdBlock, BlockRole } from './zd/blocks.js';
 export { alterTableParts } from './zd/alter.js';
 export * from './check/index.js';
+export * from './locks/locks.js';
