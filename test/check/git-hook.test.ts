@@ -1,0 +1,87 @@
+/*
+ * The pre-commit path end to end: a temp repository with the hook installed by
+ * `prisma-zd install-hook`; committing an unsafe, un-rewritten migration fails with the
+ * finding; after `prisma-zd rewrite` it commits; a staged edit of a committed migration
+ * is stopped; commits without migrations pass.
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runZd } from '../support/cli.js';
+import { INIT, makeProject, ZD_ENV } from './fixture.js';
+
+describe('pre-commit hook', () => {
+  const p = makeProject({ git: true });
+  afterAll(() => p.remove());
+
+  it('installs an executable pre-commit hook', async () => {
+    const r = await runZd(['install-hook'], { cwd: p.dir, env: ZD_ENV });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Installed the pre-commit hook');
+    const hook = join(p.dir, '.git/hooks/pre-commit');
+    expect(statSync(hook).mode & 0o111).not.toBe(0);
+    expect(readFileSync(hook, 'utf8')).toContain('# prisma-zd pre-commit hook');
+    expect((await runZd(['install-hook'], { cwd: p.dir, env: ZD_ENV })).stderr).toContain('Updated the pre-commit hook');
+  });
+
+  it('lets a commit without migrations through', () => {
+    p.file('README.md', 'hello\n');
+    p.git('add', 'README.md');
+    const r = p.git('commit', '-m', 'readme');
+    expect(r.stderr).toContain('No staged migrations');
+    expect(r.status).toBe(0);
+  });
+
+  it('stops the commit of an unsafe, un-rewritten migration, with the finding', () => {
+    p.migration('20240102000000_post_title', '-- CreateIndex\nCREATE INDEX "Post_title_idx" ON "Post"("title");\n');
+    p.git('add', '-A');
+    const r = p.git('commit', '-m', 'post title index');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error[require-concurrent-index-creation]: CREATE INDEX "Post_title_idx" on existing table "Post" takes a SHARE lock');
+    expect(r.stderr).toContain('prisma/migrations/20240102000000_post_title/migration.sql:2:1');
+    expect(r.stderr).toContain('Instead: run `prisma-zd rewrite`');
+    expect(p.git('log', '--oneline').stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('commits once `prisma-zd rewrite` has processed it', async () => {
+    const rewrite = await runZd(['rewrite'], { cwd: p.dir, env: ZD_ENV });
+    expect(rewrite.code).toBe(0);
+    expect(readFileSync(join(p.dir, 'prisma/migrations/20240102000000_post_title/migration.sql'), 'utf8')).toContain('-- prisma-zd:v1 postpone');
+    p.git('add', '-A');
+    const r = p.git('commit', '-m', 'post title index');
+    expect(r.stderr).toContain('✓ No findings in 1 migration.');
+    expect(r.status).toBe(0);
+  });
+
+  it('stops a staged edit of a committed migration', () => {
+    const init = join(p.dir, 'prisma/migrations', INIT, 'migration.sql');
+    writeFileSync(init, readFileSync(init, 'utf8').replace('"content" TEXT,', '"content" TEXT,\n    "summary" TEXT,'));
+    p.git('add', '-A');
+    const r = p.git('commit', '-m', 'edit init');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`error[modified-migration]: ${INIT} was edited after it was committed`);
+    p.git('checkout', 'HEAD', '--', '.');
+  });
+
+  it('checks the staged text, not the working tree', () => {
+    const dir = 'prisma/migrations/20240103000000_drop_content';
+    p.migration('20240103000000_drop_content', 'ALTER TABLE "Post" ADD COLUMN "summary" TEXT;\n');
+    p.git('add', '-A');
+    // An unsafe edit left unstaged is not part of the commit.
+    writeFileSync(join(p.dir, dir, 'migration.sql'), 'ALTER TABLE "Post" DROP COLUMN "content";\n');
+    const r = p.git('commit', '-m', 'summary');
+    expect(r.status).toBe(0);
+    expect(existsSync(join(p.dir, dir))).toBe(true);
+  });
+
+  it('refuses to replace a hook it did not write, and one managed by husky', async () => {
+    writeFileSync(join(p.dir, '.git/hooks/pre-commit'), '#!/bin/sh\necho mine\n');
+    const r = await runZd(['install-hook'], { cwd: p.dir, env: ZD_ENV });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ZD_HOOK_EXISTS');
+    p.git('config', 'core.hooksPath', '.husky');
+    const husky = await runZd(['install-hook', '--force'], { cwd: p.dir, env: ZD_ENV });
+    expect(husky.code).toBe(2);
+    expect(husky.stderr).toContain('ZD_HOOKS_MANAGED');
+  });
+});
