@@ -233,7 +233,8 @@ export function transactions(statements: readonly Statement[], execution: Execut
     }
     if (ends) {
       ids.push(id);
-      id++;
+      // After COMMIT, a whole file goes on in a new implicit transaction; per-statement, the next statement opens its own.
+      if (execution !== 'per-statement') id++;
       open = false;
       continue;
     }

@@ -15,6 +15,8 @@ export interface EmbeddedSql {
   readonly offset: number | undefined;
   /** 1-based line in the body. */
   readonly line: number;
+  /** Length of the statement's text (or of the string holding it) in the body. */
+  readonly length: number;
 }
 
 export interface BodyProblem {
@@ -45,7 +47,7 @@ const DYNAMIC: Readonly<Record<string, string>> = {
 /** The SQL statements of a body written in `language` (`plpgsql` or `sql`). */
 export function bodySql(body: string, language = 'plpgsql'): BodySql {
   const lang = language.toLowerCase();
-  if (lang === 'sql') return { statements: [{ sql: body, offset: 0, line: 1 }], problems: [] };
+  if (lang === 'sql') return { statements: [{ sql: body, offset: 0, line: 1, length: body.length }], problems: [] };
   if (lang !== 'plpgsql') return { statements: [], problems: [{ line: 1, reason: `the body is written in ${language}` }] };
   let parsed: Json;
   try {
@@ -71,11 +73,11 @@ export function bodySql(body: string, language = 'plpgsql'): BodySql {
         const line = typeof n['lineno'] === 'number' ? n['lineno'] : 1;
         const query = ((n[field] as Json | undefined)?.['PLpgSQL_expr'] as Json | undefined)?.['query'];
         if (typeof query === 'string') {
-          if (STATIC[key] !== undefined) statements.push({ sql: query, offset: find(body, lines, line, firstWord(query)), line });
+          if (STATIC[key] !== undefined) statements.push({ sql: query, offset: find(body, lines, line, firstWord(query)), line, length: query.trimEnd().length });
           else {
             const constant = constantString(query);
             if (constant === undefined) problems.push({ line, reason: `EXECUTE of SQL built at run time (${shorten(query)})` });
-            else statements.push({ sql: constant, offset: find(body, lines, line, query), line });
+            else statements.push({ sql: constant, offset: find(body, lines, line, query), line, length: query.length });
           }
         }
       }

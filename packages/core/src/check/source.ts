@@ -100,7 +100,7 @@ export function checkSource(parsed: ParsedSql, functions: FunctionBodies): Check
       }
       const range =
         bodyAt >= 0 && e.offset !== undefined
-          ? { start: top.range.start + bodyAt + e.offset, end: top.range.start + bodyAt + e.offset + firstLineLength(code.body, e.offset) }
+          ? { start: top.range.start + bodyAt + e.offset, end: top.range.start + bodyAt + e.offset + e.length }
           : top.range;
       for (const s of inner.statements) pieces.push({ text: s.text, top: top.index, origin: code.origin, range });
     }
