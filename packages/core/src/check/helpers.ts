@@ -89,6 +89,16 @@ export function stringConstants(value: unknown, out: Set<string> = new Set()): S
   return out;
 }
 
+/** Does a tree cast anything to the type named `name` (`'A'::"Role"`, `CAST(x AS "Role")`)? */
+export function castsTo(value: unknown, name: string): boolean {
+  if (Array.isArray(value)) return value.some((v) => castsTo(v, name));
+  if (value === null || typeof value !== 'object') return false;
+  const cast = (value as { TypeCast?: { typeName?: { names?: Node[] } } }).TypeCast;
+  const names = cast?.typeName?.names;
+  if (names && asNode(names[names.length - 1], 'String')?.sval === name) return true;
+  return Object.values(value).some((child) => castsTo(child, name));
+}
+
 /** Names of the functions a tree calls (last name part). */
 export function calledFunctions(value: unknown, out: Set<string> = new Set()): Set<string> {
   if (Array.isArray(value)) {

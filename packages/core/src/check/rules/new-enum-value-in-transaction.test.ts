@@ -36,3 +36,12 @@ describe(ID, () => {
     expect(found("CREATE TYPE \"Status\" AS ENUM ('DRAFT');\nALTER TYPE \"Status\" ADD VALUE 'LIVE';\nALTER TABLE \"Post\" ADD COLUMN \"status\" \"Status\" NOT NULL DEFAULT 'LIVE';")).toEqual([]);
   });
 });
+
+describe(`${ID}: what counts as a use`, () => {
+  it('a cast to the enum', () => {
+    expect(found("ALTER TYPE \"Role\" ADD VALUE 'EDITOR';\nSELECT 'EDITOR'::\"Role\";").length).toBe(1);
+  });
+  it('not the same string on a table without a column of the enum', () => {
+    expect(found("ALTER TYPE \"Role\" ADD VALUE 'EDITOR';\nUPDATE \"Post\" SET \"title\" = 'EDITOR';")).toEqual([]);
+  });
+});

@@ -1,15 +1,16 @@
 import type { AlterEnumStmt } from 'libpg-query';
 import { relationKey } from '../../facts/model.js';
 import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
-import { stringConstants } from '../helpers.js';
-import type { CheckStatement, RuleContext } from '../context.js';
+import { castsTo, stringConstants } from '../helpers.js';
+import type { CheckStatement } from '../context.js';
 import { createRule } from '../rule.js';
 
-/** Does `o` act on a column of enum `key` (a table having such a column, or a cast to the type)? */
-function usesEnum(ctx: RuleContext, o: CheckStatement, key: string, name: string): boolean {
-  if (JSON.stringify(o.statement.node).includes(`"sval":${JSON.stringify(name)}`)) return true; // ::"Role", a type name
+/** Does `o` cast to enum `key`, or act on a table that has a column of that type? */
+function usesEnum(o: CheckStatement, key: string, name: string): boolean {
+  if (castsTo(o.statement.node, name)) return true;
   return o.facts.touches.some((t) => {
-    const table = o.facts.before.tables.get(t.object === 'table' ? t.key : t.key.slice(0, t.key.lastIndexOf('."') + 1));
+    if (t.object !== 'table' && t.object !== 'column') return false;
+    const table = o.facts.before.tables.get(t.object === 'table' ? t.key : t.key.slice(0, t.key.lastIndexOf('."')));
     return table?.columns.some((c) => c.type.schema !== undefined && relationKey(c.type.schema, c.type.name) === key);
   });
 }
@@ -38,7 +39,7 @@ export const rule = createRule({
       }
       const use = ctx.plain
         .slice(i + 1)
-        .find((o) => o.tx.id === s.tx.id && stringConstants(o.statement.node).has(node.newVal!) && usesEnum(ctx, o, touch.key, type.name));
+        .find((o) => o.tx.id === s.tx.id && stringConstants(o.statement.node).has(node.newVal!) && usesEnum(o, touch.key, type.name));
       if (!use) return;
       ctx.report({
         at: use,
