@@ -1,3 +1,4 @@
+import { LayeredMap, LayeredSet } from './layered.js';
 import type {
   EnumFacts,
   IndexFacts,
@@ -22,43 +23,47 @@ export function emptySchemaState(defaultSchema = 'public'): SchemaState {
 }
 
 type Maps = {
-  tables: Map<string, TableFacts>;
-  indexes: Map<string, IndexFacts>;
-  enums: Map<string, EnumFacts>;
-  sequences: Map<string, SequenceFacts>;
-  views: Map<string, ViewFacts>;
+  tables: LayeredMap<string, TableFacts>;
+  indexes: LayeredMap<string, IndexFacts>;
+  enums: LayeredMap<string, EnumFacts>;
+  sequences: LayeredMap<string, SequenceFacts>;
+  views: LayeredMap<string, ViewFacts>;
 };
-type Sets = { functions: Set<string>; schemas: Set<string>; extensions: Set<string> };
+type Sets = { functions: LayeredSet<string>; schemas: LayeredSet<string>; extensions: LayeredSet<string> };
 
 /**
- * A schema being changed by the replay. Copy-on-write: `snapshot()` hands out the
- * current collections as an immutable `SchemaState`, and the next change to a
- * collection copies it first, so snapshots taken before every statement share
- * everything that did not change. Facts objects themselves are never mutated:
- * changes replace them.
+ * A schema being changed by the replay. `snapshot()` hands out the current collections
+ * as an immutable `SchemaState` (frozen layers, see layered.ts), and the next change to a
+ * collection goes to a new layer on top, so snapshots taken before every statement share
+ * everything that did not change, at a cost proportional to the change. Facts objects
+ * themselves are never mutated: changes replace them.
  */
 export class Draft {
   #maps: Maps;
   #sets: Sets;
   #owned = new Set<string>();
+  /** A temporary table was created (it is dropped at the end of the migration). */
+  tempTables = false;
 
   constructor(state: SchemaState) {
     this.#maps = {
-      tables: state.tables as Map<string, TableFacts>,
-      indexes: state.indexes as Map<string, IndexFacts>,
-      enums: state.enums as Map<string, EnumFacts>,
-      sequences: state.sequences as Map<string, SequenceFacts>,
-      views: state.views as Map<string, ViewFacts>,
+      tables: LayeredMap.of(state.tables).freeze(),
+      indexes: LayeredMap.of(state.indexes).freeze(),
+      enums: LayeredMap.of(state.enums).freeze(),
+      sequences: LayeredMap.of(state.sequences).freeze(),
+      views: LayeredMap.of(state.views).freeze(),
     };
     this.#sets = {
-      functions: state.functions as Set<string>,
-      schemas: state.schemas as Set<string>,
-      extensions: state.extensions as Set<string>,
+      functions: LayeredSet.of(state.functions).freeze(),
+      schemas: LayeredSet.of(state.schemas).freeze(),
+      extensions: LayeredSet.of(state.extensions).freeze(),
     };
   }
 
   snapshot(): SchemaState {
     this.#owned.clear();
+    for (const m of Object.values(this.#maps)) m.freeze();
+    for (const s of Object.values(this.#sets)) s.freeze();
     return { ...this.#maps, ...this.#sets };
   }
 
@@ -90,7 +95,7 @@ export class Draft {
   /** A writable collection, copied on the first write after a snapshot. */
   map<K extends keyof Maps>(name: K): Maps[K] {
     if (!this.#owned.has(name)) {
-      this.#maps[name] = new Map(this.#maps[name] as Map<string, never>) as Maps[K];
+      this.#maps[name] = this.#maps[name].derive() as Maps[K];
       this.#owned.add(name);
     }
     return this.#maps[name];
@@ -98,7 +103,7 @@ export class Draft {
 
   set<K extends keyof Sets>(name: K): Sets[K] {
     if (!this.#owned.has(name)) {
-      this.#sets[name] = new Set(this.#sets[name]);
+      this.#sets[name] = this.#sets[name].derive() as Sets[K];
       this.#owned.add(name);
     }
     return this.#sets[name];

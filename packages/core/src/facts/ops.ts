@@ -4,11 +4,13 @@
  * at it; renaming a column renames it in indexes and constraints; renaming an index
  * renames the constraint it implements, and the other way round.
  */
+import { TEMP_SCHEMA } from './context.js';
 import type { ReplayContext } from './context.js';
 import { constraintKey, relationKey } from './model.js';
 import type { ConstraintFacts, IndexFacts, TableFacts } from './model.js';
 
 export function putTable(ctx: ReplayContext, table: TableFacts): void {
+  if (table.schema === TEMP_SCHEMA) ctx.draft.tempTables = true;
   ctx.draft.map('tables').set(table.key, table);
 }
 

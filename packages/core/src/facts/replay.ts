@@ -166,6 +166,8 @@ function apply(ctx: ReplayContext, statement: Statement, defaultSchema: string):
 
 /** Temporary tables end with the session: they are never part of the schema after a migration. */
 function dropTemporaryTables(draft: Draft): void {
+  // Temporary tables live in their own schema; most migrations create none.
+  if (!draft.tempTables) return;
   for (const table of [...draft.tables.values()]) {
     if (table.schema !== TEMP_SCHEMA) continue;
     draft.map('tables').delete(table.key);
@@ -177,24 +179,48 @@ function dropTemporaryTables(draft: Draft): void {
 }
 
 function createdIn(state: SchemaState, migration: string): CreatedObjects {
-  const tables = new Set<string>();
-  const columns = new Set<string>();
-  const constraints = new Set<string>();
-  for (const table of state.tables.values()) {
-    if (table.createdIn === migration) tables.add(table.key);
-    for (const column of table.columns) if (column.createdIn === migration) columns.add(columnKey(table.key, column.name));
-    for (const constraint of table.constraints) {
-      if (constraint.createdIn === migration) constraints.add(constraintKey(table.key, constraint.name));
+  // Computed on first use: walking the whole schema after every migration made long
+  // histories quadratic, and most callers never look.
+  let tableSets: { tables: Set<string>; columns: Set<string>; constraints: Set<string> } | undefined;
+  const fromTables = () => {
+    if (tableSets) return tableSets;
+    const sets = { tables: new Set<string>(), columns: new Set<string>(), constraints: new Set<string>() };
+    for (const table of state.tables.values()) {
+      if (table.createdIn === migration) sets.tables.add(table.key);
+      for (const column of table.columns) if (column.createdIn === migration) sets.columns.add(columnKey(table.key, column.name));
+      for (const constraint of table.constraints) {
+        if (constraint.createdIn === migration) sets.constraints.add(constraintKey(table.key, constraint.name));
+      }
     }
-  }
+    return (tableSets = sets);
+  };
   const keysOf = (map: ReadonlyMap<string, { createdIn: string }>): Set<string> =>
     new Set([...map].filter(([, v]) => v.createdIn === migration).map(([k]) => k));
+  const memo = <T>(fn: () => T): (() => T) => {
+    let value: T | undefined;
+    return () => (value ??= fn());
+  };
+  const indexes = memo(() => keysOf(state.indexes));
+  const enums = memo(() => keysOf(state.enums));
+  const sequences = memo(() => keysOf(state.sequences));
   return {
-    tables,
-    columns,
-    indexes: keysOf(state.indexes),
-    constraints,
-    enums: keysOf(state.enums),
-    sequences: keysOf(state.sequences),
+    get tables() {
+      return fromTables().tables;
+    },
+    get columns() {
+      return fromTables().columns;
+    },
+    get constraints() {
+      return fromTables().constraints;
+    },
+    get indexes() {
+      return indexes();
+    },
+    get enums() {
+      return enums();
+    },
+    get sequences() {
+      return sequences();
+    },
   };
 }
