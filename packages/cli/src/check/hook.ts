@@ -12,7 +12,7 @@ import { runCheck } from './run.js';
 
 const out = processOutput();
 try {
-  const result = await runCheck({ staged: true, ...(process.env['PRISMA_ZD_CONFIG'] ? { config: process.env['PRISMA_ZD_CONFIG'] } : {}) });
+  const result = await runCheck({ staged: true });
   for (const note of result.notes) out.err(note);
   if (result.report.migrations.length) out.err(renderPretty(result.report, { color: out.color }));
   if (result.exit !== ExitCode.Ok) out.err(paint(out, 'dim', 'The commit was stopped by prisma-zd (git commit --no-verify skips the hook).'));

@@ -76,8 +76,8 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
     const project = await projectFolder(req, cwd);
     execution = project.execution;
     const folder = req.staged ? stagedHistory(project.folder, cwd, root) : sinceHistory(project.folder, cwd, root, req.since!);
-    folders = folder ? [folder] : [];
-    if (!folder) notes.push('No staged migrations: nothing to check.');
+    folders = folder && folder.inputs.some((i) => i.report !== false) ? [folder] : [];
+    if (folders.length === 0) notes.push(req.staged ? 'No staged migrations: nothing to check.' : `No migration added or changed since ${req.since}: nothing to check.`);
   } else if (req.paths?.length) {
     folders = pathHistories(req.paths, cwd);
   } else {
