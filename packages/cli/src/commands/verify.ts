@@ -1,0 +1,47 @@
+import { ExitCode } from '../errors.js';
+import { mapDbErrors } from '../db/connect.js';
+import { requireUrl, resolvePrismaProject } from '../project/prisma-project.js';
+import { registerSecretsFrom } from '../util/redact.js';
+import { verifyJson, verifyLines } from '../verify/render.js';
+import { verifyDatabase } from '../verify/verify.js';
+import { prismaSchemaOf } from '../verify/apply.js';
+import { defineCommand, projectOptions } from './command.js';
+
+export const verifyCommand = defineCommand({
+  command: 'verify',
+  describe:
+    'Compare the live database with what the migrations folder produces (built in a throw-away database); list pending queue and contract work, invalid indexes, unvalidated constraints. Exit 1 on drift',
+  builder: (y) =>
+    projectOptions(y)
+      .option('shadow-database-url', {
+        type: 'string',
+        describe: 'An empty database to build the migrations folder in, when the role may not CREATE DATABASE (emptied afterwards)',
+      })
+      .option('strict', { type: 'boolean', default: false, describe: 'Pending queue/contract work and unapplied migrations count as drift' }),
+  async run(argv, out) {
+    const project = await resolvePrismaProject({
+      ...(argv.url === undefined ? {} : { url: argv.url }),
+      ...(argv.migrations === undefined ? {} : { migrations: argv.migrations }),
+      ...(argv.schema === undefined ? {} : { schema: argv.schema }),
+      needUrl: !(argv.url !== undefined && argv.migrations !== undefined),
+    });
+    const url = requireUrl(project);
+    registerSecretsFrom(url);
+    registerSecretsFrom(argv.shadowDatabaseUrl);
+    const prismaSchema = prismaSchemaOf(url);
+    const report = await mapDbErrors(url, 'the database (reading its catalogs, _prisma_migrations and prisma_zd.queue)', () =>
+      verifyDatabase({
+        url,
+        migrationsDir: project.migrationsDir,
+        prismaSchema,
+        schemas: project.schemas,
+        ...(argv.shadowDatabaseUrl ? { shadowUrl: argv.shadowDatabaseUrl } : {}),
+        strict: argv.strict,
+        warn: (t) => out.err(`warning: ${t}`),
+      }),
+    );
+    if (argv.json) out.out(verifyJson(report));
+    else for (const line of verifyLines(out, report)) out.out(line);
+    return report.exitCode === ExitCode.Ok ? ExitCode.Ok : ExitCode.Failure;
+  },
+});

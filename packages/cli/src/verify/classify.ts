@@ -1,0 +1,83 @@
+/**
+ * Which differences between "what the migrations folder produces" (A) and the live
+ * database (B) are drift, and which are work prisma-zd still has queued: on a managed
+ * database, until `postponed run` and `contract` finish, a queued index is missing, a
+ * queued validation leaves its constraint NOT VALID and a deferred DROP DEFAULT leaves
+ * the default in place. Those differences belong to their queue entry; the rest is drift.
+ */
+import { initParser, parseSql } from '@prisma-zd/core';
+import type { FingerprintDiff } from '../db/fingerprint.js';
+import type { QueueEntry } from '../queue/entries.js';
+
+/** Display quoting, as the fingerprint diff names objects. */
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const qualified = (schema: string, name: string) => `${quote(schema)}.${quote(name)}`;
+
+interface Expected {
+  kind: FingerprintDiff['kind'];
+  object: string;
+  /** Which difference on that object the open entry accounts for. */
+  accepts(d: FingerprintDiff): boolean;
+}
+
+/** The schema difference an open entry causes until it is done. */
+async function expectedDiff(e: QueueEntry, defaultSchema: string): Promise<Expected | undefined> {
+  if (!e.objectName) return undefined;
+  const schema = e.tableSchema ?? defaultSchema;
+  switch (e.kind) {
+    case 'index':
+      return {
+        kind: 'index',
+        object: qualified(schema, e.objectName),
+        accepts: (d) => d.change === 'missing-in-b' || (d.change === 'changed' && (d.property === 'valid' || d.property === 'ready')),
+      };
+    case 'validate':
+      if (!e.tableName) return undefined;
+      return {
+        kind: 'constraint',
+        object: `${quote(e.objectName)} on ${qualified(schema, e.tableName)}`,
+        accepts: (d) => d.change === 'changed' && d.property === 'validated',
+      };
+    case 'contract': {
+      await initParser();
+      const statement = parseSql(e.statement).statements[0];
+      if (statement?.kind === 'DropStmt') {
+        return { kind: 'sequence', object: qualified(schema, e.objectName), accepts: (d) => d.change === 'missing-in-a' };
+      }
+      if (!e.tableName) return undefined;
+      return {
+        kind: 'column',
+        object: `${qualified(schema, e.tableName)}.${quote(e.objectName)}`,
+        accepts: (d) => d.change === 'changed' && d.property === 'default',
+      };
+    }
+  }
+}
+
+export interface Classified {
+  /** Differences no open queue entry accounts for. */
+  drift: FingerprintDiff[];
+  /** Each open (pending or running) entry with the differences it accounts for. */
+  pending: Array<{ entry: QueueEntry; explains: FingerprintDiff[] }>;
+}
+
+/**
+ * Splits `diffs` (A: the folder, B: the database) into drift and differences that open
+ * entries account for. Failed entries account for nothing: what they left is drift.
+ */
+export async function classifyDiffs(
+  diffs: readonly FingerprintDiff[],
+  entries: readonly QueueEntry[],
+  defaultSchema: string,
+): Promise<Classified> {
+  const open = entries.filter((e) => e.status === 'pending' || e.status === 'running');
+  const pending: Classified['pending'] = [];
+  const explained = new Set<FingerprintDiff>();
+  for (const entry of open) {
+    const want = await expectedDiff(entry, defaultSchema);
+    const explains = want ? diffs.filter((d) => !explained.has(d) && d.kind === want.kind && d.object === want.object && want.accepts(d)) : [];
+    for (const d of explains) explained.add(d);
+    pending.push({ entry, explains });
+  }
+  return { drift: diffs.filter((d) => !explained.has(d)), pending };
+}
