@@ -74,6 +74,19 @@ describe('pre-commit hook', () => {
     expect(existsSync(join(p.dir, dir))).toBe(true);
   });
 
+  it('--since <ref> checks what changed on the branch, untracked migrations included', async () => {
+    p.git('checkout', 'HEAD', '--', '.'); // drop the unstaged edit of the test before
+    const none = await runZd(['check', '--since', 'HEAD'], { cwd: p.dir, env: ZD_ENV });
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain('No migration added or changed since HEAD');
+    p.migration('20240104000000_drop_title', 'ALTER TABLE "Post" DROP COLUMN "title";\n');
+    const r = await runZd(['check', '--since', 'HEAD', '--format', 'json'], { cwd: p.dir, env: ZD_ENV });
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { summary: { migrations: number }; findings: Array<{ ruleId: string; migration: string }> };
+    expect(doc.summary.migrations).toBe(1);
+    expect(doc.findings.map((f) => `${f.migration} ${f.ruleId}`)).toEqual(['20240104000000_drop_title ban-drop-column']);
+  });
+
   it('refuses to replace a hook it did not write, and one managed by husky', async () => {
     writeFileSync(join(p.dir, '.git/hooks/pre-commit'), '#!/bin/sh\necho mine\n');
     const r = await runZd(['install-hook'], { cwd: p.dir, env: ZD_ENV });

@@ -10,7 +10,7 @@ export const checkCommand = defineCommand({
   builder: (y) =>
     projectOptions(y)
       .positional('paths', { type: 'string', array: true, describe: "Migration files or folders (default: the project's migrations folder)" })
-      .option('staged', { type: 'boolean', default: false, describe: 'Check the staged migrations and staged edits of committed ones (pre-commit hook)' })
+      .option('staged', { type: 'boolean', describe: 'Check the staged migrations and staged edits of committed ones (pre-commit hook)' })
       .option('since', { type: 'string', describe: 'Check the migrations added or changed since this git ref (CI: origin/main)' })
       .option('database-url', { type: 'string', describe: 'Read table sizes (small tables lower the severity) and applied checksums from this database' })
       .option('format', { choices: FORMATS, default: 'pretty' as (typeof FORMATS)[number], describe: 'pretty (code frames), json, or github (workflow annotations)' })
@@ -20,7 +20,7 @@ export const checkCommand = defineCommand({
     const databaseUrl = argv.databaseUrl ?? argv.url;
     const result = await runCheck({
       paths: (argv.paths as string[] | undefined) ?? [],
-      staged: argv.staged,
+      staged: argv.staged === true,
       failOn: argv.failOn as Severity,
       ...(argv.since === undefined ? {} : { since: argv.since }),
       ...(databaseUrl === undefined ? {} : { databaseUrl }),
