@@ -86,6 +86,8 @@ export async function checkConvergence(opts: {
   mode?: ExecMode;
   batches?: number[][];
   runAfter?: Set<number>;
+  /** The databases come with the first migration applied (a template): apply the rest. */
+  skipFirst?: boolean;
   create: () => Promise<{ url: string; drop(): Promise<void> }>;
 }): Promise<{ unmanaged: string[]; managed: string[]; failures: string[]; rewritten: Array<{ name: string; sql: string }> }> {
   const { initParser, rewriteHistory } = await import('@prisma-zd/core');
@@ -97,13 +99,14 @@ export async function checkConvergence(opts: {
   const [a, u, m] = await Promise.all([opts.create(), opts.create(), opts.create()]);
   const folder = writeMigrationsFolder(rewritten);
   try {
-    const plain = await applyHistory(a.url, opts.history, { mode: opts.mode });
+    const skip = opts.skipFirst ? 1 : 0;
+    const plain = await applyHistory(a.url, opts.history.slice(skip), { mode: opts.mode });
     if (plain.error) throw new Error(`the original history fails at ${plain.error.migration}: ${plain.error.message}`);
-    const un = await applyHistory(u.url, rewritten, { mode: opts.mode });
+    const un = await applyHistory(u.url, rewritten.slice(skip), { mode: opts.mode });
     if (un.error) throw new Error(`the rewritten history fails unmanaged at ${un.error.migration}: ${un.error.message}`);
     await setUp(m.url);
-    const n = rewritten.length;
-    const { failures } = await deployManaged(m.url, rewritten, {
+    const n = rewritten.length - skip;
+    const { failures } = await deployManaged(m.url, rewritten.slice(skip), {
       batches: opts.batches ?? Array.from({ length: n }, (_, i) => [i]),
       runAfter: opts.runAfter ?? new Set(),
       migrationsDir: folder.dir,
