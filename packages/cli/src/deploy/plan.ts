@@ -1,0 +1,130 @@
+/**
+ * The plan `deploy` prints before it runs anything: per pending migration, each
+ * statement's table locks (read from the parsed SQL, `statementLocks`), what is postponed
+ * to `postponed run` or deferred to `contract`, and the tables touched with their
+ * estimated rows and size (from the catalog).
+ */
+import type pg from 'pg';
+import {
+  LOCK_EFFECT,
+  lockRank,
+  parseSql,
+  replay,
+  statementLocks,
+  unmanagedView,
+  type BlockRole,
+  type LockMode,
+  type TableLock,
+} from '@prisma-zd/core';
+import type { MigrationFile } from '../project/migrations.js';
+import { oneLine } from './failed.js';
+
+export interface PlannedStatement {
+  /** 0-based index among the file's statements. */
+  index: number;
+  line: number;
+  text: string;
+  locks: TableLock[];
+  /** A prisma-zd block: postponed (queued for `postponed run`), deferred (queued for `contract`), or maintenance. */
+  zd?: { role: BlockRole; original?: string };
+  opaque?: string;
+  /** Advice, e.g. that `prisma-zd rewrite` would postpone this index build. */
+  hint?: string;
+}
+
+export interface PlannedMigration {
+  name: string;
+  path: string;
+  statements: PlannedStatement[];
+  /** The strongest lock any statement takes, if any. */
+  strongest: LockMode | undefined;
+  parseError?: string;
+}
+
+export interface TableInfo {
+  key: string;
+  schema: string;
+  name: string;
+  /** False: the table does not exist yet (a pending migration creates it). */
+  exists: boolean;
+  /** Planner estimate (`reltuples`); null when never analysed. */
+  rows: number | null;
+  /** Table + indexes + TOAST. */
+  bytes: number | null;
+}
+
+export interface Plan {
+  migrations: PlannedMigration[];
+  tables: TableInfo[];
+}
+
+/** The plan for `pending` (a suffix of `files` in Prisma's order, possibly with gaps). */
+export async function buildPlan(
+  client: pg.ClientBase,
+  files: readonly MigrationFile[],
+  pending: readonly MigrationFile[],
+  defaultSchema: string,
+): Promise<Plan> {
+  const pendingNames = new Set(pending.map((p) => p.name));
+  const views = files.map((f) => {
+    const parsed = parseSql(f.sql);
+    return { file: f, parsed, view: unmanagedView(parsed) };
+  });
+  const facts = replay(views.map((v) => ({ name: v.file.name, parsed: v.view.parsed })), { defaultSchema });
+  const migrations: PlannedMigration[] = [];
+  const tableKeys = new Map<string, { schema: string; name: string }>();
+  views.forEach((v, i) => {
+    if (!pendingNames.has(v.file.name)) return;
+    const mf = facts[i]!;
+    const statements: PlannedStatement[] = v.parsed.statements.map((s) => {
+      const j = v.view.source.indexOf(s.index);
+      const before = j === -1 ? mf.before : (mf.statements[j]?.before ?? mf.before);
+      const r = statementLocks(s, { defaultSchema, before });
+      for (const l of r.locks) tableKeys.set(l.key, { schema: l.schema, name: l.name });
+      return {
+        index: s.index,
+        line: s.loc.start.line,
+        text: oneLine(s.text, 160),
+        locks: [...r.locks],
+        ...(r.zd ? { zd: { role: r.zd.role, ...(r.zd.original === undefined ? {} : { original: oneLine(r.zd.original, 160) }) } } : {}),
+        ...(r.opaque ? { opaque: r.opaque } : {}),
+      };
+    });
+    let strongest: LockMode | undefined;
+    for (const s of statements) for (const l of s.locks) if (!strongest || lockRank(l.mode) > lockRank(strongest)) strongest = l.mode;
+    migrations.push({
+      name: v.file.name,
+      path: v.file.path,
+      statements,
+      strongest,
+      ...(v.parsed.error ? { parseError: `line ${v.parsed.error.line}: ${v.parsed.error.message}` } : {}),
+    });
+  });
+  const tables: TableInfo[] = [];
+  for (const [key, t] of tableKeys) {
+    const { rows } = await client.query<{ rows: number | null; bytes: string | null }>(
+      `SELECT CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::float8 END AS rows, pg_catalog.pg_total_relation_size(c.oid) AS bytes
+         FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)`,
+      [key],
+    );
+    const r = rows[0];
+    tables.push({ key, ...t, exists: r !== undefined, rows: r?.rows ?? null, bytes: r?.bytes == null ? null : Number(r.bytes) });
+  }
+  // A build or scan under a lock on a table that already holds data: `rewrite` would have postponed it.
+  const existing = new Map(tables.filter((t) => t.exists).map((t) => [t.key, t]));
+  for (const m of migrations) {
+    for (const s of m.statements) {
+      if (s.zd) continue;
+      const heavy = s.locks.find((l) => existing.has(l.key) && (l.cost === 'build' || l.cost === 'scan') && lockRank(l.mode) >= lockRank('SHARE'));
+      if (heavy) {
+        const what = heavy.cost === 'build' ? 'builds an index' : 'scans the table';
+        s.hint = `${what} while holding ${heavy.mode} on ${quote(heavy)} (${LOCK_EFFECT[heavy.mode]}): run \`prisma-zd rewrite\` on this migration so the work is postponed`;
+      }
+    }
+  }
+  return { migrations, tables };
+}
+
+function quote(t: { schema: string; name: string }): string {
+  return t.schema === 'public' ? `"${t.name}"` : `"${t.schema}"."${t.name}"`;
+}

@@ -1,0 +1,111 @@
+/**
+ * `prisma migrate deploy` as a child process: the project's own installed `prisma`, run
+ * with node from the project's directory, its output streamed line by line. Our
+ * settings reach its session through the database URL, which Prisma reads from the
+ * environment variable its datasource names.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { ExitCode, UserError } from '../errors.js';
+import { datasourceFromSchema, type PrismaProject } from '../project/prisma-project.js';
+
+export interface PrismaCli {
+  /** The JS entry point of the `prisma` package's bin. */
+  entry: string;
+  version: string | undefined;
+}
+
+/** The project's installed `prisma` CLI, or a user error. */
+export function locatePrismaCli(root: string): PrismaCli {
+  try {
+    const req = createRequire(join(root, 'package.json'));
+    const pkgPath = req.resolve('prisma/package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version?: string; bin?: string | Record<string, string> };
+    const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.['prisma'];
+    if (!bin) throw new Error('no bin');
+    return { entry: join(dirname(pkgPath), bin), version: pkg.version };
+  } catch {
+    throw new UserError({
+      code: 'ZD_PRISMA_NOT_INSTALLED',
+      message: `The \`prisma\` package is not installed in ${root}: prisma-zd deploy runs the project's own \`prisma migrate deploy\`.`,
+      hint: 'Install it (npm i -D prisma) and run prisma-zd from the project directory.',
+      exit: ExitCode.Usage,
+    });
+  }
+}
+
+/**
+ * The environment variables through which Prisma will read the database URL: those the
+ * schema's datasource names (`directUrl` first: migrations use it), and any whose value
+ * is the URL Prisma's config resolved to (prisma.config.ts `env('…')`).
+ */
+export function urlVariables(project: PrismaProject, env: NodeJS.ProcessEnv = process.env): string[] {
+  const names = new Set<string>();
+  if (project.schemaPath && statSync(project.schemaPath).isFile()) {
+    const ds = datasourceFromSchema(readFileSync(project.schemaPath, 'utf8'));
+    if (ds.directUrl?.env) names.add(ds.directUrl.env);
+    else if (ds.url?.env) names.add(ds.url.env);
+  }
+  if (project.url) for (const [k, v] of Object.entries(env)) if (v === project.url) names.add(k);
+  if (names.size === 0 && project.engine === 'js') names.add('DATABASE_URL');
+  return [...names];
+}
+
+export interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  pid: number | undefined;
+  /** Everything it printed (both streams, in order). */
+  output: string;
+  durationMs: number;
+}
+
+export interface RunMigrateDeploy {
+  cli: PrismaCli;
+  cwd: string;
+  /** Prisma's `--schema`, when the user gave one. */
+  schema?: string;
+  env: NodeJS.ProcessEnv;
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  onSpawn?: (pid: number) => void;
+  /** Aborting sends SIGINT (then SIGKILL after 10 s): Prisma's transaction rolls back with its session. */
+  signal?: AbortSignal;
+}
+
+export function runMigrateDeploy(opts: RunMigrateDeploy): Promise<ChildRun> {
+  const args = [opts.cli.entry, 'migrate', 'deploy', ...(opts.schema ? ['--schema', opts.schema] : [])];
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+    const feed = (stream: 'stdout' | 'stderr') => (chunk: string) => {
+      output += chunk;
+      const text = pending[stream] + chunk;
+      const lines = text.split('\n');
+      pending[stream] = lines.pop()!;
+      for (const l of lines) opts.onLine(stream, l.replace(/\r$/, ''));
+    };
+    child.stdout.setEncoding('utf8').on('data', feed('stdout'));
+    child.stderr.setEncoding('utf8').on('data', feed('stderr'));
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      child.kill('SIGINT');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    };
+    opts.signal?.addEventListener('abort', onAbort);
+    child.on('spawn', () => opts.onSpawn?.(child.pid!));
+    child.on('error', (e) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      for (const stream of ['stdout', 'stderr'] as const) if (pending[stream]) opts.onLine(stream, pending[stream]);
+      resolve({ code, signal, pid: child.pid, output, durationMs: performance.now() - started });
+    });
+  });
+}

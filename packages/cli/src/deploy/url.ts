@@ -1,0 +1,76 @@
+/**
+ * Prisma's session gets our settings through its connection URL (DESIGN §4): `options=-c
+ * lock_timeout=… -c statement_timeout=…` and `application_name=prisma-zd/<run>` are
+ * understood by Prisma's Rust URL parser and by `pg` alike. Also: which URLs go through
+ * a pooler (where session settings and advisory locks may not survive) and which look
+ * like a developer's own database.
+ */
+
+export interface SessionSettings {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  applicationName: string;
+}
+
+/** Encodes a query value with %20 for spaces (never `+`: not every URL parser reads it as a space). */
+function encode(value: string): string {
+  return encodeURIComponent(value);
+}
+
+/**
+ * `url` with our settings added: appended to an existing `options` (a later `-c` wins),
+ * `application_name` replaced. Other parameters are kept as they are.
+ */
+export function sessionUrl(url: string, s: SessionSettings): string {
+  const u = new URL(url);
+  const params: Array<[string, string]> = [];
+  let options = '';
+  for (const [k, v] of u.searchParams) {
+    if (k === 'options') options = v;
+    else if (k !== 'application_name') params.push([k, v]);
+  }
+  const ours = `-c lock_timeout=${s.lockTimeoutMs}ms -c statement_timeout=${s.statementTimeoutMs}ms`;
+  params.push(['options', options.trim() ? `${options.trim()} ${ours}` : ours]);
+  params.push(['application_name', s.applicationName]);
+  const query = params.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&');
+  const base = url.split('?')[0]!.split('#')[0]!;
+  return `${base}?${query}`;
+}
+
+/** Why `url` probably goes through a connection pooler, or undefined. */
+export function poolerReason(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.searchParams.get('pgbouncer') === 'true') return 'it has pgbouncer=true';
+  if (/-pooler\./i.test(u.hostname)) return `its host ${u.hostname} is a pooler endpoint`;
+  if (/pooler\.supabase\.com$/i.test(u.hostname)) return `its host ${u.hostname} is Supabase's pooler`;
+  if (u.port === '6432') return 'its port is 6432 (PgBouncer)';
+  if (u.port === '6543') return "its port is 6543 (Supabase's transaction pooler)";
+  return undefined;
+}
+
+/** True when `url` looks like a developer's own database (local host, a database name with "dev"). */
+export function looksLikeDevDatabase(url: string): boolean {
+  try {
+    const u = new URL(url);
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const local = ['localhost', '127.0.0.1', '::1', 'host.docker.internal', ''].includes(host);
+    const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    return local && /dev/i.test(db);
+  } catch {
+    return false;
+  }
+}
+
+/** The URL's `schema` parameter (where Prisma keeps `_prisma_migrations`), else `public`. */
+export function prismaSchemaOf(url: string): string {
+  try {
+    return new URL(url).searchParams.get('schema') || 'public';
+  } catch {
+    return 'public';
+  }
+}
