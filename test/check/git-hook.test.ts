@@ -84,7 +84,11 @@ describe('pre-commit hook', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as { summary: { migrations: number }; findings: Array<{ ruleId: string; migration: string }> };
     expect(doc.summary.migrations).toBe(1);
-    expect(doc.findings.map((f) => `${f.migration} ${f.ruleId}`)).toEqual(['20240104000000_drop_title ban-drop-column']);
+    // Dropping "title" drops the index an earlier, rewritten migration postponed: the queue needs maintenance too.
+    expect(doc.findings.map((f) => `${f.migration} ${f.ruleId}`)).toEqual([
+      '20240104000000_drop_title ban-drop-column',
+      '20240104000000_drop_title migration-not-rewritten',
+    ]);
   });
 
   it('refuses to replace a hook it did not write, and one managed by husky', async () => {
