@@ -83,6 +83,8 @@ describe('suppression comments', () => {
   it('accepts squawk-ignore as an alias, and never reports it unused', () => {
     expect(lines(`-- squawk-ignore ban-drop-column\n${drop}`)).toEqual([]);
     expect(lines(`-- squawk-ignore ban-drop-table, prefer-robust-stmts\n${drop}`)).toEqual(['ban-drop-column 2:1-2:41 error']);
+    const fk = 'ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");';
+    expect(lines(`-- squawk-ignore adding-foreign-key-constraint\n${fk}`)).toEqual([]);
   });
 
   it('a comment without rules that suppresses nothing is reported, not silenced by itself', () => {

@@ -28,6 +28,11 @@ export interface Suppression {
   readonly used: Set<string>;
 }
 
+/** squawk rules that prisma-zd reports under another id. */
+const SQUAWK_ALIASES: Readonly<Record<string, string>> = {
+  'adding-foreign-key-constraint': 'constraint-missing-not-valid',
+};
+
 const PATTERN = /^--\s*(prisma-zd|squawk)-ignore(-file)?(?=[\s:,]|$)([^:]*)(?::(.*))?$/;
 
 function read(comment: Comment, statement: number | undefined): Suppression | undefined {
@@ -36,10 +41,12 @@ function read(comment: Comment, statement: number | undefined): Suppression | un
   if (!m) return undefined;
   const file = m[2] !== undefined;
   if (!file && statement === undefined) return undefined;
-  const rules = (m[3] ?? '').split(/[\s,]+/).filter(Boolean);
+  const tool = m[1] as 'prisma-zd' | 'squawk';
+  const named = (m[3] ?? '').split(/[\s,]+/).filter(Boolean);
+  const rules = tool === 'squawk' ? named.map((r) => SQUAWK_ALIASES[r] ?? r) : named;
   const reason = m[4]?.trim();
   return {
-    tool: m[1] as 'prisma-zd' | 'squawk',
+    tool,
     scope: file ? 'file' : 'statement',
     ...(file || statement === undefined ? {} : { statement }),
     rules,
