@@ -9,7 +9,8 @@ import { parseSql, type ParsedSql, type ParseProblem } from '../sql/parse.js';
 import type { Position } from '../sql/text.js';
 import { rewriteHistory, type MigrationRewrite } from '../zd/rewrite.js';
 import { RuleContext, type Execution, type MigrationStanding, type Report } from './context.js';
-import type { LockLevel, Rule } from './rule.js';
+import type { LockMode } from '../locks/locks.js';
+import type { Rule } from './rule.js';
 import { rules as allRules } from './rules/index.js';
 import { checkSource, type CheckSource, type FunctionBodies } from './source.js';
 import { suppress, suppressionsOf } from './suppress.js';
@@ -66,7 +67,7 @@ export interface Diagnostic extends Finding {
   readonly path: string;
   readonly loc: { readonly start: Position; readonly end: Position };
   readonly docUrl: string;
-  readonly lock?: LockLevel;
+  readonly lock?: LockMode;
   readonly table?: TableRef;
   /** Running `prisma-zd rewrite` fixes it. */
   readonly fixedBy?: 'rewrite';

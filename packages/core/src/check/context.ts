@@ -11,7 +11,7 @@ import type { ParsedSql, Statement } from '../sql/parse.js';
 import type { Severity } from '../sql/edits.js';
 import type { Range } from '../sql/text.js';
 import type { ChangeKind, MigrationRewrite, RewriteChange } from '../zd/rewrite.js';
-import type { LockLevel } from './rule.js';
+import type { LockMode } from '../locks/locks.js';
 import type { CheckSource, SourceProblem, SourceStatement } from './source.js';
 import type { Suppression } from './suppress.js';
 
@@ -56,7 +56,7 @@ export interface Report {
   /** "Instead: …" with the exact command or SQL. */
   readonly help: string;
   /** The strongest table lock the statement takes. */
-  readonly lock?: LockLevel;
+  readonly lock?: LockMode;
   /** Key of the table the risk is about (sizes from the database are shown for it). */
   readonly table?: string;
   /**

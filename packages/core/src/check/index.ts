@@ -4,6 +4,6 @@ export type { CheckInput, CheckOptions, CheckReport, CheckSqlOptions, Diagnostic
 export type { CheckStatement, Execution, MigrationStanding, Report, RuleContext, Transaction } from './context.js';
 export { renderGithub, renderJson, renderPretty, renderSummary, formatBytes, formatRows } from './render.js';
 export type { RenderOptions } from './render.js';
-export { createRule, docUrl, DOCS_BASE, LOCK_BLOCKS } from './rule.js';
-export type { LockLevel, Rule, RuleMeta } from './rule.js';
+export { createRule, docUrl, DOCS_BASE } from './rule.js';
+export type { Rule, RuleMeta } from './rule.js';
 export { rules } from './rules/index.js';

@@ -5,7 +5,7 @@
  */
 import type { Severity } from '../sql/edits.js';
 import type { CheckReport, Diagnostic, MigrationReport, TableSize } from './check.js';
-import { LOCK_BLOCKS } from './rule.js';
+import { LOCK_EFFECT } from '../locks/locks.js';
 
 export interface RenderOptions {
   /** ANSI colours (only on a TTY, never with NO_COLOR: the caller decides). */
@@ -73,7 +73,7 @@ function renderDiagnostic(d: Diagnostic, text: string, paint: ReturnType<typeof 
   const out = [head, `  ${paint('blue', '-->')} ${d.path}:${d.loc.start.line}:${d.loc.start.col}`, ...codeFrame(text, d, paint).map((l) => `  ${l}`)];
   const note = (label: string, value: string) => out.push(`  ${paint('blue', '=')} ${paint('bold', `${label}:`)} ${value}`);
   const table = d.table === undefined ? '' : ` on ${d.table.display}`;
-  if (d.lock) note('lock', `${d.lock}${table} (${LOCK_BLOCKS[d.lock]})`);
+  if (d.lock) note('lock', `${d.lock}${table} (${LOCK_EFFECT[d.lock]})`);
   if (d.table?.size) note('table', `${sizeText(d.table.size)}${d.tiny ? ' (small table: severity lowered)' : ''}`);
   note('help', d.help);
   if (d.fixedBy === 'rewrite') note('fix', '`prisma-zd rewrite`');

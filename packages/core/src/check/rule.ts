@@ -13,25 +13,6 @@ export function docUrl(id: string): string {
   return `${DOCS_BASE}/${id}.md`;
 }
 
-/** PostgreSQL's table lock levels a migration statement can take (weakest last). */
-export type LockLevel =
-  | 'ACCESS EXCLUSIVE'
-  | 'EXCLUSIVE'
-  | 'SHARE ROW EXCLUSIVE'
-  | 'SHARE'
-  | 'SHARE UPDATE EXCLUSIVE'
-  | 'ROW EXCLUSIVE';
-
-/** What each lock level means for the application's queries. */
-export const LOCK_BLOCKS: Readonly<Record<LockLevel, string>> = {
-  'ACCESS EXCLUSIVE': 'blocks every read and write',
-  EXCLUSIVE: 'blocks writes; only plain reads continue',
-  'SHARE ROW EXCLUSIVE': 'blocks writes; reads continue',
-  SHARE: 'blocks writes; reads continue',
-  'SHARE UPDATE EXCLUSIVE': 'blocks other schema changes and VACUUM; reads and writes continue',
-  'ROW EXCLUSIVE': 'locks every row it changes until the migration commits',
-};
-
 export interface RuleMeta {
   /** Equals the rule's file name (a meta-test checks it). */
   readonly id: string;

@@ -1,8 +1,8 @@
-import type { LockLevel } from '../rule.js';
-import { LOCK_BLOCKS, createRule } from '../rule.js';
+import { LOCK_EFFECT, type LockMode } from '../../locks/locks.js';
+import { createRule } from '../rule.js';
 
 /** `LockStmt.mode` (PostgreSQL's LOCKMODE) of the modes that block writes. */
-const MODES: Readonly<Record<number, LockLevel>> = {
+const MODES: Readonly<Record<number, LockMode>> = {
   5: 'SHARE',
   6: 'SHARE ROW EXCLUSIVE',
   7: 'EXCLUSIVE',
@@ -24,7 +24,7 @@ export const rule = createRule({
         const t = ctx.displayTable(table);
         ctx.report({
           at: s,
-          message: `LOCK TABLE ${t} IN ${level} MODE holds the lock on ${t} until the migration commits (it ${LOCK_BLOCKS[level]}), and while it waits for running queries, every new query on ${t} queues behind it.`,
+          message: `LOCK TABLE ${t} IN ${level} MODE holds the lock on ${t} until the migration commits (it ${LOCK_EFFECT[level]}), and while it waits for running queries, every new query on ${t} queues behind it.`,
           help: 'Instead: remove it: each statement takes the lock it needs, for as short a time as it can, and `prisma-zd deploy` bounds every wait with lock_timeout.',
           lock: level,
           sizeSensitive: false,

@@ -17,7 +17,7 @@ describe(ID, () => {
           |
         2 | UPDATE "Post" SET "slug" = "id";
           | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-        = lock: ROW EXCLUSIVE on "Post" (locks every row it changes until the migration commits)
+        = lock: ROW EXCLUSIVE on "Post" (locks the rows it changes until the migration commits)
         = help: Instead: backfill outside the schema migration, in batches of a few thousand rows per transaction (a script run after \`prisma-zd deploy\`, e.g. \`UPDATE "Post" SET … WHERE "id" IN (SELECT "id" FROM "Post" WHERE … LIMIT 5000)\` until no row is left); if "Post" is small, put the UPDATE in a migration of its own.
         = docs: https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules/unbatched-backfill.md
 
