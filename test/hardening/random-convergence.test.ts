@@ -4,7 +4,7 @@
  * and contract to the end, always reach the original history's schema — and the
  * rewritten history on an unmanaged database reaches it too (I1).
  *
- * PRISMA_ZD_RANDOM_CASES (default 120) sets the number of cases, PRISMA_ZD_SEED the
+ * PRISMA_ZD_RANDOM_CASES (default 100) sets the number of cases, PRISMA_ZD_SEED the
  * first seed: a failure names its seed, and `PRISMA_ZD_SEED=<seed> PRISMA_ZD_RANDOM_CASES=1`
  * replays it. The heavy mode (e.g. 2000 cases) is for a long run by hand.
  */
@@ -14,7 +14,7 @@ import { freshDatabase, templateDatabase } from '../support/db.js';
 import { checkConvergence, randomSchedule } from '../support/managed.js';
 import { RANDOM_BASE, randomHistory } from '../support/random-history.js';
 
-const CASES = Number(process.env.PRISMA_ZD_RANDOM_CASES ?? 120);
+const CASES = Number(process.env.PRISMA_ZD_RANDOM_CASES ?? 100);
 const FIRST_SEED = Number(process.env.PRISMA_ZD_SEED ?? 1000);
 const BASE_NAME = '20260101000000_base';
 

@@ -2,7 +2,6 @@ import { checkCommand } from './check.js';
 import type { CommandDefinition } from './command.js';
 import { contractCommand } from './contract.js';
 import { deployCommand } from './deploy.js';
-import { deployCommand } from './deploy.js';
 import { explainCommand } from './explain.js';
 import { installHookCommand } from './install-hook.js';
 import { postponedCommand } from './postponed.js';
@@ -14,7 +13,6 @@ import { verifyCommand } from './verify.js';
 export const commands: CommandDefinition<any>[] = [
   checkCommand,
   contractCommand,
-  deployCommand,
   deployCommand,
   explainCommand,
   installHookCommand,

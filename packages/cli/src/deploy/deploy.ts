@@ -451,7 +451,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
           if (last) {
             result.failure = {
               migration: analysis?.row.name,
-              message: `lock_timeout reached in all ${settings.schedule.length} attempts: nothing of ${analysis?.row.name ?? 'the migration'} was applied`,
+              message: `lock_timeout reached in ${settings.schedule.length === 1 ? 'the only attempt' : `all ${settings.schedule.length} attempts`}: nothing of ${analysis?.row.name ?? 'the migration'} was applied`,
               ...(statement ? { statement } : {}),
               fix: [
                 'find out what keeps the table busy (the blockers above), then run prisma-zd deploy again',
