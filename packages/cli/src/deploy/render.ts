@@ -62,7 +62,7 @@ export function planLines(o: Colors, plan: Plan): string[] {
   }
   if (plan.tables.length) {
     const parts = plan.tables.map((t) =>
-      !t.exists ? `${table(t)} new` : `${table(t)} ${formatRows(t.rows ?? -1)}${t.bytes === null ? '' : `, ${formatBytes(t.bytes)}`}`,
+      !t.exists ? `${table(t)} (does not exist yet)` : `${table(t)} ${formatRows(t.rows ?? -1)}${t.bytes === null ? '' : `, ${formatBytes(t.bytes)}`}`,
     );
     lines.push(`  Tables: ${parts.join('; ')}`);
   }

@@ -1,0 +1,217 @@
+/**
+ * `prisma-zd deploy` end to end: the built CLI runs the sample project's real `prisma
+ * migrate deploy` (prisma@6.19.3, whole-file execution) as its child, against a real
+ * PostgreSQL, with sessions of an "old app" holding locks.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../support/db.js';
+import { sampleTemplate } from '../prisma/helpers.js';
+import {
+  ADD_WEIGHT,
+  addRewrittenMigration,
+  columnExists,
+  deployProject,
+  HOLD_PRODUCT,
+  migrationRows,
+  prismaWaiting,
+  query,
+  Resources,
+  session,
+  waitFor,
+  zdDeploy,
+} from './support.js';
+
+let template: string;
+const res = new Resources();
+const newDatabase = () => freshDatabase({ template, prefix: 'zd_deploy' });
+
+beforeAll(async () => {
+  template = await sampleTemplate();
+});
+afterAll(() => res.cleanup());
+
+describe.concurrent('prisma-zd deploy', () => {
+  it("sets lock_timeout, statement_timeout and application_name on Prisma's session, and names its backend pid", async () => {
+    const p = await deployProject(res, newDatabase, {
+      name: 'session_probe',
+      sql: `CREATE TABLE "SessionProbe" AS
+SELECT current_setting('lock_timeout') AS lock_timeout,
+       current_setting('statement_timeout') AS statement_timeout,
+       current_setting('application_name') AS application_name,
+       pg_backend_pid() AS pid,
+       EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND pid = pg_backend_pid() AND granted) AS holds_migrate_lock;
+`,
+    });
+    const run = await zdDeploy(p, ['--json', '--lock-timeout', '2345ms', '--statement-timeout', '45s', '--poll-interval', '20ms']);
+    expect(run.code, run.stderr).toBe(0);
+    const [probe] = await query(p.url, 'SELECT * FROM "SessionProbe"');
+    expect(probe).toMatchObject({ lock_timeout: '2345ms', statement_timeout: '45s', holds_migrate_lock: true });
+    expect(probe!.application_name).toBe(`prisma-zd/deploy-${run.json!.run}`);
+    expect(run.json).toMatchObject({ status: 'applied', exitCode: 0, migrations: { appliedNow: [p.migration] } });
+    expect(run.json!.attempts).toHaveLength(1);
+    expect(run.json!.attempts[0].prismaPid).toBe(probe!.pid);
+    expect(run.stderr).toContain(`Prisma's session: backend pid ${probe!.pid}`);
+    // Prisma's own output is streamed.
+    expect(run.stderr).toContain('All migrations have been successfully applied.');
+  });
+
+  it('retries after a lock timeout: the first attempt times out behind a blocker, the retry succeeds once it ends', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    // The blocker ends once the first attempt has been rolled back.
+    const releasing = waitFor('the first attempt to be rolled back', async () => (await migrationRows(p.url, p.migration)).some((r) => r.rolled_back_at)).then(() =>
+      blocker.end(),
+    );
+    const run = await zdDeploy(p, ['--json', '--retry-schedule', '1s*4', '--retry-delay', '300ms']);
+    await releasing;
+    expect(run.code, run.stderr).toBe(0);
+    const attempts = run.json!.attempts as Array<Record<string, any>>;
+    expect(attempts[0]).toMatchObject({ outcome: 'lock-timeout', lockTimeoutMs: 1000, rolledBack: true, migration: p.migration });
+    expect(attempts[0]!.blockers.map((b: { pid: number }) => b.pid)).toContain(blocker.pid);
+    expect(attempts[0]!.wait).toMatchObject({ relation: '"Product"', mode: 'ACCESS EXCLUSIVE', statement: { migration: p.migration, line: 2 } });
+    expect(attempts.at(-1)).toMatchObject({ outcome: 'applied', applied: [p.migration] });
+    expect(run.json!.actions).toEqual([]);
+    expect(await columnExists(p.url, 'Product', 'weightGrams')).toBe(true);
+    const rows = await migrationRows(p.url, p.migration);
+    expect(rows.filter((r) => r.rolled_back_at)).toHaveLength(attempts.length - 1);
+    expect(rows.filter((r) => r.finished_at && !r.rolled_back_at)).toHaveLength(1);
+    expect(run.stderr).toMatch(/lock_timeout \(1s\) reached waiting for ACCESS EXCLUSIVE on "Product": nothing of \S+ was applied; retrying in/);
+    expect(run.stderr).toContain(`pid ${blocker.pid} · role "postgres" · application "old-app"`);
+  });
+
+  it('terminates the blocker after the grace period and succeeds in one attempt; never touches an idle session or a lock on another table', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    const idle = await session(p.url, 'idle-app');
+    const otherTable = await session(p.url, 'tag-app', 'LOCK TABLE "Tag" IN ACCESS EXCLUSIVE MODE');
+    const idleInTx = await session(p.url, 'reader-app', 'SELECT count(*) FROM "User"');
+    for (const s of [blocker, idle, otherTable, idleInTx]) res.add(() => s.end());
+    const run = await zdDeploy(p, ['--json', '--blockers', 'terminate', '--blocker-grace', '1s', '--lock-timeout', '20s']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json!.attempts).toHaveLength(1);
+    expect(run.json!.actions).toMatchObject([{ pid: blocker.pid, action: 'terminate', ok: true }]);
+    expect(run.json!.attempts[0].longestWaitMs).toBeGreaterThanOrEqual(900);
+    expect(await blocker.alive()).toBe(false);
+    for (const s of [idle, otherTable, idleInTx]) expect(await s.alive()).toBe(true);
+    expect(await columnExists(p.url, 'Product', 'weightGrams')).toBe(true);
+    expect(run.stderr).toMatch(new RegExp(`terminated pid ${blocker.pid} after it blocked Prisma for \\d`));
+  });
+
+  it('with --blockers show only reports; when every attempt times out it exits 4 and names who blocked', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    const run = await zdDeploy(p, ['--json', '--blockers', 'show', '--blocker-grace', '0s', '--lock-timeout', '700ms', '--retries', '0']);
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.json).toMatchObject({ status: 'lock-timeout', exitCode: 4, actions: [], failure: { migration: p.migration } });
+    expect(run.json!.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['lock-timeout']);
+    expect(run.json!.blockers).toMatchObject([{ pid: blocker.pid, application: 'old-app', state: 'idle in transaction' }]);
+    expect(await blocker.alive()).toBe(true);
+    expect(await columnExists(p.url, 'Product', 'weightGrams')).toBe(false);
+    // The attempt was rolled back: a plain `prisma migrate deploy` is not left in P3009.
+    expect((await migrationRows(p.url, p.migration)).every((r) => r.rolled_back_at)).toBe(true);
+    expect(run.stderr).toContain('lock_timeout reached in the only attempt');
+    expect(run.stderr).toMatch(new RegExp(`blocked by:\\n\\s+pid ${blocker.pid} `));
+  });
+
+  it('a second concurrent deploy fails clearly, naming the first', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    const first = zdDeploy(p, ['--lock-timeout', '30s']);
+    await waitFor("the first deploy's Prisma session to wait for its lock", () => prismaWaiting(p.url));
+    const second = await zdDeploy(p, []);
+    await blocker.end();
+    const done = await first;
+    expect(second.code, second.stderr).toBe(7);
+    expect(second.stderr).toMatch(/ZD_BUSY: Another prisma-zd run holds the queue lock of this database: pid \d+, application_name "prisma-zd\/deploy-[0-9a-f]+-control"/);
+    expect(done.code, done.stderr).toBe(0);
+  });
+
+  it('asks the onBlocked hook of prisma-zd.config.ts, which terminates the blocker it picks', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+    const seen = join(p.project.dir, 'situation.json');
+    writeFileSync(
+      join(p.project.dir, 'prisma-zd.config.ts'),
+      `import { writeFileSync } from 'node:fs';
+export default {
+  deploy: {
+    blockerGrace: '500ms',
+    onBlocked(situation: { blockers: Array<{ pid: number; application: string | null }> }) {
+      writeFileSync(${JSON.stringify(seen)}, JSON.stringify(situation));
+      return { action: 'terminate', pids: situation.blockers.filter((b) => b.application === 'old-app').map((b) => b.pid), reason: 'old-app retries its reads' };
+    },
+  },
+};
+`,
+    );
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    const run = await zdDeploy(p, ['--json', '--lock-timeout', '20s']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json!.actions).toMatchObject([{ pid: blocker.pid, action: 'terminate', ok: true, reason: 'old-app retries its reads' }]);
+    const situation = JSON.parse((await import('node:fs')).readFileSync(seen, 'utf8'));
+    expect(situation).toMatchObject({
+      run: run.json!.run,
+      attempt: 1,
+      policy: 'show',
+      prisma: { pid: run.json!.attempts[0].prismaPid, relation: '"Product"', mode: 'ACCESS EXCLUSIVE', lockTimeoutMs: 20000 },
+      blockers: [{ pid: blocker.pid, application: 'old-app', state: 'idle in transaction' }],
+    });
+  });
+
+  it('a migration that fails with an SQL error: exit 3 and the exact fix; the next deploy reports the failed state', async () => {
+    const p = await deployProject(res, newDatabase, {
+      name: 'broken',
+      sql: `CREATE TABLE "Shipment" ("id" SERIAL PRIMARY KEY);\n\nALTER TABLE "Shipments" ADD COLUMN "x" INTEGER;\n`,
+    });
+    const run = await zdDeploy(p, ['--json']);
+    expect(run.code, run.stderr).toBe(3);
+    // The adapter's message for 42P01 (the native engine's is PostgreSQL's own).
+    expect(run.json!.failure.message).toContain('Shipments');
+    const again = await zdDeploy(p, ['--dry-run']);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain(`✗ Migration ${p.migration} failed in an earlier deploy`);
+    expect(again.stderr).toContain('left behind: nothing (absent: table "public"."Shipment", ');
+    expect(again.stdout).toContain(`npx prisma migrate resolve --rolled-back "${p.migration}"`);
+    expect(again.stdout).toContain(`UPDATE "public"."_prisma_migrations" SET rolled_back_at = now() WHERE id = '`);
+    expect(await migrationRows(p.url, p.migration)).toMatchObject([{ finished_at: null, rolled_back_at: null }]);
+  });
+
+  it('refuses to deploy when an applied migration was edited, naming the file', async () => {
+    const p = await deployProject(res, newDatabase);
+    const file = join(p.project.migrationsDir, '20261123203529_product_stock', 'migration.sql');
+    writeFileSync(file, `-- edited\n${(await import('node:fs')).readFileSync(file, 'utf8')}`);
+    const run = await zdDeploy(p, []);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('ZD_MIGRATION_EDITED');
+    expect(run.stderr).toContain(`${file}: applied with checksum`);
+    expect(run.stderr).toContain("UPDATE \"public\".\"_prisma_migrations\" SET checksum = '");
+  });
+
+  it('--dry-run prints the plan (locks, postponed and deferred work, table sizes) and changes nothing', async () => {
+    const p = await deployProject(res, newDatabase);
+    const sql = `-- CreateIndex\nCREATE INDEX "Product_name_idx" ON "Product"("name");\n\n-- AlterTable\nALTER TABLE "Product" ALTER COLUMN "stock" DROP DEFAULT,\nADD COLUMN "weightGrams" INTEGER;\n`;
+    const name = await addRewrittenMigration(p.project.migrationsDir, 'demo', sql);
+    await query(p.url, 'INSERT INTO "Product" ("sku", "name", "priceCents", "currency", "updatedAt") SELECT \'s\' || g, \'n\', 1, \'EUR\', now() FROM generate_series(1, 2000) g; ANALYZE "Product"');
+    const run = await zdDeploy(p, ['--dry-run', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json!.status).toBe('dry-run');
+    const [m] = run.json!.plan.migrations;
+    expect(m.statements.map((s: { zd?: string; locks: Array<{ mode: string }> }) => s.zd ?? s.locks.map((l) => l.mode).join())).toEqual([
+      'postponed',
+      'ACCESS EXCLUSIVE',
+      'deferred',
+    ]);
+    expect(run.json!.plan.tables).toMatchObject([{ name: 'Product', exists: true, rows: 2000 }]);
+    expect(run.stderr).toMatch(/line \d+\s+postponed: CREATE INDEX "Product_name_idx" ON "Product"\("name"\)/);
+    expect(run.stderr).toContain('deferred to `prisma-zd contract`: ALTER TABLE "Product" ALTER COLUMN "stock" DROP DEFAULT');
+    expect(run.stderr).toMatch(/ACCESS EXCLUSIVE on "Product" \(ADD COLUMN: blocks every read and write\)/);
+    expect(run.stderr).toContain('Tables: "Product" ~2.0k rows');
+    expect(await query(p.url, `SELECT to_regnamespace('prisma_zd') AS s`)).toEqual([{ s: null }]);
+    expect(await migrationRows(p.url, name)).toEqual([]);
+  });
+});
