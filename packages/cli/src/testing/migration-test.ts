@@ -231,12 +231,16 @@ export class MigrationTest {
     );
     const tail = run.output.trim().split('\n').slice(-15).join('\n');
     if (failed) {
+      // Prisma's log (the adapter path maps some errors to its own words): the first lines, not the engine's trace.
+      const logs = (failed.logs ?? '').split('\n').filter((l) => l.trim() && !/^\s+(\d+:|at |with )/.test(l)).slice(0, 2).join(' ').trim();
+      const { replayed, ...where } = failed.where;
       throw new MigrationError({
         migration: failed.file.name,
         path: failed.file.path,
-        ...failed.where,
-        error: failed.logs?.trim() || `prisma migrate deploy exited with ${run.code ?? run.signal}`,
-        detail: `prisma migrate deploy said:\n${tail}`,
+        ...where,
+        ...(replayed?.code ? { sqlstate: replayed.code } : {}),
+        error: replayed?.message ? `ERROR: ${replayed.message}` : logs || `prisma migrate deploy exited with ${run.code ?? run.signal}`,
+        detail: `prisma migrate deploy: ${logs || tail}`,
       });
     }
     throw new UserError({
@@ -275,6 +279,10 @@ export class MigrationTest {
     );
   }
 
+  private failure(entry: QueueEntry | undefined, label: string, error: string) {
+    return { entry, label: entry ? entryLabel(entry) : label, error };
+  }
+
   private async entriesById(): Promise<Map<number, QueueEntry>> {
     const all = await withClient(this.url, (c) => readEntries(c), { applicationName: 'testing' });
     return new Map(all.map((e) => [e.id, e]));
@@ -288,7 +296,7 @@ export class MigrationTest {
     if (failed.length) {
       const byId = await this.entriesById();
       throw new PostponedWorkError(
-        failed.map((o) => ({ entry: byId.get(o.id), label: o.label, error: `${o.error ?? 'failed'}${o.sqlstate ? ` (SQLSTATE ${o.sqlstate})` : ''}` })),
+        failed.map((o) => this.failure(byId.get(o.id), o.label, `${o.error ?? 'failed'}${o.sqlstate ? ` (SQLSTATE ${o.sqlstate})` : ''}`)),
         'postponed run',
       );
     }
@@ -303,7 +311,7 @@ export class MigrationTest {
     if (failed.length) {
       const byId = await this.entriesById();
       throw new PostponedWorkError(
-        failed.map((o) => ({ entry: byId.get(o.id), label: o.label, error: `${o.status}: ${o.error ?? ''}${o.sqlstate ? ` (SQLSTATE ${o.sqlstate})` : ''}` })),
+        failed.map((o) => this.failure(byId.get(o.id), o.label, `${o.status}: ${o.error ?? ''}${o.sqlstate ? ` (SQLSTATE ${o.sqlstate})` : ''}`)),
         'contract',
       );
     }

@@ -97,7 +97,7 @@ function describeFailure(f: MigrationFailureInit): string {
   return redact(lines.join('\n'));
 }
 
-interface PgError {
+export interface PgError {
   code?: string;
   message?: string;
   position?: string;
@@ -139,7 +139,7 @@ export async function locateFailure(
   sql: string,
   error: unknown,
   replay: boolean,
-): Promise<{ statement?: FailedStatement; unlocated?: string }> {
+): Promise<{ statement?: FailedStatement; unlocated?: string; replayed?: PgError }> {
   await initParser();
   const parsed = parseSql(sql);
   const all = parsed.statements;
@@ -171,8 +171,8 @@ export async function locateFailure(
       if (s.kind === 'TransactionStmt') continue;
       try {
         await client.query(s.text);
-      } catch {
-        return { statement: failed(s, all.length) };
+      } catch (replayed) {
+        return { statement: failed(s, all.length), replayed: (replayed ?? {}) as PgError };
       }
     }
     return { unlocated: 'replaying its statements one by one did not fail again' };
@@ -234,7 +234,7 @@ export async function applyMigrations(client: pg.ClientBase, migrations: readonl
             .query(`UPDATE ${table} SET logs = $2 WHERE id = $1`, [id, `${err.message ?? String(e)}${err.code ? `\n   0: SQLSTATE ${err.code}` : ''}`])
             .catch(() => {});
         }
-        const where = await locateFailure(client, m.sql, e, true);
+        const { replayed: _, ...where } = await locateFailure(client, m.sql, e, true);
         throw new MigrationError({
           migration: m.name,
           ...(m.path === undefined ? {} : { path: m.path }),

@@ -1,0 +1,130 @@
+/**
+ * The testing kit (`prisma-zd/testing`, imported from the built package as users do):
+ * mode detection, failures naming the migration and statement in both modes, failed
+ * postponed work naming its entry, misuse, unmanaged runs; and the example project's
+ * migrations staying exactly what `prisma-zd rewrite --all` makes of the sample's.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMigrationTest, MigrationError, PostponedWorkError, SchemaMismatchError } from 'prisma-zd/testing';
+import { runZd } from '../support/cli.js';
+import { freshDatabase } from '../support/db.js';
+import { addMigration, copySampleProject, SAMPLE_DIR } from '../support/prisma.js';
+
+const EXAMPLE = resolve(fileURLToPath(new URL('../../examples/testing-kit', import.meta.url)));
+const EXAMPLE_MIGRATIONS = join(EXAMPLE, 'migrations');
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+async function database() {
+  const db = await freshDatabase({ prefix: 'zd_testing' });
+  cleanups.push(() => db.drop());
+  return db;
+}
+async function sampleCopy() {
+  const copy = await copySampleProject();
+  cleanups.push(() => copy.cleanup());
+  return copy;
+}
+
+describe('examples/testing-kit', () => {
+  it("holds the sample's history exactly as `prisma-zd rewrite --all` writes it", async () => {
+    const copy = await sampleCopy();
+    const r = await runZd(['rewrite', '--all', '--migrations', copy.migrationsDir], { cwd: copy.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const names = readdirSync(copy.migrationsDir).sort();
+    expect(readdirSync(EXAMPLE_MIGRATIONS).sort()).toEqual(names);
+    for (const n of names) {
+      const file = n.endsWith('.toml') ? n : join(n, 'migration.sql');
+      expect(readFileSync(join(EXAMPLE_MIGRATIONS, file), 'utf8'), file).toBe(readFileSync(join(copy.migrationsDir, file), 'utf8'));
+    }
+  });
+});
+
+describe('createMigrationTest', () => {
+  it("detects the mode: prisma where the project has it installed, sql for a bare migrations folder", async () => {
+    const db = await database();
+    expect((await createMigrationTest({ url: db.url, cwd: EXAMPLE })).mode).toBe('prisma');
+    const bare = mkdtempSync(join(tmpdir(), 'zd-bare-'));
+    cleanups.push(async () => rmSync(bare, { recursive: true, force: true }));
+    const t = await createMigrationTest({ url: db.url, cwd: bare, migrationsDir: EXAMPLE_MIGRATIONS });
+    expect(t.mode).toBe('sql');
+    expect(t.migrations).toHaveLength(8);
+  });
+
+  for (const mode of ['prisma', 'sql'] as const) {
+    it(`${mode} mode: a migration failing on the data names the migration and the statement, and leaves Prisma's failed state`, async () => {
+      const copy = await sampleCopy();
+      const db = await database();
+      const name = addMigration(
+        copy.migrationsDir,
+        'user_name_required',
+        `-- Backfill first\nUPDATE "User" SET "name" = 'anonymous' WHERE "email" LIKE '%@example.com';\n\n-- AlterTable\nALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\n`,
+      );
+      const t = await createMigrationTest({ url: db.url, cwd: copy.dir, mode });
+      await t.migrateTo('20261123203533_role_without_moderator');
+      await t.query(`INSERT INTO "User" ("email", "updatedAt") VALUES ('someone@elsewhere.org', now())`);
+      const error = await t.migrateTo(name).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(MigrationError);
+      const m = error as MigrationError;
+      expect(m.migration).toBe(name);
+      expect(m.statement).toEqual({ number: 2, of: 2, line: 5, column: 1, text: 'ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL' });
+      expect(m.message).toContain(`Migration ${name} failed at statement 2 of 2 (${join(copy.migrationsDir, name, 'migration.sql')}:5:1):`);
+      expect(m.message).toContain('column "name" of relation "User" contains null values');
+      expect((await t.state()).failed).toEqual([name]);
+    });
+  }
+
+  it('failed postponed work names the entry, the migration that queued it and its statement', async () => {
+    const db = await database();
+    const t = await createMigrationTest({ url: db.url, cwd: EXAMPLE, mode: 'sql' });
+    await t.migrateTo('20261123203526_user_username');
+    // Two app instances in the window write the same username before the unique index exists.
+    await t.query(`INSERT INTO "User" ("email", "username", "updatedAt") VALUES ('a@example.com', 'sam', now()), ('b@example.com', 'sam', now())`);
+    const error = await t.runPostponed().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PostponedWorkError);
+    expect((error as Error).message).toContain('- index "User_username_key" on "User" (queued by migration 20261123203526_user_username): ');
+    expect((error as Error).message).toContain('statement: CREATE UNIQUE INDEX "User_username_key" ON "User"("username")');
+    expect((error as Error).message).toContain('23505');
+    await expect(t.expectMatchesUnmanaged()).rejects.toThrow(SchemaMismatchError);
+  });
+
+  it('refuses a migration name it does not know and going back in the history', async () => {
+    const db = await database();
+    const t = await createMigrationTest({ url: db.url, cwd: EXAMPLE, mode: 'sql' });
+    await expect(t.migrateTo('20990101000000_nope')).rejects.toThrow(/No migration 20990101000000_nope in .*Its migrations: 20261123203511_init, /);
+    await t.migrateTo('20261123203517_product_currency_without_default');
+    expect(await t.migrateTo('20261123203514_post_published_index').catch((e: Error) => e.message)).toContain(
+      'Cannot migrate to 20261123203514_post_published_index: later migrations are applied already (20261123203517_product_currency_without_default).',
+    );
+    expect(await t.migrateTo('20261123203517_product_currency_without_default')).toEqual([]);
+  });
+
+  it('managed: false runs the rewritten history unmanaged: nothing is queued and the schema is the original one at once (I1)', async () => {
+    const db = await database();
+    const t = await createMigrationTest({ url: db.url, cwd: EXAMPLE, mode: 'sql', managed: false });
+    await t.migrateTo();
+    expect(await t.state()).toMatchObject({ managed: false, postponed: [], deferred: [], notApplied: [], failed: [] });
+    await t.expectMatchesUnmanaged({ migrationsDir: join(SAMPLE_DIR, 'migrations') });
+  });
+
+  it("refuses prisma mode with an adapter that splits scripts on every ';'", async () => {
+    const copy = await sampleCopy();
+    writeFileSync(
+      join(copy.dir, 'prisma.config.ts'),
+      `import { defineConfig } from 'prisma/config';\nimport { PrismaPg } from '@prisma/adapter-pg';\nexport default defineConfig({ experimental: { adapter: true }, engine: 'js', schema: 'schema.prisma', adapter: async () => new PrismaPg({ connectionString: process.env.DATABASE_URL }) });\n`,
+    );
+    await expect(createMigrationTest({ url: 'postgresql://u:pw@127.0.0.1:1/db', cwd: copy.dir, mode: 'prisma' })).rejects.toThrow(/splits scripts on every ";"/);
+  });
+});
