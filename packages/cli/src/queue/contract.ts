@@ -77,7 +77,7 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
   const maxAttempts = Math.max(1, opts.attempts ?? 5);
   const result: ContractResult = {
     setUp: false,
-    reconcile: { cancelled: [], updated: [], warnings: [] },
+    reconcile: { cancelled: [], updated: [], refused: [], warnings: [] },
     pending: [],
     outcomes: [],
     interrupted: false,
@@ -146,9 +146,11 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
   const { control } = sessions;
   const label = `#${entry.id} ${entryLabel(entry)}`;
   const started = Date.now();
-  const check = checkEntry(entry);
+  const check: { ok: true } | { ok: false; reason: string } = entry.error?.startsWith(REFUSED)
+    ? { ok: false, reason: entry.error.slice(REFUSED.length).trim() }
+    : checkEntry(entry);
   if (!check.ok) {
-    const error = `${REFUSED} the statement ${check.reason}; prisma-zd does not execute it`;
+    const error = entry.error?.startsWith(REFUSED) ? entry.error : `${REFUSED} the statement ${check.reason}; prisma-zd does not execute it`;
     await markFailed(control, entry.id, { sqlstate: null, error });
     return {
       id: entry.id,

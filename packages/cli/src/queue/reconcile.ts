@@ -9,13 +9,16 @@ import type pg from 'pg';
 import { reconcile } from '@prisma-zd/core';
 import { withTransaction } from '../db/connect.js';
 import { appliedMigrations, readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
-import { markCancelled, readEntries, updateTarget, type QueueEntry } from './entries.js';
+import { markCancelled, markFailed, readEntries, updateTarget, type QueueEntry } from './entries.js';
+import { REFUSED } from './failure.js';
 
 export interface ReconcileReport {
   /** Why reconciliation did not run (the folder is unavailable, no Prisma history, …). */
   skipped?: string;
   cancelled: Array<{ id: number; label: string; reason: string }>;
   updated: Array<{ id: number; from: string; to: string }>;
+  /** Entries that are not `rewrite`'s output: marked failed, never executed. */
+  refused: Array<{ id: number; label: string; reason: string }>;
   warnings: string[];
 }
 
@@ -37,7 +40,7 @@ function loadFolder(dir: string | undefined): { files?: MigrationFile[]; problem
 
 /** Cancels or updates open entries (pending, failed) that the applied history no longer wants. */
 export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptions): Promise<ReconcileReport> {
-  const report: ReconcileReport = { cancelled: [], updated: [], warnings: [] };
+  const report: ReconcileReport = { cancelled: [], updated: [], refused: [], warnings: [] };
   const open = await readEntries(client, { status: ['pending', 'failed'] });
   if (open.length === 0) return report;
   const folder = loadFolder(opts.migrationsDir);
@@ -87,6 +90,9 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
       const entry = byId.get(Number(d.id))!;
       if (d.action === 'keep') {
         if (d.warning) report.warnings.push(`#${entry.id}: ${d.warning}`);
+      } else if (d.action === 'refuse') {
+        await markFailed(client, entry.id, { sqlstate: null, error: `${REFUSED} ${d.reason}; prisma-zd does not execute it` });
+        report.refused.push({ id: entry.id, label: `${entry.kind} "${entry.objectName}"`, reason: d.reason });
       } else if (d.action === 'cancel') {
         await markCancelled(client, entry.id, `reconcile: ${d.reason}`);
         report.cancelled.push({ id: entry.id, label: `${entry.kind} "${entry.objectName}"`, reason: d.reason });
@@ -107,5 +113,6 @@ export function reconcileLines(r: ReconcileReport): string[] {
     ...r.warnings.map((w) => `warning: ${w}`),
     ...r.cancelled.map((c) => `reconcile: cancelled #${c.id} ${c.label}: ${c.reason}`),
     ...r.updated.map((u) => `reconcile: updated #${u.id}: ${u.from} is now ${u.to}`),
+    ...r.refused.map((u) => `reconcile: refused #${u.id} ${u.label}: ${u.reason}`),
   ];
 }

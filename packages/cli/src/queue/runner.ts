@@ -80,7 +80,7 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
   const result: RunResult = {
     setUp: false,
     stale: [],
-    reconcile: { cancelled: [], updated: [], warnings: [] },
+    reconcile: { cancelled: [], updated: [], refused: [], warnings: [] },
     outcomes: [],
     interrupted: false,
     remaining: 0,
@@ -105,8 +105,14 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
       }
       result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
       for (const line of reconcileLines(result.reconcile)) reporter.log(line);
+      const refused = new Set(result.reconcile.refused.map((r) => r.id));
       const entries = await readEntries(control, { status: ['pending', 'failed'], kind: ['index', 'validate'] });
       for (const entry of entries) {
+        if (refused.has(entry.id) || entry.error?.startsWith(REFUSED)) {
+          // Not rewrite's output, or refused before: never executed (see reconcile).
+          result.outcomes.push(refusedOutcome(entry));
+          continue;
+        }
         if (opts.signal?.aborted) {
           result.interrupted = true;
           break;
@@ -136,6 +142,21 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
     opts.signal?.removeEventListener('abort', onAbort);
     await sessions.close();
   }
+}
+
+function refusedOutcome(entry: QueueEntry): EntryOutcome {
+  const failed = { ...entry, status: 'failed' as const };
+  return {
+    id: entry.id,
+    kind: entry.kind,
+    label: `#${entry.id} ${entryLabel(entry)}`,
+    attempts: entry.attempts,
+    status: 'failed',
+    durationMs: 0,
+    sqlstate: null,
+    error: entry.error ?? REFUSED,
+    next: nextStep(failed, RUN_COMMAND),
+  };
 }
 
 /** The parser check, plus: an index entry's statement must be on the entry's table. */

@@ -22,18 +22,24 @@ export interface QueuedEntry {
 export type Reconciliation =
   | { id: QueuedEntry['id']; action: 'keep'; warning?: string }
   | { id: QueuedEntry['id']; action: 'cancel'; reason: string }
+  /** Not work that `rewrite` queued in that migration: never executed. */
+  | { id: QueuedEntry['id']; action: 'refuse'; reason: string }
   | { id: QueuedEntry['id']; action: 'update'; objectName: string; tableName: string; columns: string[]; statement: string };
 
 /**
  * `applied`: the migrations applied to the database, in Prisma's order (their files as
- * they are in the folder). Entries whose migration is not among them are kept as they are.
+ * they are in the folder). The queue's statements run later with the runner's
+ * privileges, so only `rewrite`'s own output may run: an entry that names a migration
+ * not applied, or that its migration (as the folder has it) never queues, is refused.
  */
 export function reconcile(applied: readonly MigrationSource[], entries: readonly QueuedEntry[], defaultSchema = 'public'): Reconciliation[] {
   const names = new Set(applied.map((m) => m.name));
   const { pending, removed } = pendingHistory(applied, defaultSchema);
   const taken = new Set<PendingEntry>();
   return entries.map((e): Reconciliation => {
-    if (!names.has(e.migration)) return { id: e.id, action: 'keep' };
+    if (!names.has(e.migration)) {
+      return { id: e.id, action: 'refuse', reason: `it names migration "${e.migration}", which is not among the applied migrations of the folder` };
+    }
     const candidates = pending.filter((p) => !taken.has(p) && p.migration === e.migration && p.kind === e.kind);
     const match =
       candidates.find((p) => p.objectName === e.objectName && p.tableName === e.tableName) ??
@@ -49,9 +55,11 @@ export function reconcile(applied: readonly MigrationSource[], entries: readonly
             ((r.entry.originName ?? r.entry.objectName) === e.objectName && (r.entry.originTable ?? r.entry.tableName) === e.tableName)),
       );
       if (gone) return { id: e.id, action: 'cancel', reason: gone.reason };
-      // The history does not know this entry (a migration missing from the folder or from
-      // _prisma_migrations): never cancel work on a guess.
-      return { id: e.id, action: 'keep', warning: `${e.kind} "${e.objectName}" of ${e.migration} is not found in the migrations history; left as it is` };
+      return {
+        id: e.id,
+        action: 'refuse',
+        reason: `migration "${e.migration}" (as the folder has it) queues no ${e.kind} "${e.objectName}" on "${e.tableName}": it was not written by prisma-zd rewrite`,
+      };
     }
     taken.add(match);
     if (match.objectName === e.objectName && match.statement === e.statement && match.tableName === e.tableName) {
