@@ -50,7 +50,7 @@ export function connectionError(e: unknown, url: string): UserError | undefined 
   // A server error other than connection classes (08, 57P01-03, 28, 3D000) is not a connection problem.
   const sqlstate = err.code && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined;
   if (sqlstate && !/^(08|57P0[123]|28|3D000)/.test(sqlstate)) return undefined;
-  if ((err.code && UNREACHABLE.has(err.code)) || /^(08|57P0)/.test(sqlstate ?? '') || /timeout|timed out|Connection terminated/i.test(msg)) {
+  if ((err.code && UNREACHABLE.has(err.code)) || /^(08|57P0)/.test(sqlstate ?? '') || /timeout|timed out|Connection terminated|not queryable|connection error|server closed the connection/i.test(msg)) {
     return new UserError({
       code: 'ZD_DB_UNREACHABLE',
       message: `The connection to PostgreSQL at ${where} failed: ${msg}`,
