@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../support/db.js';
+import { freshDatabase, testServer } from '../support/db.js';
 import { sampleTemplate } from '../prisma/helpers.js';
 import {
   ADD_WEIGHT,
@@ -192,7 +192,7 @@ export default {
     expect(run.stderr).toContain("UPDATE \"public\".\"_prisma_migrations\" SET checksum = '");
   });
 
-  it('--dry-run prints the plan (locks, postponed and deferred work, table sizes) and changes nothing', async () => {
+  it('--dry-run prints the plan (locks, postponed and deferred work, table sizes) and changes nothing; then deploy runs the postponed work', async () => {
     const p = await deployProject(res, newDatabase);
     const sql = `-- CreateIndex\nCREATE INDEX "Product_name_idx" ON "Product"("name");\n\n-- AlterTable\nALTER TABLE "Product" ALTER COLUMN "stock" DROP DEFAULT,\nADD COLUMN "weightGrams" INTEGER;\n`;
     const name = await addRewrittenMigration(p.project.migrationsDir, 'demo', sql);
@@ -213,5 +213,49 @@ export default {
     expect(run.stderr).toContain('Tables: "Product" ~2.0k rows');
     expect(await query(p.url, `SELECT to_regnamespace('prisma_zd') AS s`)).toEqual([{ s: null }]);
     expect(await migrationRows(p.url, name)).toEqual([]);
+
+    const real = await zdDeploy(p, ['--json']);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.json).toMatchObject({
+      status: 'applied',
+      setupChanged: true,
+      postponed: { entries: [{ kind: 'index', status: 'built', label: expect.stringContaining('Product_name_idx') }] },
+      contractPending: 1,
+      postponedPending: 0,
+    });
+    expect(await query(p.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = '"Product_name_idx"'::regclass`)).toEqual([{ indisvalid: true }]);
+    expect(real.stderr).toMatch(/1 contract statement waits for `prisma-zd contract`/);
+  });
+
+  it('without the privilege to signal the blocker, says what is missing instead of crashing', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+    // A deploying role that owns the application's tables but is no superuser; the blocker is a superuser's session.
+    const role = `zd_deployer_${process.pid}_${Date.now() % 100000}`;
+    await query(p.url, `CREATE ROLE ${role} LOGIN PASSWORD 'deployer-pw'`);
+    res.add(() => query(testServer().url(), `DROP ROLE IF EXISTS ${role}`));
+    await query(
+      p.url,
+      `DO $$ DECLARE r record; BEGIN
+         EXECUTE format('ALTER SCHEMA public OWNER TO %I', '${role}');
+         EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), '${role}');
+         FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+           EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.tablename, '${role}');
+         END LOOP;
+         FOR r IN SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE nspname = 'public' AND typtype = 'e' LOOP
+           EXECUTE format('ALTER TYPE public.%I OWNER TO %I', r.typname, '${role}');
+         END LOOP;
+       END $$`,
+    );
+    const asDeployer = new URL(p.url);
+    asDeployer.username = role;
+    asDeployer.password = 'deployer-pw';
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    const run = await zdDeploy({ ...p, url: asDeployer.toString() }, ['--json', '--blockers', 'terminate', '--blocker-grace', '200ms', '--lock-timeout', '2s', '--retries', '0']);
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr).not.toContain('hit a bug');
+    expect(run.stderr).toMatch(new RegExp(`could not terminate pid ${blocker.pid}: permission denied: .*pg_signal_backend`));
+    expect(run.json!.actions).toMatchObject([{ pid: blocker.pid, action: 'terminate', ok: false }]);
+    expect(await blocker.alive()).toBe(true);
   });
 });

@@ -58,6 +58,7 @@ export function protectedReason(pid: number, row: ActivityRow | undefined): stri
   if (!row) return 'not visible in pg_stat_activity';
   if (row.application_name?.startsWith('prisma-zd/')) return 'a prisma-zd session';
   if (row.backend_type === 'walsender') return 'replication (walsender)';
+  // backend_type is hidden from roles without pg_read_all_stats: the signalling statement checks pg_stat_replication then.
   if (row.backend_type !== null && row.backend_type !== 'client backend') return `a ${row.backend_type} process`;
   return undefined;
 }
@@ -72,6 +73,7 @@ export function globMatch(pattern: string, value: string): boolean {
 export function filteredReason(b: Pick<BlockerInfo, 'application' | 'user' | 'xactAgeMs'>, f: BlockerFilters): string | undefined {
   const app = b.application ?? '';
   const user = b.user ?? '';
+  if (f.minAgeMs > 0 && b.xactAgeMs === null) return 'its transaction age is not visible to this role (pg_read_all_stats), so the minimum age cannot be checked';
   if (f.minAgeMs > 0 && (b.xactAgeMs ?? 0) < f.minAgeMs) return `its transaction is younger than the minimum age (${f.minAgeMs} ms)`;
   if (f.apps.length && !f.apps.some((p) => globMatch(p, app))) return `application "${app}" is not among ${f.apps.join(', ')}`;
   if (f.excludeApps.some((p) => globMatch(p, app))) return `application "${app}" is excluded`;

@@ -146,13 +146,27 @@ function waitStatement(plan: Plan | undefined, appliedNames: ReadonlySet<string>
   return undefined;
 }
 
+/** A lost session: connection-class SQLSTATEs, admin shutdown, or pg's own errors about a dead socket. */
+function isConnectionLoss(e: unknown): boolean {
+  const err = (e ?? {}) as { code?: string; message?: string };
+  if (err.code && /^(08|57P0[123])/.test(err.code)) return true;
+  if (err.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(err.code)) return true;
+  return /Connection terminated|not queryable|connection error|terminating connection|server closed the connection/i.test(err.message ?? '');
+}
+
+/** The error lines of Prisma's output (not its backtrace). */
+function prismaErrorLines(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter((l) => /^Error\b|ERROR:|^P\d{4}/.test(l));
+  return oneLine(lines.slice(0, 3).join(' | '), 300);
+}
+
 function connectionLost(e: unknown, url: string, context: string, prismaOutput: string): UserError | undefined {
-  const mapped = connectionError(e, url);
-  if (!mapped) return undefined;
-  const tail = prismaOutput.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+  if (!connectionError(e, url) && !isConnectionLoss(e)) return undefined;
+  const tail = prismaErrorLines(prismaOutput);
   return new UserError({
     code: 'ZD_DB_CONNECTION_LOST',
-    message: `The connection to PostgreSQL at ${describeServer(url)} was lost ${context} (${mapped.message.replace(/^.*failed: /, '')})` +
+    message:
+      `The connection to PostgreSQL at ${describeServer(url)} was lost ${context} (${(e as Error)?.message ?? String(e)})` +
       (tail ? `. Prisma's last output: ${tail}` : ''),
     hint: 'When the server is reachable again, run `prisma-zd deploy` again: it checks what the interrupted attempt left behind and continues.',
     exit: ExitCode.Connection,
@@ -471,12 +485,12 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
           if (lost) {
             throw new UserError({
               code: 'ZD_DB_CONNECTION_LOST',
-              message: `\`prisma migrate deploy\` lost its connection to PostgreSQL at ${describeServer(url)} (attempt ${i + 1}): ${oneLine(child.output.trim().split('\n').slice(-4).join(' '), 300)}`,
+              message: `\`prisma migrate deploy\` lost its connection to PostgreSQL at ${describeServer(url)} (attempt ${i + 1}): ${prismaErrorLines(child.output)}`,
               hint: 'When the server is reachable again, run `prisma-zd deploy` again: it checks what the interrupted attempt left behind and continues.',
               exit: ExitCode.Connection,
             });
           }
-          attempt.error = oneLine(child.output.trim().split('\n').filter((l) => /error/i.test(l)).join(' ') || child.output.trim().split('\n').slice(-3).join(' '), 300);
+          attempt.error = prismaErrorLines(child.output) || oneLine(child.output.trim().split('\n').slice(-3).join(' '), 300);
         }
         result.failure = {
           migration: analysis?.row.name,

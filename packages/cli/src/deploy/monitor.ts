@@ -231,7 +231,9 @@ export class PrismaMonitor {
       for (const c of fresh) this.announced.add(c.id);
       this.emit({ type: 'blockers', attempt: watch.attempt, wait, blockers: current.map((c) => c.info) });
     }
-    const due = current.filter((c) => c.info.blockingMs >= this.settings.graceMs && now - (this.decidedAt.get(c.id) ?? -Infinity) >= this.settings.graceMs);
+    // Decide once the grace period is over, then again at most every grace period (at least 2 s).
+    const again = Math.max(this.settings.graceMs, 2000);
+    const due = current.filter((c) => c.info.blockingMs >= this.settings.graceMs && now - (this.decidedAt.get(c.id) ?? -Infinity) >= again);
     if (due.length === 0 || due.every((c) => c.info.protectedReason)) return;
     for (const c of due) this.decidedAt.set(c.id, now);
     let decision;
@@ -263,8 +265,9 @@ export class PrismaMonitor {
            FROM (SELECT $1::int AS p) t
           WHERE p = ANY (pg_catalog.pg_blocking_pids($2))
             AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
-                         WHERE a.pid = t.p AND a.backend_type = 'client backend'
-                           AND coalesce(a.application_name, '') NOT LIKE 'prisma-zd/%' AND a.pid <> pg_backend_pid())`,
+                         WHERE a.pid = t.p AND coalesce(a.backend_type, 'client backend') = 'client backend'
+                           AND coalesce(a.application_name, '') NOT LIKE 'prisma-zd/%' AND a.pid <> pg_backend_pid())
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_replication r WHERE r.pid = t.p)`,
         [pid, prismaPid, action === 'terminate'],
       );
       if (rows.length === 0) record.skipped = true;

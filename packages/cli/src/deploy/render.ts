@@ -83,7 +83,8 @@ export function blockerLine(b: BlockerInfo): string {
   if (b.state) parts.push(b.state);
   if (b.xactAgeMs !== null) parts.push(`transaction open ${formatDuration(b.xactAgeMs)}`);
   let line = parts.join(' · ');
-  if (b.query) line += ` · query: ${b.query.replace(/\s+/g, ' ').trim().slice(0, 120)}`;
+  if (b.query === '<insufficient privilege>') line += ' · (state and query hidden: the role lacks pg_read_all_stats)';
+  else if (b.query) line += ` · query: ${b.query.replace(/\s+/g, ' ').trim().slice(0, 120)}`;
   if (b.protectedReason) line += ` (never acted on: ${b.protectedReason})`;
   else if (b.filteredReason) line += ` (left alone: ${b.filteredReason})`;
   return line;

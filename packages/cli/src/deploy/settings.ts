@@ -215,7 +215,7 @@ export function resolveDeploySettings(file: Readonly<Record<string, unknown>>, f
   };
 }
 
-/** Pause before attempt `n` (2-based: the first retry): `base`·2^(n-2), at most 15 s, ±30 % jitter. */
+/** Pause before attempt `n` (2-based: the first retry): `base`·2^(n-2), capped at 15 s, then ±30 % jitter. */
 export function retryDelay(baseMs: number, n: number, random: () => number = Math.random): number {
   const ms = Math.min(15_000, baseMs * 2 ** Math.max(0, n - 2));
   return Math.round(ms * (0.7 + random() * 0.6));
