@@ -1,0 +1,121 @@
+/**
+ * Every failure a user can cause ends with a stable code, a message naming the file,
+ * key or object, a hint with the next command, the documented exit code — and no stack
+ * trace and no password.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runZd } from '../support/cli.js';
+import { freshDatabase, testServer } from '../support/db.js';
+import { TEST_PASSWORD } from '../support/postgres.js';
+import { sql } from '../queue/support.js';
+
+function project(config?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zd-errors-'));
+  mkdirSync(join(dir, 'prisma', 'migrations'), { recursive: true });
+  if (config !== undefined) writeFileSync(join(dir, 'prisma-zd.config.ts'), config);
+  return dir;
+}
+
+function expectUserError(r: { code: number | null; stdout: string; stderr: string }, exit: number, code: string, ...mentions: string[]) {
+  expect(r.code, r.stderr).toBe(exit);
+  expect(r.stderr).toContain(`Error ${code}:`);
+  expect(r.stderr).toMatch(/hint: /);
+  for (const m of mentions) expect(r.stderr).toContain(m);
+  expect(r.stderr).not.toMatch(/\n\s+at .*\(/);
+  expect(r.stdout + r.stderr).not.toContain(TEST_PASSWORD);
+}
+
+describe('user errors', () => {
+  it('config: unknown keys and wrong types, all reported at once (exit 2)', async () => {
+    const dir = project(`export default { chek: {}, check: { rules: { "ban-drop-table": "loud" }, postgresVersion: "x" } };\n`);
+    const r = await runZd(['check'], { cwd: dir });
+    expectUserError(r, 2, 'ZD_CONFIG_INVALID', 'prisma-zd.config.ts', 'unknown key "chek"', 'check.rules.ban-drop-table', 'check.postgresVersion');
+  });
+
+  it('config that does not load (syntax error) names the file (exit 2)', async () => {
+    const dir = project(`export default { check: ;\n`);
+    const r = await runZd(['check'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('prisma-zd.config.ts');
+  });
+
+  it('no datasource anywhere (exit 2)', async () => {
+    const r = await runZd(['postponed', 'list'], { cwd: project(), env: { DATABASE_URL: undefined } });
+    expectUserError(r, 2, 'ZD_NO_DATABASE_URL', '--url');
+  });
+
+  it('missing migrations folder (exit 2)', async () => {
+    const r = await runZd(['rewrite', '--all', '--migrations', '/nonexistent/migrations']);
+    expectUserError(r, 2, 'ZD_MIGRATIONS_MISSING', '/nonexistent/migrations');
+  });
+
+  it('unreachable database (exit 6), wrong credentials (exit 6), missing database (exit 6)', async () => {
+    const server = new URL(testServer().url());
+    const unreachable = await runZd(['setup', '--url', `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres`]);
+    expectUserError(unreachable, 6, 'ZD_DB_UNREACHABLE', '127.0.0.1:1');
+    const bad = new URL(server);
+    bad.password = `${TEST_PASSWORD}-wrong`;
+    const auth = await runZd(['setup', '--url', bad.toString()]);
+    expectUserError(auth, 6, 'ZD_DB_AUTH', 'postgres');
+    expect(auth.stderr).not.toContain(`${TEST_PASSWORD}-wrong`);
+    const missing = new URL(server);
+    missing.pathname = '/no_such_database_zd';
+    expectUserError(await runZd(['setup', '--url', missing.toString()]), 6, 'ZD_DB_MISSING');
+  });
+
+  it('a database without the bookkeeping schema: list says so (exit 0), run and contract refuse (exit 2)', async () => {
+    const db = await freshDatabase({ prefix: 'zd_err' });
+    try {
+      const list = await runZd(['postponed', 'list', '--url', db.url]);
+      expect(list.code).toBe(0);
+      expect(list.stdout + list.stderr).toContain('prisma-zd setup');
+      expectUserError(await runZd(['postponed', 'run', '--url', db.url, '--migrations', '/nonexistent']), 2, 'ZD_NOT_SET_UP', 'prisma-zd setup');
+      expectUserError(await runZd(['contract', '--url', db.url, '--migrations', '/nonexistent']), 2, 'ZD_NOT_SET_UP');
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a bookkeeping schema from a newer prisma-zd (exit 2)', async () => {
+    const db = await freshDatabase({ prefix: 'zd_err' });
+    try {
+      expect((await runZd(['setup', '--url', db.url])).code).toBe(0);
+      await sql(db.url, `UPDATE prisma_zd.meta SET value = '99' WHERE key = 'schema_version'`);
+      for (const args of [['setup'], ['postponed', 'run', '--migrations', '/nonexistent'], ['contract', '--migrations', '/nonexistent']]) {
+        expectUserError(await runZd([...args, '--url', db.url]), 2, 'ZD_SCHEMA_NEWER', '99');
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a migration that does not parse is located (file:line:col) by rewrite and check', async () => {
+    const dir = project();
+    mkdirSync(join(dir, 'prisma', 'migrations', '20260101000000_bad'));
+    writeFileSync(join(dir, 'prisma', 'migrations', '20260101000000_bad', 'migration.sql'), `CREATE TABLE "a" ("id" INT);\nCREATE TABLE oops (;\n`);
+    const rw = await runZd(['rewrite', '--all', '--migrations', 'prisma/migrations'], { cwd: dir });
+    expect(rw.code).toBe(1);
+    expect(rw.stderr).toContain('20260101000000_bad/migration.sql:2:');
+    expect(rw.stderr).toContain('syntax error at or near ";"');
+    const check = await runZd(['check', '--migrations', 'prisma/migrations'], { cwd: dir });
+    expect(check.code).not.toBe(0);
+    expect(check.stdout + check.stderr).toContain('migration.sql:2:');
+  });
+
+  it('usage errors exit 2', async () => {
+    const db = await freshDatabase({ prefix: 'zd_err' });
+    try {
+      expect((await runZd(['setup', '--url', db.url])).code).toBe(0);
+      const r = await runZd(['postponed', 'run', '--maintenance-work-mem', 'lots', '--url', db.url, '--migrations', '/nonexistent']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('lots');
+    } finally {
+      await db.drop();
+    }
+    expect((await runZd(['no-such-command'])).code).toBe(2);
+    expect((await runZd(['rewrite', '--no-such-flag'])).code).toBe(2);
+  });
+});
