@@ -152,9 +152,14 @@ export function ciEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** Runs `script` with `shell` (default: bash -eo pipefail, as GitHub and GitLab run steps). */
 export function runScript(script: string, opts: { cwd: string; env?: NodeJS.ProcessEnv; shell?: string[]; timeoutMs?: number }): Promise<ScriptRun> {
-  const [cmd, ...args] = opts.shell ?? ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c'];
+  return runArgv([...(opts.shell ?? ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c']), script], opts);
+}
+
+/** Runs a program with its arguments, no shell in between. */
+export function runArgv(argv: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ScriptRun> {
+  const [cmd, ...args] = argv;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd!, [...args, script], { cwd: opts.cwd, env: opts.env ?? ciEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd!, args, { cwd: opts.cwd, env: opts.env ?? ciEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
