@@ -2,15 +2,22 @@
  * How a verify report reads on a terminal, and as JSON. One renderer for the CLI and
  * for tests.
  */
+import { isAbsolute, relative } from 'node:path';
 import { paint, type Output } from '../util/output.js';
 import type { VerifyReport } from './verify.js';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** A path relative to the working directory when it is inside it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
 export function verifyLines(o: Pick<Output, 'color'>, r: VerifyReport): string[] {
   const lines: string[] = [];
   const built = r.reference.kind === 'created' ? `a throw-away database (${r.reference.where}, dropped)` : `the shadow database ${r.reference.where} (emptied)`;
-  lines.push(`Verifying ${r.database} against ${r.migrationsDir}`);
+  lines.push(`Verifying ${r.database} against ${shown(r.migrationsDir)}`);
   lines.push(
     `  ${plural(r.compared.length, 'migration')} ${r.prismaHistory ? 'applied there' : '(no _prisma_migrations on the database: the whole folder)'}, ` +
       `built unmanaged in ${built}; schemas compared: ${r.schemas.join(', ') || '(none)'}; ${r.managed ? 'managed by prisma-zd' : 'not managed by prisma-zd'}`,
