@@ -258,4 +258,36 @@ export default {
     expect(run.json!.actions).toMatchObject([{ pid: blocker.pid, action: 'terminate', ok: false }]);
     expect(await blocker.alive()).toBe(true);
   });
+
+  it('per-statement execution: a lock timeout may leave earlier statements applied, so it is reported with the exact fix, never retried', async () => {
+    const p = await deployProject(res, newDatabase, {
+      name: 'shipment_and_weight',
+      sql: `-- CreateTable\nCREATE TABLE "Shipment" ("id" SERIAL NOT NULL, CONSTRAINT "Shipment_pkey" PRIMARY KEY ("id"));\n\n${ADD_WEIGHT}`,
+    });
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    const run = await zdDeploy(p, ['--json', '--lock-timeout', '500ms'], { env: { PRISMA_ZD_EXEC_MODE: 'per-statement' } });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.json!.execution).toBe('per-statement');
+    expect(run.json!.attempts).toHaveLength(1);
+    expect(run.json!.failure).toMatchObject({ migration: p.migration, message: 'canceling statement due to lock timeout', statement: { line: 5 } });
+    expect(run.stderr).toContain('it may be partly applied: Prisma runs migration.sql one statement at a time');
+    expect(run.stderr).toMatch(/left behind: table "public"."Shipment"/);
+    expect(run.stderr).toContain(`npx prisma migrate resolve --applied "${p.migration}"`);
+    expect(await migrationRows(p.url, p.migration)).toMatchObject([{ finished_at: null, rolled_back_at: null }]);
+  });
+
+  it('--no-postponed leaves the index builds to a later step; a failed build exits 5', async () => {
+    const p = await deployProject(res, newDatabase);
+    await query(p.url, `INSERT INTO "Product" ("sku", "name", "priceCents", "currency", "updatedAt") VALUES ('a', 'Same', 1, 'EUR', now()), ('b', 'Same', 1, 'EUR', now())`);
+    const name = await addRewrittenMigration(p.project.migrationsDir, 'product_name_key', `-- CreateIndex\nCREATE UNIQUE INDEX "Product_name_key" ON "Product"("name");\n`);
+    const first = await zdDeploy(p, ['--json', '--no-postponed']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json).toMatchObject({ status: 'applied', migrations: { appliedNow: [name] }, postponed: null, postponedPending: 1 });
+    expect(first.stderr).toContain('1 postponed entry is open (--no-postponed)');
+    const second = await zdDeploy(p, ['--json']);
+    expect(second.code, second.stderr).toBe(5);
+    expect(second.json).toMatchObject({ status: 'postponed-failed', postponed: { entries: [{ status: 'failed', sqlstate: '23505' }] } });
+    expect(second.stderr).toContain('do not roll out code that relies on it');
+  });
 });

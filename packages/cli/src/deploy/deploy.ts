@@ -6,18 +6,15 @@
  *     a plan of the pending migrations with their locks and tables.
  *  2. The queue lock, so deploy and `postponed run`/`contract` never run at once; a
  *     previous `prisma migrate deploy` still holding Prisma's own lock is waited for.
- *  3. Attempts: `prisma migrate deploy` as a child process whose session carries
- *     lock_timeout, statement_timeout and application_name through its URL; a side
- *     connection watches that session and its blockers (monitor.ts). A lock timeout of
- *     an all-or-nothing migration is marked rolled back and retried after a jittered
- *     pause, with the next lock_timeout of the schedule.
+ *  3. The attempts (attempts.ts): `prisma migrate deploy` under lock_timeout, watched by
+ *     the blocker monitor, retried after a lock timeout that left nothing applied.
  *  4. `postponed run` (the queued index builds and validations), and a reminder of the
  *     contract statements waiting for `prisma-zd contract`.
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { initParser } from '@prisma-zd/core';
-import { connect, connectionError, describeServer } from '../db/connect.js';
+import { connect, describeServer } from '../db/connect.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
@@ -25,15 +22,17 @@ import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
 import { runPostponed, type RunReporter, type RunResult } from '../queue/runner.js';
 import { installSchema } from '../queue/schema.js';
 import { registerSecretsFrom } from '../util/redact.js';
-import type { BlockerInfo } from './blockers.js';
-import type { ActionRecord, DeployEvent, DeployListener, LockWait } from './events.js';
-import { analyseFailed, markRolledBack, oneLine, type FailedMigration } from './failed.js';
-import { historyState, isApplied, isFailed, readMigrationRows, type MigrationRow } from './history.js';
-import { PrismaMonitor, prismaLockHolder, type AttemptObservation } from './monitor.js';
+import { connectionLost, runAttempts, sleep, type AttemptResult, type DeployFailure } from './attempts.js';
+import type { DeployEvent, DeployListener } from './events.js';
+import { analyseFailed, markRolledBack, type FailedMigration } from './failed.js';
+import { historyState, readMigrationRows } from './history.js';
+import { prismaLockHolder } from './monitor.js';
 import { buildPlan, type Plan } from './plan.js';
-import { locatePrismaCli, runMigrateDeploy, urlVariables, type ChildRun } from './prisma-cli.js';
-import { retryDelay, type DeploySettings } from './settings.js';
-import { looksLikeDevDatabase, poolerReason, prismaSchemaOf, sessionUrl } from './url.js';
+import { locatePrismaCli, urlVariables } from './prisma-cli.js';
+import type { DeploySettings } from './settings.js';
+import { looksLikeDevDatabase, poolerReason, prismaSchemaOf } from './url.js';
+
+export type { AttemptResult, DeployFailure };
 
 export interface DeployRequest {
   cwd?: string;
@@ -60,36 +59,6 @@ export interface DeployRequest {
 
 export type DeployStatus = 'applied' | 'up-to-date' | 'dry-run' | 'migration-failed' | 'lock-timeout' | 'postponed-failed' | 'interrupted';
 
-export interface AttemptResult {
-  attempt: number;
-  lockTimeoutMs: number;
-  startedAt: string;
-  durationMs: number;
-  outcome: 'applied' | 'lock-timeout' | 'failed' | 'interrupted';
-  prismaExitCode: number | null;
-  /** Prisma's backend pid, as the monitor found it. */
-  prismaPid: number | undefined;
-  applied: string[];
-  /** The migration that failed or timed out. */
-  migration?: string;
-  error?: string;
-  /** The failed row was marked rolled back (nothing was applied). */
-  rolledBack?: boolean;
-  wait?: LockWait;
-  longestWaitMs: number;
-  blockers: BlockerInfo[];
-  actions: ActionRecord[];
-}
-
-export interface DeployFailure {
-  migration: string | undefined;
-  message: string;
-  /** The statement that failed, when known. */
-  statement?: LockWait['statement'];
-  analysis?: FailedMigration;
-  fix: string[];
-}
-
 export interface DeployResult {
   run: string;
   exitCode: ExitCode;
@@ -115,62 +84,6 @@ export interface DeployResult {
   postponedPending: number;
   contractPending: number;
   durations: { preflightMs: number; migrateMs: number; postponedMs: number; totalMs: number };
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-
-/** `"public"."Product"` and regclass text (`"Product"`, `app."Order"`) as comparable `schema.name`. */
-function relName(text: string, defaultSchema: string): string {
-  const parts = text.match(/"(?:[^"]|"")*"|[^.]+/g) ?? [text];
-  const names = parts.map((p) => (p.startsWith('"') ? p.slice(1, -1).replaceAll('""', '"') : p));
-  return names.length > 1 ? `${names[0]}.${names[1]}` : `${defaultSchema}.${names[0]}`;
-}
-
-/** The statement of the plan's pending migrations (not yet applied) that takes `mode` on `relation`. */
-function waitStatement(plan: Plan | undefined, appliedNames: ReadonlySet<string>, relation: string | null, mode: string | null, schema: string) {
-  if (!plan || !relation) return undefined;
-  const target = relName(relation, schema);
-  for (const m of plan.migrations) {
-    if (appliedNames.has(m.name)) continue;
-    const hits = m.statements.filter((s) => s.locks.some((l) => `${l.schema}.${l.name}` === target));
-    const exact = hits.find((s) => s.locks.some((l) => `${l.schema}.${l.name}` === target && l.mode === mode)) ?? hits[0];
-    if (exact) return { migration: m.name, line: exact.line, text: exact.text };
-  }
-  return undefined;
-}
-
-/** A lost session: connection-class SQLSTATEs, admin shutdown, or pg's own errors about a dead socket. */
-function isConnectionLoss(e: unknown): boolean {
-  const err = (e ?? {}) as { code?: string; message?: string };
-  if (err.code && /^(08|57P0[123])/.test(err.code)) return true;
-  if (err.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(err.code)) return true;
-  return /Connection terminated|not queryable|connection error|terminating connection|server closed the connection/i.test(err.message ?? '');
-}
-
-/** The error lines of Prisma's output (not its backtrace). */
-function prismaErrorLines(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter((l) => /^Error\b|ERROR:|^P\d{4}/.test(l));
-  return oneLine(lines.slice(0, 3).join(' | '), 300);
-}
-
-function connectionLost(e: unknown, url: string, context: string, prismaOutput: string): UserError | undefined {
-  if (!connectionError(e, url) && !isConnectionLoss(e)) return undefined;
-  const tail = prismaErrorLines(prismaOutput);
-  return new UserError({
-    code: 'ZD_DB_CONNECTION_LOST',
-    message:
-      `The connection to PostgreSQL at ${describeServer(url)} was lost ${context} (${(e as Error)?.message ?? String(e)})` +
-      (tail ? `. Prisma's last output: ${tail}` : ''),
-    hint: 'When the server is reachable again, run `prisma-zd deploy` again: it checks what the interrupted attempt left behind and continues.',
-    exit: ExitCode.Connection,
-  });
 }
 
 async function waitForPrismaLock(client: pg.ClientBase, waitMs: number, emit: DeployListener, signal?: AbortSignal): Promise<void> {
@@ -343,7 +256,27 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
 
     migrateStarted = performance.now();
     if (state.pending.length) {
-      await attempts(control);
+      const outcome = await runAttempts({
+        client: control,
+        url,
+        run,
+        settings,
+        cli,
+        project,
+        variables,
+        schema,
+        files,
+        plan: result.plan,
+        emit,
+        ...(req.schema === undefined ? {} : { prismaSchema: req.schema }),
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.env ? { env: req.env } : {}),
+        ...(req.random ? { random: req.random } : {}),
+      });
+      result.attempts = outcome.attempts;
+      result.applied = outcome.applied;
+      if (outcome.failure) result.failure = outcome.failure;
+      finish(outcome.status, outcome.exitCode);
       state = historyState(files, await readMigrationRows(control, schema));
       result.history.applied = state.applied.length;
     } else {
@@ -374,138 +307,6 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   await countQueue(url, result).catch(() => {});
   result.durations.totalMs = performance.now() - t0;
   return result;
-
-  /** The attempt loop (see the module comment). */
-  async function attempts(client: pg.Client): Promise<void> {
-    const monitor = await PrismaMonitor.open(url, run, settings, emit);
-    const applicationName = `prisma-zd/deploy-${run}`;
-    try {
-      for (let i = 0; i < settings.schedule.length; i++) {
-        const lockTimeoutMs = settings.schedule[i]!;
-        if (req.signal?.aborted) {
-          finish('interrupted', ExitCode.Interrupted);
-          return;
-        }
-        emit({ type: 'attempt', attempt: i + 1, of: settings.schedule.length, lockTimeoutMs });
-        const rowsBefore = (await readMigrationRows(client, schema)) ?? [];
-        const appliedBefore = new Set(rowsBefore.filter(isApplied).map((r) => r.id));
-        const appliedNames = new Set(rowsBefore.filter(isApplied).map((r) => r.name));
-        const childUrl = sessionUrl(url, { lockTimeoutMs, statementTimeoutMs: settings.statementTimeoutMs, applicationName });
-        const env: NodeJS.ProcessEnv = { ...process.env, ...req.env };
-        for (const v of variables) env[v] = childUrl;
-        const startedAt = new Date();
-        monitor.start({
-          attempt: i + 1,
-          lockTimeoutMs,
-          applicationName,
-          describeWait: (relation, mode) => waitStatement(result.plan, appliedNames, relation, mode, schema),
-        });
-        let child: ChildRun;
-        let obs: AttemptObservation;
-        try {
-          child = await runMigrateDeploy({
-            cli,
-            cwd: project.root,
-            ...(req.schema === undefined ? {} : { schema: req.schema }),
-            env,
-            onLine: (stream, line) => emit({ type: 'prisma-output', stream, line }),
-            ...(req.signal ? { signal: req.signal } : {}),
-          });
-        } finally {
-          obs = await monitor.stop();
-        }
-        let rowsAfter: MigrationRow[];
-        try {
-          rowsAfter = (await readMigrationRows(client, schema)) ?? [];
-        } catch (e) {
-          throw connectionLost(e, url, `while \`prisma migrate deploy\` ran (attempt ${i + 1})`, child.output) ?? e;
-        }
-        const applied = rowsAfter.filter((r) => isApplied(r) && !appliedBefore.has(r.id)).map((r) => r.name);
-        result.applied.push(...applied);
-        if (applied.length) emit({ type: 'applied', migrations: applied });
-        const failedRow = rowsAfter.find(isFailed);
-        const attempt: AttemptResult = {
-          attempt: i + 1,
-          lockTimeoutMs,
-          startedAt: startedAt.toISOString(),
-          durationMs: Date.now() - startedAt.getTime(),
-          outcome: 'applied',
-          prismaExitCode: child.code,
-          prismaPid: obs.prismaPid,
-          applied,
-          ...(obs.lastWait ? { wait: obs.lastWait } : {}),
-          longestWaitMs: obs.longestWaitMs,
-          blockers: obs.blockers,
-          actions: obs.actions,
-        };
-        result.attempts.push(attempt);
-        if (child.code === 0 && !failedRow) {
-          finish('applied', ExitCode.Ok);
-          return;
-        }
-        const analysis = failedRow ? await analyseFailed(client, failedRow, files, project.execution, schema) : undefined;
-        if (req.signal?.aborted) {
-          attempt.outcome = 'interrupted';
-          if (analysis?.autoResolve && (await markRolledBack(client, schema, analysis.row.id))) attempt.rolledBack = true;
-          finish('interrupted', ExitCode.Interrupted);
-          return;
-        }
-        const statement = obs.lastWait?.statement;
-        if (analysis) {
-          attempt.migration = analysis.row.name;
-          attempt.error = analysis.log.message ?? 'no error recorded';
-        }
-        const timedOut = analysis ? analysis.log.kind === 'lock-timeout' : /lock timeout/i.test(child.output);
-        if (timedOut && (!analysis || analysis.autoResolve)) {
-          attempt.outcome = 'lock-timeout';
-          if (analysis) attempt.rolledBack = await markRolledBack(client, schema, analysis.row.id);
-          const last = i + 1 >= settings.schedule.length;
-          const retryInMs = last ? undefined : retryDelay(settings.retryDelayMs, i + 2, req.random);
-          emit({ type: 'lock-timeout', attempt: i + 1, migration: analysis?.row.name ?? "Prisma's migrate lock", lockTimeoutMs, retryInMs, wait: obs.lastWait });
-          if (last) {
-            result.failure = {
-              migration: analysis?.row.name,
-              message: `lock_timeout reached in ${settings.schedule.length === 1 ? 'the only attempt' : `all ${settings.schedule.length} attempts`}: nothing of ${analysis?.row.name ?? 'the migration'} was applied`,
-              ...(statement ? { statement } : {}),
-              fix: [
-                'find out what keeps the table busy (the blockers above), then run prisma-zd deploy again',
-                'or let prisma-zd end the blockers: prisma-zd deploy --blockers terminate --blocker-grace 5s',
-                'or wait longer per attempt: prisma-zd deploy --retry-schedule "5s*3,30s*2"',
-              ],
-            };
-            finish('lock-timeout', ExitCode.LockTimeout);
-            return;
-          }
-          await sleep(retryInMs!, req.signal);
-          continue;
-        }
-        attempt.outcome = 'failed';
-        if (!analysis) {
-          const lost = child.output.match(/terminating connection|Connection terminated|ECONNREFUSED|server closed the connection|Can't reach database server|P1001|P1017/i);
-          if (lost) {
-            throw new UserError({
-              code: 'ZD_DB_CONNECTION_LOST',
-              message: `\`prisma migrate deploy\` lost its connection to PostgreSQL at ${describeServer(url)} (attempt ${i + 1}): ${prismaErrorLines(child.output)}`,
-              hint: 'When the server is reachable again, run `prisma-zd deploy` again: it checks what the interrupted attempt left behind and continues.',
-              exit: ExitCode.Connection,
-            });
-          }
-          attempt.error = prismaErrorLines(child.output) || oneLine(child.output.trim().split('\n').slice(-3).join(' '), 300);
-        }
-        result.failure = {
-          migration: analysis?.row.name,
-          message: analysis ? (analysis.log.message ?? 'no error recorded') : `\`prisma migrate deploy\` failed (exit code ${child.code}): ${attempt.error}`,
-          ...(statement && analysis?.log.kind === 'lock-timeout' ? { statement } : {}),
-          ...(analysis ? { analysis } : {}),
-          fix: analysis?.fix ?? ["fix what Prisma's output above names, then run prisma-zd deploy again"],
-        };
-        finish('migration-failed', ExitCode.MigrationFailed);
-        return;
-      }
-    } finally {
-      await monitor.close();
-    }
-  }
 }
 
 /** Open queue entries (for the reminder), read after everything else. */

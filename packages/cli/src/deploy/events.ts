@@ -8,8 +8,10 @@ import type { FailedMigration } from './failed.js';
 import type { Plan } from './plan.js';
 
 export interface LockWait {
-  /** The relation (as `regclass` text), or another lock target (`advisory`, `transactionid`). */
+  /** The relation (as `regclass` text) for a table lock. */
   relation: string | null;
+  /** pg_locks.locktype: `relation`, `transactionid` (a row another transaction changed), `advisory`, … */
+  locktype?: string | null;
   mode: string | null;
   /** The statement of the pending migration that takes this lock, when the plan knows it. */
   statement?: { migration: string; line: number; text: string };

@@ -177,11 +177,11 @@ export class PrismaMonitor {
       this.closeWait();
       return;
     }
-    const relation = prisma.wait_relation ?? prisma.wait_locktype;
+    const relation = prisma.wait_relation;
     const mode = lockModeName(prisma.wait_mode);
-    const key = `${relation}|${mode}`;
-    const statement = watch.describeWait?.(prisma.wait_relation, mode);
-    const wait: LockWait = { relation, mode, ...(statement ? { statement } : {}) };
+    const key = `${relation ?? prisma.wait_locktype}|${mode}`;
+    const statement = watch.describeWait?.(relation, mode);
+    const wait: LockWait = { relation, locktype: prisma.wait_locktype, mode, ...(statement ? { statement } : {}) };
     if (this.waitKey !== key) {
       this.closeWait();
       this.waitKey = key;
@@ -190,10 +190,11 @@ export class PrismaMonitor {
       this.emit({ type: 'lock-wait', wait });
     }
     if (this.settings.blockers === 'off' || prisma.blockers.length === 0) return;
-    await this.blockers(prisma, wait);
+    await this.blockers(prisma, wait, prisma.wait_locktype !== 'advisory');
   }
 
-  private async blockers(prisma: PrismaRow, wait: LockWait): Promise<void> {
+  /** `mayAct`: false while Prisma waits for an advisory lock (its migrate lock: another migration holds it, never to be ended). */
+  private async blockers(prisma: PrismaRow, wait: LockWait, mayAct: boolean): Promise<void> {
     const watch = this.watch!;
     const now = Date.now();
     const { rows } = await this.client.query<FullActivityRow>(ACTIVITY, [prisma.blockers]);
@@ -234,7 +235,7 @@ export class PrismaMonitor {
     // Decide once the grace period is over, then again at most every grace period (at least 2 s).
     const again = Math.max(this.settings.graceMs, 2000);
     const due = current.filter((c) => c.info.blockingMs >= this.settings.graceMs && now - (this.decidedAt.get(c.id) ?? -Infinity) >= again);
-    if (due.length === 0 || due.every((c) => c.info.protectedReason)) return;
+    if (!mayAct || due.length === 0 || due.every((c) => c.info.protectedReason)) return;
     for (const c of due) this.decidedAt.set(c.id, now);
     let decision;
     if (this.settings.onBlocked) {

@@ -71,7 +71,9 @@ export function planLines(o: Colors, plan: Plan): string[] {
 }
 
 function waitText(w: LockWait): string {
-  const what = w.mode ? `${w.mode} on ${w.relation ?? '?'}` : `a lock (${w.relation ?? '?'})`;
+  const target =
+    w.relation ?? (w.locktype === 'transactionid' ? 'a row another transaction changed' : w.locktype === 'advisory' ? "an advisory lock (Prisma's migrate lock?)" : `a ${w.locktype ?? '?'} lock`);
+  const what = w.mode ? `${w.mode} on ${target}` : target;
   return w.statement ? `${what} — ${w.statement.migration} line ${w.statement.line}: ${w.statement.text}` : what;
 }
 
@@ -160,7 +162,7 @@ export function eventLines(o: Colors, e: DeployEvent): string[] {
     }
     case 'lock-timeout':
       return [
-        `  ${paint(o, 'yellow', 'lock_timeout')} (${formatMs(e.lockTimeoutMs)}) reached${e.wait ? ` waiting for ${e.wait.mode ?? 'a lock'} on ${e.wait.relation ?? '?'}` : ''}: nothing of ${e.migration} was applied` +
+        `  ${paint(o, 'yellow', 'lock_timeout')} (${formatMs(e.lockTimeoutMs)}) reached${e.wait ? ` waiting for ${waitText({ ...e.wait, statement: undefined })}` : ''}: nothing of ${e.migration} was applied` +
           (e.retryInMs === undefined ? '; no attempts left.' : `; retrying in ${formatMs(e.retryInMs)}.`),
       ];
     case 'applied':
