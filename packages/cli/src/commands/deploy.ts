@@ -12,7 +12,7 @@ export const DEPLOY_EXIT_CODES = `Exit codes:
   0  migrations applied (or none pending) and the postponed work done
   1  refused before running: an applied migration was edited, or another user error
   2  usage or configuration error
-  3  a migration failed (Prisma's failed-migration state; the report says what it left and the exact fix)
+  3  a migration failed: the report says what it left behind and the exact fix
   4  lock_timeout reached in every attempt: nothing of the migration was applied
   5  postponed work (an index build, a validation) failed: do not roll out code that needs it
   6  the database could not be reached, or the connection was lost (run deploy again)

@@ -191,8 +191,8 @@ export function summaryLines(o: Colors, r: DeployResult): string[] {
       `Applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} in ${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'}` +
         `${timeouts ? ` (${timeouts} lock timeout${timeouts === 1 ? '' : 's'})` : ''}, ${formatDuration(r.durations.migrateMs)}: ${r.applied.join(', ')}`,
     );
-  } else if (r.attempts.length) {
-    lines.push(`${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'}, ${timeouts} lock timeout${timeouts === 1 ? '' : 's'}.`);
+  } else if (r.attempts.length > 1) {
+    lines.push(`${r.attempts.length} attempts, ${timeouts} lock timeout${timeouts === 1 ? '' : 's'}.`);
   }
   const actions = r.attempts.flatMap((a) => a.actions).filter((a) => a.ok);
   for (const a of actions) lines.push(`Blocker pid ${a.pid} was ${a.action === 'terminate' ? 'terminated' : 'cancelled'} (attempt ${a.attempt}).`);
@@ -202,7 +202,9 @@ export function summaryLines(o: Colors, r: DeployResult): string[] {
     if (f.statement) lines.push(`  statement: ${f.statement.migration} line ${f.statement.line}: ${f.statement.text}`);
     if (f.analysis && r.status !== 'lock-timeout') {
       const a = f.analysis;
-      if (a.evidence.length) lines.push(`  left behind: ${a.left === 'nothing' ? 'nothing' : a.evidence.filter((e) => e.present).map((e) => e.what).join(', ') || 'nothing'}`);
+      const present = a.evidence.filter((e) => e.present).map((e) => e.what);
+      const absent = a.evidence.filter((e) => !e.present).map((e) => e.what);
+      if (a.evidence.length) lines.push(`  left behind: ${present.join(', ') || 'nothing'}${present.length && absent.length ? `; not applied: ${absent.join(', ')}` : ''}`);
       lines.push(`  ${a.reason}`);
     }
     if (r.status === 'lock-timeout') {
