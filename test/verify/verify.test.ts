@@ -76,9 +76,24 @@ async function scratchDatabases(): Promise<string[]> {
   return rows.map((r) => r.datname);
 }
 
+/**
+ * No throw-away database made since `before` is left. Other test files may run verify at
+ * the same time: theirs disappear within seconds, a leaked one never does.
+ */
+async function expectNoLeftover(before: string[]): Promise<void> {
+  let left: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    left = (await scratchDatabases()).filter((n) => !before.includes(n));
+    if (left.length === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  expect(left).toEqual([]);
+}
+
 describe('prisma-zd verify', () => {
   it('reports equality on a managed database after postponed run and contract (exit 0), and drops its throw-away database', async () => {
     const db = await freshDatabase({ template: converged, prefix: 'zd_verify' });
+    const before = await scratchDatabases();
     try {
       const r = await verify(db.url);
       expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -91,7 +106,7 @@ describe('prisma-zd verify', () => {
       expect(strict.code).toBe(0);
       expect(strict.json).toMatchObject({ exitCode: 0, equal: true, drift: [], pending: [], invalidIndexes: [], unvalidatedConstraints: [], managed: true });
       expect(strict.json!.compared).toHaveLength(8);
-      expect(await scratchDatabases()).toEqual([]);
+      await expectNoLeftover(before);
     } finally {
       await db.drop();
     }
@@ -140,6 +155,7 @@ describe('prisma-zd verify', () => {
 
   it('names each kind of drift: a missing index, an invalid index, an extra column added by hand (exit 1)', async () => {
     const db = await freshDatabase({ template: converged, prefix: 'zd_verify' });
+    const before = await scratchDatabases();
     try {
       await query(db.url, `DROP INDEX "Post_published_publishedAt_idx"`);
       await query(db.url, `ALTER TABLE "Post" ADD COLUMN "hotfix" boolean`);
@@ -161,7 +177,7 @@ describe('prisma-zd verify', () => {
         ['index', '"public"."User_username_key"', 'changed'],
       ]);
       expect(json.invalidIndexes).toEqual([{ table: '"public"."User"', index: 'User_username_key', queued: false }]);
-      expect(await scratchDatabases()).toEqual([]);
+      await expectNoLeftover(before);
     } finally {
       await db.drop();
     }
@@ -197,6 +213,7 @@ describe('prisma-zd verify', () => {
   it('a migration that does not build names the migration and statement, and the throw-away database is dropped', async () => {
     const copy = await copySampleProject();
     const db = await freshDatabase({ prefix: 'zd_verify' });
+    const before = await scratchDatabases();
     try {
       const name = addMigration(copy.migrationsDir, 'post_subtitle', `ALTER TABLE "Post" ADD COLUMN "subtitle" TEXT;\nCREATE INDEX "Post_subtitle_idx" ON "Post"("subtitle");\n`);
       const r0 = await runPrisma(['migrate', 'deploy'], { url: db.url, cwd: copy.dir });
@@ -208,7 +225,7 @@ describe('prisma-zd verify', () => {
       expect(r.stderr).toContain(`Error ZD_MIGRATION_FAILED: Migration ${name} failed at statement 2 of 2 (${join(copy.migrationsDir, name, 'migration.sql')}:2:1):`);
       expect(r.stderr).toContain('CREATE INDEX "Post_subtitle_idx" ON "Post"("subtitel")');
       expect(r.stderr).toContain('ERROR: column "subtitel" does not exist (SQLSTATE 42703)');
-      expect(await scratchDatabases()).toEqual([]);
+      await expectNoLeftover(before);
     } finally {
       await copy.cleanup();
       await db.drop();

@@ -7,6 +7,12 @@ import { verifyDatabase } from '../verify/verify.js';
 import { prismaSchemaOf } from '../verify/apply.js';
 import { defineCommand, projectOptions } from './command.js';
 
+export const VERIFY_EXIT_CODES = `Exit codes:
+  0  the schema is what the migrations folder produces (pending work is listed; with --strict there is none)
+  1  drift, each difference named (with --strict, pending work too), or the folder does not build
+  2  usage error, or the role may not CREATE DATABASE (pass --shadow-database-url)
+  6  the database could not be reached`;
+
 export const verifyCommand = defineCommand({
   command: 'verify',
   describe:
@@ -17,7 +23,8 @@ export const verifyCommand = defineCommand({
         type: 'string',
         describe: 'An empty database to build the migrations folder in, when the role may not CREATE DATABASE (emptied afterwards)',
       })
-      .option('strict', { type: 'boolean', default: false, describe: 'Pending queue/contract work and unapplied migrations count as drift' }),
+      .option('strict', { type: 'boolean', default: false, describe: 'Pending queue/contract work and unapplied migrations count as drift' })
+      .epilogue(VERIFY_EXIT_CODES),
   async run(argv, out) {
     const project = await resolvePrismaProject({
       ...(argv.url === undefined ? {} : { url: argv.url }),
