@@ -8,7 +8,7 @@ import { prismaSchemaOf } from '../verify/apply.js';
 import { defineCommand, projectOptions } from './command.js';
 
 export const VERIFY_EXIT_CODES = `Exit codes:
-  0  the schema is what the migrations folder produces (pending work is listed; with --strict there is none)
+  0  no drift: the schema is what the migrations folder produces (with --strict: nothing pending)
   1  drift, each difference named (with --strict, pending work too), or the folder does not build
   2  usage error, or the role may not CREATE DATABASE (pass --shadow-database-url)
   6  the database could not be reached`;
