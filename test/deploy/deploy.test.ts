@@ -33,31 +33,7 @@ beforeAll(async () => {
 afterAll(() => res.cleanup());
 
 describe.concurrent('prisma-zd deploy', () => {
-  it("sets lock_timeout, statement_timeout and application_name on Prisma's session, and names its backend pid", async () => {
-    const p = await deployProject(res, newDatabase, {
-      name: 'session_probe',
-      sql: `CREATE TABLE "SessionProbe" AS
-SELECT current_setting('lock_timeout') AS lock_timeout,
-       current_setting('statement_timeout') AS statement_timeout,
-       current_setting('application_name') AS application_name,
-       pg_backend_pid() AS pid,
-       EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND pid = pg_backend_pid() AND granted) AS holds_migrate_lock;
-`,
-    });
-    const run = await zdDeploy(p, ['--json', '--lock-timeout', '2345ms', '--statement-timeout', '45s', '--poll-interval', '20ms']);
-    expect(run.code, run.stderr).toBe(0);
-    const [probe] = await query(p.url, 'SELECT * FROM "SessionProbe"');
-    expect(probe).toMatchObject({ lock_timeout: '2345ms', statement_timeout: '45s', holds_migrate_lock: true });
-    expect(probe!.application_name).toBe(`prisma-zd/deploy-${run.json!.run}`);
-    expect(run.json).toMatchObject({ status: 'applied', exitCode: 0, migrations: { appliedNow: [p.migration] } });
-    expect(run.json!.attempts).toHaveLength(1);
-    expect(run.json!.attempts[0].prismaPid).toBe(probe!.pid);
-    expect(run.stderr).toContain(`Prisma's session: backend pid ${probe!.pid}`);
-    // Prisma's own output is streamed.
-    expect(run.stderr).toContain('All migrations have been successfully applied.');
-  });
-
-  it('retries after a lock timeout: the first attempt times out behind a blocker, the retry succeeds once it ends', async () => {
+  it('retries after a lock timeout: the first attempt times out behind a blocker, the retry succeeds once it ends; a second concurrent deploy fails clearly', async () => {
     const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
     const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
     res.add(() => blocker.end());
@@ -65,7 +41,12 @@ SELECT current_setting('lock_timeout') AS lock_timeout,
     const releasing = waitFor('the first attempt to be rolled back', async () => (await migrationRows(p.url, p.migration)).some((r) => r.rolled_back_at)).then(() =>
       blocker.end(),
     );
-    const run = await zdDeploy(p, ['--json', '--retry-schedule', '1s*4', '--retry-delay', '300ms']);
+    const running = zdDeploy(p, ['--json', '--retry-schedule', '1s*4', '--retry-delay', '300ms']);
+    await waitFor("the deploy's Prisma session to wait for its lock", () => prismaWaiting(p.url));
+    const second = await zdDeploy(p, []);
+    expect(second.code, second.stderr).toBe(7);
+    expect(second.stderr).toMatch(/ZD_BUSY: Another prisma-zd run holds the queue lock of this database: pid \d+, application_name "prisma-zd\/deploy-[0-9a-f]+-control"/);
+    const run = await running;
     await releasing;
     expect(run.code, run.stderr).toBe(0);
     const attempts = run.json!.attempts as Array<Record<string, any>>;
@@ -82,16 +63,33 @@ SELECT current_setting('lock_timeout') AS lock_timeout,
     expect(run.stderr).toContain(`pid ${blocker.pid} · role "postgres" · application "old-app"`);
   });
 
-  it('terminates the blocker after the grace period and succeeds in one attempt; never touches an idle session or a lock on another table', async () => {
-    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+  it("sets lock_timeout, statement_timeout and application_name on Prisma's session and names its pid; terminates the blocker after the grace period, in one attempt, never touching an idle session or a lock on another table", async () => {
+    const p = await deployProject(res, newDatabase, {
+      name: 'session_probe_and_weight',
+      sql: `CREATE TABLE "SessionProbe" AS
+SELECT current_setting('lock_timeout') AS lock_timeout,
+       current_setting('statement_timeout') AS statement_timeout,
+       current_setting('application_name') AS application_name,
+       pg_backend_pid() AS pid,
+       EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND pid = pg_backend_pid() AND granted) AS holds_migrate_lock;
+
+${ADD_WEIGHT}`,
+    });
     const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
     const idle = await session(p.url, 'idle-app');
     const otherTable = await session(p.url, 'tag-app', 'LOCK TABLE "Tag" IN ACCESS EXCLUSIVE MODE');
     const idleInTx = await session(p.url, 'reader-app', 'SELECT count(*) FROM "User"');
     for (const s of [blocker, idle, otherTable, idleInTx]) res.add(() => s.end());
-    const run = await zdDeploy(p, ['--json', '--blockers', 'terminate', '--blocker-grace', '1s', '--lock-timeout', '20s']);
+    const run = await zdDeploy(p, ['--json', '--blockers', 'terminate', '--blocker-grace', '1s', '--lock-timeout', '20s', '--statement-timeout', '45s', '--poll-interval', '20ms']);
     expect(run.code, run.stderr).toBe(0);
+    // What Prisma's own session saw (read back from that backend, by the migration itself).
+    const [probe] = await query(p.url, 'SELECT * FROM "SessionProbe"');
+    expect(probe).toMatchObject({ lock_timeout: '20s', statement_timeout: '45s', holds_migrate_lock: true, application_name: `prisma-zd/deploy-${run.json!.run}` });
+    expect(run.json).toMatchObject({ status: 'applied', exitCode: 0, migrations: { appliedNow: [p.migration] } });
     expect(run.json!.attempts).toHaveLength(1);
+    expect(run.json!.attempts[0].prismaPid).toBe(probe!.pid);
+    expect(run.stderr).toContain(`Prisma's session: backend pid ${probe!.pid}`);
+    expect(run.stderr).toContain('All migrations have been successfully applied.'); // Prisma's own output, streamed
     expect(run.json!.actions).toMatchObject([{ pid: blocker.pid, action: 'terminate', ok: true }]);
     expect(run.json!.attempts[0].longestWaitMs).toBeGreaterThanOrEqual(900);
     expect(await blocker.alive()).toBe(false);
@@ -115,20 +113,6 @@ SELECT current_setting('lock_timeout') AS lock_timeout,
     expect((await migrationRows(p.url, p.migration)).every((r) => r.rolled_back_at)).toBe(true);
     expect(run.stderr).toContain('lock_timeout reached in the only attempt');
     expect(run.stderr).toMatch(new RegExp(`blocked by:\\n\\s+pid ${blocker.pid} `));
-  });
-
-  it('a second concurrent deploy fails clearly, naming the first', async () => {
-    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
-    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
-    res.add(() => blocker.end());
-    const first = zdDeploy(p, ['--lock-timeout', '30s']);
-    await waitFor("the first deploy's Prisma session to wait for its lock", () => prismaWaiting(p.url));
-    const second = await zdDeploy(p, []);
-    await blocker.end();
-    const done = await first;
-    expect(second.code, second.stderr).toBe(7);
-    expect(second.stderr).toMatch(/ZD_BUSY: Another prisma-zd run holds the queue lock of this database: pid \d+, application_name "prisma-zd\/deploy-[0-9a-f]+-control"/);
-    expect(done.code, done.stderr).toBe(0);
   });
 
   it('asks the onBlocked hook of prisma-zd.config.ts, which terminates the blocker it picks', async () => {
