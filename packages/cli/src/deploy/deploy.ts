@@ -293,13 +293,18 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
 
   if (result.exitCode === ExitCode.Ok && settings.postponed) {
     const t = performance.now();
-    result.postponed = await runPostponed({
-      url,
-      migrationsDir: project.migrationsDir,
-      schema,
-      ...(req.signal ? { signal: req.signal } : {}),
-      reporter: req.postponedReporter ?? { log: (text) => emit({ type: 'postponed-log', text }), progress() {}, clearProgress() {} },
-    });
+    try {
+      result.postponed = await runPostponed({
+        url,
+        migrationsDir: project.migrationsDir,
+        schema,
+        ...(req.signal ? { signal: req.signal } : {}),
+        reporter: req.postponedReporter ?? { log: (text) => emit({ type: 'postponed-log', text }), progress() {}, clearProgress() {} },
+      });
+    } catch (e) {
+      const applied = result.applied.length ? ` (after applying ${result.applied.join(', ')})` : '';
+      throw (e instanceof UserError ? undefined : connectionLost(e, url, `during the postponed work${applied}`, '')) ?? e;
+    }
     result.durations.postponedMs = performance.now() - t;
     if (result.postponed.interrupted) finish('interrupted', ExitCode.Interrupted);
     else if (result.postponed.outcomes.some((o) => o.status === 'failed')) finish('postponed-failed', ExitCode.PostponedFailed);
