@@ -70,3 +70,36 @@ describe('signals during contract', () => {
     expect(r.signal).toBe('SIGKILL');
   });
 });
+
+describe('signals during postponed run: mid-validate', () => {
+  it('SIGKILL while a constraint is validated: the next run validates it, once', async () => {
+    const db = await freshDatabase({ prefix: 'zd_sig' });
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await sql(
+        db.url,
+        `CREATE OR REPLACE FUNCTION slow(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN $1; END $$;
+         CREATE TABLE "V" (a int);
+         INSERT INTO "V" SELECT g FROM generate_series(1, 3000) g;
+         ALTER TABLE "V" ADD CONSTRAINT "V_a_check" CHECK (slow(a) > 0) NOT VALID;`,
+      );
+      const statement = `ALTER TABLE "V" VALIDATE CONSTRAINT "V_a_check"`;
+      await sql(db.url, conditionalBlock('postpone', statement, { kind: 'validate', migration: 'm1', objectName: 'V_a_check', tableName: 'V', columns: ['a'], statement }));
+      const run = startCli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
+      for (let i = 0; i < 200; i++) {
+        const [r] = await sql<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%VALIDATE CONSTRAINT%' AND state = 'active' AND pid <> pg_backend_pid()`);
+        if (r!.n > 0) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      run.child.kill('SIGKILL');
+      expect((await run.done).signal).toBe('SIGKILL');
+      expect((await statuses(db.url))[0]!.status).toBe('running');
+      const again = await cli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await sql(db.url, `SELECT convalidated FROM pg_constraint WHERE conname = 'V_a_check'`)).toEqual([{ convalidated: true }]);
+      expect(await sql(db.url, `SELECT status, attempts FROM prisma_zd.queue`)).toEqual([{ status: 'done', attempts: 2 }]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
