@@ -83,7 +83,8 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
   } else {
     const project = await projectFolder(req, cwd);
     execution = project.execution;
-    folders = [folderHistory(project.folder, cwd, gitRoot(cwd))];
+    // The repository that holds the migrations folder (not necessarily the one of cwd).
+    folders = [folderHistory(project.folder, cwd, gitRoot(project.folder))];
   }
   const globs = config.check.exclude.map(globToRegExp);
   for (const f of folders) {
