@@ -3,11 +3,14 @@
  * are shared by every rule), `rewrite` is asked once which migrations it would change,
  * and each reported migration gets its rules, its suppressions and its severities.
  */
-import { replay } from '../facts/replay.js';
+import { emptySchemaState } from '../facts/draft.js';
+import type { MigrationFacts } from '../facts/model.js';
+import { replayMigration, type ReplayMigration } from '../facts/replay.js';
 import type { Finding, Severity } from '../sql/edits.js';
 import { parseSql, type ParsedSql, type ParseProblem } from '../sql/parse.js';
 import type { Position } from '../sql/text.js';
-import { rewriteHistory, type MigrationRewrite } from '../zd/rewrite.js';
+import { rewritePrepared, type MigrationRewrite } from '../zd/rewrite.js';
+import { unmanagedView } from '../zd/view.js';
 import { RuleContext, type Execution, type MigrationStanding, type Report } from './context.js';
 import type { LockMode } from '../locks/locks.js';
 import type { Rule } from './rule.js';
@@ -109,17 +112,24 @@ export function checkHistory(inputs: readonly CheckInput[], options: CheckOption
   const defaultSchema = options.defaultSchema ?? 'public';
   const ruleSet = (options.ruleSet ?? allRules).filter((r) => options.rules?.[r.id] !== 'off');
   const functions: FunctionBodies = new Map();
+  const parseView = memoParse();
   const prepared = inputs.map((input) => {
     const parsed = parseSql(input.sql);
-    return { input, parsed, source: checkSource(parsed, functions) };
+    return { input, parsed, source: checkSource(parsed, functions, parseView) };
   });
-  const facts = replay(
-    prepared.map((p) => ({ name: p.input.name, parsed: p.source.parsed })),
-    { defaultSchema },
-  );
   const reported = new Set(inputs.filter((i) => i.report !== false).map((i) => i.name));
-  const rewrites = reported.size
-    ? rewriteHistory(inputs.map((i) => ({ name: i.name, sql: i.sql })), { select: (n) => reported.has(n), defaultSchema })
+  const views = reported.size ? prepared.map((p) => unmanagedView(p.parsed, parseView)) : undefined;
+  const replayed = replayViews(
+    prepared.map((p) => ({ name: p.input.name, parsed: p.source.parsed })),
+    views?.map((v, i) => ({ name: prepared[i]!.input.name, parsed: v.parsed })),
+    defaultSchema,
+  );
+  const facts = replayed.source;
+  const rewrites = views
+    ? rewritePrepared(
+        prepared.map((p, i) => ({ name: p.input.name, parsed: p.parsed, view: views[i]!, facts: replayed.unmanaged![i]! })),
+        { select: (n) => reported.has(n), defaultSchema },
+      )
     : [];
   const migrations: MigrationReport[] = [];
   let afterPrismaZd = false;
@@ -143,11 +153,50 @@ export function checkHistory(inputs: readonly CheckInput[], options: CheckOption
   };
 }
 
+/** `parseSql` remembering its results by text, for views parsed twice (the source view and the unmanaged view). */
+function memoParse(): (text: string) => ParsedSql {
+  const memo = new Map<string, ParsedSql>();
+  return (text) => {
+    let parsed = memo.get(text);
+    if (!parsed) memo.set(text, (parsed = parseSql(text)));
+    return parsed;
+  };
+}
+
+/**
+ * The facts of the source views (what rules read) and, when asked, of the unmanaged
+ * views (what rewrite reads). Both are the same parse for a migration without DO blocks
+ * or calls of functions the history created; while the two histories have been the
+ * same, one replay serves both.
+ */
+function replayViews(
+  source: readonly ReplayMigration[],
+  unmanaged: readonly ReplayMigration[] | undefined,
+  defaultSchema: string,
+): { source: MigrationFacts[]; unmanaged: MigrationFacts[] | undefined } {
+  const options = { defaultSchema };
+  const out = { source: [] as MigrationFacts[], unmanaged: unmanaged && ([] as MigrationFacts[]) };
+  let sourceState = emptySchemaState(defaultSchema);
+  let unmanagedState = sourceState;
+  source.forEach((m, i) => {
+    const facts = replayMigration(sourceState, m, options);
+    out.source.push(facts);
+    sourceState = facts.after;
+    const u = unmanaged?.[i];
+    if (!u) return;
+    const shared = u.parsed === m.parsed && unmanagedState === facts.before;
+    const uFacts = shared ? facts : replayMigration(unmanagedState, u, options);
+    out.unmanaged!.push(uFacts);
+    unmanagedState = uFacts.after;
+  });
+  return out;
+}
+
 function checkMigration(
   input: CheckInput,
   parsed: ParsedSql,
   source: CheckSource,
-  facts: ReturnType<typeof replay>[number],
+  facts: MigrationFacts,
   rewrite: MigrationRewrite | undefined,
   ruleSet: readonly Rule[],
   options: CheckOptions,

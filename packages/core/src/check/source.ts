@@ -70,8 +70,9 @@ interface Piece {
 /**
  * The source view of one parsed migration. `functions` holds the bodies of the
  * functions created so far in the history; those this migration creates are added.
+ * `parse` parses the view's text (`check` passes a memo it shares with the unmanaged view).
  */
-export function checkSource(parsed: ParsedSql, functions: FunctionBodies): CheckSource {
+export function checkSource(parsed: ParsedSql, functions: FunctionBodies, parse: (text: string) => ParsedSql = parseSql): CheckSource {
   const pieces: Piece[] = [];
   const problems: SourceProblem[] = [];
   let expanded = false;

@@ -6,7 +6,7 @@ import type { ReplayContext } from './context.js';
 import { constraintKey } from './model.js';
 import type { ColumnFacts, TableFacts } from './model.js';
 import { dropColumn, removeConstraint, updateTable } from './ops.js';
-import { defaultFacts, retypedDefault, withoutDefault } from './defaults.js';
+import { defaultFacts, retypedDefault, withDefault, withoutDefault } from './defaults.js';
 import { clonePartitionIndex } from './indexes.js';
 import { createOwnedSequence } from './sequences.js';
 
@@ -116,7 +116,7 @@ function alterTableCmd(ctx: ReplayContext, key: string, cmd: AlterTableCmd): voi
       ctx.touchTable(table, 'alter', { change });
       ctx.touchColumn(table, column!.name, 'alter', { change });
       setColumn(ctx, key, column!.name, (c) =>
-        cmd.def ? { ...withoutDefault(c), ...defaultFacts(ctx, cmd.def, c.type) } : withoutDefault(c),
+        cmd.def ? withDefault(c, defaultFacts(ctx, cmd.def, c.type)) : withoutDefault(c),
       );
       return;
     }

@@ -4,7 +4,7 @@ import { serialBase } from './column-type.js';
 import type { ReplayContext } from './context.js';
 import type { ColumnFacts } from './model.js';
 import { putTable } from './ops.js';
-import { defaultFacts } from './defaults.js';
+import { defaultFacts, withDefault } from './defaults.js';
 import { createOwnedSequence, serialDefault } from './sequences.js';
 
 /**
@@ -60,7 +60,7 @@ export function addColumnDef(ctx: ReplayContext, tableKey: string, def: ColumnDe
     }
   }
   const type = ctx.columnType(def.typeName);
-  const defaults = defaultExpr === undefined ? {} : defaultFacts(ctx, defaultExpr, type);
+  const defaults = defaultExpr === undefined ? undefined : defaultFacts(ctx, defaultExpr, type);
   const serial = serialBase(def.typeName);
   if (serial !== undefined || identity !== undefined) {
     const sequence = createOwnedSequence(ctx, table, name);
@@ -70,17 +70,18 @@ export function addColumnDef(ctx: ReplayContext, tableKey: string, def: ColumnDe
     }
     defaultSequence = sequence.key;
   }
-  const column: ColumnFacts = {
+  let column: ColumnFacts = {
     name,
     type,
-    ...defaults,
-    ...(defaultText === undefined ? {} : { default: defaultText }),
-    ...(defaultSequence === undefined ? {} : { defaultSequence }),
     notNull,
     ...(identity === undefined ? {} : { identity }),
     ...(generated ? { generated } : {}),
     createdIn: ctx.migration,
   };
+  if (defaults) column = withDefault(column, defaults);
+  // A serial column's own default and sequence (PostgreSQL refuses a DEFAULT beside them).
+  if (defaultText !== undefined) column = { ...column, default: defaultText };
+  if (defaultSequence !== undefined) column = { ...column, defaultSequence };
   const current = ctx.draft.tables.get(tableKey) ?? table;
   putTable(ctx, { ...current, columns: [...current.columns.filter((c) => c.name !== name), column] });
   return deferred;

@@ -3,12 +3,19 @@ import type { ReplayContext } from './context.js';
 import { relationKey } from './model.js';
 import type { ColumnFacts, ColumnType } from './model.js';
 import { nextvalSequence } from './sequences.js';
+import { expressionText } from '../sql/span.js';
 
-type DefaultFacts = Pick<ColumnFacts, 'default' | 'defaultSequence' | 'defaultTypes'>;
+/** What setting a column's default to an expression tells. */
+export interface DefaultFacts {
+  /** The expression's text as written (undefined when it cannot be located). */
+  readonly text: () => string | undefined;
+  readonly defaultSequence?: string;
+  readonly defaultTypes?: readonly string[];
+}
 
 /** The default-related facts of a column whose default is set to `expr`. */
 export function defaultFacts(ctx: ReplayContext, expr: Node | undefined, type: ColumnType): DefaultFacts {
-  const text = ctx.text(expr);
+  const { parsed, statement } = ctx;
   const sequence = nextvalSequence(ctx, expr);
   const types = new Set<string>();
   const columnEnum = enumKey(ctx, type);
@@ -18,10 +25,28 @@ export function defaultFacts(ctx: ReplayContext, expr: Node | undefined, type: C
     if (key !== undefined) types.add(key);
   });
   return {
-    ...(text === undefined ? {} : { default: text }),
+    text: () => expressionText(parsed, statement, expr),
     ...(sequence === undefined ? {} : { defaultSequence: sequence }),
     ...(types.size ? { defaultTypes: [...types] } : {}),
   };
+}
+
+/**
+ * `column` with the default `facts` (replacing any it had). `default` is read from the
+ * SQL on first use: locating an expression's end takes the scanner, and the replay sets
+ * thousands of defaults that no rule reads. Reading it (or copying the column) gives the
+ * same text as reading it at once would.
+ */
+export function withDefault(column: ColumnFacts, facts: DefaultFacts): ColumnFacts {
+  const { text, ...rest } = facts;
+  const out = { ...withoutDefault(column), ...rest };
+  let memo: { value: string | undefined } | undefined;
+  Object.defineProperty(out, 'default', {
+    enumerable: true,
+    configurable: true,
+    get: () => (memo ??= { value: text() }).value,
+  });
+  return out;
 }
 
 /** The column without its default. */

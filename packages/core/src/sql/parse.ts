@@ -213,6 +213,62 @@ function trimToTokens(text: string, index: TextIndex, start: number, end: number
 /** Comments in `[start, end)`, a region holding only whitespace, `;` and comments. */
 function commentsIn(text: string, index: TextIndex, start: number, end: number): Comment[] {
   if (start >= end) return [];
+  return gapComments(text, start, end) ?? scannedComments(text, index, start, end);
+}
+
+/**
+ * The comments of a region between statements, read without the scanner: the parser
+ * has already classified every byte there as whitespace, `;` or comment, and the
+ * lexical rules for those are small (PostgreSQL's scan.l: `--` up to a line break;
+ * `/*` … `*\/`, nesting). Undefined on anything else, and the scanner decides.
+ */
+function gapComments(text: string, start: number, end: number): Comment[] | undefined {
+  const comments: Comment[] = [];
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === SEMICOLON || isSpace(c)) {
+      i++;
+    } else if (c === DASH && text.charCodeAt(i + 1) === DASH && i + 1 < end) {
+      let e = i + 2;
+      while (e < end && text.charCodeAt(e) !== LF && text.charCodeAt(e) !== CR) e++;
+      comments.push({ kind: 'line', range: { start: i, end: e }, text: text.slice(i, e) });
+      i = e;
+    } else if (c === SLASH && text.charCodeAt(i + 1) === STAR && i + 1 < end) {
+      let depth = 1;
+      let e = i + 2;
+      while (e < end && depth > 0) {
+        const d = text.charCodeAt(e);
+        if (d === SLASH && text.charCodeAt(e + 1) === STAR && e + 1 < end) {
+          depth++;
+          e += 2;
+        } else if (d === STAR && text.charCodeAt(e + 1) === SLASH && e + 1 < end) {
+          depth--;
+          e += 2;
+        } else e++;
+      }
+      if (depth > 0) return undefined;
+      comments.push({ kind: 'block', range: { start: i, end: e }, text: text.slice(i, e) });
+      i = e;
+    } else return undefined;
+  }
+  return comments;
+}
+
+const SEMICOLON = 0x3b;
+const DASH = 0x2d;
+const SLASH = 0x2f;
+const STAR = 0x2a;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** PostgreSQL's `space`: ` \t\n\r\f\v`. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** `commentsIn` by PostgreSQL's scanner. */
+function scannedComments(text: string, index: TextIndex, start: number, end: number): Comment[] {
   const region = text.slice(start, end);
   if (!region.includes('--') && !region.includes('/*')) return [];
   const base = index.byteOf(start);

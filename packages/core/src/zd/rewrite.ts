@@ -85,28 +85,42 @@ export function ignoredFile(parsed: ParsedSql): boolean {
   );
 }
 
-interface Walk {
-  name: string;
-  parsed: ParsedSql;
-  view: UnmanagedView;
-  facts: MigrationFacts | undefined;
+/**
+ * A migration of the history, parsed, with its unmanaged view and the view's replayed
+ * facts: what `rewrite` reads. `check` prepares them with its own parse and replay, so
+ * the history is parsed and replayed once for both.
+ */
+export interface PreparedMigration {
+  readonly name: string;
+  readonly parsed: ParsedSql;
+  readonly view: UnmanagedView;
+  readonly facts: MigrationFacts;
+}
+
+/** Parse a history and replay its unmanaged view. */
+export function prepareHistory(history: readonly MigrationSource[], defaultSchema = 'public'): PreparedMigration[] {
+  const views = history.map((m) => {
+    const parsed = parseSql(m.sql);
+    return { name: m.name, parsed, view: unmanagedView(parsed) };
+  });
+  const facts = replayHistory(
+    views.map((v) => ({ name: v.name, parsed: v.view.parsed })),
+    { defaultSchema },
+  );
+  return views.map((v, i) => ({ ...v, facts: facts[i]! }));
 }
 
 /** Rewrites the selected migrations of a history (in Prisma's order). */
 export function rewriteHistory(history: readonly MigrationSource[], opts: RewriteOptions): MigrationRewrite[] {
+  return rewritePrepared(prepareHistory(history, opts.defaultSchema), opts);
+}
+
+/** `rewriteHistory` on a history already parsed and replayed (`prepareHistory`). */
+export function rewritePrepared(history: readonly PreparedMigration[], opts: RewriteOptions): MigrationRewrite[] {
   const defaultSchema = opts.defaultSchema ?? 'public';
-  const walks: Walk[] = history.map((m) => {
-    const parsed = parseSql(m.sql);
-    return { name: m.name, parsed, view: unmanagedView(parsed), facts: undefined };
-  });
-  const facts = replayHistory(
-    walks.map((w) => ({ name: w.name, parsed: w.view.parsed })),
-    { defaultSchema },
-  );
-  walks.forEach((w, i) => (w.facts = facts[i]));
   let pending: PendingEntry[] = [];
   const results: MigrationRewrite[] = [];
-  for (const w of walks) {
+  for (const w of history) {
     const selected = opts.select(w.name) && !w.parsed.error && !ignoredFile(w.parsed);
     const r = new MigrationRewriter(w, pending, selected, defaultSchema);
     const result = r.run();
@@ -129,20 +143,14 @@ export function pendingHistory(
   history: readonly MigrationSource[],
   defaultSchema = 'public',
 ): { pending: PendingEntry[]; removed: Array<{ entry: PendingEntry; reason: string }> } {
-  const walks = history.map((m) => {
-    const parsed = parseSql(m.sql);
-    return { name: m.name, parsed, view: unmanagedView(parsed), facts: undefined as MigrationFacts | undefined };
-  });
-  const facts = replayHistory(walks.map((w) => ({ name: w.name, parsed: w.view.parsed })), { defaultSchema });
   let pending: PendingEntry[] = [];
   const removed: Array<{ entry: PendingEntry; reason: string }> = [];
-  walks.forEach((w, i) => {
-    w.facts = facts[i];
+  for (const w of prepareHistory(history, defaultSchema)) {
     const r = new MigrationRewriter(w, pending, false, defaultSchema);
     r.run();
     pending = r.pending;
     removed.push(...r.removed);
-  });
+  }
   return { pending, removed };
 }
 
@@ -158,7 +166,7 @@ class MigrationRewriter {
   readonly deferredDefaults = new Map<string, string | undefined>();
 
   constructor(
-    readonly w: Walk,
+    readonly w: PreparedMigration,
     public pending: PendingEntry[],
     readonly selected: boolean,
     readonly defaultSchema: string,
@@ -171,7 +179,7 @@ class MigrationRewriter {
     }
     const viewStatements = w.view.parsed.statements;
     viewStatements.forEach((s, j) => {
-      const f = w.facts?.statements[j];
+      const f = w.facts.statements[j];
       const top = w.parsed.statements[w.view.source[j]!]!;
       if (!f) return;
       this.statement(s, f, top, j);
@@ -419,7 +427,7 @@ class MigrationRewriter {
     if (!col || col.createdIn === this.w.name || col.default === undefined) return false;
     if (cmds.some((c, k) => k !== i && c?.name === column)) return false;
     const key = columnKey(table.key, column);
-    const later = this.w.facts?.statements.slice(j + 1) ?? [];
+    const later = this.w.facts.statements.slice(j + 1);
     for (const sf of later) {
       for (const t of sf.touches) {
         if (t.key === key && t.action !== 'read' && t.action !== 'write') return false;

@@ -34,7 +34,11 @@ export function zdBlockOf(statement: Statement): ZdBlock | undefined {
   return body === undefined ? undefined : readZdBlock(body);
 }
 
-export function unmanagedView(parsed: ParsedSql): UnmanagedView {
+/**
+ * The unmanaged view of a parsed migration. `parse` parses the view's text (a caller
+ * that parsed the same text already, as `check` does, passes a memo).
+ */
+export function unmanagedView(parsed: ParsedSql, parse: (text: string) => ParsedSql = parseSql): UnmanagedView {
   const blocks = new Map<number, ZdBlock>();
   for (const s of parsed.statements) {
     const b = zdBlockOf(s);
@@ -52,7 +56,7 @@ export function unmanagedView(parsed: ParsedSql): UnmanagedView {
     pieces.push(text);
     source.push(s.index);
   }
-  const view = parseSql(pieces.map((p) => `${p};\n`).join(''));
+  const view = parse(pieces.map((p) => `${p};\n`).join(''));
   // A block's original is one statement; should a hand-edited block hold several, keep the mapping honest.
   if (view.statements.length !== source.length) {
     const fixed: number[] = [];
