@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rules, type RuleSetting } from '@prisma-zd/core';
+import type { DeployConfig } from './deploy/settings.js';
 import { ExitCode, UserError } from './errors.js';
 
 export type RuleSeverity = 'error' | 'warning' | 'off';
@@ -33,8 +34,8 @@ export interface CheckConfig {
 /** `prisma-zd.config.ts` as written. */
 export interface PrismaZdConfig {
   check?: CheckConfig;
-  /** Options of `prisma-zd deploy` (validated by that command). */
-  deploy?: Record<string, unknown>;
+  /** Options of `prisma-zd deploy` (validated by that command), including the `onBlocked` hook. */
+  deploy?: DeployConfig;
   /** Options of the postponed-work queue (validated by its commands). */
   queue?: Record<string, unknown>;
 }

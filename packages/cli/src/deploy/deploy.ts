@@ -298,6 +298,9 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
         url,
         migrationsDir: project.migrationsDir,
         schema,
+        // Deploy released its queue lock with its control session: a runner that took it
+        // meanwhile is doing this same work, so wait for it rather than fail.
+        lockWaitMs: 300_000,
         ...(req.signal ? { signal: req.signal } : {}),
         reporter: req.postponedReporter ?? { log: (text) => emit({ type: 'postponed-log', text }), progress() {}, clearProgress() {} },
       });

@@ -34,6 +34,11 @@ export interface RunOptions extends WorkerSettings {
   schema?: string;
   /** Stop at the first failure (the rest stays pending). */
   failFast?: boolean;
+  /**
+   * Wait this long for the queue lock instead of failing at once (deploy: another runner
+   * that slipped in between the migrations and the postponed work does the same work).
+   */
+  lockWaitMs?: number;
   /** Aborting cancels the running statement, drops its leftover, and ends the run. */
   signal?: AbortSignal;
   reporter?: RunReporter;
@@ -96,7 +101,7 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
     const { control } = sessions;
     if (!(await requireCurrentSchema(control))) return result;
     result.setUp = true;
-    await acquireQueueLock(control, '`postponed run`');
+    await acquireQueueLock(control, '`postponed run`', opts.lockWaitMs ?? 0);
     try {
       await sessions.worker(); // Settings are checked before anything changes.
       result.stale = await recoverStaleEntries(control);
