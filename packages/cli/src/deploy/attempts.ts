@@ -147,6 +147,9 @@ export async function runAttempts(ctx: AttemptsContext): Promise<AttemptsOutcome
   };
   const monitor = await PrismaMonitor.open(url, run, settings, emit);
   const applicationName = `prisma-zd/deploy-${run}`;
+  const serverVersionNum = Number(
+    (await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v ?? 0,
+  );
   try {
     for (let i = 0; i < settings.schedule.length; i++) {
       const lockTimeoutMs = settings.schedule[i]!;
@@ -157,7 +160,12 @@ export async function runAttempts(ctx: AttemptsContext): Promise<AttemptsOutcome
       const rowsBefore = (await readMigrationRows(client, schema)) ?? [];
       const appliedBefore = new Set(rowsBefore.filter(isApplied).map((r) => r.id));
       const appliedNames = new Set(rowsBefore.filter(isApplied).map((r) => r.name));
-      const childUrl = sessionUrl(url, { lockTimeoutMs, statementTimeoutMs: settings.statementTimeoutMs, applicationName });
+      const childUrl = sessionUrl(url, {
+        lockTimeoutMs,
+        statementTimeoutMs: settings.statementTimeoutMs,
+        applicationName,
+        ...(serverVersionNum >= 140000 ? { clientCheckMs: 1000 } : {}),
+      });
       const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.env };
       for (const v of variables) env[v] = childUrl;
       const startedAt = new Date();

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
 import { datasourceFromSchema, type PrismaProject } from '../project/prisma-project.js';
 
@@ -75,10 +76,14 @@ export interface RunMigrateDeploy {
 }
 
 export function runMigrateDeploy(opts: RunMigrateDeploy): Promise<ChildRun> {
-  const args = [opts.cli.entry, 'migrate', 'deploy', ...(opts.schema ? ['--schema', opts.schema] : [])];
+  // Through the watchdog (watchdog.ts): Prisma never outlives prisma-zd, even a SIGKILLed one.
+  const watchdog = fileURLToPath(new URL('./watchdog.js', import.meta.url));
+  const args = [watchdog, opts.cli.entry, 'migrate', 'deploy', ...(opts.schema ? ['--schema', opts.schema] : [])];
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin stays open (never written): its end tells the watchdog that prisma-zd is gone.
+    const child = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => {});
     let output = '';
     const pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
     const feed = (stream: 'stdout' | 'stderr') => (chunk: string) => {

@@ -10,6 +10,13 @@ export interface SessionSettings {
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   applicationName: string;
+  /**
+   * `client_connection_check_interval` (PostgreSQL 14+): a backend waiting for a lock
+   * notices within this time that its client is gone. Without it, a Prisma killed with
+   * prisma-zd leaves its backend queued for the table lock — and every query on the table
+   * behind it — until lock_timeout.
+   */
+  clientCheckMs?: number;
 }
 
 /** Encodes a query value with %20 for spaces (never `+`: not every URL parser reads it as a space). */
@@ -29,7 +36,9 @@ export function sessionUrl(url: string, s: SessionSettings): string {
     if (k === 'options') options = v;
     else if (k !== 'application_name') params.push([k, v]);
   }
-  const ours = `-c lock_timeout=${s.lockTimeoutMs}ms -c statement_timeout=${s.statementTimeoutMs}ms`;
+  const ours =
+    `-c lock_timeout=${s.lockTimeoutMs}ms -c statement_timeout=${s.statementTimeoutMs}ms` +
+    (s.clientCheckMs === undefined ? '' : ` -c client_connection_check_interval=${s.clientCheckMs}ms`);
   params.push(['options', options.trim() ? `${options.trim()} ${ours}` : ours]);
   params.push(['application_name', s.applicationName]);
   const query = params.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&');
