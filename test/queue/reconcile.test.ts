@@ -1,34 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initParser } from '../../packages/core/src/sql/parse.js';
 import { rewriteHistory } from '../../packages/core/src/zd/rewrite.js';
+import { applyLikePrisma, withConnection } from '../support/apply.js';
 import { freshDatabase } from '../support/db.js';
 import { cli, indexesOf, sql, statuses } from './support.js';
 
-const PRISMA_MIGRATIONS = `CREATE TABLE "_prisma_migrations" (
-  "id" VARCHAR(36) PRIMARY KEY NOT NULL,
-  "checksum" VARCHAR(64) NOT NULL,
-  "finished_at" TIMESTAMPTZ,
-  "migration_name" VARCHAR(255) NOT NULL,
-  "logs" TEXT,
-  "rolled_back_at" TIMESTAMPTZ,
-  "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
-  "applied_steps_count" INTEGER NOT NULL DEFAULT 0
-)`;
-
 /** What `prisma migrate deploy` does with a folder, minus Prisma: each file as one script, one row each. */
 async function deploy(url: string, migrations: Array<{ name: string; sql: string }>) {
-  for (const m of migrations) {
-    await sql(url, m.sql);
-    await sql(
-      url,
-      `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES ($1, $2, now(), $3, 1)`,
-      [randomUUID(), createHash('sha256').update(m.sql).digest('hex'), m.name],
-    );
-  }
+  await withConnection(url, async (c) => {
+    for (const m of migrations) await applyLikePrisma(c, m);
+  });
 }
 
 describe('reconciliation before the runner builds', () => {
@@ -51,7 +35,6 @@ describe('reconciliation before the runner builds', () => {
       }
       writeFileSync(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
       expect((await cli(['setup', '--url', db.url])).code).toBe(0);
-      await sql(db.url, PRISMA_MIGRATIONS);
       // One deploy applies all four: the DROP INDEX CONCURRENTLY IF EXISTS is a no-op (the index is only queued).
       await deploy(db.url, rewritten);
       expect((await statuses(db.url)).map((s) => [s.object_name, s.status])).toEqual([

@@ -51,27 +51,18 @@ export async function applyHistory(
   });
 }
 
-/** Prisma's own bookkeeping table, as `prisma migrate deploy` creates it. */
-export const PRISMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id" VARCHAR(36) PRIMARY KEY NOT NULL,
-    "checksum" VARCHAR(64) NOT NULL,
-    "finished_at" TIMESTAMPTZ,
-    "migration_name" VARCHAR(255) NOT NULL,
-    "logs" TEXT,
-    "rolled_back_at" TIMESTAMPTZ,
-    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
-    "applied_steps_count" INTEGER NOT NULL DEFAULT 0
-)`;
-
 /**
- * Applies one migration the way `prisma migrate deploy` with the native engine does:
- * the script as one simple query, then its `_prisma_migrations` row. For histories
- * too long to push through the real CLI in a test (the corpus); the real CLI is used
- * by the sample-project tests.
+ * Applies one migration the way `prisma migrate deploy` does: whole-file exactly as the
+ * native engine (prisma-zd's own `applyMigrations`, which `verify` and the testing kit
+ * use), or per statement like a splitting engine; then its `_prisma_migrations` row.
+ * For histories too long to push through the real CLI in a test (the corpus); the real
+ * CLI is used by the sample-project tests.
  */
 export async function applyLikePrisma(client: pg.ClientBase, m: { name: string; sql: string }, mode: ExecMode = 'whole-file'): Promise<void> {
-  await client.query(PRISMA_MIGRATIONS_DDL);
+  const { applyMigrations, PRISMA_MIGRATIONS_DDL } = await import('../../packages/cli/src/verify/apply.js');
+  if (mode === 'whole-file') return applyMigrations(client, [m]);
   const { createHash, randomUUID } = await import('node:crypto');
+  await client.query(PRISMA_MIGRATIONS_DDL('"_prisma_migrations"'));
   await runScript(client, m.sql, mode);
   await client.query(
     `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count, started_at)

@@ -31,7 +31,7 @@ export interface MigrationScript {
 export const PRISMA_MIGRATE_LOCK = 72707369;
 
 /** `_prisma_migrations` as Prisma's schema engine creates it. */
-const PRISMA_MIGRATIONS_DDL = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
+export const PRISMA_MIGRATIONS_DDL = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"              VARCHAR(64) NOT NULL,
     "finished_at"           TIMESTAMPTZ,
