@@ -1,5 +1,4 @@
-import yargs from 'yargs';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { AlreadyReported, ExitCode, UserError } from './errors.js';
 import { paint, processOutput, type Output } from './util/output.js';
 import { redact } from './util/redact.js';
@@ -15,6 +14,7 @@ export function renderUserError(out: Output, e: UserError): void {
 export async function main(argv: string[], out: Output = processOutput()): Promise<number> {
   let exit: number = ExitCode.Ok;
   let usageError: string | undefined;
+  const [{ default: yargs }, definitions] = await Promise.all([import('yargs'), commandsFor(argv)]);
   const cli = yargs(argv)
     .scriptName('prisma-zd')
     .usage('$0 <command> [options]\n\nZero-downtime PostgreSQL deploys for Prisma Migrate.')
@@ -28,7 +28,7 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
       usageError = msg;
     })
     .exitProcess(false);
-  for (const def of commands) {
+  for (const def of definitions) {
     cli.command({
       command: def.command as string | string[],
       describe: def.describe,

@@ -32,11 +32,12 @@ function rewriteReason(ctx: RuleContext, s: CheckStatement, def: ColumnDef): str
   if (constraints.some((c) => c.contype === 'CONSTR_GENERATED')) return 'a stored generated column is computed for every row';
   const expr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr as Node | undefined;
   if (expr === undefined || asNode(expr, 'A_Const')?.isnull) return undefined;
-  const text = expressionText(ctx.source.parsed, s.statement, expr) ?? 'the default';
-  if (ctx.postgresVersion < 11) return `PostgreSQL ${ctx.postgresVersion} writes the default ${text} into every row`;
+  // Locating the expression's text takes the scanner: only for a message.
+  const text = () => expressionText(ctx.source.parsed, s.statement, expr) ?? 'the default';
+  if (ctx.postgresVersion < 11) return `PostgreSQL ${ctx.postgresVersion} writes the default ${text()} into every row`;
   const userFunctions = new Set([...s.facts.before.functions].map((k) => k.slice(k.lastIndexOf('.') + 1).replace(/^"|"$/g, '')));
   const volatile = [...calledFunctions(expr)].find((f) => VOLATILE.has(f) || userFunctions.has(f));
-  return volatile === undefined ? undefined : `the default ${text} is volatile (${volatile}() gives each row its own value)`;
+  return volatile === undefined ? undefined : `the default ${text()} is volatile (${volatile}() gives each row its own value)`;
 }
 
 export const rule = createRule({
