@@ -8,12 +8,15 @@ import type { ColumnFacts, SchemaState, TableFacts } from '../facts/model.js';
 import { columnKey } from '../facts/model.js';
 import { asNode } from '../sql/nodes.js';
 import type { Range } from '../sql/text.js';
-import { alterTableParts } from '../zd/alter.js';
+import { alterTableParts, type AlterTableParts } from '../zd/alter.js';
 import type { CheckStatement, RuleContext } from './context.js';
 
 export interface AlterCommand {
   readonly cmd: AlterTableCmd;
-  /** The sub-command's text in the statement's view, when it could be located. */
+  /**
+   * The sub-command's text in the statement's view, when it could be located. Found on
+   * first read (it takes the scanner), so read it only to report.
+   */
   readonly range: Range | undefined;
 }
 
@@ -27,12 +30,24 @@ export function alterCommands(ctx: RuleContext, s: CheckStatement): AlterCommand
   return cached;
 }
 
+/** `{ range }` of a sub-command for a report, when it could be located. */
+export function commandRange(command: AlterCommand): { range?: Range } {
+  const range = command.range;
+  return range ? { range } : {};
+}
+
 function readAlterCommands(ctx: RuleContext, s: CheckStatement): AlterCommand[] {
   const node = s.statement.node as { cmds?: Node[]; objtype?: string };
   if (node.objtype !== 'OBJECT_TABLE') return [];
   const cmds = (node.cmds ?? []).map((c) => asNode(c, 'AlterTableCmd')).filter((c): c is AlterTableCmd => c !== undefined);
-  const parts = cmds.length > 1 ? alterTableParts(ctx.source.parsed, s.statement as never) : undefined;
-  return cmds.map((cmd, i) => ({ cmd, range: parts?.commands[i] }));
+  let parts: AlterTableParts | undefined | null = null;
+  const partsOf = () => (parts === null ? (parts = cmds.length > 1 ? alterTableParts(ctx.source.parsed, s.statement as never) : undefined) : parts);
+  return cmds.map((cmd, i) => ({
+    cmd,
+    get range() {
+      return partsOf()?.commands[i];
+    },
+  }));
 }
 
 /** The schema just after `s` (the next statement's `before`, or the migration's `after`). */

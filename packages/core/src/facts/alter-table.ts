@@ -6,7 +6,7 @@ import type { ReplayContext } from './context.js';
 import { constraintKey } from './model.js';
 import type { ColumnFacts, TableFacts } from './model.js';
 import { dropColumn, removeConstraint, updateTable } from './ops.js';
-import { defaultFacts, retypedDefault, withDefault, withoutDefault } from './defaults.js';
+import { changedColumn, defaultFacts, retypedDefault, withDefault, withoutDefault } from './defaults.js';
 import { clonePartitionIndex } from './indexes.js';
 import { createOwnedSequence } from './sequences.js';
 
@@ -212,7 +212,7 @@ function identityCmd(ctx: ReplayContext, table: TableFacts, cmd: AlterTableCmd, 
     const constraint = asNode(cmd.def, 'Constraint') ?? asNode(asNode(cmd.def, 'ColumnDef')?.constraints?.[0], 'Constraint');
     const identity = constraint?.generated_when === 'a' ? 'always' : 'by default';
     const sequence = createOwnedSequence(ctx, table, column.name);
-    setColumn(ctx, table.key, column.name, (c) => ({ ...c, identity, notNull: true, defaultSequence: sequence.key }));
+    setColumn(ctx, table.key, column.name, (c) => changedColumn(c, { identity, notNull: true, defaultSequence: sequence.key }));
   }
 }
 

@@ -3,6 +3,7 @@ import { asNode, referencedColumns, stringList } from '../sql/nodes.js';
 import { display, toRef } from './context.js';
 import type { ReplayContext } from './context.js';
 import { addIndex, clonePartitionIndex, indexElems } from './indexes.js';
+import { changedColumn } from './defaults.js';
 import { constraintKey, relationKey } from './model.js';
 import type { ConstraintFacts, TableFacts } from './model.js';
 import { chooseName, chooseNameAddition } from './names.js';
@@ -64,7 +65,7 @@ export function addConstraint(ctx: ReplayContext, tableKey: string, node: Constr
 export function setNotNull(ctx: ReplayContext, tableKey: string, column: string, notNull: boolean): void {
   updateTable(ctx, tableKey, (t) => ({
     ...t,
-    columns: t.columns.map((c) => (c.name === column ? { ...c, notNull } : c)),
+    columns: t.columns.map((c) => (c.name === column ? changedColumn(c, { notNull }) : c)),
   }));
 }
 

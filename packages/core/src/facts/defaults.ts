@@ -51,15 +51,30 @@ export function withDefault(column: ColumnFacts, facts: DefaultFacts): ColumnFac
 
 /** The column without its default. */
 export function withoutDefault(column: ColumnFacts): ColumnFacts {
-  const { default: _d, defaultSequence: _s, defaultTypes: _t, ...rest } = column;
-  return rest;
+  const properties = Object.getOwnPropertyDescriptors(column) as Partial<Record<keyof ColumnFacts, PropertyDescriptor>>;
+  delete properties.default;
+  delete properties.defaultSequence;
+  delete properties.defaultTypes;
+  return Object.defineProperties({}, properties) as ColumnFacts;
+}
+
+/**
+ * `{ ...column, ...changes }`, except that a default whose text was not read yet stays
+ * unread (a spread would read it).
+ */
+export function changedColumn(column: ColumnFacts, changes: Partial<ColumnFacts>): ColumnFacts {
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(column)) as ColumnFacts;
+  for (const [key, value] of Object.entries(changes)) {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /** After `ALTER COLUMN … TYPE`, a kept default also depends on the new type. */
 export function retypedDefault(ctx: ReplayContext, column: ColumnFacts, type: ColumnType): ColumnFacts {
   const key = enumKey(ctx, type);
-  if (column.default === undefined || key === undefined || column.defaultTypes?.includes(key)) return { ...column, type };
-  return { ...column, type, defaultTypes: [...(column.defaultTypes ?? []), key] };
+  if (key === undefined || column.default === undefined || column.defaultTypes?.includes(key)) return changedColumn(column, { type });
+  return changedColumn(column, { type, defaultTypes: [...(column.defaultTypes ?? []), key] });
 }
 
 function enumKey(ctx: ReplayContext, type: ColumnType): string | undefined {

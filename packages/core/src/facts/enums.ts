@@ -3,6 +3,7 @@ import { stringList } from '../sql/nodes.js';
 import { renamedType } from './column-type.js';
 import { display, refOfNames } from './context.js';
 import type { NameRef, ReplayContext } from './context.js';
+import { changedColumn } from './defaults.js';
 import { relationKey } from './model.js';
 import type { ColumnFacts, EnumFacts } from './model.js';
 import { putTable } from './ops.js';
@@ -65,8 +66,8 @@ export function moveEnum(ctx: ReplayContext, type: EnumFacts, schema: string, na
       ...table,
       columns: table.columns.map((c) => {
         if (!uses(c)) return c;
-        const retyped = c.type.schema === type.schema && c.type.name === type.name ? { ...c, type: renamedType(c.type, schema, name) } : c;
-        return c.defaultTypes ? { ...retyped, defaultTypes: c.defaultTypes.map((t) => (t === type.key ? key : t)) } : retyped;
+        const retyped = c.type.schema === type.schema && c.type.name === type.name ? changedColumn(c, { type: renamedType(c.type, schema, name) }) : c;
+        return c.defaultTypes ? changedColumn(retyped, { defaultTypes: c.defaultTypes.map((t) => (t === type.key ? key : t)) }) : retyped;
       }),
     });
   }

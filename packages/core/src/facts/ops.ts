@@ -6,6 +6,7 @@
  */
 import { TEMP_SCHEMA } from './context.js';
 import type { ReplayContext } from './context.js';
+import { changedColumn } from './defaults.js';
 import { constraintKey, relationKey } from './model.js';
 import type { ConstraintFacts, IndexFacts, TableFacts } from './model.js';
 
@@ -181,7 +182,7 @@ export function renameColumn(ctx: ReplayContext, table: TableFacts, from: string
   const swap = (c: string): string => (c === from ? to : c);
   updateTable(ctx, table.key, (t) => ({
     ...t,
-    columns: t.columns.map((c) => (c.name === from ? { ...c, name: to } : c)),
+    columns: t.columns.map((c) => (c.name === from ? changedColumn(c, { name: to }) : c)),
     constraints: t.constraints.map((c) => ({ ...c, columns: c.columns.map(swap) })),
   }));
   for (const index of [...ctx.draft.indexes.values()]) {

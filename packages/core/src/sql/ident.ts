@@ -7,7 +7,7 @@ import type { RangeVar } from 'libpg-query';
  * for quoting identifiers in the project.
  */
 export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
+  return name.includes('"') ? `"${name.replaceAll('"', '""')}"` : `"${name}"`;
 }
 
 /** A string literal, assuming `standard_conforming_strings = on` (the default since 9.1). */

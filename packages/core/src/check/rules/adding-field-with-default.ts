@@ -3,7 +3,7 @@ import { serialBase } from '../../facts/column-type.js';
 import { quoteIdent } from '../../sql/ident.js';
 import { asNode } from '../../sql/nodes.js';
 import { expressionText } from '../../sql/span.js';
-import { alterCommands, alteredTable, calledFunctions, isRecreated } from '../helpers.js';
+import { alterCommands, alteredTable, calledFunctions, commandRange, isRecreated } from '../helpers.js';
 import type { CheckStatement, RuleContext } from '../context.js';
 import { createRule } from '../rule.js';
 
@@ -48,7 +48,8 @@ export const rule = createRule({
     for (const s of ctx.plain) {
       const table = alteredTable(ctx, s);
       if (!table) continue;
-      for (const { cmd, range } of alterCommands(ctx, s)) {
+      for (const command of alterCommands(ctx, s)) {
+        const { cmd } = command;
         const def = asNode(cmd.def, 'ColumnDef');
         if (cmd.subtype !== 'AT_AddColumn' || !def?.colname) continue;
         if (isRecreated(ctx, table, def.colname)) continue;
@@ -58,7 +59,7 @@ export const rule = createRule({
         const c = quoteIdent(def.colname);
         ctx.report({
           at: s,
-          ...(range ? { range } : {}),
+          ...commandRange(command),
           message: `ADD COLUMN ${c} rewrites all of ${t} under an ACCESS EXCLUSIVE lock, because ${reason}: every read and write of ${t} waits until the rewrite is done.`,
           help: `Instead: add ${c} without a default (nullable), then \`ALTER TABLE ${t} ALTER COLUMN ${c} SET DEFAULT …\` in a separate statement (it applies to new rows only, without a rewrite), and backfill the existing rows in batches outside the migration. In Prisma, \`@default(uuid())\` and \`@default(cuid())\` make the value in Prisma Client instead of the database.`,
           lock: 'ACCESS EXCLUSIVE',

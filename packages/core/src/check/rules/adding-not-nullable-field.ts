@@ -1,6 +1,6 @@
 import type { TableFacts } from '../../facts/model.js';
 import { quoteIdent } from '../../sql/ident.js';
-import { alterCommands, alteredTable, existingColumn } from '../helpers.js';
+import { alterCommands, alteredTable, commandRange, existingColumn } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 /** A valid `CHECK (col IS NOT NULL)` lets PostgreSQL 12+ skip the scan. */
@@ -19,7 +19,8 @@ export const rule = createRule({
     for (const s of ctx.plain) {
       const table = alteredTable(ctx, s);
       if (!table) continue;
-      for (const { cmd, range } of alterCommands(ctx, s)) {
+      for (const command of alterCommands(ctx, s)) {
+        const { cmd } = command;
         if (cmd.subtype !== 'AT_SetNotNull') continue;
         const column = existingColumn(ctx, table, cmd.name);
         if (!column || column.notNull) continue;
@@ -30,7 +31,7 @@ export const rule = createRule({
         const check = quoteIdent(`${table.name}_${column.name}_not_null`);
         ctx.report({
           at: s,
-          ...(range ? { range } : {}),
+          ...commandRange(command),
           message: `SET NOT NULL on ${ctx.displayColumn(table, column.name)} scans all of ${t} under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until the scan is done. Old app versions that leave ${c} empty (the field was optional for them) fail from then on.`,
           help:
             ctx.postgresVersion >= 12

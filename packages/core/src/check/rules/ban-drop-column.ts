@@ -1,5 +1,5 @@
 import { quoteIdent } from '../../sql/ident.js';
-import { alterCommands, alteredTable, existingColumn, isRecreated } from '../helpers.js';
+import { alterCommands, alteredTable, commandRange, existingColumn, isRecreated } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 export const rule = createRule({
@@ -10,7 +10,8 @@ export const rule = createRule({
     for (const s of ctx.plain) {
       const table = alteredTable(ctx, s);
       if (!table) continue;
-      for (const { cmd, range } of alterCommands(ctx, s)) {
+      for (const command of alterCommands(ctx, s)) {
+        const { cmd } = command;
         if (cmd.subtype !== 'AT_DropColumn') continue;
         const column = existingColumn(ctx, table, cmd.name);
         if (!column || isRecreated(ctx, table, column.name)) continue;
@@ -18,7 +19,7 @@ export const rule = createRule({
         const c = quoteIdent(column.name);
         ctx.report({
           at: s,
-          ...(range ? { range } : {}),
+          ...commandRange(command),
           message: `DROP COLUMN ${ctx.displayColumn(table, column.name)}: Prisma Client selects every scalar field by name, so each query of old app versions on ${t} fails ("column ${c} does not exist") from this moment until the last old pod is gone.`,
           help: `Instead: stop reading the column first — mark the field \`@ignore\` in schema.prisma (Migrate keeps the column), deploy that release, and drop ${c} in a later migration. If that release is already out, say so above the statement: \`-- prisma-zd-ignore ban-drop-column: <reason>\`.`,
           lock: 'ACCESS EXCLUSIVE',

@@ -1,5 +1,5 @@
 import { quoteIdent } from '../../sql/ident.js';
-import { alterCommands, alteredTable, existingColumn } from '../helpers.js';
+import { alterCommands, alteredTable, commandRange, existingColumn } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 export const rule = createRule({
@@ -10,7 +10,8 @@ export const rule = createRule({
     for (const s of ctx.plain) {
       const table = alteredTable(ctx, s);
       if (!table) continue;
-      for (const { cmd, range } of alterCommands(ctx, s)) {
+      for (const command of alterCommands(ctx, s)) {
+        const { cmd } = command;
         if (cmd.subtype !== 'AT_ColumnDefault' || cmd.def !== undefined) continue;
         const column = existingColumn(ctx, table, cmd.name);
         if (!column || column.default === undefined) continue;
@@ -25,7 +26,7 @@ export const rule = createRule({
           : `old app versions that insert without ${quoteIdent(column.name)} store NULL instead of ${column.default}`;
         ctx.report({
           at: s,
-          ...(range ? { range } : {}),
+          ...commandRange(command),
           message: `DROP DEFAULT on ${c} (was ${column.default}): during the rollout, ${breaks}.`,
           help: change
             ? 'Instead: run `prisma-zd rewrite`: it defers this DROP DEFAULT (and a DROP SEQUENCE that goes with it) to `prisma-zd contract`, which runs once no old app version is left.'

@@ -1,6 +1,6 @@
 import { relationKey } from '../../facts/model.js';
 import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
-import { alterCommands, alteredTable, existingColumn, stateAfter } from '../helpers.js';
+import { alterCommands, alteredTable, commandRange, existingColumn, stateAfter } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 export const rule = createRule({
@@ -11,7 +11,8 @@ export const rule = createRule({
     for (const s of ctx.plain) {
       const table = alteredTable(ctx, s);
       if (!table) continue;
-      for (const { cmd, range } of alterCommands(ctx, s)) {
+      for (const command of alterCommands(ctx, s)) {
+        const { cmd } = command;
         if (cmd.subtype !== 'AT_AlterColumnType') continue;
         const column = existingColumn(ctx, table, cmd.name);
         const after = column && stateAfter(ctx, s).tables.get(table.key)?.columns.find((c) => c.name === column.name);
@@ -26,7 +27,7 @@ export const rule = createRule({
         const values = removed.map(quoteLiteral).join(', ');
         ctx.report({
           at: s,
-          ...(range ? { range } : {}),
+          ...commandRange(command),
           message:
             `${ctx.displayColumn(table, column.name)} is converted to ${after.type.text} (Prisma's enum swap for ${e}${removed.length ? `, removing ${values}` : ''}): ` +
             `${t} is rewritten under an ACCESS EXCLUSIVE lock, so every read and write of ${t} waits until it is done` +
