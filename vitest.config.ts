@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // PostgreSQL server for the whole run (test/support/global-setup.ts).
 export default defineConfig({
   test: {
+    // Integration tests mostly wait on PostgreSQL and child processes (prisma, prisma-zd):
+    // more workers than the 2 cores keep both busy (vitest's default would be 1 here).
+    maxWorkers: Number(process.env.PRISMA_ZD_TEST_WORKERS ?? 4),
     projects: [
       {
         test: {
