@@ -9,7 +9,9 @@ import { ExitCode, UserError } from '../errors.js';
 import { paint, processOutput } from '../util/output.js';
 import { redact } from '../util/redact.js';
 import { runCheck } from './run.js';
+import { tuneForShortRuns } from './v8-flags.js';
 
+tuneForShortRuns();
 const out = processOutput();
 try {
   const result = await runCheck({ staged: true });

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { checkHistory, initParser, type CheckReport, type Execution, type Severity } from '@prisma-zd/core';
 import { loadConfig, type ResolvedConfig } from '../config.js';
 import { ExitCode } from '../errors.js';
+import { checkpointCache } from './cache.js';
 import { readDatabaseFacts } from './database.js';
 import { gitRoot, requireGitRoot } from './git.js';
 import { excluded, folderHistory, globToRegExp, pathHistories, sinceHistory, stagedHistory, type FolderCheck } from './inputs.js';
@@ -71,8 +72,9 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
   const notes: string[] = [];
   let folders: FolderCheck[];
   let execution: Execution = 'unknown';
+  let root: string | undefined;
   if (req.staged || req.since !== undefined) {
-    const root = requireGitRoot(cwd, req.staged ? '--staged' : '--since');
+    root = requireGitRoot(cwd, req.staged ? '--staged' : '--since');
     const project = await projectFolder(req, cwd);
     execution = project.execution;
     const folder = req.staged ? stagedHistory(project.folder, cwd, root) : sinceHistory(project.folder, cwd, root, req.since!);
@@ -109,7 +111,18 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
     rules: config.check.rules,
     ...(db ? { sizes: db.sizes } : {}),
   };
-  const report = merge(folders.filter((f) => f.inputs.some((i) => i.report !== false)).map((f) => checkHistory(f.inputs, options)));
+  const report = merge(
+    folders
+      .filter((f) => f.inputs.some((i) => i.report !== false))
+      .map((f) => {
+        // The pre-commit hook: the committed history's state is cached, a commit replays what is new.
+        const cache = req.staged && root !== undefined ? checkpointCache(f.folder, root) : undefined;
+        const resume = cache?.load(f.inputs);
+        const r = checkHistory(f.inputs, { ...options, ...(resume ? { resume } : {}), ...(cache ? { checkpoint: true } : {}) });
+        if (cache && r.checkpoint) cache.save(f.inputs, r.checkpoint, resume);
+        return r;
+      }),
+  );
   const failOn = RANK[req.failOn ?? 'error'];
   const failed = report.parseErrors > 0 || report.diagnostics.some((d) => RANK[d.severity] >= failOn);
   return { report, exit: failed ? ExitCode.Failure : ExitCode.Ok, notes, config };

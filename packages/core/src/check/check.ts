@@ -3,19 +3,17 @@
  * are shared by every rule), `rewrite` is asked once which migrations it would change,
  * and each reported migration gets its rules, its suppressions and its severities.
  */
-import { emptySchemaState } from '../facts/draft.js';
 import type { MigrationFacts } from '../facts/model.js';
-import { replayMigration, type ReplayMigration } from '../facts/replay.js';
 import type { Finding, Severity } from '../sql/edits.js';
-import { parseSql, type ParsedSql, type ParseProblem } from '../sql/parse.js';
+import type { ParsedSql, ParseProblem } from '../sql/parse.js';
 import type { Position } from '../sql/text.js';
-import { rewritePrepared, type MigrationRewrite } from '../zd/rewrite.js';
-import { unmanagedView } from '../zd/view.js';
+import type { MigrationRewrite } from '../zd/rewrite.js';
 import { RuleContext, type Execution, type MigrationStanding, type Report } from './context.js';
+import { readHistory, type Checkpoint } from './history.js';
 import type { LockMode } from '../locks/locks.js';
 import type { Rule } from './rule.js';
 import { rules as allRules } from './rules/index.js';
-import { checkSource, type CheckSource, type FunctionBodies } from './source.js';
+import type { CheckSource } from './source.js';
 import { suppress, suppressionsOf } from './suppress.js';
 
 export interface CheckInput extends MigrationStanding {
@@ -53,6 +51,13 @@ export interface CheckOptions {
   readonly sizes?: ReadonlyMap<string, TableSize>;
   /** The rules to run. Default: all of them. */
   readonly ruleSet?: readonly Rule[];
+  /**
+   * Start from the state the first `resume.migrations` inputs leave (a checkpoint of an
+   * earlier check of the same history: `checkpoint`); none of them may be reported.
+   */
+  readonly resume?: Checkpoint;
+  /** Give the checkpoint just before the first reported input (`CheckReport.checkpoint`). */
+  readonly checkpoint?: boolean;
 }
 
 export interface TableRef {
@@ -99,6 +104,8 @@ export interface CheckReport {
   readonly parseErrors: number;
   /** Migrations replayed for context (all inputs). */
   readonly replayed: number;
+  /** With `CheckOptions.checkpoint`: the state just before the first reported migration. */
+  readonly checkpoint?: Checkpoint;
 }
 
 const LOWER: Readonly<Record<Severity, Severity>> = { error: 'warning', warning: 'info', info: 'info' };
@@ -111,36 +118,16 @@ export function isTiny(size: TableSize): boolean {
 export function checkHistory(inputs: readonly CheckInput[], options: CheckOptions = {}): CheckReport {
   const defaultSchema = options.defaultSchema ?? 'public';
   const ruleSet = (options.ruleSet ?? allRules).filter((r) => options.rules?.[r.id] !== 'off');
-  const functions: FunctionBodies = new Map();
-  const parseView = memoParse();
-  const prepared = inputs.map((input) => {
-    const parsed = parseSql(input.sql);
-    return { input, parsed, source: checkSource(parsed, functions, parseView) };
-  });
-  const reported = new Set(inputs.filter((i) => i.report !== false).map((i) => i.name));
-  const views = reported.size ? prepared.map((p) => unmanagedView(p.parsed, parseView)) : undefined;
-  const replayed = replayViews(
-    prepared.map((p) => ({ name: p.input.name, parsed: p.source.parsed })),
-    views?.map((v, i) => ({ name: prepared[i]!.input.name, parsed: v.parsed })),
+  const history = readHistory(inputs, {
     defaultSchema,
-  );
-  const facts = replayed.source;
-  const rewrites = views
-    ? rewritePrepared(
-        prepared.map((p, i) => ({ name: p.input.name, parsed: p.parsed, view: views[i]!, facts: replayed.unmanaged![i]! })),
-        { select: (n) => reported.has(n), defaultSchema },
-      )
-    : [];
-  const migrations: MigrationReport[] = [];
-  let afterPrismaZd = false;
-  prepared.forEach((p, i) => {
-    if (p.input.report !== false) {
-      migrations.push(
-        checkMigration(p.input, p.parsed, p.source, facts[i]!, rewrites[i], ruleSet, options, defaultSchema, afterPrismaZd),
-      );
-    }
-    afterPrismaZd ||= p.source.statements.some((s) => s.origin === 'zd-block');
+    ...(options.resume ? { resume: options.resume } : {}),
+    ...(options.checkpoint ? { checkpoint: true } : {}),
   });
+  const migrations: MigrationReport[] = [];
+  for (const m of history.migrations) {
+    if (m.input.report === false) continue;
+    migrations.push(checkMigration(m.input, m.parsed, m.source, m.facts, m.rewrite, ruleSet, options, defaultSchema, m.afterPrismaZd));
+  }
   const diagnostics = migrations.flatMap((m) => m.diagnostics);
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const d of diagnostics) counts[d.severity]++;
@@ -150,46 +137,8 @@ export function checkHistory(inputs: readonly CheckInput[], options: CheckOption
     counts,
     parseErrors: migrations.filter((m) => m.parseError).length,
     replayed: inputs.length,
+    ...(history.checkpoint ? { checkpoint: history.checkpoint } : {}),
   };
-}
-
-/** `parseSql` remembering its results by text, for views parsed twice (the source view and the unmanaged view). */
-function memoParse(): (text: string) => ParsedSql {
-  const memo = new Map<string, ParsedSql>();
-  return (text) => {
-    let parsed = memo.get(text);
-    if (!parsed) memo.set(text, (parsed = parseSql(text)));
-    return parsed;
-  };
-}
-
-/**
- * The facts of the source views (what rules read) and, when asked, of the unmanaged
- * views (what rewrite reads). Both are the same parse for a migration without DO blocks
- * or calls of functions the history created; while the two histories have been the
- * same, one replay serves both.
- */
-function replayViews(
-  source: readonly ReplayMigration[],
-  unmanaged: readonly ReplayMigration[] | undefined,
-  defaultSchema: string,
-): { source: MigrationFacts[]; unmanaged: MigrationFacts[] | undefined } {
-  const options = { defaultSchema };
-  const out = { source: [] as MigrationFacts[], unmanaged: unmanaged && ([] as MigrationFacts[]) };
-  let sourceState = emptySchemaState(defaultSchema);
-  let unmanagedState = sourceState;
-  source.forEach((m, i) => {
-    const facts = replayMigration(sourceState, m, options);
-    out.source.push(facts);
-    sourceState = facts.after;
-    const u = unmanaged?.[i];
-    if (!u) return;
-    const shared = u.parsed === m.parsed && unmanagedState === facts.before;
-    const uFacts = shared ? facts : replayMigration(unmanagedState, u, options);
-    out.unmanaged!.push(uFacts);
-    unmanagedState = uFacts.after;
-  });
-  return out;
 }
 
 function checkMigration(

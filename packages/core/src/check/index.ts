@@ -1,6 +1,8 @@
 // The migration linter: rules over replayed facts, suppressions, rendering.
 export { checkHistory, checkSql, isTiny, TINY_TABLE } from './check.js';
 export type { CheckInput, CheckOptions, CheckReport, CheckSqlOptions, Diagnostic, MigrationReport, RuleSetting, TableRef, TableSize } from './check.js';
+export { checkpointFromJson, checkpointToJson } from './checkpoint.js';
+export type { Checkpoint } from './history.js';
 export type { CheckStatement, Execution, MigrationStanding, Report, RuleContext, Transaction } from './context.js';
 export { renderGithub, renderJson, renderPretty, renderSummary, formatBytes, formatRows } from './render.js';
 export type { RenderOptions } from './render.js';

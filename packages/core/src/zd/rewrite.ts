@@ -112,13 +112,21 @@ export function prepareHistory(history: readonly MigrationSource[], defaultSchem
 
 /** Rewrites the selected migrations of a history (in Prisma's order). */
 export function rewriteHistory(history: readonly MigrationSource[], opts: RewriteOptions): MigrationRewrite[] {
-  return rewritePrepared(prepareHistory(history, opts.defaultSchema), opts);
+  return rewritePrepared(prepareHistory(history, opts.defaultSchema), opts).results;
 }
 
-/** `rewriteHistory` on a history already parsed and replayed (`prepareHistory`). */
-export function rewritePrepared(history: readonly PreparedMigration[], opts: RewriteOptions): MigrationRewrite[] {
+/**
+ * `rewriteHistory` on a history already parsed and replayed (`prepareHistory`), also
+ * giving the work pending after it. `pending`: the work pending before its first
+ * migration (the pending work after the migrations before it), so a history can be
+ * taken in parts.
+ */
+export function rewritePrepared(
+  history: readonly PreparedMigration[],
+  opts: RewriteOptions & { pending?: readonly PendingEntry[] },
+): { results: MigrationRewrite[]; pending: readonly PendingEntry[] } {
   const defaultSchema = opts.defaultSchema ?? 'public';
-  let pending: PendingEntry[] = [];
+  let pending: PendingEntry[] = [...(opts.pending ?? [])];
   const results: MigrationRewrite[] = [];
   for (const w of history) {
     const selected = opts.select(w.name) && !w.parsed.error && !ignoredFile(w.parsed);
@@ -127,7 +135,7 @@ export function rewritePrepared(history: readonly PreparedMigration[], opts: Rew
     pending = r.pending;
     results.push(result);
   }
-  return results;
+  return { results, pending };
 }
 
 /** Pending work after a whole history (what a managed database may still have queued). */
