@@ -7,8 +7,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runZd } from '../../../../test/support/cli.js';
-import { INIT, makeProject, ZD_ENV } from '../../../../test/check/fixture.js';
+import { runZd } from '../support/cli.js';
+import { INIT, makeProject, ZD_ENV } from './fixture.js';
 
 describe('check --staged with the checkpoint cache', () => {
   const p = makeProject({ git: true });
