@@ -1,3 +1,5 @@
+import { plainArguments } from './check/argv.js';
+import type { CommandDefinition } from './commands/command.js';
 import { commandsFor } from './commands/index.js';
 import { AlreadyReported, ExitCode, UserError } from './errors.js';
 import { paint, processOutput, type Output } from './util/output.js';
@@ -12,9 +14,19 @@ export function renderUserError(out: Output, e: UserError): void {
 }
 
 export async function main(argv: string[], out: Output = processOutput()): Promise<number> {
+  return reported(out, async () => {
+    const definitions = await commandsFor(argv);
+    // The common case, `prisma-zd <command> --plain options`, needs no command-line parser.
+    const plain = definitions.length === 1 ? plainArguments(definitions[0]!, argv) : undefined;
+    if (plain) return definitions[0]!.run(plain as never, out);
+    return parseAndRun(argv, definitions, out);
+  });
+}
+
+async function parseAndRun(argv: string[], definitions: readonly CommandDefinition<any>[], out: Output): Promise<number> {
   let exit: number = ExitCode.Ok;
   let usageError: string | undefined;
-  const [{ default: yargs }, definitions] = await Promise.all([import('yargs'), commandsFor(argv)]);
+  const { default: yargs } = await import('yargs');
   const cli = yargs(argv)
     .scriptName('prisma-zd')
     .usage('$0 <command> [options]\n\nZero-downtime PostgreSQL deploys for Prisma Migrate.')
@@ -38,14 +50,19 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
       },
     });
   }
+  await cli.parseAsync();
+  if (usageError) {
+    out.err(`${paint(out, 'red', 'Error')} ZD_USAGE: ${usageError}`);
+    out.err(`${paint(out, 'dim', 'hint:')} prisma-zd --help`);
+    return ExitCode.Usage;
+  }
+  return exit;
+}
+
+/** Runs a command, rendering what it throws: user errors, errors already reported, bugs. */
+async function reported(out: Output, run: () => Promise<number>): Promise<number> {
   try {
-    await cli.parseAsync();
-    if (usageError) {
-      out.err(`${paint(out, 'red', 'Error')} ZD_USAGE: ${usageError}`);
-      out.err(`${paint(out, 'dim', 'hint:')} prisma-zd --help`);
-      return ExitCode.Usage;
-    }
-    return exit;
+    return await run();
   } catch (e) {
     if (e instanceof UserError) {
       renderUserError(out, e);
