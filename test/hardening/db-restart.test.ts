@@ -30,7 +30,7 @@ async function managed() {
 describe('database restarts', () => {
   it('mid-build: postponed run exits 6 with a clear message; the re-run builds the index', async () => {
     const db = await managed();
-    const stmt = await slowTable(db.url, 'Slow', 2000);
+    const stmt = await slowTable(db.url, 'Slow', 5000);
     await queue(db.url, { table: 'Slow', object: 'Slow_slow_idx', statement: stmt, columns: ['a'] });
     const run = startCli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
     await waitForBuild(db.url, 'Slow');

@@ -15,7 +15,8 @@ describe('postponed run: interrupted and concurrent runs', () => {
   it('after SIGKILL mid-build, the next run drops the INVALID leftover and completes', async () => {
     const db = await managed();
     try {
-      const stmt = await slowTable(db.url, 'Slow', 1500);
+      // Long enough that the build is still running when it is killed, whatever the load.
+      const stmt = await slowTable(db.url, 'Slow', 5000);
       await queue(db.url, { table: 'Slow', object: 'Slow_slow_idx', statement: stmt, columns: ['a'] });
       const first = startCli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
       await waitForBuild(db.url, 'Slow');
@@ -40,7 +41,8 @@ describe('postponed run: interrupted and concurrent runs', () => {
   it('two runners at once: one works, the other exits 7 naming the holder; SIGINT stops the first cleanly', async () => {
     const db = await managed();
     try {
-      const stmt = await slowTable(db.url, 'Busy', 1500);
+      // Still building when the second runner starts, whatever the load (it is stopped below).
+      const stmt = await slowTable(db.url, 'Busy', 60_000);
       await queue(db.url, { table: 'Busy', object: 'Busy_slow_idx', statement: stmt, columns: ['a'] });
       const first = startCli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
       await waitForBuild(db.url, 'Busy');
