@@ -6,10 +6,12 @@
  * the largest history found, through the CLI and through the hook entry.
  *
  * Last line: one JSON object with files, zdMs, squawkMs, zdFindings, squawkFindings,
- * zdFindingsByRule, squawkFindingsByRule, ratio, stagedMs, hookMs, stagedColdMs (the
+ * zdFindingsByRule, squawkFindingsByRule, zdReportSha256 (of prisma-zd's whole JSON
+ * report: compare it across commits), ratio, stagedMs, hookMs, stagedColdMs (the
  * first run, before the checkpoint cache holds the history), stagedNoMigrationMs.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -129,6 +131,8 @@ console.log(
     squawkMs: round(squawkMs),
     ratio: Math.round((zdMs / squawkMs) * 100) / 100,
     zdFindings: zd.findings.length,
+    // Equal across commits exactly when `check --format json` printed the same findings, byte for byte.
+    zdReportSha256: createHash('sha256').update(zdOut).digest('hex'),
     squawkFindings: sq.length,
     zdFindingsByRule: byRule(zd.findings.map((f) => f.ruleId)),
     squawkFindingsByRule: byRule(sq.map((f) => f.rule_name)),
