@@ -42,6 +42,7 @@ export class Draft {
   #maps: Maps;
   #sets: Sets;
   #owned = new Set<string>();
+  #last: SchemaState | undefined;
   /** A temporary table was created (it is dropped at the end of the migration). */
   tempTables = false;
 
@@ -61,10 +62,12 @@ export class Draft {
   }
 
   snapshot(): SchemaState {
+    // Nothing written since the last snapshot (most statements change one collection or none): the same one.
+    if (this.#last && this.#owned.size === 0) return this.#last;
     this.#owned.clear();
     for (const m of Object.values(this.#maps)) m.freeze();
     for (const s of Object.values(this.#sets)) s.freeze();
-    return { ...this.#maps, ...this.#sets };
+    return (this.#last = { ...this.#maps, ...this.#sets });
   }
 
   get tables(): ReadonlyMap<string, TableFacts> {
