@@ -7,7 +7,7 @@
  *   exits 7 naming the holder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conditionalBlock } from '@prisma-zd/core';
+import { contractWaiting, queueDeferredDefault } from './support.js';
 import { freshDatabase } from '../support/db.js';
 import { sampleTemplate } from '../prisma/helpers.js';
 import { cli, slowTable, startCli, queue as enqueue, waitForBuild } from '../queue/support.js';
@@ -50,15 +50,11 @@ describe.concurrent('overlapping and interrupted runs', () => {
     const db = await freshDatabase({ prefix: 'zd_conc' });
     res.add(() => db.drop());
     expect((await cli(['setup', '--url', db.url])).code).toBe(0);
-    await query(db.url, `CREATE TABLE "P" ("id" INT PRIMARY KEY, "cur" TEXT DEFAULT 'EUR')`);
-    const statement = `ALTER TABLE "P" ALTER COLUMN "cur" DROP DEFAULT`;
-    await query(db.url, conditionalBlock('defer', statement, { kind: 'contract', migration: 'm1', objectName: 'cur', tableName: 'P', columns: ['cur'], statement }));
+    await queueDeferredDefault(db.url);
     const holder = await session(db.url, 'report-job', 'LOCK TABLE "P" IN ACCESS SHARE MODE');
     res.add(() => holder.end());
     const first = startCli(['contract', '--url', db.url, '--lock-timeout', '10s', '--migrations', '/nonexistent']);
-    await waitFor('the first contract to wait', async () =>
-      (await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'prisma-zd/contract%' AND wait_event_type = 'Lock'`))[0]!.n > 0,
-    );
+    await waitFor('the first contract to wait', () => contractWaiting(db.url));
     const second = await cli(['contract', '--url', db.url, '--migrations', '/nonexistent']);
     expect(second.code).toBe(7);
     expect(second.stderr).toMatch(/ZD_BUSY.*prisma-zd\/contract/s);

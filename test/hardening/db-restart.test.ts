@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createDatabase, startEmbedded, TEST_PASSWORD, type PgServer } from '../support/postgres.js';
 import { cli, indexesOf, queue, slowTable, startCli, statuses, waitForBuild } from '../queue/support.js';
-import { conditionalBlock } from '@prisma-zd/core';
+import { contractWaiting, queueDeferredDefault } from './support.js';
 
 const NOFOLDER = ['--migrations', '/nonexistent-migrations'];
 let server: PgServer;
@@ -47,30 +47,13 @@ describe('database restarts', () => {
 
   it('while contract waits for its lock: exits 6; the re-run applies the entry', async () => {
     const db = await managed();
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
-    await c.query(`CREATE TABLE "P" ("id" INT PRIMARY KEY, "cur" TEXT DEFAULT 'EUR')`);
-    await c.query(
-      conditionalBlock('defer', `ALTER TABLE "P" ALTER COLUMN "cur" DROP DEFAULT`, {
-        kind: 'contract',
-        migration: 'm1',
-        objectName: 'cur',
-        tableName: 'P',
-        columns: ['cur'],
-        statement: `ALTER TABLE "P" ALTER COLUMN "cur" DROP DEFAULT`,
-      }),
-    );
+    await queueDeferredDefault(db.url);
     // A long transaction holds the table, so contract waits (and retries) on its lock.
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     await holder.query(`BEGIN; SELECT * FROM "P"`);
     const contract = startCli(['contract', '--url', db.url, '--lock-timeout', '5s', ...NOFOLDER]);
-    for (let i = 0; i < 100; i++) {
-      const { rows } = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'prisma-zd/contract%' AND wait_event_type = 'Lock'`);
-      if (rows[0].n > 0) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    await c.end().catch(() => {});
+    for (let i = 0; i < 100 && !(await contractWaiting(db.url)); i++) await new Promise((res) => setTimeout(res, 100));
     holder.on('error', () => {});
     await server.restart!('immediate');
     const r = await contract.done;

@@ -8,40 +8,26 @@ import pg from 'pg';
 import { conditionalBlock } from '@prisma-zd/core';
 import { freshDatabase } from '../support/db.js';
 import { cli, sql, startCli, statuses } from '../queue/support.js';
+import { contractWaiting, queueDeferredDefault } from './support.js';
 
 const NOFOLDER = ['--migrations', '/nonexistent-migrations'];
 
-async function contractWaiting(signal: NodeJS.Signals) {
+async function interruptWaitingContract(signal: NodeJS.Signals) {
   const db = await freshDatabase({ prefix: 'zd_sig' });
   expect((await cli(['setup', '--url', db.url])).code).toBe(0);
-  await sql(db.url, `CREATE TABLE "P" ("id" INT PRIMARY KEY, "cur" TEXT DEFAULT 'EUR')`);
-  await sql(
-    db.url,
-    conditionalBlock('defer', `ALTER TABLE "P" ALTER COLUMN "cur" DROP DEFAULT`, {
-      kind: 'contract',
-      migration: 'm1',
-      objectName: 'cur',
-      tableName: 'P',
-      columns: ['cur'],
-      statement: `ALTER TABLE "P" ALTER COLUMN "cur" DROP DEFAULT`,
-    }),
-  );
+  await queueDeferredDefault(db.url);
   const holder = new pg.Client({ connectionString: db.url });
   await holder.connect();
   await holder.query(`BEGIN; SELECT * FROM "P"`);
   const run = startCli(['contract', '--url', db.url, '--lock-timeout', '10s', ...NOFOLDER]);
-  for (let i = 0; i < 100; i++) {
-    const [r] = await sql<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'prisma-zd/contract%' AND wait_event_type = 'Lock'`);
-    if (r!.n > 0) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  for (let i = 0; i < 300 && !(await contractWaiting(db.url)); i++) await new Promise((res) => setTimeout(res, 100));
   run.child.kill(signal);
   const r = await run.done;
   await holder.query('ROLLBACK');
   await holder.end();
   // Our sessions end with the process: no advisory lock of ours is left.
   let locks = -1;
-  for (let i = 0; i < 50 && locks !== 0; i++) {
+  for (let i = 0; i < 200 && locks !== 0; i++) {
     const [row] = await sql<{ n: number }>(
       db.url,
       `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
@@ -62,11 +48,11 @@ async function contractWaiting(signal: NodeJS.Signals) {
 
 describe('signals during contract', () => {
   it('SIGINT: exit 130, lock released, the next run applies the entry once', async () => {
-    const r = await contractWaiting('SIGINT');
+    const r = await interruptWaitingContract('SIGINT');
     expect(r.code).toBe(130);
   });
   it('SIGKILL: lock released with the session, the next run applies the entry once', async () => {
-    const r = await contractWaiting('SIGKILL');
+    const r = await interruptWaitingContract('SIGKILL');
     expect(r.signal).toBe('SIGKILL');
   });
 });
