@@ -3,11 +3,9 @@
  * `whole-file` is one simple query (one implicit transaction, like the native engine up
  * to Prisma 7.3), `per-statement` autocommits each parser-split statement.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../support/db.js';
-import type { TestDatabase } from '../support/postgres.js';
-import { addMigration, copySampleProject, runPrisma, type ExecMode, type SampleProjectCopy } from '../support/prisma.js';
-import { migrationRows, query, sampleTemplate, tableExists } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { runPrisma, type ExecMode } from '../support/prisma.js';
+import { migrationRows, query, sampleWithMigration, tableExists } from './helpers.js';
 
 /** Its first statement succeeds, its second fails on existing data. */
 const FAILS_MIDWAY = `-- CreateTable
@@ -46,26 +44,9 @@ INSERT INTO "Setting" ("key", "value") VALUES ('motto', 'café ☕; always');
 
 const CONCURRENT_INDEX = 'CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");\n';
 
-let template: string;
-const databases: TestDatabase[] = [];
-const copies: SampleProjectCopy[] = [];
-
-beforeAll(async () => {
-  template = await sampleTemplate();
-});
-afterAll(async () => {
-  await Promise.all([...databases.map((db) => db.drop()), ...copies.map((c) => c.cleanup())]);
-});
 
 /** A database with the sample history applied, and a project copy with `sql` as one more migration. */
-async function setup(name: string, sql: string) {
-  const db = await freshDatabase({ template, prefix: 'zd_prisma_exec' });
-  databases.push(db);
-  const project = await copySampleProject();
-  copies.push(project);
-  const migration = addMigration(project.migrationsDir, name, sql);
-  return { url: db.url, project, migration };
-}
+const setup = sampleWithMigration('zd_prisma_exec');
 
 describe.concurrent('a migration whose second statement fails', () => {
   async function deployFailing(mode: ExecMode) {

@@ -1,6 +1,8 @@
 import pg from 'pg';
-import { templateDatabase } from '../support/db.js';
-import { runPrisma } from '../support/prisma.js';
+import { afterAll, beforeAll } from 'vitest';
+import { freshDatabase, templateDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/postgres.js';
+import { addMigration, copySampleProject, runPrisma, type SampleProjectCopy } from '../support/prisma.js';
 
 export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(
   url: string,
@@ -50,4 +52,27 @@ export function withParams(url: string, params: Record<string, string>): string 
   const u = new URL(url);
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
   return u.toString();
+}
+
+/**
+ * Per test file: a database with the sample history applied (from a template built once)
+ * and a project copy with `sql` as one more migration; everything is dropped afterwards.
+ */
+export function sampleWithMigration(prefix: string): (name: string, sql: string) => Promise<{ url: string; project: SampleProjectCopy; migration: string }> {
+  let template: string;
+  const databases: TestDatabase[] = [];
+  const copies: SampleProjectCopy[] = [];
+  beforeAll(async () => {
+    template = await sampleTemplate();
+  });
+  afterAll(async () => {
+    await Promise.all([...databases.map((db) => db.drop()), ...copies.map((c) => c.cleanup())]);
+  });
+  return async (name, sql) => {
+    const db = await freshDatabase({ template, prefix });
+    databases.push(db);
+    const project = await copySampleProject();
+    copies.push(project);
+    return { url: db.url, project, migration: addMigration(project.migrationsDir, name, sql) };
+  };
 }

@@ -4,37 +4,17 @@
  * through the URL), and that session is the one holding Prisma's migrate lock.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../support/db.js';
-import type { TestDatabase } from '../support/postgres.js';
+import { describe, expect, it } from 'vitest';
 import {
-  addMigration,
-  copySampleProject,
   PRISMA_MIGRATE_LOCK_ID,
   runPrisma,
   type ExecMode,
-  type SampleProjectCopy,
 } from '../support/prisma.js';
-import { migrationRows, query, sampleTemplate, tableExists, withParams } from './helpers.js';
+import { migrationRows, query, sampleWithMigration, tableExists, withParams } from './helpers.js';
 
-let template: string;
-const databases: TestDatabase[] = [];
-const copies: SampleProjectCopy[] = [];
 
-beforeAll(async () => {
-  template = await sampleTemplate();
-});
-afterAll(async () => {
-  await Promise.all([...databases.map((db) => db.drop()), ...copies.map((c) => c.cleanup())]);
-});
-
-async function setup(name: string, sql: string) {
-  const db = await freshDatabase({ template, prefix: 'zd_prisma_session' });
-  databases.push(db);
-  const project = await copySampleProject();
-  copies.push(project);
-  return { url: db.url, project, migration: addMigration(project.migrationsDir, name, sql) };
-}
+/** A database with the sample history applied, and a project copy with `sql` as one more migration. */
+const setup = sampleWithMigration('zd_prisma_session');
 
 /** Holds a lock on "Product" that any ALTER TABLE must wait for, until `release()`. */
 async function lockProduct(url: string) {

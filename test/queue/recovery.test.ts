@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { freshDatabase } from '../support/db.js';
-import { cli, indexesOf, queue, slowTable, sql, startCli, statuses, waitForBuild } from './support.js';
+import { cli, indexesOf, managed, NOFOLDER, queue, slowTable, sql, startCli, statuses, waitForBuild } from './support.js';
 
-const NOFOLDER = ['--migrations', '/nonexistent-migrations'];
-
-async function managed() {
-  const db = await freshDatabase();
-  const r = await cli(['setup', '--url', db.url]);
-  if (r.code !== 0) throw new Error(`setup failed: ${r.stderr}`);
-  return db;
-}
 
 describe('postponed run: interrupted and concurrent runs', () => {
   it('after SIGKILL mid-build, the next run drops the INVALID leftover and completes', async () => {

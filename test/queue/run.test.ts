@@ -1,18 +1,9 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { freshDatabase } from '../support/db.js';
 import { describeProgress, type BuildProgress } from '../../packages/cli/src/queue/progress.js';
 import { runPostponed } from '../../packages/cli/src/queue/runner.js';
-import { cli, indexesOf, queue, sql, statuses } from './support.js';
+import { cli, indexesOf, managed, NOFOLDER, queue, sql, statuses } from './support.js';
 
-const NOFOLDER = ['--migrations', '/nonexistent-migrations'];
-
-async function managed() {
-  const db = await freshDatabase();
-  const r = await cli(['setup', '--url', db.url]);
-  if (r.code !== 0) throw new Error(`setup failed: ${r.stderr}`);
-  return db;
-}
 
 describe('prisma-zd postponed run', () => {
   it('builds a queued index CONCURRENTLY while a writer keeps writing', async () => {

@@ -136,3 +136,15 @@ export async function waitForBuild(url: string, table: string, timeoutMs = 20_00
 }
 
 export const setupArgs = (url: string) => ['setup', '--url', url];
+
+/** Migrations folder that does not exist: reconciliation is skipped (and said so). */
+export const NOFOLDER = ['--migrations', '/nonexistent-migrations'];
+
+/** A fresh database with the bookkeeping schema installed by `prisma-zd setup`. */
+export async function managed() {
+  const { freshDatabase } = await import('../support/db.js');
+  const db = await freshDatabase();
+  const r = await cli(['setup', '--url', db.url]);
+  if (r.code !== 0) throw new Error(`setup failed: ${r.stderr}`);
+  return db;
+}
