@@ -8,7 +8,7 @@ import type { Finding, Severity } from '../sql/edits.js';
 import type { ParsedSql, ParseProblem } from '../sql/parse.js';
 import type { Position } from '../sql/text.js';
 import type { MigrationRewrite } from '../zd/rewrite.js';
-import { RuleContext, type Execution, type MigrationStanding, type Report } from './context.js';
+import { RuleContext, type ContextInit, type Execution, type MigrationStanding, type Report } from './context.js';
 import { readHistory, type Checkpoint } from './history.js';
 import type { LockMode } from '../locks/locks.js';
 import type { Rule } from './rule.js';
@@ -123,10 +123,15 @@ export function checkHistory(inputs: readonly CheckInput[], options: CheckOption
     ...(options.resume ? { resume: options.resume } : {}),
     ...(options.checkpoint ? { checkpoint: true } : {}),
   });
+  const rules: RuleSet = {
+    list: ruleSet,
+    byId: new Map(ruleSet.map((r) => [r.id, r])),
+    ids: { known: KNOWN_RULE_IDS, active: new Set(ruleSet.map((r) => r.id)) },
+  };
   const migrations: MigrationReport[] = [];
   for (const m of history.migrations) {
     if (m.input.report === false) continue;
-    migrations.push(checkMigration(m.input, m.parsed, m.source, m.facts, m.rewrite, ruleSet, options, defaultSchema, m.afterPrismaZd));
+    migrations.push(checkMigration(m.input, m.parsed, m.source, m.facts, m.rewrite, rules, options, defaultSchema, m.afterPrismaZd));
   }
   const diagnostics = migrations.flatMap((m) => m.diagnostics);
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
@@ -141,13 +146,22 @@ export function checkHistory(inputs: readonly CheckInput[], options: CheckOption
   };
 }
 
+/** The rules of a check, read once for all its migrations. */
+interface RuleSet {
+  readonly list: readonly Rule[];
+  readonly byId: ReadonlyMap<string, Rule>;
+  readonly ids: ContextInit['ruleIds'];
+}
+
+const KNOWN_RULE_IDS: ReadonlySet<string> = new Set(allRules.map((r) => r.id));
+
 function checkMigration(
   input: CheckInput,
   parsed: ParsedSql,
   source: CheckSource,
   facts: MigrationFacts,
   rewrite: MigrationRewrite | undefined,
-  ruleSet: readonly Rule[],
+  rules: RuleSet,
   options: CheckOptions,
   defaultSchema: string,
   afterPrismaZd: boolean,
@@ -169,21 +183,20 @@ function checkMigration(
     defaultSchema,
     suppressions: suppressionsOf(parsed),
     afterPrismaZd,
-    ruleIds: { known: new Set(allRules.map((r) => r.id)), active: new Set(ruleSet.map((r) => r.id)) },
+    ruleIds: rules.ids,
   });
   const run = (rule: Rule) => {
     ctx.ruleId = rule.id;
     rule.check(ctx);
   };
-  for (const rule of ruleSet) if (!rule.late) run(rule);
+  for (const rule of rules.list) if (!rule.late) run(rule);
   const early = ctx.reports.splice(0).map((r) => ({ ...r, suppressed: isSuppressed(ctx, r.ruleId, r.report) }));
   ctx.earlier = early;
-  for (const rule of ruleSet) if (rule.late) run(rule);
+  for (const rule of rules.list) if (rule.late) run(rule);
   const late = ctx.reports.splice(0).map((r) => ({ ...r, suppressed: isSuppressed(ctx, r.ruleId, r.report) }));
-  const byId = new Map(ruleSet.map((r) => [r.id, r]));
   const kept = [...early, ...late].filter((r) => !r.suppressed);
   const diagnostics = kept
-    .map((r) => diagnostic(ctx, byId.get(r.ruleId)!, r.report, path, options))
+    .map((r) => diagnostic(ctx, rules.byId.get(r.ruleId)!, r.report, path, options))
     .sort((a, b) => a.range.start - b.range.start || a.ruleId.localeCompare(b.ruleId));
   return {
     name: input.name,

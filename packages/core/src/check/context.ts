@@ -132,11 +132,17 @@ export class RuleContext {
     this.ruleIds = init.ruleIds;
     this.afterPrismaZd = init.afterPrismaZd;
     const txs = transactions(init.parsed.statements, init.execution);
+    // Every field spelled out (no spread): one shape for all statements, read by every rule.
     this.statements = init.source.statements.map((s, i) => ({
-      ...s,
+      statement: s.statement,
+      top: s.top,
+      origin: s.origin,
+      role: s.role,
+      range: s.range,
+      shift: s.shift,
       position: i,
       facts: init.facts.statements[i]!,
-      tx: txs[s.top] ?? { id: -1, explicit: false, size: 1 },
+      tx: txs[s.top] ?? NO_TRANSACTION,
     }));
     this.plain = this.statements.filter((s) => s.origin !== 'zd-block');
   }
@@ -174,7 +180,8 @@ export class RuleContext {
 
   /** The first table `s` acts on (action/change filter) that existed before this migration. */
   existingTableTouched(s: CheckStatement, action?: TouchAction, change?: string): TableFacts | undefined {
-    for (const t of this.touches(s, 'table', action, change)) {
+    for (const t of s.facts.touches) {
+      if (t.object !== 'table' || (action !== undefined && t.action !== action) || (change !== undefined && t.change !== change)) continue;
       if (t.createdInMigration) continue;
       const table = this.existingTable(s, t.key);
       if (table) return table;
@@ -213,6 +220,8 @@ export class RuleContext {
     return { start: range.start + s.shift, end: range.end + s.shift };
   }
 }
+
+const NO_TRANSACTION: Transaction = { id: -1, explicit: false, size: 1 };
 
 /** The transaction of each top-level statement under the execution model. */
 export function transactions(statements: readonly Statement[], execution: Execution): Transaction[] {

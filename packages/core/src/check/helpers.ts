@@ -55,9 +55,13 @@ export function stateAfter(ctx: RuleContext, s: CheckStatement): SchemaState {
   return ctx.statements[s.position + 1]?.facts.before ?? ctx.facts.after;
 }
 
-/** The table an `ALTER TABLE` acts on, when it existed before this migration. */
+const alteredCache = new WeakMap<CheckStatement, TableFacts | null>();
+
+/** The table an `ALTER TABLE` acts on, when it existed before this migration (most rules ask, for every statement). */
 export function alteredTable(ctx: RuleContext, s: CheckStatement): TableFacts | undefined {
-  return ctx.existingTableTouched(s, 'alter');
+  let table = alteredCache.get(s);
+  if (table === undefined) alteredCache.set(s, (table = ctx.existingTableTouched(s, 'alter') ?? null));
+  return table ?? undefined;
 }
 
 /** A column of `table` that existed before this migration. */

@@ -52,7 +52,9 @@ export class ReplayContext {
       return has(key) ? key : undefined;
     }
     // Temporary tables shadow everything (pg_temp is implicitly first in the search path).
-    for (const schema of [TEMP_SCHEMA, ...this.searchPath]) {
+    const temp = relationKey(TEMP_SCHEMA, ref.name);
+    if (has(temp)) return temp;
+    for (const schema of this.searchPath) {
       const key = relationKey(schema, ref.name);
       if (has(key)) return key;
     }
