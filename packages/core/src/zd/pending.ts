@@ -243,6 +243,33 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
+ * The entries the loops of `effectsOf` can affect: those whose object, table or
+ * dependency a touch names, and unique indexes on a table whose columns the statement
+ * needs one on. A superset, in order, so that the effects are the same as over all the
+ * entries, without comparing every touch with every pending entry.
+ */
+function affectable(
+  pending: readonly PendingEntry[],
+  facts: StatementFacts,
+  needs: ReadonlyArray<{ table: string }>,
+): PendingEntry[] {
+  const keys = new Set<string>();
+  for (const t of facts.touches) {
+    keys.add(t.key);
+    // A column's key starts with its table's: each prefix that ends before a `.`.
+    for (let i = t.key.indexOf('.'); i !== -1; i = t.key.indexOf('.', i + 1)) keys.add(t.key.slice(0, i));
+  }
+  const needed = new Set(needs.map((n) => n.table));
+  return pending.filter(
+    (e) =>
+      keys.has(e.key) ||
+      keys.has(e.tableKey) ||
+      (e.kind === 'index' && e.unique && needed.has(e.tableKey)) ||
+      e.dependsOn?.some((k) => keys.has(k)),
+  );
+}
+
+/**
  * What `statement` does to each pending entry. `facts` are the replay's facts for the
  * statement (its touches, including implicit drops). Entries not affected are absent.
  */
@@ -253,6 +280,10 @@ export function effectsOf(
   where: string,
   defaultSchema = 'public',
 ): Effect[] {
+  if (pending.length === 0) return [];
+  const needs = neededUniqueKeys(statement, defaultSchema);
+  const candidates = affectable(pending, facts, needs);
+  if (candidates.length === 0) return [];
   const effects = new Map<PendingEntry, Effect>();
   const set = (e: Effect) => {
     const prev = effects.get(e.entry);
@@ -260,11 +291,11 @@ export function effectsOf(
     if (!prev || e.op === 'cancel') effects.set(e.entry, e);
   };
   for (const touch of facts.touches) {
-    for (const entry of pending) {
+    const column = touch.object === 'column' ? splitKey(touch.key).pop()! : undefined;
+    for (const entry of candidates) {
       const onTable = touch.object === 'table' && touch.key === entry.tableKey;
       const onObject = touch.key === entry.key;
-      const onColumn = touch.object === 'column' && touch.key.startsWith(entry.tableKey + '.') &&
-        entry.columns.includes(splitKey(touch.key).pop()!);
+      const onColumn = column !== undefined && touch.key.startsWith(entry.tableKey + '.') && entry.columns.includes(column);
       if (touch.action === 'drop' && (onTable || onObject || onColumn)) {
         set({ op: 'cancel', entry, reason: `${describe(touch)} dropped by ${where}` });
       } else if ((touch.action === 'rename' || touch.action === 'set-schema') && (onTable || onObject || onColumn)) {
@@ -284,8 +315,8 @@ export function effectsOf(
       }
     }
   }
-  for (const need of neededUniqueKeys(statement, defaultSchema)) {
-    for (const entry of pending) {
+  for (const need of needs) {
+    for (const entry of candidates) {
       if (entry.kind === 'index' && entry.unique && entry.tableKey === need.table && entry.keyColumns &&
           sameSet(entry.keyColumns, need.columns)) {
         set({ op: 'apply', entry, reason: `built before ${where}: ${need.why}` });

@@ -162,25 +162,6 @@ export function pendingHistory(
   return { pending, removed };
 }
 
-/**
- * The entries `effectsOf` can affect at a statement with these facts: those whose
- * object, table or dependency a touch names, and unique indexes (a foreign key or an
- * ON CONFLICT may need one). A superset, in order, so `effectsOf` finds the same effects
- * in it as in all entries, without comparing every touch with every pending entry.
- */
-function affectable(pending: readonly PendingEntry[], facts: StatementFacts): PendingEntry[] {
-  if (pending.length === 0) return [];
-  const keys = new Set<string>();
-  for (const t of facts.touches) {
-    keys.add(t.key);
-    // A column's key starts with its table's: each prefix that ends before a `.`.
-    for (let i = t.key.indexOf('.'); i !== -1; i = t.key.indexOf('.', i + 1)) keys.add(t.key.slice(0, i));
-  }
-  return pending.filter(
-    (e) => keys.has(e.key) || keys.has(e.tableKey) || (e.kind === 'index' && e.unique) || e.dependsOn?.some((k) => keys.has(k)),
-  );
-}
-
 class MigrationRewriter {
   readonly edits: Edit[] = [];
   readonly changes: RewriteChange[] = [];
@@ -230,8 +211,7 @@ class MigrationRewriter {
     // 1. Maintenance of pending work this statement touches. The DROP SEQUENCE of a
     // deferred default moves to contract with it: it needs no maintenance.
     const moved = this.movedSequence(s, f, block?.role === 'defer' || active);
-    const candidates = affectable(this.pending, f);
-    const effects = (candidates.length ? effectsOf(s, f, candidates, this.where(top), this.defaultSchema) : []).filter(
+    const effects = (this.pending.length ? effectsOf(s, f, this.pending, this.where(top), this.defaultSchema) : []).filter(
       (e) => !(moved && e.op === 'apply' && e.entry.kind === 'contract' && e.entry.dependsOn?.includes(moved)),
     );
     if (effects.length && active) this.maintain(s, top, effects);
