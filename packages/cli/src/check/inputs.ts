@@ -53,8 +53,8 @@ function toInputs(files: readonly MigrationFile[], cwd: string, report: (m: Migr
   return files.map((m) => ({ name: m.name, sql: m.sql, path: display(cwd, m.path), report: report(m) }));
 }
 
-/** Every migrations folder under `dir` (a folder whose sub-directories hold `migration.sql`), `dir` included. */
-function findFolders(dir: string, out: Set<string>): void {
+/** Every migrations folder under `dir` (a folder whose sub-directories hold `migration.sql`), `dir` included, with how many they hold. */
+function findFolders(dir: string, out: Map<string, number>): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -64,17 +64,29 @@ function findFolders(dir: string, out: Set<string>): void {
   for (const e of entries) {
     if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'node_modules') continue;
     const sub = join(dir, e.name);
-    if (existsSync(join(sub, SCRIPT))) out.add(dir);
+    if (existsSync(join(sub, SCRIPT))) out.set(dir, (out.get(dir) ?? 0) + 1);
     else findFolders(sub, out);
   }
 }
 
+/** A history named on the command line, before it is read. */
+export interface HistorySpec {
+  /** Absolute path of the migrations folder. */
+  readonly folder: string;
+  /** The migrations to report: all, or these directory names. */
+  readonly names: 'all' | readonly string[];
+  /** How many migrations the folder holds (an estimate of the work, before reading). */
+  readonly size: number;
+}
+
 /**
  * Histories for paths named on the command line: a `migration.sql`, a migration's
- * directory, a migrations folder, or any folder holding migrations folders.
+ * directory, a migrations folder, or any folder holding migrations folders. Only
+ * directories are listed; `readHistorySpec` reads the files.
  */
-export function pathHistories(paths: readonly string[], cwd: string): FolderCheck[] {
+export function findHistories(paths: readonly string[], cwd: string): HistorySpec[] {
   const selected = new Map<string, Set<string> | 'all'>();
+  const sizes = new Map<string, number>();
   for (const p of paths) {
     const abs = resolve(cwd, p);
     if (!existsSync(abs)) {
@@ -91,17 +103,53 @@ export function pathHistories(paths: readonly string[], cwd: string): FolderChec
       if (current !== 'all') selected.set(folder, new Set([...(current ?? []), basename(migrationDir)]));
       continue;
     }
-    const folders = new Set<string>();
+    const folders = new Map<string, number>();
     findFolders(abs, folders);
     if (folders.size === 0) {
       throw new UserError({ code: 'ZD_NO_MIGRATIONS', message: `No migration.sql under ${p}.`, hint: 'Name a Prisma migrations folder (prisma/migrations) or migration files.', exit: ExitCode.Usage });
     }
-    for (const f of folders) selected.set(f, 'all');
+    for (const [f, n] of folders) {
+      selected.set(f, 'all');
+      sizes.set(f, n);
+    }
   }
-  return [...selected].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([folder, names]) => ({
-    folder,
-    inputs: toInputs(readMigrationsFolder(folder), cwd, (m) => names === 'all' || names.has(m.name)),
-  }));
+  return [...selected]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([folder, names]) => ({ folder, names: names === 'all' ? names : [...names], size: sizes.get(folder) ?? (names === 'all' ? 0 : names.size) }));
+}
+
+/** Read a history named on the command line. */
+export function readHistorySpec(spec: HistorySpec, cwd: string): FolderCheck {
+  const names = spec.names === 'all' ? undefined : new Set(spec.names);
+  return { folder: spec.folder, inputs: toInputs(readMigrationsFolder(spec.folder), cwd, (m) => names === undefined || names.has(m.name)) };
+}
+
+/** What decides, beyond the paths, which inputs are reported and what they are compared with. */
+export interface InputMarks {
+  readonly cwd: string;
+  /** The folder of `prisma-zd.config.ts` (excluded globs are relative to it). */
+  readonly root: string;
+  /** `check.exclude` globs. */
+  readonly exclude: readonly string[];
+  /** `_prisma_migrations.checksum` by migration name, from `--database-url`. */
+  readonly applied?: ReadonlyMap<string, string>;
+}
+
+/** `folder` with excluded inputs not reported and applied checksums attached. */
+export function markInputs(folder: FolderCheck, marks: InputMarks): FolderCheck {
+  const globs = marks.exclude.map(globToRegExp);
+  const inputs = folder.inputs.map((input) => {
+    if (input.report === false) return input;
+    if (excluded(resolve(marks.cwd, input.path ?? ''), marks.root, globs)) return { ...input, report: false };
+    const checksum = marks.applied?.get(input.name);
+    return checksum === undefined ? input : { ...input, appliedChecksum: checksum };
+  });
+  return { folder: folder.folder, inputs };
+}
+
+/** `findHistories`, read. */
+export function pathHistories(paths: readonly string[], cwd: string): FolderCheck[] {
+  return findHistories(paths, cwd).map((spec) => readHistorySpec(spec, cwd));
 }
 
 /** The project's migrations folder, every migration reported; edits since HEAD are compared when in git. */

@@ -4,13 +4,14 @@
  * caller's (the command, the git hook entry).
  */
 import { resolve } from 'node:path';
-import { checkHistory, initParser, type CheckReport, type Execution, type Severity } from '@prisma-zd/core';
+import { checkHistory, initParser, type CheckOptions, type CheckReport, type Execution, type Severity } from '@prisma-zd/core';
 import { loadConfig, type ResolvedConfig } from '../config.js';
 import { ExitCode } from '../errors.js';
 import { checkpointCache } from './cache.js';
 import { readDatabaseFacts } from './database.js';
 import { gitRoot, requireGitRoot } from './git.js';
-import { excluded, folderHistory, globToRegExp, pathHistories, sinceHistory, stagedHistory, type FolderCheck } from './inputs.js';
+import { findHistories, folderHistory, markInputs, sinceHistory, stagedHistory, type FolderCheck, type HistorySpec, type InputMarks } from './inputs.js';
+import { CheckWorkers, workerCount } from './parallel.js';
 
 export interface CheckRequest {
   cwd?: string;
@@ -37,6 +38,8 @@ export interface CheckRun {
   /** Lines for stderr: what was checked, what was skipped. */
   readonly notes: string[];
   readonly config: ResolvedConfig;
+  /** Several histories named: the threads that checked them, and how many histories the worker threads took. */
+  readonly parallel?: { readonly threads: number; readonly inWorkers: number };
 }
 
 const RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, error: 2 };
@@ -68,62 +71,68 @@ async function projectFolder(req: CheckRequest, cwd: string): Promise<{ folder: 
 
 export async function runCheck(req: CheckRequest): Promise<CheckRun> {
   const cwd = resolve(req.cwd ?? process.cwd());
-  const config = await loadConfig({ cwd, ...(req.config === undefined ? {} : { config: req.config }) });
-  const notes: string[] = [];
-  let folders: FolderCheck[];
-  let execution: Execution = 'unknown';
-  let root: string | undefined;
-  if (req.staged || req.since !== undefined) {
-    root = requireGitRoot(cwd, req.staged ? '--staged' : '--since');
-    const project = await projectFolder(req, cwd);
-    execution = project.execution;
-    const folder = req.staged ? stagedHistory(project.folder, cwd, root) : sinceHistory(project.folder, cwd, root, req.since!);
-    folders = folder && folder.inputs.some((i) => i.report !== false) ? [folder] : [];
-    if (folders.length === 0) notes.push(req.staged ? 'No staged migrations: nothing to check.' : `No migration added or changed since ${req.since}: nothing to check.`);
-  } else if (req.paths?.length) {
-    folders = pathHistories(req.paths, cwd);
-  } else {
-    const project = await projectFolder(req, cwd);
-    execution = project.execution;
-    // The repository that holds the migrations folder (not necessarily the one of cwd).
-    folders = [folderHistory(project.folder, cwd, gitRoot(project.folder))];
-  }
-  const globs = config.check.exclude.map(globToRegExp);
-  for (const f of folders) {
-    f.inputs.forEach((input, i) => {
-      if (input.report !== false && excluded(resolve(cwd, input.path ?? ''), config.root, globs)) f.inputs[i] = { ...input, report: false };
-    });
-  }
-  const db = req.databaseUrl === undefined ? undefined : await readDatabaseFacts(req.databaseUrl);
-  if (db) {
-    for (const f of folders) {
-      f.inputs.forEach((input, i) => {
-        const checksum = db.applied.get(input.name);
-        if (checksum !== undefined && input.report !== false) f.inputs[i] = { ...input, appliedChecksum: checksum };
-      });
+  // Paths named: list the histories first, so that workers load while the rest is read.
+  let specs: HistorySpec[] | undefined;
+  let pathError: unknown;
+  if (!req.staged && req.since === undefined && req.paths?.length) {
+    try {
+      specs = findHistories(req.paths, cwd);
+    } catch (e) {
+      pathError = e;
     }
   }
-  const reported = folders.reduce((n, f) => n + f.inputs.filter((i) => i.report !== false).length, 0);
-  if (reported > 0) await initParser();
-  const options = {
-    execution,
-    postgresVersion: config.check.postgresVersion,
-    rules: config.check.rules,
-    ...(db ? { sizes: db.sizes } : {}),
-  };
-  const report = merge(
-    folders
-      .filter((f) => f.inputs.some((i) => i.report !== false))
-      .map((f) => {
-        // The pre-commit hook: the committed history's state is cached, a commit replays what is new.
-        const cache = req.staged && root !== undefined ? checkpointCache(f.folder, root) : undefined;
-        const resume = cache?.load(f.inputs);
-        const r = checkHistory(f.inputs, { ...options, ...(resume ? { resume } : {}), ...(cache ? { checkpoint: true } : {}) });
-        if (cache && r.checkpoint) cache.save(f.inputs, r.checkpoint, resume);
-        return r;
-      }),
-  );
-  const failOn = RANK[req.failOn ?? 'error'];
-  const failed = report.parseErrors > 0 || report.diagnostics.some((d) => RANK[d.severity] >= failOn);
-  return { report, exit: failed ? ExitCode.Failure : ExitCode.Ok, notes, config };
+  const workers = new CheckWorkers(specs ? workerCount(specs) : 0);
+  try {
+    const config = await loadConfig({ cwd, ...(req.config === undefined ? {} : { config: req.config }) });
+    if (pathError !== undefined) throw pathError;
+    const one = specs ? undefined : await oneHistory(req, cwd);
+    const db = req.databaseUrl === undefined ? undefined : await readDatabaseFacts(req.databaseUrl);
+    const marks: InputMarks = { cwd, root: config.root, exclude: config.check.exclude, ...(db ? { applied: db.applied } : {}) };
+    const options: CheckOptions = {
+      execution: 'unknown',
+      postgresVersion: config.check.postgresVersion,
+      rules: config.check.rules,
+      ...(db ? { sizes: db.sizes } : {}),
+    };
+    const notes = one?.notes ?? [];
+    let reports: CheckReport[];
+    if (specs) {
+      reports = (await workers.check({ specs, marks, options })).filter((r): r is CheckReport => r !== null);
+    } else {
+      const marked = one?.folder && markInputs(one.folder, marks);
+      reports = marked?.inputs.some((i) => i.report !== false) ? [await checkFolder(marked, { ...options, execution: one!.execution }, one!.cacheRoot)] : [];
+    }
+    const report = merge(reports);
+    const failOn = RANK[req.failOn ?? 'error'];
+    const failed = report.parseErrors > 0 || report.diagnostics.some((d) => RANK[d.severity] >= failOn);
+    const parallel = specs ? { parallel: { threads: workers.threads, inWorkers: workers.inWorkers } } : {};
+    return { report, exit: failed ? ExitCode.Failure : ExitCode.Ok, notes, config, ...parallel };
+  } finally {
+    workers.close();
+  }
+}
+
+/** The project's history (`--staged`, `--since`, or all of it), when no path is named. */
+async function oneHistory(req: CheckRequest, cwd: string): Promise<{ folder: FolderCheck | undefined; execution: Execution; notes: string[]; cacheRoot?: string }> {
+  if (req.staged || req.since !== undefined) {
+    const root = requireGitRoot(cwd, req.staged ? '--staged' : '--since');
+    const project = await projectFolder(req, cwd);
+    const folder = req.staged ? stagedHistory(project.folder, cwd, root) : sinceHistory(project.folder, cwd, root, req.since!);
+    const some = folder?.inputs.some((i) => i.report !== false);
+    const notes = some ? [] : [req.staged ? 'No staged migrations: nothing to check.' : `No migration added or changed since ${req.since}: nothing to check.`];
+    return { folder: some ? folder : undefined, execution: project.execution, notes, ...(req.staged ? { cacheRoot: root } : {}) };
+  }
+  const project = await projectFolder(req, cwd);
+  // The repository that holds the migrations folder (not necessarily the one of cwd).
+  return { folder: folderHistory(project.folder, cwd, gitRoot(project.folder)), execution: project.execution, notes: [] };
+}
+
+/** One history checked; with `cacheRoot` (the pre-commit hook), the committed history's state is cached and a commit replays what is new. */
+async function checkFolder(folder: FolderCheck, options: CheckOptions, cacheRoot: string | undefined): Promise<CheckReport> {
+  await initParser();
+  const cache = cacheRoot === undefined ? undefined : checkpointCache(folder.folder, cacheRoot);
+  const resume = cache?.load(folder.inputs);
+  const report = checkHistory(folder.inputs, { ...options, ...(resume ? { resume } : {}), ...(cache ? { checkpoint: true } : {}) });
+  if (cache && report.checkpoint) cache.save(folder.inputs, report.checkpoint, resume);
+  return report;
 }

@@ -1,0 +1,79 @@
+/*
+ * `check` on several histories at once (a folder of projects, a monorepo) spreads them
+ * over worker threads: the report must be the serial one, byte for byte, and the
+ * workers must really have taken part. Uses the corpus (11 histories) when present, and
+ * always a folder of copies of the sample project's history.
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderJson } from '../../packages/core/src/index.js';
+import { runZd } from '../support/cli.js';
+import { CORPUS_DIR, CORPUS_PRESENT, REPO_ROOT } from '../support/corpus.js';
+
+// The built CLI's library function: its worker thread is the compiled worker beside it.
+const { runCheck } = (await import(join(REPO_ROOT, 'packages/cli/dist/check/run.js'))) as typeof import('../../packages/cli/src/check/run.js');
+
+const tmp = mkdtempSync(join(tmpdir(), 'zd-check-parallel-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Four copies of the sample history, each with one migration of its own (an index on an existing table). */
+function sampleProjects(): string {
+  const dir = join(tmp, 'projects');
+  for (const name of ['api', 'billing', 'search', 'worker']) {
+    const migrations = join(dir, name, 'migrations');
+    cpSync(join(REPO_ROOT, 'prisma/migrations'), migrations, { recursive: true });
+    mkdirSync(join(migrations, '20991231000000_local'));
+    writeFileSync(join(migrations, '20991231000000_local/migration.sql'), `-- CreateIndex\nCREATE INDEX "User_${name}_idx" ON "User"("email");\n`);
+  }
+  return dir;
+}
+
+async function withThreads<T>(threads: string, run: () => Promise<T>): Promise<T> {
+  const before = process.env['PRISMA_ZD_CHECK_THREADS'];
+  process.env['PRISMA_ZD_CHECK_THREADS'] = threads;
+  try {
+    return await run();
+  } finally {
+    if (before === undefined) delete process.env['PRISMA_ZD_CHECK_THREADS'];
+    else process.env['PRISMA_ZD_CHECK_THREADS'] = before;
+  }
+}
+
+describe('check on several histories', () => {
+  it('gives the serial report on several threads (sample copies)', async () => {
+    const dir = sampleProjects();
+    const serial = await withThreads('1', () => runCheck({ cwd: tmp, paths: [dir] }));
+    const parallel = await withThreads('3', () => runCheck({ cwd: tmp, paths: [dir] }));
+    expect(serial.parallel).toEqual({ threads: 1, inWorkers: 0 });
+    expect(parallel.parallel?.threads).toBe(3);
+    expect(renderJson(parallel.report)).toBe(renderJson(serial.report));
+    expect(parallel.report.diagnostics.filter((d) => d.migration === '20991231000000_local' && d.ruleId === 'require-concurrent-index-creation')).toHaveLength(4);
+    expect(parallel.exit).toBe(serial.exit);
+  });
+
+  it.skipIf(!CORPUS_PRESENT)('gives the serial report on the corpus, with the workers taking histories', async () => {
+    const serial = await withThreads('1', () => runCheck({ cwd: REPO_ROOT, paths: [CORPUS_DIR] }));
+    const parallel = await withThreads('2', () => runCheck({ cwd: REPO_ROOT, paths: [CORPUS_DIR] }));
+    expect(parallel.parallel?.threads).toBe(2);
+    // 11 histories, the largest first on this thread: the worker starts long before they are done.
+    expect(parallel.parallel?.inWorkers).toBeGreaterThan(0);
+    expect(renderJson(parallel.report)).toBe(renderJson(serial.report));
+  });
+
+  it.skipIf(!CORPUS_PRESENT)('prints the same report through the CLI, one thread or several', async () => {
+    const one = await runZd(['check', CORPUS_DIR, '--format', 'json'], { env: { PRISMA_ZD_CHECK_THREADS: '1' } });
+    const many = await runZd(['check', CORPUS_DIR, '--format', 'json'], { env: { PRISMA_ZD_CHECK_THREADS: '3' } });
+    expect(one.code).toBe(1);
+    expect(many.code).toBe(one.code);
+    expect(many.stdout).toBe(one.stdout);
+    expect(many.stderr).toBe(one.stderr);
+  });
+
+  it('a missing path is reported as before, with workers asked for', async () => {
+    const r = await runZd(['check', join(tmp, 'nowhere'), join(tmp, 'projects')], { env: { PRISMA_ZD_CHECK_THREADS: '3' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ZD_PATH_MISSING');
+  });
+});
