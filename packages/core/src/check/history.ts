@@ -7,7 +7,7 @@
  * A check can start from a checkpoint: the state its first migrations leave. `check
  * --staged` keeps one for the committed history, so a commit replays only what is new.
  */
-import { emptySchemaState } from '../facts/draft.js';
+import { emptySchemaState, sameSchema } from '../facts/draft.js';
 import type { MigrationFacts, SchemaState } from '../facts/model.js';
 import { replayMigration, type ReplayMigration } from '../facts/replay.js';
 import { parseSql, type ParsedSql } from '../sql/parse.js';
@@ -160,7 +160,9 @@ function replayViews(
     const shared = u.parsed === m.parsed && unmanagedState === facts.before;
     const uFacts = shared ? facts : replayMigration(unmanagedState, u, options);
     out.unmanaged!.push(uFacts);
-    unmanagedState = uFacts.after;
+    // Views that differ (a DO block that only moves data, say) mostly leave the same schema:
+    // from there on, one replay serves both again.
+    unmanagedState = shared || !sameSchema(uFacts.after, facts.after) ? uFacts.after : facts.after;
   });
   return out;
 }

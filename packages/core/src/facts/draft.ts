@@ -22,6 +22,47 @@ export function emptySchemaState(defaultSchema = 'public'): SchemaState {
   };
 }
 
+/**
+ * Do two schemas hold the same facts, in the same order? Facts objects are never
+ * mutated, so most are shared and compare by identity; the others are compared field
+ * by field.
+ */
+export function sameSchema(a: SchemaState, b: SchemaState): boolean {
+  return (
+    sameEntries(a.tables, b.tables) &&
+    sameEntries(a.indexes, b.indexes) &&
+    sameEntries(a.enums, b.enums) &&
+    sameEntries(a.sequences, b.sequences) &&
+    sameEntries(a.views, b.views) &&
+    sameEntries(a.functions, b.functions) &&
+    sameEntries(a.schemas, b.schemas) &&
+    sameEntries(a.extensions, b.extensions)
+  );
+}
+
+function sameEntries<T>(a: ReadonlyMap<string, T> | ReadonlySet<string>, b: ReadonlyMap<string, T> | ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  const other = b.entries();
+  for (const [key, value] of a.entries()) {
+    const next = other.next();
+    if (next.done || next.value[0] !== key || !sameValue(value, next.value[1])) return false;
+  }
+  return true;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  const keys = Object.keys(a);
+  const otherKeys = Object.keys(b);
+  return (
+    keys.length === otherKeys.length &&
+    keys.every((k, i) => otherKeys[i] === k && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
+}
+
 type Maps = {
   tables: LayeredMap<string, TableFacts>;
   indexes: LayeredMap<string, IndexFacts>;
