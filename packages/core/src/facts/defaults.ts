@@ -39,18 +39,28 @@ export function defaultFacts(ctx: ReplayContext, expr: Node | undefined, type: C
  */
 export function withDefault(column: ColumnFacts, facts: DefaultFacts): ColumnFacts {
   const { text, ...rest } = facts;
-  const out = { ...withoutDefault(column), ...rest };
   let memo: { value: string | undefined } | undefined;
-  Object.defineProperty(out, 'default', {
-    enumerable: true,
-    configurable: true,
-    get: () => (memo ??= { value: text() }).value,
-  });
-  return out;
+  return {
+    ...withoutDefault(column),
+    ...rest,
+    get default() {
+      return (memo ??= { value: text() }).value;
+    },
+  };
+}
+
+/** The column's default is read on first use (`withDefault`): copies must not read it. */
+function lazyDefault(column: ColumnFacts): boolean {
+  return Object.getOwnPropertyDescriptor(column, 'default')?.get !== undefined;
 }
 
 /** The column without its default. */
 export function withoutDefault(column: ColumnFacts): ColumnFacts {
+  if (!('default' in column) && !('defaultSequence' in column) && !('defaultTypes' in column)) return column;
+  if (!lazyDefault(column)) {
+    const { default: _d, defaultSequence: _s, defaultTypes: _t, ...rest } = column;
+    return rest;
+  }
   const properties = Object.getOwnPropertyDescriptors(column) as Partial<Record<keyof ColumnFacts, PropertyDescriptor>>;
   delete properties.default;
   delete properties.defaultSequence;
@@ -63,6 +73,7 @@ export function withoutDefault(column: ColumnFacts): ColumnFacts {
  * unread (a spread would read it).
  */
 export function changedColumn(column: ColumnFacts, changes: Partial<ColumnFacts>): ColumnFacts {
+  if (!lazyDefault(column)) return { ...column, ...changes };
   const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(column)) as ColumnFacts;
   for (const [key, value] of Object.entries(changes)) {
     Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
