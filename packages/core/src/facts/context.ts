@@ -10,6 +10,8 @@ import type { TypeName } from 'libpg-query';
 /** Where temporary tables live; they are dropped from the model at the end of their migration. */
 export const TEMP_SCHEMA = 'pg_temp';
 
+const NO_EXTRA = {};
+
 /** A name as written: schema optional. */
 export interface NameRef {
   readonly schema?: string | undefined;
@@ -92,22 +94,25 @@ export class ReplayContext {
     key: string,
     action: TouchAction,
     createdIn: string | undefined,
-    extra: { change?: string; newKey?: string; implicit?: boolean } = {},
+    extra: { change?: string; newKey?: string; implicit?: boolean } = NO_EXTRA,
   ): void {
+    // Every field spelled out: one shape for all touches, which rules and rewrite read in their loops.
     this.touches.push({
       object,
       key,
       action,
-      ...extra,
+      change: extra.change,
+      newKey: extra.newKey,
+      implicit: extra.implicit,
       createdInMigration: action === 'create' || createdIn === this.migration,
     });
   }
 
-  touchTable(table: TableFacts, action: TouchAction, extra: { change?: string; implicit?: boolean } = {}): void {
+  touchTable(table: TableFacts, action: TouchAction, extra: { change?: string; implicit?: boolean } = NO_EXTRA): void {
     this.touch('table', table.key, action, table.createdIn, extra);
   }
 
-  touchColumn(table: TableFacts, column: string, action: TouchAction, extra: { change?: string; newKey?: string; implicit?: boolean } = {}): void {
+  touchColumn(table: TableFacts, column: string, action: TouchAction, extra: { change?: string; newKey?: string; implicit?: boolean } = NO_EXTRA): void {
     const createdIn = table.columns.find((c) => c.name === column)?.createdIn;
     this.touch('column', columnKey(table.key, column), action, createdIn, extra);
   }
