@@ -2,7 +2,7 @@ import type { ColumnDef, Constraint, Node } from 'libpg-query';
 import { asNode } from '../sql/nodes.js';
 import { serialBase } from './column-type.js';
 import type { ReplayContext } from './context.js';
-import type { ColumnFacts } from './model.js';
+import type { ColumnFacts, TableFacts } from './model.js';
 import { putTable } from './ops.js';
 import { defaultFacts, withDefault } from './defaults.js';
 import { createOwnedSequence, serialDefault } from './sequences.js';
@@ -15,8 +15,21 @@ import { createOwnedSequence, serialDefault } from './sequences.js';
  */
 export function addColumnDef(ctx: ReplayContext, tableKey: string, def: ColumnDef): Constraint[] {
   const table = ctx.draft.tables.get(tableKey);
+  const made = table && columnDef(ctx, table, def);
+  if (!made) return [];
+  const current = ctx.draft.tables.get(tableKey) ?? table;
+  putTable(ctx, { ...current, columns: [...current.columns.filter((c) => c.name !== made.column.name), made.column] });
+  return made.constraints;
+}
+
+/**
+ * The facts of a column definition of `table` (not put in the draft: `addColumnDef`),
+ * with its constraints that need a name of their own. A serial or identity column gets
+ * its sequence in the draft.
+ */
+export function columnDef(ctx: ReplayContext, table: TableFacts, def: ColumnDef): { column: ColumnFacts; constraints: Constraint[] } | undefined {
   const name = def.colname;
-  if (!table || name === undefined || !def.typeName) return [];
+  if (name === undefined || !def.typeName) return undefined;
   let notNull = def.is_not_null === true;
   let defaultExpr: Node | undefined;
   let defaultText: string | undefined;
@@ -82,7 +95,5 @@ export function addColumnDef(ctx: ReplayContext, tableKey: string, def: ColumnDe
   // A serial column's own default and sequence (PostgreSQL refuses a DEFAULT beside them).
   if (defaultText !== undefined) column = { ...column, default: defaultText };
   if (defaultSequence !== undefined) column = { ...column, defaultSequence };
-  const current = ctx.draft.tables.get(tableKey) ?? table;
-  putTable(ctx, { ...current, columns: [...current.columns.filter((c) => c.name !== name), column] });
-  return deferred;
+  return { column, constraints: deferred };
 }

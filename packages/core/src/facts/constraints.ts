@@ -63,6 +63,8 @@ export function addConstraint(ctx: ReplayContext, tableKey: string, node: Constr
 }
 
 export function setNotNull(ctx: ReplayContext, tableKey: string, column: string, notNull: boolean): void {
+  // A primary key's columns are mostly NOT NULL already: nothing to copy then.
+  if (!ctx.draft.tables.get(tableKey)?.columns.some((c) => c.name === column && c.notNull !== notNull)) return;
   updateTable(ctx, tableKey, (t) => ({
     ...t,
     columns: t.columns.map((c) => (c.name === column ? changedColumn(c, { notNull }) : c)),

@@ -1,13 +1,13 @@
 import type { Constraint, CreateStmt, CreateTableAsStmt, TableLikeClause } from 'libpg-query';
 import { asNode } from '../sql/nodes.js';
-import { addColumnDef } from './columns.js';
+import { columnDef } from './columns.js';
 import { withoutDefault } from './defaults.js';
 import { addConstraint, constraintOrder } from './constraints.js';
 import { TEMP_SCHEMA, display, toRef } from './context.js';
 import type { ReplayContext } from './context.js';
 import { addIndex, clonePartitionIndex } from './indexes.js';
 import { relationKey } from './model.js';
-import type { TableFacts } from './model.js';
+import type { ColumnFacts, TableFacts } from './model.js';
 import { putTable, updateTable } from './ops.js';
 
 /** `CREATE TABLE`: columns, inline and table constraints, LIKE, INHERITS, PARTITION BY / OF. */
@@ -57,21 +57,36 @@ export function createTable(ctx: ReplayContext, stmt: CreateStmt): void {
   }
   const constraints: Constraint[] = [];
   const columnOf = new Map<Constraint, string>();
+  // Columns are gathered and the table put once (a copy of the table per column made long
+  // tables quadratic); LIKE reads the table from the draft, so they are put before it.
+  let columns: ColumnFacts[] | undefined;
+  const putColumns = () => {
+    if (columns) updateTable(ctx, key, (t) => ({ ...t, columns: columns! }));
+    columns = undefined;
+  };
   for (const element of stmt.tableElts ?? []) {
-    const columnDef = asNode(element, 'ColumnDef');
+    const def = asNode(element, 'ColumnDef');
     const constraint = asNode(element, 'Constraint');
     const like = asNode(element, 'TableLikeClause');
-    if (columnDef) {
-      for (const c of addColumnDef(ctx, key, columnDef)) {
+    if (def) {
+      const made = columnDef(ctx, table, def);
+      if (!made) continue;
+      columns ??= [...(ctx.draft.tables.get(key)?.columns ?? [])];
+      const same = columns.findIndex((c) => c.name === made.column.name);
+      if (same !== -1) columns.splice(same, 1);
+      columns.push(made.column);
+      for (const c of made.constraints) {
         constraints.push(c);
-        if (columnDef.colname !== undefined) columnOf.set(c, columnDef.colname);
+        columnOf.set(c, made.column.name);
       }
     } else if (constraint) {
       constraints.push(constraint);
     } else if (like) {
+      putColumns();
       copyLike(ctx, key, like);
     }
   }
+  putColumns();
   const ordered = constraints
     .map((c, i) => ({ c, i }))
     .sort((a, b) => constraintOrder(a.c) - constraintOrder(b.c) || a.i - b.i)

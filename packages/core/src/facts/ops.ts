@@ -186,7 +186,7 @@ export function renameColumn(ctx: ReplayContext, table: TableFacts, from: string
     constraints: t.constraints.map((c) => ({ ...c, columns: c.columns.map(swap) })),
   }));
   for (const index of [...ctx.draft.indexes.values()]) {
-    if (index.table !== table.key) continue;
+    if (index.table !== table.key || !index.columnsReferenced.includes(from)) continue;
     putIndex(ctx, {
       ...index,
       keys: index.keys.map((k) => ('column' in k && k.column === from ? { column: to } : k)),
