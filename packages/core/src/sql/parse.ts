@@ -1,5 +1,6 @@
-import { hasSqlDetails, loadModule, parseSync, scanSync } from 'libpg-query';
+import { hasSqlDetails, loadModule, parseSync } from 'libpg-query';
 import type { RawStmt, ScanToken } from 'libpg-query';
+import { scan } from './lexer.js';
 import { nodeKind } from './nodes.js';
 import type { NodeKind, NodeOf } from './nodes.js';
 import { TextIndex } from './text.js';
@@ -195,7 +196,7 @@ const WHITESPACE = /[ \t\n\r\f\v]/;
 function trimToTokens(text: string, index: TextIndex, start: number, end: number): Range {
   const raw = text.slice(start, end);
   if (raw.includes('--') || raw.includes('/*')) {
-    const tokens = scanTokens(raw)?.filter((t) => !isComment(t));
+    const tokens = codeTokens(raw);
     const first = tokens?.[0];
     const last = tokens?.[tokens.length - 1];
     if (first && last) {
@@ -289,14 +290,18 @@ function isComment(token: ScanToken): boolean {
   return token.tokenName === 'SQL_COMMENT' || token.tokenName === 'C_COMMENT';
 }
 
-/** The scanner's tokens, or undefined when the text does not lex (unterminated literal). */
+/**
+ * PostgreSQL's tokens of `text` (comments included), or undefined when it does not lex
+ * (an unterminated literal or comment, junk after a number…): what libpg-query's
+ * `scanSync` returns, read by a TypeScript lexer (lexer.ts) instead of the WebAssembly one.
+ */
 export function scanTokens(text: string): ScanToken[] | undefined {
-  if (text === '') return [];
-  try {
-    return scanSync(text).tokens;
-  } catch {
-    return undefined;
-  }
+  return scan(text);
+}
+
+/** `scanTokens` without the comments. */
+export function codeTokens(text: string): ScanToken[] | undefined {
+  return scan(text)?.filter((t) => !isComment(t));
 }
 
 function lastEnd(statements: readonly Statement[]): number {

@@ -1,7 +1,7 @@
 import type { ScanToken } from 'libpg-query';
 import { maxLocation, minLocation } from './nodes.js';
 import type { ParsedSql, Statement } from './parse.js';
-import { scanTokens } from './parse.js';
+import { codeTokens } from './parse.js';
 import type { Range } from './text.js';
 
 /**
@@ -105,9 +105,7 @@ const tokenCache = new WeakMap<Statement, ScanToken[]>();
 function statementTokens(statement: Statement): ScanToken[] {
   let tokens = tokenCache.get(statement);
   if (!tokens) {
-    tokens = (scanTokens(statement.text) ?? []).filter(
-      (t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT',
-    );
+    tokens = codeTokens(statement.text) ?? [];
     tokenCache.set(statement, tokens);
   }
   return tokens;

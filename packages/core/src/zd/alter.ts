@@ -1,11 +1,11 @@
 /**
  * The sub-commands of an `ALTER TABLE` as text ranges. The parse tree gives the
  * sub-commands but no locations for them, so their boundaries are the top-level commas
- * found by PostgreSQL's own scanner (commas inside parentheses, strings or comments
- * are not boundaries).
+ * among the statement's tokens (PostgreSQL's lexical rules: commas inside parentheses,
+ * strings or comments are not boundaries).
  */
 import type { ScanToken } from 'libpg-query';
-import { scanTokens, type ParsedSql, type Statement } from '../sql/parse.js';
+import { codeTokens, type ParsedSql, type Statement } from '../sql/parse.js';
 import type { Range } from '../sql/text.js';
 
 export interface AlterTableParts {
@@ -17,7 +17,7 @@ export interface AlterTableParts {
 
 /** Splits an `ALTER TABLE` statement, or returns undefined when the text and tree disagree. */
 export function alterTableParts(parsed: ParsedSql, statement: Statement<'AlterTableStmt'>): AlterTableParts | undefined {
-  const tokens = scanTokens(statement.text)?.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
+  const tokens = codeTokens(statement.text);
   const relLoc = statement.node.relation?.location;
   if (!tokens || relLoc === undefined) return undefined;
   const base = statement.byteRange.start;
