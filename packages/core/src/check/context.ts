@@ -116,6 +116,8 @@ export class RuleContext {
   earlier: ReadonlyArray<{ readonly ruleId: string; readonly report: Report; readonly suppressed: boolean }> = [];
   /** Set by the checker while a rule runs. */
   ruleId = '';
+  /** `alteredTable` by statement position (null: none). */
+  readonly #altered: Array<TableFacts | null | undefined> = [];
 
   constructor(init: ContextInit) {
     this.name = init.name;
@@ -187,6 +189,13 @@ export class RuleContext {
       if (table) return table;
     }
     return undefined;
+  }
+
+  /** `existingTableTouched(s, 'alter')`, remembered by statement position: most rules ask it of every statement. */
+  alteredTable(s: CheckStatement): TableFacts | undefined {
+    let table = this.#altered[s.position];
+    if (table === undefined) this.#altered[s.position] = table = this.existingTableTouched(s, 'alter') ?? null;
+    return table ?? undefined;
   }
 
   /** `"User"`, or `"auth"."User"` outside the default schema. */

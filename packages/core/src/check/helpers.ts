@@ -55,13 +55,9 @@ export function stateAfter(ctx: RuleContext, s: CheckStatement): SchemaState {
   return ctx.statements[s.position + 1]?.facts.before ?? ctx.facts.after;
 }
 
-const alteredCache = new WeakMap<CheckStatement, TableFacts | null>();
-
-/** The table an `ALTER TABLE` acts on, when it existed before this migration (most rules ask, for every statement). */
+/** The table an `ALTER TABLE` acts on, when it existed before this migration. */
 export function alteredTable(ctx: RuleContext, s: CheckStatement): TableFacts | undefined {
-  let table = alteredCache.get(s);
-  if (table === undefined) alteredCache.set(s, (table = ctx.existingTableTouched(s, 'alter') ?? null));
-  return table ?? undefined;
+  return ctx.alteredTable(s);
 }
 
 /** A column of `table` that existed before this migration. */

@@ -264,9 +264,14 @@ function affectable(
     (e) =>
       keys.has(e.key) ||
       keys.has(e.tableKey) ||
-      (e.kind === 'index' && e.unique && needed.has(e.tableKey)) ||
+      (canBeNeeded(e) && needed.has(e.tableKey)) ||
       e.dependsOn?.some((k) => keys.has(k)),
   );
+}
+
+/** A unique index with plain key columns: what a foreign key or ON CONFLICT may need built. */
+function canBeNeeded(e: PendingEntry): boolean {
+  return e.kind === 'index' && e.unique === true && e.keyColumns !== undefined;
 }
 
 /**
@@ -281,7 +286,8 @@ export function effectsOf(
   defaultSchema = 'public',
 ): Effect[] {
   if (pending.length === 0) return [];
-  const needs = neededUniqueKeys(statement, defaultSchema);
+  // Only a pending unique index can be needed (walking the statement for what it needs is the dearer part).
+  const needs = pending.some(canBeNeeded) ? neededUniqueKeys(statement, defaultSchema) : [];
   const candidates = affectable(pending, facts, needs);
   if (candidates.length === 0) return [];
   const effects = new Map<PendingEntry, Effect>();
@@ -317,8 +323,7 @@ export function effectsOf(
   }
   for (const need of needs) {
     for (const entry of candidates) {
-      if (entry.kind === 'index' && entry.unique && entry.tableKey === need.table && entry.keyColumns &&
-          sameSet(entry.keyColumns, need.columns)) {
+      if (canBeNeeded(entry) && entry.tableKey === need.table && sameSet(entry.keyColumns!, need.columns)) {
         set({ op: 'apply', entry, reason: `built before ${where}: ${need.why}` });
       }
     }
