@@ -243,30 +243,86 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * The entries the loops of `effectsOf` can affect: those whose object, table or
- * dependency a touch names, and unique indexes on a table whose columns the statement
- * needs one on. A superset, in order, so that the effects are the same as over all the
- * entries, without comparing every touch with every pending entry.
+ * The work pending while a history is read, in the order it was queued, indexed by the
+ * keys a statement's touches can name (an entry's object, its table, what it depends
+ * on), so that a statement finds the entries it may affect without comparing its
+ * touches with every pending entry.
  */
-function affectable(
-  pending: readonly PendingEntry[],
-  facts: StatementFacts,
-  needs: ReadonlyArray<{ table: string }>,
-): PendingEntry[] {
-  const keys = new Set<string>();
-  for (const t of facts.touches) {
-    keys.add(t.key);
-    // A column's key starts with its table's: each prefix that ends before a `.`.
-    for (let i = t.key.indexOf('.'); i !== -1; i = t.key.indexOf('.', i + 1)) keys.add(t.key.slice(0, i));
+export class PendingWork {
+  #entries: PendingEntry[] = [];
+  #position = new Map<PendingEntry, number>();
+  #byKey = new Map<string, PendingEntry[]>();
+  /** How many entries a statement may need built (`canBeNeeded`). */
+  #needable = 0;
+
+  constructor(entries: readonly PendingEntry[] = []) {
+    for (const e of entries) this.push(e);
   }
-  const needed = new Set(needs.map((n) => n.table));
-  return pending.filter(
-    (e) =>
-      keys.has(e.key) ||
-      keys.has(e.tableKey) ||
-      (canBeNeeded(e) && needed.has(e.tableKey)) ||
-      e.dependsOn?.some((k) => keys.has(k)),
-  );
+
+  /** The entries, in the order they were queued. */
+  get entries(): readonly PendingEntry[] {
+    return this.#entries;
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  push(entry: PendingEntry): void {
+    this.#position.set(entry, this.#entries.length);
+    this.#entries.push(entry);
+    if (canBeNeeded(entry)) this.#needable++;
+    for (const key of [entry.key, entry.tableKey, ...(entry.dependsOn ?? [])]) {
+      const list = this.#byKey.get(key);
+      if (list) list.push(entry);
+      else this.#byKey.set(key, [entry]);
+    }
+  }
+
+  find(predicate: (entry: PendingEntry) => boolean): PendingEntry | undefined {
+    return this.#entries.find(predicate);
+  }
+
+  /** What `statement` does to the pending entries (see `effectsOf`). */
+  effectsOf(statement: Statement, facts: StatementFacts, where: string, defaultSchema = 'public'): Effect[] {
+    if (this.#entries.length === 0) return [];
+    // Only a pending unique index can be needed (walking the statement for what it needs is the dearer part).
+    const needs = this.#needable > 0 ? neededUniqueKeys(statement, defaultSchema) : [];
+    const candidates = this.#affectable(facts, needs);
+    return candidates.length === 0 ? [] : effectsAmong(facts, needs, candidates, where);
+  }
+
+  /** The pending work after `effects`. */
+  apply(effects: readonly Effect[]): void {
+    if (effects.length === 0) return;
+    const next = applyEffects(this.#entries, effects);
+    this.#entries = [];
+    this.#position.clear();
+    this.#byKey.clear();
+    this.#needable = 0;
+    for (const e of next) this.push(e);
+  }
+
+  /**
+   * The entries the loops of `effectsAmong` can affect: those whose object, table or
+   * dependency a touch names, and the unique indexes on a table the statement needs one
+   * on. A superset, in queue order, so the effects are those over all the entries.
+   */
+  #affectable(facts: StatementFacts, needs: ReadonlyArray<{ table: string }>): PendingEntry[] {
+    const found = new Set<PendingEntry>();
+    const named = (key: string) => {
+      for (const e of this.#byKey.get(key) ?? []) found.add(e);
+    };
+    for (const t of facts.touches) {
+      named(t.key);
+      // A column's key starts with its table's: each prefix that ends before a `.`.
+      for (let i = t.key.indexOf('.'); i !== -1; i = t.key.indexOf('.', i + 1)) named(t.key.slice(0, i));
+    }
+    for (const need of needs) {
+      for (const e of this.#byKey.get(need.table) ?? []) if (canBeNeeded(e) && e.tableKey === need.table) found.add(e);
+    }
+    return [...found].sort((a, b) => this.#position.get(a)! - this.#position.get(b)!);
+  }
 }
 
 /** A unique index with plain key columns: what a foreign key or ON CONFLICT may need built. */
@@ -285,11 +341,16 @@ export function effectsOf(
   where: string,
   defaultSchema = 'public',
 ): Effect[] {
-  if (pending.length === 0) return [];
-  // Only a pending unique index can be needed (walking the statement for what it needs is the dearer part).
-  const needs = pending.some(canBeNeeded) ? neededUniqueKeys(statement, defaultSchema) : [];
-  const candidates = affectable(pending, facts, needs);
-  if (candidates.length === 0) return [];
+  return new PendingWork(pending).effectsOf(statement, facts, where, defaultSchema);
+}
+
+/** The effects of a statement with these facts and needs on `candidates` (`PendingWork.effectsOf`). */
+function effectsAmong(
+  facts: StatementFacts,
+  needs: ReadonlyArray<{ table: string; columns: string[]; why: string }>,
+  candidates: readonly PendingEntry[],
+  where: string,
+): Effect[] {
   const effects = new Map<PendingEntry, Effect>();
   const set = (e: Effect) => {
     const prev = effects.get(e.entry);

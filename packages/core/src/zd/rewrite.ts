@@ -23,10 +23,9 @@ import { parseSql, type ParsedSql, type ParseProblem, type Statement } from '../
 import { alterTableParts } from './alter.js';
 import { conditionalBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
 import {
-  applyEffects,
   dropDefaultStatement,
-  effectsOf,
   entrySpec,
+  PendingWork,
   stepOf,
   validateStatement,
   type Effect,
@@ -126,16 +125,13 @@ export function rewritePrepared(
   opts: RewriteOptions & { pending?: readonly PendingEntry[] },
 ): { results: MigrationRewrite[]; pending: readonly PendingEntry[] } {
   const defaultSchema = opts.defaultSchema ?? 'public';
-  let pending: PendingEntry[] = [...(opts.pending ?? [])];
+  const pending = new PendingWork(opts.pending);
   const results: MigrationRewrite[] = [];
   for (const w of history) {
     const selected = opts.select(w.name) && !w.parsed.error && !ignoredFile(w.parsed);
-    const r = new MigrationRewriter(w, pending, selected, defaultSchema);
-    const result = r.run();
-    pending = r.pending;
-    results.push(result);
+    results.push(new MigrationRewriter(w, pending, selected, defaultSchema).run());
   }
-  return { results, pending };
+  return { results, pending: pending.entries };
 }
 
 /** Pending work after a whole history (what a managed database may still have queued). */
@@ -151,15 +147,14 @@ export function pendingHistory(
   history: readonly MigrationSource[],
   defaultSchema = 'public',
 ): { pending: PendingEntry[]; removed: Array<{ entry: PendingEntry; reason: string }> } {
-  let pending: PendingEntry[] = [];
+  const pending = new PendingWork();
   const removed: Array<{ entry: PendingEntry; reason: string }> = [];
   for (const w of prepareHistory(history, defaultSchema)) {
     const r = new MigrationRewriter(w, pending, false, defaultSchema);
     r.run();
-    pending = r.pending;
     removed.push(...r.removed);
   }
-  return { pending, removed };
+  return { pending: [...pending.entries], removed };
 }
 
 class MigrationRewriter {
@@ -175,7 +170,7 @@ class MigrationRewriter {
 
   constructor(
     readonly w: PreparedMigration,
-    public pending: PendingEntry[],
+    readonly pending: PendingWork,
     readonly selected: boolean,
     readonly defaultSchema: string,
   ) {}
@@ -211,12 +206,12 @@ class MigrationRewriter {
     // 1. Maintenance of pending work this statement touches. The DROP SEQUENCE of a
     // deferred default moves to contract with it: it needs no maintenance.
     const moved = this.movedSequence(s, f, block?.role === 'defer' || active);
-    const effects = (this.pending.length ? effectsOf(s, f, this.pending, this.where(top), this.defaultSchema) : []).filter(
+    const effects = (this.pending.size ? this.pending.effectsOf(s, f, this.where(top), this.defaultSchema) : []).filter(
       (e) => !(moved && e.op === 'apply' && e.entry.kind === 'contract' && e.entry.dependsOn?.includes(moved)),
     );
     if (effects.length && active) this.maintain(s, top, effects);
     for (const e of effects) if (e.op !== 'update') this.removed.push({ entry: e.entry, reason: e.reason });
-    if (effects.length) this.pending = applyEffects(this.pending, effects);
+    this.pending.apply(effects);
     // 2. Our own rewrites (or, for blocks already written, the work they queue).
     if (block) {
       if (block.role === 'postpone' || block.role === 'defer') this.track(s, f, block.role);
