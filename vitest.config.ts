@@ -12,6 +12,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/core/**/*.test.ts', 'test/corpus/**/*.test.ts'],
+          // A few replay the whole corpus (~1 s alone): room for a loaded machine.
+          testTimeout: 30_000,
           exclude: ['**/node_modules/**', '**/dist/**'],
         },
       },
