@@ -78,8 +78,11 @@ export function expressionText(parsed: ParsedSql, statement: Statement, node: un
 
 /** An operator cannot end an expression: `-1.5` is located at its `-`. */
 function endsWithOperator(token: ScanToken): boolean {
-  return token.tokenName === 'Op' || token.tokenName === 'TYPECAST' || /^[-+*/%^<>=]$/.test(token.text);
+  return OPERATOR.test(token.text);
 }
+
+/** An operator token (PostgreSQL's `self` and `operator` characters, `::` included). */
+const OPERATOR = /^(?:[~!@#^&|`?+\-*/%<>=]+|::)$/;
 
 function continuesType(here: string, next: string, tokens: readonly ScanToken[], at: number): boolean {
   if (next === 'precision') return here === 'double';
