@@ -5,7 +5,10 @@
  * pre-commit path: `check --staged` with one new migration in a git repository holding
  * the largest history found, through the CLI and through the hook entry.
  *
- * Last line: one JSON object with files, zdMs, squawkMs, zdFindings, squawkFindings,
+ * prisma-zd checks the corpus's histories on worker threads, as many as the machine's
+ * cores allow (zdThreads); squawk runs as its npm package runs it.
+ *
+ * Last line: one JSON object with files, zdMs, squawkMs, zdThreads, zdFindings, squawkFindings,
  * zdFindingsByRule, squawkFindingsByRule, zdReportSha256 (of prisma-zd's whole JSON
  * report: compare it across commits), ratio, stagedMs, hookMs, stagedColdMs (the
  * first run, before the checkpoint cache holds the history), stagedNoMigrationMs.
@@ -79,6 +82,9 @@ const byRule = (ids: string[]) => Object.fromEntries(Object.entries(ids.reduce<R
 const folders = new Map<string, number>();
 for (const f of files) folders.set(dirname(dirname(f)), (folders.get(dirname(dirname(f))) ?? 0) + 1);
 const [largest, size] = [...folders].sort((a, b) => b[1] - a[1])[0]!;
+// The threads the CLI starts for these histories (the calling one and its workers).
+const { workerCount } = (await import(join(repo, 'packages/cli/dist/check/parallel.js'))) as typeof import('../../packages/cli/src/check/parallel.js');
+const threads = 1 + workerCount([...folders].map(([folder, n]) => ({ folder, names: 'all' as const, size: n })));
 const tmp = mkdtempSync(join(tmpdir(), 'zd-bench-staged-'));
 const git = (...args: string[]) => {
   const r = spawnSync('git', args, { cwd: tmp, encoding: 'utf8' });
@@ -130,6 +136,7 @@ console.log(
     zdMs: round(zdMs),
     squawkMs: round(squawkMs),
     ratio: Math.round((zdMs / squawkMs) * 100) / 100,
+    zdThreads: threads,
     zdFindings: zd.findings.length,
     // Equal across commits exactly when `check --format json` printed the same findings, byte for byte.
     zdReportSha256: createHash('sha256').update(zdOut).digest('hex'),
