@@ -4,16 +4,19 @@
  * workers must really have taken part. Uses the corpus (11 histories) when present, and
  * always a folder of copies of the sample project's history.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderJson } from '../../packages/core/src/index.js';
 import { runZd } from '../support/cli.js';
 import { CORPUS_DIR, CORPUS_PRESENT, REPO_ROOT } from '../support/corpus.js';
 
-// The built CLI's library function: its worker thread is the compiled worker beside it.
+// The built CLI's library functions: the worker thread is the compiled worker beside them.
 const { runCheck } = (await import(join(REPO_ROOT, 'packages/cli/dist/check/run.js'))) as typeof import('../../packages/cli/src/check/run.js');
+const { CheckWorkers, checkSpec } = (await import(join(REPO_ROOT, 'packages/cli/dist/check/parallel.js'))) as typeof import('../../packages/cli/src/check/parallel.js');
+const { findHistories } = (await import(join(REPO_ROOT, 'packages/cli/dist/check/inputs.js'))) as typeof import('../../packages/cli/src/check/inputs.js');
 
 const tmp = mkdtempSync(join(tmpdir(), 'zd-check-parallel-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -21,6 +24,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** Four copies of the sample history, each with one migration of its own (an index on an existing table). */
 function sampleProjects(): string {
   const dir = join(tmp, 'projects');
+  if (existsSync(dir)) return dir;
   for (const name of ['api', 'billing', 'search', 'worker']) {
     const migrations = join(dir, name, 'migrations');
     cpSync(join(REPO_ROOT, 'prisma/migrations'), migrations, { recursive: true });
@@ -69,6 +73,31 @@ describe('check on several histories', () => {
     expect(many.code).toBe(one.code);
     expect(many.stdout).toBe(one.stdout);
     expect(many.stderr).toBe(one.stderr);
+  });
+
+  it('loses no history when a worker dies holding one, or never starts', async () => {
+    const dir = sampleProjects();
+    const specs = findHistories([dir], tmp);
+    const jobs = { specs, marks: { cwd: tmp, root: tmp, exclude: [] }, options: {} };
+    const serial = await Promise.all(specs.map((_, i) => checkSpec(jobs, i)));
+    const scripts = {
+      // Takes the first history of the queue, then exits without a report.
+      dies: `import { parentPort } from 'node:worker_threads';
+parentPort.once('message', ({ next }) => { Atomics.add(next, 0, 1); process.exit(3); });`,
+      // Throws while loading: it never takes a history.
+      broken: `throw new Error('cannot start');`,
+    };
+    for (const [name, code] of Object.entries(scripts)) {
+      const script = join(tmp, `${name}-worker.mjs`);
+      writeFileSync(script, code);
+      const workers = new CheckWorkers(2, pathToFileURL(script));
+      // The workers get the queue first: the dying one takes a history before this thread does.
+      await new Promise((r) => setTimeout(r, name === 'dies' ? 300 : 0));
+      const reports = await workers.check(jobs);
+      workers.close();
+      expect(workers.threads, name).toBe(3);
+      expect(reports.map((r) => r && renderJson(r)), name).toEqual(serial.map((r) => r && renderJson(r)));
+    }
   });
 
   it('a missing path is reported as before, with workers asked for', async () => {

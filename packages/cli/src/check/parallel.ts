@@ -65,12 +65,15 @@ export function workerCount(specs: readonly HistorySpec[], env: NodeJS.ProcessEn
 export class CheckWorkers {
   private readonly workers: Array<{ worker: Worker; gone: boolean }> = [];
 
-  /** Start `count` workers (none when run from sources: the worker is compiled JavaScript beside this file). */
-  constructor(count: number) {
-    if (count === 0 || !existsSync(fileURLToPath(WORKER_URL))) return;
+  /**
+   * Start `count` workers (none when run from sources: the worker is compiled JavaScript
+   * beside this file). `script`: another worker script speaking the same messages.
+   */
+  constructor(count: number, script: URL = WORKER_URL) {
+    if (count === 0 || !existsSync(fileURLToPath(script))) return;
     for (let i = 0; i < count; i++) {
       try {
-        const entry = { worker: new Worker(WORKER_URL, { stdout: false, stderr: false }), gone: false };
+        const entry = { worker: new Worker(script, { stdout: false, stderr: false }), gone: false };
         // A worker that fails to start leaves its share to this thread.
         entry.worker.on('error', () => (entry.gone = true));
         entry.worker.on('exit', () => (entry.gone = true));
