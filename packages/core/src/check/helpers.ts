@@ -60,6 +60,25 @@ export function alteredTable(ctx: RuleContext, s: CheckStatement): TableFacts | 
   return ctx.alteredTable(s);
 }
 
+/** One sub-command of an `ALTER TABLE` on a table that existed before this migration. */
+export interface TableCommand {
+  readonly s: CheckStatement;
+  readonly table: TableFacts;
+  /** The sub-command with its range (for the report). */
+  readonly command: AlterCommand;
+  /** `command.cmd`. */
+  readonly cmd: AlterTableCmd;
+}
+
+/** The sub-commands of the migration's `ALTER TABLE`s on tables that existed before it, in order. */
+export function* tableCommands(ctx: RuleContext): Generator<TableCommand> {
+  for (const s of ctx.plain) {
+    const table = alteredTable(ctx, s);
+    if (!table) continue;
+    for (const command of alterCommands(ctx, s)) yield { s, table, command, cmd: command.cmd };
+  }
+}
+
 /** A column of `table` that existed before this migration. */
 export function existingColumn(ctx: RuleContext, table: TableFacts, name: string | undefined): ColumnFacts | undefined {
   const column = name === undefined ? undefined : table.columns.find((c) => c.name === name);

@@ -3,7 +3,7 @@ import { serialBase } from '../../facts/column-type.js';
 import { quoteIdent } from '../../sql/ident.js';
 import { asNode } from '../../sql/nodes.js';
 import { expressionText } from '../../sql/span.js';
-import { alterCommands, alteredTable, calledFunctions, commandRange, isRecreated } from '../helpers.js';
+import { calledFunctions, commandRange, isRecreated, tableCommands } from '../helpers.js';
 import type { CheckStatement, RuleContext } from '../context.js';
 import { createRule } from '../rule.js';
 
@@ -45,27 +45,22 @@ export const rule = createRule({
   severity: 'error',
   summary: 'A column whose value is computed per row (volatile default, serial, identity, stored generated) rewrites the table',
   check(ctx) {
-    for (const s of ctx.plain) {
-      const table = alteredTable(ctx, s);
-      if (!table) continue;
-      for (const command of alterCommands(ctx, s)) {
-        const { cmd } = command;
-        const def = asNode(cmd.def, 'ColumnDef');
-        if (cmd.subtype !== 'AT_AddColumn' || !def?.colname) continue;
-        if (isRecreated(ctx, table, def.colname)) continue;
-        const reason = rewriteReason(ctx, s, def);
-        if (reason === undefined) continue;
-        const t = ctx.displayTable(table);
-        const c = quoteIdent(def.colname);
-        ctx.report({
-          at: s,
-          ...commandRange(command),
-          message: `ADD COLUMN ${c} rewrites all of ${t} under an ACCESS EXCLUSIVE lock, because ${reason}: every read and write of ${t} waits until the rewrite is done.`,
-          help: `Instead: add ${c} without a default (nullable), then \`ALTER TABLE ${t} ALTER COLUMN ${c} SET DEFAULT …\` in a separate statement (it applies to new rows only, without a rewrite), and backfill the existing rows in batches outside the migration. In Prisma, \`@default(uuid())\` and \`@default(cuid())\` make the value in Prisma Client instead of the database.`,
-          lock: 'ACCESS EXCLUSIVE',
-          table: table.key,
-        });
-      }
+    for (const { s, table, command, cmd } of tableCommands(ctx)) {
+      const def = asNode(cmd.def, 'ColumnDef');
+      if (cmd.subtype !== 'AT_AddColumn' || !def?.colname) continue;
+      if (isRecreated(ctx, table, def.colname)) continue;
+      const reason = rewriteReason(ctx, s, def);
+      if (reason === undefined) continue;
+      const t = ctx.displayTable(table);
+      const c = quoteIdent(def.colname);
+      ctx.report({
+        at: s,
+        ...commandRange(command),
+        message: `ADD COLUMN ${c} rewrites all of ${t} under an ACCESS EXCLUSIVE lock, because ${reason}: every read and write of ${t} waits until the rewrite is done.`,
+        help: `Instead: add ${c} without a default (nullable), then \`ALTER TABLE ${t} ALTER COLUMN ${c} SET DEFAULT …\` in a separate statement (it applies to new rows only, without a rewrite), and backfill the existing rows in batches outside the migration. In Prisma, \`@default(uuid())\` and \`@default(cuid())\` make the value in Prisma Client instead of the database.`,
+        lock: 'ACCESS EXCLUSIVE',
+        table: table.key,
+      });
     }
   },
 });

@@ -2,7 +2,7 @@ import type { ColumnDef, Constraint } from 'libpg-query';
 import { serialBase } from '../../facts/column-type.js';
 import { quoteIdent } from '../../sql/ident.js';
 import { asNode } from '../../sql/nodes.js';
-import { alterCommands, alteredTable, commandRange, isRecreated } from '../helpers.js';
+import { commandRange, isRecreated, tableCommands } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 /** A NOT NULL column the database cannot fill by itself. */
@@ -18,24 +18,19 @@ export const rule = createRule({
   severity: 'error',
   summary: 'A NOT NULL column without a database default, added to an existing table',
   check(ctx) {
-    for (const s of ctx.plain) {
-      const table = alteredTable(ctx, s);
-      if (!table) continue;
-      for (const command of alterCommands(ctx, s)) {
-        const { cmd } = command;
-        const def = asNode(cmd.def, 'ColumnDef');
-        if (cmd.subtype !== 'AT_AddColumn' || !def?.colname || !requiredWithoutDefault(def)) continue;
-        if (isRecreated(ctx, table, def.colname)) continue; // reported by recreating-column
-        const t = ctx.displayTable(table);
-        const c = quoteIdent(def.colname);
-        ctx.report({
-          at: s,
-          ...commandRange(command),
-          message: `ADD COLUMN ${c} NOT NULL without a database default on existing table ${t}: the migration fails if ${t} has rows ("column ${c} contains null values"), and old app versions, which do not know ${c}, fail on every INSERT into ${t}.`,
-          help: `Instead: give ${c} a database default — \`@default(…)\` with a constant, \`now()\` or \`dbgenerated("gen_random_uuid()")\` (\`@updatedAt\`, \`@default(uuid())\` and \`@default(cuid())\` are filled in by Prisma Client, not by the database) — or add it optional (\`?\`), deploy, backfill, and make it required in a later migration.`,
-          table: table.key,
-        });
-      }
+    for (const { s, table, command, cmd } of tableCommands(ctx)) {
+      const def = asNode(cmd.def, 'ColumnDef');
+      if (cmd.subtype !== 'AT_AddColumn' || !def?.colname || !requiredWithoutDefault(def)) continue;
+      if (isRecreated(ctx, table, def.colname)) continue; // reported by recreating-column
+      const t = ctx.displayTable(table);
+      const c = quoteIdent(def.colname);
+      ctx.report({
+        at: s,
+        ...commandRange(command),
+        message: `ADD COLUMN ${c} NOT NULL without a database default on existing table ${t}: the migration fails if ${t} has rows ("column ${c} contains null values"), and old app versions, which do not know ${c}, fail on every INSERT into ${t}.`,
+        help: `Instead: give ${c} a database default — \`@default(…)\` with a constant, \`now()\` or \`dbgenerated("gen_random_uuid()")\` (\`@updatedAt\`, \`@default(uuid())\` and \`@default(cuid())\` are filled in by Prisma Client, not by the database) — or add it optional (\`?\`), deploy, backfill, and make it required in a later migration.`,
+        table: table.key,
+      });
     }
   },
 });

@@ -1,5 +1,5 @@
 import { quoteIdent } from '../../sql/ident.js';
-import { alterCommands, alteredTable, commandRange, existingColumn, isRecreated } from '../helpers.js';
+import { commandRange, existingColumn, isRecreated, tableCommands } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 export const rule = createRule({
@@ -7,26 +7,21 @@ export const rule = createRule({
   severity: 'error',
   summary: 'DROP COLUMN while old app versions still select the column',
   check(ctx) {
-    for (const s of ctx.plain) {
-      const table = alteredTable(ctx, s);
-      if (!table) continue;
-      for (const command of alterCommands(ctx, s)) {
-        const { cmd } = command;
-        if (cmd.subtype !== 'AT_DropColumn') continue;
-        const column = existingColumn(ctx, table, cmd.name);
-        if (!column || isRecreated(ctx, table, column.name)) continue;
-        const t = ctx.displayTable(table);
-        const c = quoteIdent(column.name);
-        ctx.report({
-          at: s,
-          ...commandRange(command),
-          message: `DROP COLUMN ${ctx.displayColumn(table, column.name)}: Prisma Client selects every scalar field by name, so each query of old app versions on ${t} fails ("column ${c} does not exist") from this moment until the last old pod is gone.`,
-          help: `Instead: stop reading the column first — mark the field \`@ignore\` in schema.prisma (Migrate keeps the column), deploy that release, and drop ${c} in a later migration. If that release is already out, say so above the statement: \`-- prisma-zd-ignore ban-drop-column: <reason>\`.`,
-          lock: 'ACCESS EXCLUSIVE',
-          sizeSensitive: false,
-          table: table.key,
-        });
-      }
+    for (const { s, table, command, cmd } of tableCommands(ctx)) {
+      if (cmd.subtype !== 'AT_DropColumn') continue;
+      const column = existingColumn(ctx, table, cmd.name);
+      if (!column || isRecreated(ctx, table, column.name)) continue;
+      const t = ctx.displayTable(table);
+      const c = quoteIdent(column.name);
+      ctx.report({
+        at: s,
+        ...commandRange(command),
+        message: `DROP COLUMN ${ctx.displayColumn(table, column.name)}: Prisma Client selects every scalar field by name, so each query of old app versions on ${t} fails ("column ${c} does not exist") from this moment until the last old pod is gone.`,
+        help: `Instead: stop reading the column first — mark the field \`@ignore\` in schema.prisma (Migrate keeps the column), deploy that release, and drop ${c} in a later migration. If that release is already out, say so above the statement: \`-- prisma-zd-ignore ban-drop-column: <reason>\`.`,
+        lock: 'ACCESS EXCLUSIVE',
+        sizeSensitive: false,
+        table: table.key,
+      });
     }
   },
 });

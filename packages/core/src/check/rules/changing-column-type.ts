@@ -1,5 +1,5 @@
 import type { ColumnType } from '../../facts/model.js';
-import { alterCommands, alteredTable, commandRange, existingColumn, stateAfter } from '../helpers.js';
+import { commandRange, existingColumn, stateAfter, tableCommands } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 const WITH_PRECISION = new Set([
@@ -38,30 +38,25 @@ export const rule = createRule({
   severity: 'error',
   summary: 'ALTER COLUMN … TYPE that rewrites the table (all but binary-coercible changes)',
   check(ctx) {
-    for (const s of ctx.plain) {
-      const table = alteredTable(ctx, s);
-      if (!table) continue;
-      for (const command of alterCommands(ctx, s)) {
-        const { cmd } = command;
-        if (cmd.subtype !== 'AT_AlterColumnType') continue;
-        const column = existingColumn(ctx, table, cmd.name);
-        const after = column && stateAfter(ctx, s).tables.get(table.key)?.columns.find((c) => c.name === column.name);
-        if (!column || !after || changesInPlace(column.type, after.type)) continue;
-        if (column.type.schema !== undefined && after.type.schema !== undefined) continue; // an enum swap: removing-enum-value
-        const t = ctx.displayTable(table);
-        const zone = /^timestamp with(out)? time zone$/;
-        const tz = zone.test(column.type.name) && zone.test(after.type.name)
-          ? ' (On PostgreSQL 12+, a change between timestamp and timestamptz skips the rewrite when the session TimeZone is UTC.)'
-          : '';
-        ctx.report({
-          at: s,
-          ...commandRange(command),
-          message: `ALTER COLUMN ${ctx.displayColumn(table, column.name)} TYPE ${after.type.text} (from ${column.type.text}) rewrites ${t} and rebuilds its indexes under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until it is done; old app versions still read and write the old type.${tz}`,
-          help: `Instead: expand and contract — add a new column of the new type (a new field, \`@map\` to keep names tidy), write both from the app, backfill in batches, switch reads, and drop the old column in a later release. Changes that need no rewrite: varchar(n) to a longer varchar or to text, numeric(p,s) to a larger p, timestamp(p) to a larger p.`,
-          lock: 'ACCESS EXCLUSIVE',
-          table: table.key,
-        });
-      }
+    for (const { s, table, command, cmd } of tableCommands(ctx)) {
+      if (cmd.subtype !== 'AT_AlterColumnType') continue;
+      const column = existingColumn(ctx, table, cmd.name);
+      const after = column && stateAfter(ctx, s).tables.get(table.key)?.columns.find((c) => c.name === column.name);
+      if (!column || !after || changesInPlace(column.type, after.type)) continue;
+      if (column.type.schema !== undefined && after.type.schema !== undefined) continue; // an enum swap: removing-enum-value
+      const t = ctx.displayTable(table);
+      const zone = /^timestamp with(out)? time zone$/;
+      const tz = zone.test(column.type.name) && zone.test(after.type.name)
+        ? ' (On PostgreSQL 12+, a change between timestamp and timestamptz skips the rewrite when the session TimeZone is UTC.)'
+        : '';
+      ctx.report({
+        at: s,
+        ...commandRange(command),
+        message: `ALTER COLUMN ${ctx.displayColumn(table, column.name)} TYPE ${after.type.text} (from ${column.type.text}) rewrites ${t} and rebuilds its indexes under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until it is done; old app versions still read and write the old type.${tz}`,
+        help: `Instead: expand and contract — add a new column of the new type (a new field, \`@map\` to keep names tidy), write both from the app, backfill in batches, switch reads, and drop the old column in a later release. Changes that need no rewrite: varchar(n) to a longer varchar or to text, numeric(p,s) to a larger p, timestamp(p) to a larger p.`,
+        lock: 'ACCESS EXCLUSIVE',
+        table: table.key,
+      });
     }
   },
 });

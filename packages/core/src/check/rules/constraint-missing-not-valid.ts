@@ -1,7 +1,7 @@
 import type { Constraint } from 'libpg-query';
 import { quoteIdent } from '../../sql/ident.js';
 import { asNode } from '../../sql/nodes.js';
-import { alterCommands, alteredTable, commandRange } from '../helpers.js';
+import { commandRange, tableCommands } from '../helpers.js';
 import { createRule } from '../rule.js';
 
 export const rule = createRule({
@@ -9,51 +9,46 @@ export const rule = createRule({
   severity: 'error',
   summary: 'FOREIGN KEY or CHECK added to an existing table without NOT VALID (or validated in the same transaction)',
   check(ctx) {
-    for (const s of ctx.plain) {
-      const table = alteredTable(ctx, s);
-      if (!table) continue;
-      const t = ctx.displayTable(table);
-      for (const command of alterCommands(ctx, s)) {
-        const { cmd } = command;
-        const con = asNode(cmd.def, 'Constraint') as Constraint | undefined;
-        const at = () => ({ at: s, ...commandRange(command), table: table.key });
-        if (cmd.subtype === 'AT_AddConstraint' && con && !con.skip_validation) {
-          const name = con.conname === undefined ? 'a constraint' : quoteIdent(con.conname);
-          if (con.contype === 'CONSTR_FOREIGN') {
-            const ref = con.pktable?.relname === undefined ? 'the referenced table' : quoteIdent(con.pktable.relname);
-            const change = con.conname === undefined ? undefined : ctx.rewriteChange(s, 'validate-later', quoteIdent(con.conname));
-            ctx.report({
-              ...at(),
-              message: `ADD CONSTRAINT ${name} FOREIGN KEY on existing table ${t} checks every row of ${t} while holding SHARE ROW EXCLUSIVE locks on ${t} and ${ref}: writes to both wait until the check is done.`,
-              help: change
-                ? 'Instead: run `prisma-zd rewrite`: it adds the foreign key NOT VALID (a brief lock) and `prisma-zd deploy` validates it after the migration (reads and writes continue).'
-                : `Instead: add it with NOT VALID (a brief lock) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
-              lock: 'SHARE ROW EXCLUSIVE',
-              ...(change ? { rewrite: change } : {}),
-            });
-          } else if (con.contype === 'CONSTR_CHECK') {
-            ctx.report({
-              ...at(),
-              message: `ADD CONSTRAINT ${name} CHECK on existing table ${t} checks every row under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until the check is done.`,
-              help: `Instead: add it with NOT VALID (a brief lock; new writes are checked at once) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
-              lock: 'ACCESS EXCLUSIVE',
-            });
-          }
-        }
-        if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name !== undefined) {
-          // NOT VALID then VALIDATE in one transaction: the ADD's lock is held through the scan.
-          const added = ctx.statements.find(
-            (o) => o !== s && o.tx.id === s.tx.id && o.facts.touches.some((x) => x.object === 'constraint' && x.action === 'create' && x.key.endsWith(`.${quoteIdent(cmd.name!)}`) && x.key.startsWith(table.key)),
-          );
-          if (!added || added.position > s.position) continue;
-          const name = quoteIdent(cmd.name);
+    for (const { s, table, command, cmd } of tableCommands(ctx)) {
+        const t = ctx.displayTable(table);
+      const con = asNode(cmd.def, 'Constraint') as Constraint | undefined;
+      const at = () => ({ at: s, ...commandRange(command), table: table.key });
+      if (cmd.subtype === 'AT_AddConstraint' && con && !con.skip_validation) {
+        const name = con.conname === undefined ? 'a constraint' : quoteIdent(con.conname);
+        if (con.contype === 'CONSTR_FOREIGN') {
+          const ref = con.pktable?.relname === undefined ? 'the referenced table' : quoteIdent(con.pktable.relname);
+          const change = con.conname === undefined ? undefined : ctx.rewriteChange(s, 'validate-later', quoteIdent(con.conname));
           ctx.report({
             ...at(),
-            message: `VALIDATE CONSTRAINT ${name} runs in the same transaction that added it NOT VALID: the lock the ADD took on ${t} is held for the whole validation scan, as if NOT VALID were not there.`,
-            help: `Instead: move \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` to a later migration (or, for a foreign key, let \`prisma-zd rewrite\` postpone it).`,
+            message: `ADD CONSTRAINT ${name} FOREIGN KEY on existing table ${t} checks every row of ${t} while holding SHARE ROW EXCLUSIVE locks on ${t} and ${ref}: writes to both wait until the check is done.`,
+            help: change
+              ? 'Instead: run `prisma-zd rewrite`: it adds the foreign key NOT VALID (a brief lock) and `prisma-zd deploy` validates it after the migration (reads and writes continue).'
+              : `Instead: add it with NOT VALID (a brief lock) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
+            lock: 'SHARE ROW EXCLUSIVE',
+            ...(change ? { rewrite: change } : {}),
+          });
+        } else if (con.contype === 'CONSTR_CHECK') {
+          ctx.report({
+            ...at(),
+            message: `ADD CONSTRAINT ${name} CHECK on existing table ${t} checks every row under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until the check is done.`,
+            help: `Instead: add it with NOT VALID (a brief lock; new writes are checked at once) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
             lock: 'ACCESS EXCLUSIVE',
           });
         }
+      }
+      if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name !== undefined) {
+        // NOT VALID then VALIDATE in one transaction: the ADD's lock is held through the scan.
+        const added = ctx.statements.find(
+          (o) => o !== s && o.tx.id === s.tx.id && o.facts.touches.some((x) => x.object === 'constraint' && x.action === 'create' && x.key.endsWith(`.${quoteIdent(cmd.name!)}`) && x.key.startsWith(table.key)),
+        );
+        if (!added || added.position > s.position) continue;
+        const name = quoteIdent(cmd.name);
+        ctx.report({
+          ...at(),
+          message: `VALIDATE CONSTRAINT ${name} runs in the same transaction that added it NOT VALID: the lock the ADD took on ${t} is held for the whole validation scan, as if NOT VALID were not there.`,
+          help: `Instead: move \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` to a later migration (or, for a foreign key, let \`prisma-zd rewrite\` postpone it).`,
+          lock: 'ACCESS EXCLUSIVE',
+        });
       }
     }
   },
