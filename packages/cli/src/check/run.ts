@@ -82,6 +82,9 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
     }
   }
   const workers = new CheckWorkers(specs ? workerCount(specs) : 0);
+  // Everything but a pre-commit check parses: load the parser while the files are read
+  // (a commit that stages no migration never loads it). Its failure surfaces where it is awaited.
+  if (!req.staged) initParser().catch(() => undefined);
   try {
     const config = await loadConfig({ cwd, ...(req.config === undefined ? {} : { config: req.config }) });
     if (pathError !== undefined) throw pathError;

@@ -5,7 +5,7 @@
  * with their place in the body; what cannot be known (dynamic SQL, another language, a
  * body that does not parse) is reported as a problem, never guessed.
  */
-import { parsePlPgSQLSync, parseSync } from 'libpg-query';
+import { pgQuery } from '../sql/pg-parser.js';
 import { dollarQuote } from '../sql/ident.js';
 
 export interface EmbeddedSql {
@@ -51,7 +51,7 @@ export function bodySql(body: string, language = 'plpgsql'): BodySql {
   if (lang !== 'plpgsql') return { statements: [], problems: [{ line: 1, reason: `the body is written in ${language}` }] };
   let parsed: Json;
   try {
-    parsed = parsePlPgSQLSync(
+    parsed = pgQuery().parsePlPgSQLSync(
       `CREATE FUNCTION prisma_zd_probe() RETURNS void LANGUAGE plpgsql AS ${dollarQuote(body, 'zdprobe')}`,
     ) as unknown as Json;
   } catch (error) {
@@ -91,7 +91,7 @@ export function bodySql(body: string, language = 'plpgsql'): BodySql {
 /** The value of a PL/pgSQL expression that is one string constant, else undefined. */
 function constantString(expression: string): string | undefined {
   try {
-    const tree = parseSync(`SELECT ${expression}`) as unknown as Json;
+    const tree = pgQuery().parseSync(`SELECT ${expression}`) as unknown as Json;
     const select = ((tree['stmts'] as Json[] | undefined)?.[0]?.['stmt'] as Json | undefined)?.['SelectStmt'] as Json | undefined;
     const targets = select?.['targetList'] as Json[] | undefined;
     if (targets?.length !== 1 || select?.['fromClause']) return undefined;

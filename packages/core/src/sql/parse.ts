@@ -1,4 +1,4 @@
-import { hasSqlDetails, loadModule, parseSync } from 'libpg-query';
+import { pgQuery } from './pg-parser.js';
 import type { RawStmt, ScanToken } from 'libpg-query';
 import { scan } from './lexer.js';
 import { nodeKind } from './nodes.js';
@@ -73,22 +73,7 @@ export interface ParsedSql {
   readonly textIndex: TextIndex;
 }
 
-let loading: Promise<void> | undefined;
-let ready = false;
-
-/** Load the WebAssembly parser. Idempotent; await it once before `parseSql`. */
-export function initParser(): Promise<void> {
-  loading ??= loadModule().then(
-    () => {
-      ready = true;
-    },
-    (error: unknown) => {
-      loading = undefined;
-      throw error;
-    },
-  );
-  return loading;
-}
+export { initParser } from './pg-parser.js';
 
 /** Narrow a statement to one kind: `if (isStatement(s, 'IndexStmt')) s.node.idxname`. */
 export function isStatement<K extends NodeKind>(statement: Statement, kind: K): statement is Statement<K> {
@@ -97,7 +82,7 @@ export function isStatement<K extends NodeKind>(statement: Statement, kind: K): 
 
 /** Parse a SQL file with PostgreSQL's own parser. Never throws on bad SQL: see `error`. */
 export function parseSql(text: string): ParsedSql {
-  if (!ready) throw new Error('parseSql() called before initParser() resolved');
+  const { parseSync } = pgQuery();
   const index = new TextIndex(text);
   const nul = text.indexOf('\0');
   if (nul !== -1) return withError(text, index, [], problemAt(index, 'invalid byte sequence: NUL character', nul));
@@ -130,7 +115,7 @@ function withError(text: string, index: TextIndex, statements: Statement[], erro
 }
 
 function problemOf(index: TextIndex, error: unknown): ParseProblem {
-  if (hasSqlDetails(error) && error.sqlDetails) {
+  if (pgQuery().hasSqlDetails(error) && error.sqlDetails) {
     // PostgreSQL counts the cursor in characters, not bytes (pg_mbstrlen_with_len).
     return problemAt(index, error.sqlDetails.message, index.indexOfCodePoint(error.sqlDetails.cursorPosition));
   }
@@ -150,7 +135,7 @@ function statementsBefore(text: string, index: TextIndex, errorIndex: number): S
   for (const semicolon of semicolons.reverse().slice(0, 8)) {
     const cut = index.indexOf(semicolon.end);
     try {
-      return buildStatements(text, index, parseSync(text.slice(0, cut)).stmts ?? []);
+      return buildStatements(text, index, pgQuery().parseSync(text.slice(0, cut)).stmts ?? []);
     } catch {
       // try the previous `;`
     }

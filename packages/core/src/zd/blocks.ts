@@ -9,7 +9,7 @@
  * be recognised (idempotent rewrite, `check`, facts replay) by reading the parsed
  * PL/pgSQL — never by matching SQL text.
  */
-import { parsePlPgSQLSync } from 'libpg-query';
+import { pgQuery } from '../sql/pg-parser.js';
 import { dollarQuote, quoteLiteral } from '../sql/ident.js';
 
 export const ZD_SCHEMA = 'prisma_zd';
@@ -188,7 +188,7 @@ export function readZdBlock(body: string): ZdBlock | undefined {
   if (!role) return undefined;
   let parsed: { plpgsql_funcs?: Array<{ PLpgSQL_function?: { action?: PlNode } }> };
   try {
-    parsed = parsePlPgSQLSync(
+    parsed = pgQuery().parsePlPgSQLSync(
       `CREATE FUNCTION prisma_zd_probe() RETURNS void LANGUAGE plpgsql AS ${dollarQuote(body, 'zdprobe')}`,
     ) as typeof parsed;
   } catch {
