@@ -31,7 +31,7 @@ async function interruptWaitingContract(signal: NodeJS.Signals) {
     const [row] = await sql<{ n: number }>(
       db.url,
       `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-        WHERE l.locktype = 'advisory' AND a.application_name LIKE 'prisma-zd/%'`,
+        WHERE l.locktype = 'advisory' AND a.datname = current_database() AND a.application_name LIKE 'prisma-zd/%'`,
     );
     locks = row!.n;
     if (locks) await new Promise((res) => setTimeout(res, 100));
@@ -73,7 +73,7 @@ describe('signals during postponed run: mid-validate', () => {
       await sql(db.url, conditionalBlock('postpone', statement, { kind: 'validate', migration: 'm1', objectName: 'V_a_check', tableName: 'V', columns: ['a'], statement }));
       const run = startCli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
       for (let i = 0; i < 200; i++) {
-        const [r] = await sql<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%VALIDATE CONSTRAINT%' AND state = 'active' AND pid <> pg_backend_pid()`);
+        const [r] = await sql<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%VALIDATE CONSTRAINT%' AND state = 'active' AND pid <> pg_backend_pid()`);
         if (r!.n > 0) break;
         await new Promise((res) => setTimeout(res, 50));
       }

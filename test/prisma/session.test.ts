@@ -78,7 +78,7 @@ describe.concurrent('a migration waiting for a lock', () => {
                   EXISTS (SELECT 1 FROM pg_locks l
                            WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.objid = $1 AND l.granted) AS holds_migrate_lock
              FROM pg_stat_activity a
-            WHERE a.application_name = 'prisma-zd/blocked' AND a.wait_event_type = 'Lock'`,
+            WHERE a.datname = current_database() AND a.application_name = 'prisma-zd/blocked' AND a.wait_event_type = 'Lock'`,
           [PRISMA_MIGRATE_LOCK_ID],
         );
         if (!waiting) await new Promise((r) => setTimeout(r, 50));

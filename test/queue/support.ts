@@ -126,7 +126,8 @@ export async function waitForBuild(url: string, table: string, timeoutMs = 20_00
   while (Date.now() < deadline) {
     const rows = await sql<{ pid: number }>(
       url,
-      `SELECT pid FROM pg_stat_progress_create_index WHERE relid = to_regclass($1) AND phase LIKE 'building%'`,
+      `SELECT pid FROM pg_stat_progress_create_index
+        WHERE datname = current_database() AND relid = to_regclass($1) AND phase LIKE 'building%'`,
       [`"${table}"`],
     );
     if (rows[0]) return rows[0].pid;
