@@ -9,7 +9,8 @@
  * cores allow (zdThreads); squawk runs as its npm package runs it.
  *
  * Last line: one JSON object with files, zdMs, squawkMs, zdThreads, zdFindings, squawkFindings,
- * zdFindingsByRule, squawkFindingsByRule, zdReportSha256 (of prisma-zd's whole JSON
+ * zdFindingsByRule, squawkFindingsByRule, zdNode (the Node.js version that ran prisma-zd:
+ * BENCH_NODE=/path/to/node picks another), zdReportSha256 (of prisma-zd's whole JSON
  * report: compare it across commits), ratio, stagedMs, hookMs, stagedColdMs (the
  * first run, before the checkpoint cache holds the history), stagedNoMigrationMs.
  */
@@ -26,6 +27,9 @@ const runs = Number(process.env['BENCH_RUNS'] ?? 5);
 const cli = join(repo, 'packages/cli/bin/prisma-zd.js');
 const hook = join(repo, 'packages/cli/dist/check/hook.js');
 const squawk = join(repo, 'node_modules/.bin/squawk');
+// The node that runs prisma-zd (default: this one): BENCH_NODE=/path/to/node measures another Node.js line.
+const node = process.env['BENCH_NODE'] ?? process.execPath;
+const zdNode = spawnSync(node, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim();
 
 if (!existsSync(dir)) {
   console.error(`bench:check: ${dir} does not exist (the corpus lives in ../shared/corpus); skipped.`);
@@ -65,7 +69,7 @@ const squawkTimes: number[] = [];
 let zdOut = '';
 let squawkOut = '';
 for (let i = 0; i < runs; i++) {
-  const z = timed(process.execPath, [cli, 'check', dir, '--format', 'json']);
+  const z = timed(node, [cli, 'check', dir, '--format', 'json']);
   zdTimes.push(z.ms);
   zdOut = z.stdout;
   const s = timed(squawk, ['--reporter', 'json', ...files]);
@@ -100,7 +104,7 @@ try {
   git('-c', 'user.email=bench@example.com', '-c', 'user.name=bench', 'add', '-A');
   git('-c', 'user.email=bench@example.com', '-c', 'user.name=bench', 'commit', '-q', '-m', 'history');
   const none = [] as number[];
-  for (let i = 0; i < runs; i++) none.push(timed(process.execPath, [hook], tmp).ms);
+  for (let i = 0; i < runs; i++) none.push(timed(node, [hook], tmp).ms);
   const next = join(tmp, 'prisma/migrations/99990101000000_bench');
   mkdirSync(next);
   // A new index on the first table of the history (what `prisma migrate dev` writes for a new @@index).
@@ -114,13 +118,13 @@ try {
   const cold: number[] = [];
   for (let i = 0; i < Math.min(runs, 3); i++) {
     rmSync(join(tmp, 'node_modules/.cache'), { recursive: true, force: true });
-    cold.push(timed(process.execPath, [cli, 'check', '--staged'], tmp).ms);
+    cold.push(timed(node, [cli, 'check', '--staged'], tmp).ms);
   }
   const viaCli: number[] = [];
   const viaHook: number[] = [];
   for (let i = 0; i < runs; i++) {
-    viaCli.push(timed(process.execPath, [cli, 'check', '--staged'], tmp).ms);
-    viaHook.push(timed(process.execPath, [hook], tmp).ms);
+    viaCli.push(timed(node, [cli, 'check', '--staged'], tmp).ms);
+    viaHook.push(timed(node, [hook], tmp).ms);
   }
   staged = { cli: median(viaCli), hook: median(viaHook), none: median(none), cold: median(cold) };
   console.error(`  check --staged, 1 new migration after ${size}: CLI ${round(staged.cli)} ms, hook entry ${round(staged.hook)} ms (first run, no cache: ${round(staged.cold)} ms); no migration staged: ${round(staged.none)} ms`);
@@ -137,6 +141,7 @@ console.log(
     squawkMs: round(squawkMs),
     ratio: Math.round((zdMs / squawkMs) * 100) / 100,
     zdThreads: threads,
+    zdNode,
     zdFindings: zd.findings.length,
     // Equal across commits exactly when `check --format json` printed the same findings, byte for byte.
     zdReportSha256: createHash('sha256').update(zdOut).digest('hex'),

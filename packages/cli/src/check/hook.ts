@@ -11,7 +11,7 @@ import { redact } from '../util/redact.js';
 import { runCheck } from './run.js';
 import { tuneForShortRuns } from './v8-flags.js';
 
-tuneForShortRuns();
+tuneForShortRuns({ restart: true });
 const out = processOutput();
 try {
   const result = await runCheck({ staged: true });

@@ -12,6 +12,7 @@ import { readDatabaseFacts } from './database.js';
 import { gitRoot, requireGitRoot } from './git.js';
 import { findHistories, folderHistory, markInputs, sinceHistory, stagedHistory, type FolderCheck, type HistorySpec, type InputMarks } from './inputs.js';
 import { CheckWorkers, workerCount } from './parallel.js';
+import { beforeParsing, restartMayCome } from './v8-flags.js';
 
 export interface CheckRequest {
   cwd?: string;
@@ -81,10 +82,12 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
       pathError = e;
     }
   }
+  if (specs) await beforeParsing(specs.reduce((n, s) => n + s.size, 0));
   const workers = new CheckWorkers(specs ? workerCount(specs) : 0);
   // Everything but a pre-commit check parses: load the parser while the files are read
-  // (a commit that stages no migration never loads it). Its failure surfaces where it is awaited.
-  if (!req.staged) initParser().catch(() => undefined);
+  // (a commit that stages no migration never loads it; nor does a process that may yet be
+  // replaced by a tuned one). Its failure surfaces where it is awaited.
+  if (!req.staged && !restartMayCome()) initParser().catch(() => undefined);
   try {
     const config = await loadConfig({ cwd, ...(req.config === undefined ? {} : { config: req.config }) });
     if (pathError !== undefined) throw pathError;
@@ -132,9 +135,10 @@ async function oneHistory(req: CheckRequest, cwd: string): Promise<{ folder: Fol
 
 /** One history checked; with `cacheRoot` (the pre-commit hook), the committed history's state is cached and a commit replays what is new. */
 async function checkFolder(folder: FolderCheck, options: CheckOptions, cacheRoot: string | undefined): Promise<CheckReport> {
-  await initParser();
   const cache = cacheRoot === undefined ? undefined : checkpointCache(folder.folder, cacheRoot);
   const resume = cache?.load(folder.inputs);
+  await beforeParsing(folder.inputs.length - (resume?.migrations ?? 0));
+  await initParser();
   const report = checkHistory(folder.inputs, { ...options, ...(resume ? { resume } : {}), ...(cache ? { checkpoint: true } : {}) });
   if (cache && report.checkpoint) cache.save(folder.inputs, report.checkpoint, resume);
   return report;
