@@ -3,7 +3,7 @@
  * key or object, a hint with the next command, the documented exit code — and no stack
  * trace and no password.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,17 @@ import { runZd } from '../support/cli.js';
 import { freshDatabase, testServer } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/postgres.js';
 import { sql } from '../queue/support.js';
+import { REPO_ROOT } from '../support/corpus.js';
+
+/** Every file under `dir` with its text. */
+function readTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const p = join(dir, name);
+    if (statSync(p).isFile()) out[name] = readFileSync(p, 'utf8');
+  }
+  return out;
+}
 
 function project(config?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'zd-errors-'));
@@ -29,6 +40,25 @@ function expectUserError(r: { code: number | null; stdout: string; stderr: strin
 }
 
 describe('user errors', () => {
+  it('a wrong command line runs nothing: an unknown option to rewrite leaves every file as it was (exit 2)', async () => {
+    const dir = project();
+    cpSync(join(REPO_ROOT, 'prisma/migrations'), join(dir, 'prisma/migrations'), { recursive: true });
+    const before = readTree(join(dir, 'prisma/migrations'));
+    const rewrite = await runZd(['rewrite', '--all', '--dry-run'], { cwd: dir });
+    expectUserError(rewrite, 2, 'ZD_USAGE', 'Unknown argument', 'dry-run');
+    expect(rewrite.stdout).toBe('');
+    expect(readTree(join(dir, 'prisma/migrations'))).toEqual(before);
+    // The same migrations do need rewriting: without the stray option, rewrite changes them.
+    const real = await runZd(['rewrite', '--all'], { cwd: dir });
+    expect(real.code, real.stderr).toBe(0);
+    expect(readTree(join(dir, 'prisma/migrations'))).not.toEqual(before);
+
+    const check = await runZd(['check', '--format', 'xml'], { cwd: dir });
+    expectUserError(check, 2, 'ZD_USAGE', 'format', 'xml');
+    expect(check.stdout).toBe('');
+    expect(check.stderr).not.toContain('migration');
+  });
+
   it('config: unknown keys and wrong types, all reported at once (exit 2)', async () => {
     const dir = project(`export default { chek: {}, check: { rules: { "ban-drop-table": "loud" }, postgresVersion: "x" } };\n`);
     const r = await runZd(['check'], { cwd: dir });

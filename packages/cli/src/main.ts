@@ -23,9 +23,11 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
   });
 }
 
+/** yargs found the command line wrong. Thrown from its `fail` callback: a callback that returns lets yargs run the command anyway. */
+class UsageFailure extends Error {}
+
 async function parseAndRun(argv: string[], definitions: readonly CommandDefinition<any>[], out: Output): Promise<number> {
   let exit: number = ExitCode.Ok;
-  let usageError: string | undefined;
   const { default: yargs } = await import('yargs');
   const cli = yargs(argv)
     .scriptName('prisma-zd')
@@ -36,8 +38,7 @@ async function parseAndRun(argv: string[], definitions: readonly CommandDefiniti
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      throw err ?? new UsageFailure(msg);
     })
     .exitProcess(false);
   for (const def of definitions) {
@@ -50,9 +51,11 @@ async function parseAndRun(argv: string[], definitions: readonly CommandDefiniti
       },
     });
   }
-  await cli.parseAsync();
-  if (usageError) {
-    out.err(`${paint(out, 'red', 'Error')} ZD_USAGE: ${usageError}`);
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    if (!(e instanceof UsageFailure)) throw e;
+    out.err(`${paint(out, 'red', 'Error')} ZD_USAGE: ${e.message}`);
     out.err(`${paint(out, 'dim', 'hint:')} prisma-zd --help`);
     return ExitCode.Usage;
   }
