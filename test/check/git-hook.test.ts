@@ -4,8 +4,9 @@
  * finding; after `prisma-zd rewrite` it commits; a staged edit of a committed migration
  * is stopped; commits without migrations pass.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runZd } from '../support/cli.js';
 import { INIT, makeProject, ZD_ENV } from './fixture.js';
@@ -100,5 +101,18 @@ describe('pre-commit hook', () => {
     const husky = await runZd(['install-hook', '--force'], { cwd: p.dir, env: ZD_ENV });
     expect(husky.code).toBe(2);
     expect(husky.stderr).toContain('ZD_HOOKS_MANAGED');
+  });
+
+  it('outside a git repository: says so, and that the hook needs one (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zd-no-git-'));
+    try {
+      const r = await runZd(['install-hook'], { cwd: dir, env: { ...ZD_ENV, GIT_CEILING_DIRECTORIES: dirname(dir) } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('ZD_NOT_A_GIT_REPOSITORY: install-hook needs a git repository');
+      expect(r.stderr).toContain('git init');
+      expect(r.stderr).not.toContain('name the migrations');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -24,7 +24,10 @@ export function requireGitRoot(cwd: string, flag: string): string {
     throw new UserError({
       code: 'ZD_NOT_A_GIT_REPOSITORY',
       message: `${flag} needs a git repository, and ${cwd} is not in one.`,
-      hint: 'Run it inside the repository, or name the migrations to check: `prisma-zd check <paths…>`.',
+      hint:
+        flag === 'install-hook'
+          ? 'Run it inside the repository the hook is for (`git init` first for a new project).'
+          : 'Run it inside the repository, or name the migrations to check: `prisma-zd check <paths…>`.',
       exit: ExitCode.Usage,
     });
   }
