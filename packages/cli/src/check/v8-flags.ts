@@ -82,7 +82,8 @@ let restartArmed: { readonly flags: readonly string[]; readonly env: NodeJS.Proc
 export function tuneForShortRuns(options: TuneOptions = {}): void {
   const env = options.env ?? process.env;
   const mode = env['PRISMA_ZD_V8_TUNING'];
-  if (mode === 'off') return;
+  // Bun and Deno report a V8 version of the Node.js they mimic: not theirs to tune.
+  if (mode === 'off' || process.release.name !== 'node' || 'bun' in process.versions || 'deno' in process.versions) return;
   const tuning = v8Tuning(process.versions.v8, process.execArgv);
   for (const flag of tuning.runtime) setFlagsFromString(flag);
   const restart = tuning.restart.length > 0 && options.restart === true && env[RESTARTED] === undefined;
