@@ -26,6 +26,10 @@ describe(ID, () => {
         1 migration still needs \`prisma-zd rewrite\`."
     `);
   });
+  it("names a self-referencing key's one table once", () => {
+    const [d] = found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_parentId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"Post\"(\"id\");");
+    expect(d?.message).toBe('ADD CONSTRAINT "Post_parentId_fkey" FOREIGN KEY on existing table "Post" checks every row of "Post" while holding a SHARE ROW EXCLUSIVE lock on "Post" (the key references "Post" itself): writes to "Post" wait until the check is done.');
+  });
   it("reports a CHECK constraint", () => {
     expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0);").length).toBeGreaterThan(0);
   });

@@ -10,17 +10,22 @@ export const rule = createRule({
   summary: 'FOREIGN KEY or CHECK added to an existing table without NOT VALID (or validated in the same transaction)',
   check(ctx) {
     for (const { s, table, command, cmd } of tableCommands(ctx)) {
-        const t = ctx.displayTable(table);
+      const t = ctx.displayTable(table);
       const con = asNode(cmd.def, 'Constraint') as Constraint | undefined;
       const at = () => ({ at: s, ...commandRange(command), table: table.key });
       if (cmd.subtype === 'AT_AddConstraint' && con && !con.skip_validation) {
         const name = con.conname === undefined ? 'a constraint' : quoteIdent(con.conname);
         if (con.contype === 'CONSTR_FOREIGN') {
           const ref = con.pktable?.relname === undefined ? 'the referenced table' : quoteIdent(con.pktable.relname);
+          // A key that references its own table (a tree: parent, replies) locks that one table.
+          const itself = con.pktable?.relname === table.name && (con.pktable.schemaname ?? ctx.defaultSchema) === table.schema;
+          const locks = itself
+            ? `a SHARE ROW EXCLUSIVE lock on ${t} (the key references ${t} itself): writes to ${t} wait`
+            : `SHARE ROW EXCLUSIVE locks on ${t} and ${ref}: writes to both wait`;
           const change = con.conname === undefined ? undefined : ctx.rewriteChange(s, 'validate-later', quoteIdent(con.conname));
           ctx.report({
             ...at(),
-            message: `ADD CONSTRAINT ${name} FOREIGN KEY on existing table ${t} checks every row of ${t} while holding SHARE ROW EXCLUSIVE locks on ${t} and ${ref}: writes to both wait until the check is done.`,
+            message: `ADD CONSTRAINT ${name} FOREIGN KEY on existing table ${t} checks every row of ${t} while holding ${locks} until the check is done.`,
             help: change
               ? 'Instead: run `prisma-zd rewrite`: it adds the foreign key NOT VALID (a brief lock) and `prisma-zd deploy` validates it after the migration (reads and writes continue).'
               : `Instead: add it with NOT VALID (a brief lock) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
