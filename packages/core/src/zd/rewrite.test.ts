@@ -58,6 +58,21 @@ describe('rewrite', () => {
     ]);
   });
 
+  it('defers the DROP DEFAULT of Prisma\'s "make it optional" (DROP NOT NULL and DROP DEFAULT on one column, one statement)', () => {
+    const sql = `-- AlterTable\nALTER TABLE "User" ALTER COLUMN "score" DROP NOT NULL,\nALTER COLUMN "score" DROP DEFAULT;\n`;
+    const r = rewrite(sql);
+    expect(r.changes.map((c) => [c.kind, c.object])).toEqual([['defer-drop-default', '"User"."score"']]);
+    expect(unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.text)).toEqual([
+      'ALTER TABLE "User" ALTER COLUMN "score" DROP NOT NULL',
+      'ALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT',
+    ]);
+  });
+
+  it('leaves a DROP DEFAULT whose statement also changes the column\'s type (the default must be gone for it)', () => {
+    const sql = `ALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT,\nALTER COLUMN "score" SET DATA TYPE BIGINT;\n`;
+    expect(rewrite(sql).changed).toBe(false);
+  });
+
   it("leaves Prisma's enum swap alone: a later statement in the migration needs the default gone", () => {
     const sql = `BEGIN;\nCREATE TYPE "Role_new" AS ENUM ('A', 'C');\nALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;\nALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");\nALTER TYPE "Role" RENAME TO "Role_old";\nALTER TYPE "Role_new" RENAME TO "Role";\nDROP TYPE "Role_old";\nALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'A';\nCOMMIT;\n`;
     const r = rewrite(sql);

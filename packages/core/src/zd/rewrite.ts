@@ -38,6 +38,9 @@ export interface MigrationSource {
   sql: string;
 }
 
+/** Column sub-commands of an ALTER TABLE that neither need nor change the column's default. */
+const DEFAULT_AGNOSTIC: ReadonlySet<string> = new Set(['AT_DropNotNull', 'AT_SetNotNull', 'AT_SetStatistics', 'AT_SetStorage', 'AT_SetCompression', 'AT_SetOptions', 'AT_ResetOptions']);
+
 export type ChangeKind = 'postpone-index' | 'validate-later' | 'defer-drop-default' | 'defer-drop-sequence' | 'maintenance';
 
 export interface RewriteChange {
@@ -428,7 +431,9 @@ class MigrationRewriter {
   canDefer(table: TableFacts, column: string, cmds: ReadonlyArray<{ name?: string; subtype?: string } | undefined>, i: number, j: number): boolean {
     const col = table.columns.find((c) => c.name === column);
     if (!col || col.createdIn === this.w.name || col.default === undefined) return false;
-    if (cmds.some((c, k) => k !== i && c?.name === column)) return false;
+    // Other sub-commands of the statement on the same column: only those that do not care
+    // about the default (Prisma's "make it optional": DROP NOT NULL, DROP DEFAULT in one statement).
+    if (cmds.some((c, k) => k !== i && c?.name === column && !DEFAULT_AGNOSTIC.has(c.subtype ?? ''))) return false;
     const key = columnKey(table.key, column);
     const later = this.w.facts.statements.slice(j + 1);
     for (const sf of later) {
