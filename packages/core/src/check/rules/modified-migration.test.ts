@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initParser } from '../../sql/parse.js';
-import { checkExample, onlyRule } from '../examples.js';
+import { checkExample, onlyRule, rewriteExample } from '../examples.js';
 import { renderPretty } from '../render.js';
 
 await initParser();
@@ -28,6 +28,19 @@ describe(ID, () => {
   });
   it("accepts unchanged since committed", () => {
     expect(found("ALTER TABLE \"Post\" ADD COLUMN \"summary\" TEXT;", { standing: { committed: 'ALTER TABLE "Post" ADD COLUMN "summary" TEXT;' } })).toEqual([]);
+  });
+  it("only warns when a committed migration was rewritten (adopting prisma-zd): indexes, defaults and foreign keys alike", () => {
+    const committed = 'CREATE INDEX "Post_title_idx" ON "Post"("title");\nALTER TABLE "Post" ALTER COLUMN "views" DROP DEFAULT;\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;\n';
+    const rewritten = rewriteExample(committed);
+    expect(rewritten).toContain('ON UPDATE CASCADE NOT VALID;');
+    expect(found(rewritten, { standing: { committed } }).map((d) => d.severity)).toEqual(['warning']);
+  });
+  it("still reports an edited foreign key that also became NOT VALID and validated", () => {
+    const committed = 'ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;\n';
+    const edited = 'ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE NOT VALID;\nALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey";\n';
+    expect(found(edited, { standing: { committed } }).map((d) => d.severity)).toEqual(['error']);
+    // NOT VALID without the validation is a change too.
+    expect(found(committed.replace(';', ' NOT VALID;'), { standing: { committed } }).map((d) => d.severity)).toEqual(['error']);
   });
   it("accepts a new migration", () => {
     expect(found("ALTER TABLE \"Post\" ADD COLUMN \"summary\" TEXT;")).toEqual([]);

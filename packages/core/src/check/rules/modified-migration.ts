@@ -1,11 +1,55 @@
 import { migrationChecksum } from '../../migrations/checksum.js';
-import { parseSql } from '../../sql/parse.js';
+import type { RangeVar } from 'libpg-query';
+import { asNode } from '../../sql/nodes.js';
+import { parseSql, type ParsedSql, type Statement } from '../../sql/parse.js';
+import { alterTableParts } from '../../zd/alter.js';
 import { unmanagedView } from '../../zd/view.js';
 import { createRule } from '../rule.js';
 
-/** The statements a migration runs on a database without prisma-zd, as text. */
+/**
+ * The statements a migration runs on a database without prisma-zd, as text. A foreign
+ * key added NOT VALID and validated by a later statement of the migration (what
+ * `rewrite` makes of an ADD CONSTRAINT … FOREIGN KEY) counts as the plain ADD it was.
+ */
 function effect(text: string): string[] {
-  return unmanagedView(parseSql(text)).parsed.statements.map((s) => s.text);
+  const { parsed } = unmanagedView(parseSql(text));
+  const validations = new Map<string, Statement>();
+  for (const s of parsed.statements) {
+    if (s.kind !== 'AlterTableStmt') continue;
+    const n = (s as Statement<'AlterTableStmt'>).node;
+    const cmds = (n.cmds ?? []).map((c) => asNode(c, 'AlterTableCmd'));
+    if (cmds.length === 1 && cmds[0]?.subtype === 'AT_ValidateConstraint' && cmds[0].name) validations.set(validationKey(n.relation, cmds[0].name), s);
+  }
+  const folded = new Set<Statement>();
+  const out: string[] = [];
+  for (const s of parsed.statements) {
+    if (folded.has(s)) continue;
+    out.push(s.kind === 'AlterTableStmt' ? withoutNotValid(parsed, s as Statement<'AlterTableStmt'>, validations, folded) : s.text);
+  }
+  return out;
+}
+
+const validationKey = (relation: RangeVar | undefined, constraint: string) => `${relation?.schemaname ?? ''}.${relation?.relname ?? ''}.${constraint}`;
+
+/** The statement's text without the NOT VALID of foreign keys that a later statement validates (marking those validations folded). */
+function withoutNotValid(parsed: ParsedSql, s: Statement<'AlterTableStmt'>, validations: ReadonlyMap<string, Statement>, folded: Set<Statement>): string {
+  const cmds = (s.node.cmds ?? []).map((c) => asNode(c, 'AlterTableCmd'));
+  const cuts: number[] = [];
+  cmds.forEach((c, i) => {
+    const con = asNode(c?.def, 'Constraint');
+    if (c?.subtype !== 'AT_AddConstraint' || con?.contype !== 'CONSTR_FOREIGN' || !con.skip_validation || !con.conname) return;
+    const validation = validations.get(validationKey(s.node.relation, con.conname));
+    const end = alterTableParts(parsed, s)?.commands[i]?.end;
+    if (!validation || validation.index < s.index || end === undefined || !/\sNOT\s+VALID$/i.test(parsed.text.slice(s.range.start, end))) return;
+    folded.add(validation);
+    cuts.push(end);
+  });
+  let text = s.text;
+  for (const end of cuts.reverse()) {
+    const local = end - s.range.start;
+    text = text.slice(0, local).replace(/\s+NOT\s+VALID$/i, '') + text.slice(local);
+  }
+  return text;
 }
 
 export const rule = createRule({
