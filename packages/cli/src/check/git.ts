@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { relative, resolve, sep } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
+import { migrationText } from '../encoding.js';
 
 function git(cwd: string, args: string[], input?: string): { ok: boolean; stdout: string; stderr: string } {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...(input === undefined ? {} : { input }) });
@@ -100,7 +101,8 @@ export function indexedPaths(root: string, dir: string): string[] {
 
 /**
  * Texts of objects by git revision syntax (`:path` for the index, `HEAD:path`,
- * `origin/main:path`), in one `git cat-file --batch`. Missing objects are absent.
+ * `origin/main:path`), in one `git cat-file --batch`. Missing objects are absent; an
+ * index object that is not UTF-8 throws `ZD_MIGRATION_ENCODING`.
  */
 export function readObjects(root: string, specs: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -116,7 +118,9 @@ export function readObjects(root: string, specs: readonly string[]): Map<string,
     const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
     if (!m) continue; // "<spec> missing"
     const size = Number(m[2]);
-    out.set(spec, buf.subarray(at, at + size).toString('utf8'));
+    const bytes = buf.subarray(at, at + size);
+    // What the commit will hold must be UTF-8; an earlier version is only compared with it.
+    out.set(spec, spec.startsWith(':') ? migrationText(bytes, spec.slice(1)) : bytes.toString('utf8'));
     at += size + 1;
   }
   return out;

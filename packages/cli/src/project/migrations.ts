@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { LOCK_FILE, migrationChecksum, quoteIdent, readMigrationsFolder as interpretFolder, SCRIPT_FILE, type FolderEntry } from '@prisma-zd/core';
+import { migrationText } from '../encoding.js';
 import { ExitCode, UserError } from '../errors.js';
 
 export interface MigrationFile {
@@ -43,7 +44,7 @@ export function readMigrationsFolder(dir: string): MigrationFile[] {
       const b = readIfExists(join(dir, top.name, SCRIPT_FILE));
       if (b !== undefined) {
         bytes.set(top.name, b);
-        entries.push({ path: `${top.name}/${SCRIPT_FILE}`, content: b.toString('utf8') });
+        entries.push({ path: `${top.name}/${SCRIPT_FILE}`, content: migrationText(b, join(dir, top.name, SCRIPT_FILE)) });
       }
     }
   }
