@@ -107,6 +107,12 @@ describe('rewrite', () => {
     expect(file.changed).toBe(false);
   });
 
+  it('honours -- squawk-ignore and -- squawk-ignore-file as check does (check and rewrite --check agree)', () => {
+    const index = 'CREATE INDEX "Post_title_idx" ON "Post"("title");\n';
+    for (const sql of [`-- squawk-ignore require-concurrent-index-creation\n${index}`, `-- squawk-ignore-file\n${index}`]) expect(rewrite(sql).changed).toBe(false);
+    expect(rewrite(`-- squawk: not a suppression\n${index}`).changed).toBe(true);
+  });
+
   it('is idempotent: a second run changes nothing', () => {
     const sql = `CREATE INDEX "Post_title_idx" ON "Post"("title");\nALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT;\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");\n`;
     const once = rewrite(sql);

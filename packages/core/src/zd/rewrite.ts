@@ -74,8 +74,10 @@ export interface RewriteOptions {
   defaultSchema?: string;
 }
 
-const IGNORE = /^--\s*prisma-zd-ignore(?:\s|:|$)/;
-const IGNORE_FILE = /^--\s*prisma-zd-ignore-file(?:\s|:|$)/;
+// `-- squawk-ignore` is check's alias of `-- prisma-zd-ignore`: rewrite honours it too, so
+// that `check` and `rewrite --check` agree on a statement under either.
+const IGNORE = /^--\s*(?:prisma-zd|squawk)-ignore(?:\s|:|$)/;
+const IGNORE_FILE = /^--\s*(?:prisma-zd|squawk)-ignore-file(?:\s|:|$)/;
 
 function ignoredStatement(s: Statement): boolean {
   return s.leadingComments.some((c) => IGNORE.test(c.text) && !IGNORE_FILE.test(c.text));
