@@ -79,8 +79,10 @@ export interface RewriteOptions {
 const IGNORE = /^--\s*(?:prisma-zd|squawk)-ignore(?:\s|:|$)/;
 const IGNORE_FILE = /^--\s*(?:prisma-zd|squawk)-ignore-file(?:\s|:|$)/;
 
-function ignoredStatement(s: Statement): boolean {
-  return s.leadingComments.some((c) => IGNORE.test(c.text) && !IGNORE_FILE.test(c.text));
+/** The ignore comment before the statement (`-- prisma-zd-ignore` or `-- squawk-ignore`), if any. */
+function ignoredStatement(s: Statement): string | undefined {
+  const c = s.leadingComments.find((c) => IGNORE.test(c.text) && !IGNORE_FILE.test(c.text));
+  return c && /^--\s*([\w-]+)/.exec(c.text)![1];
 }
 
 export function ignoredFile(parsed: ParsedSql): boolean {
@@ -204,10 +206,9 @@ class MigrationRewriter {
   statement(s: Statement, f: StatementFacts, top: Statement, j: number): void {
     const block = this.w.view.blocks.get(top.index);
     const plain = !block;
-    const active = this.selected && plain && !ignoredStatement(top);
-    if (this.selected && plain && ignoredStatement(top)) {
-      this.notes.push({ line: top.loc.start.line, message: 'left alone: -- prisma-zd-ignore' });
-    }
+    const ignored = this.selected && plain ? ignoredStatement(top) : undefined;
+    const active = this.selected && plain && !ignored;
+    if (ignored) this.notes.push({ line: top.loc.start.line, message: `left alone: -- ${ignored}` });
     // 1. Maintenance of pending work this statement touches. The DROP SEQUENCE of a
     // deferred default moves to contract with it: it needs no maintenance.
     const moved = this.movedSequence(s, f, block?.role === 'defer' || active);
