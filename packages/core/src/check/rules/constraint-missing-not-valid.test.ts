@@ -30,6 +30,14 @@ describe(ID, () => {
     const [d] = found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_parentId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"Post\"(\"id\");");
     expect(d?.message).toBe('ADD CONSTRAINT "Post_parentId_fkey" FOREIGN KEY on existing table "Post" checks every row of "Post" while holding a SHARE ROW EXCLUSIVE lock on "Post" (the key references "Post" itself): writes to "Post" wait until the check is done.');
   });
+  it("names an unnamed foreign key as PostgreSQL will (Prisma 2's ADD FOREIGN KEY), so that the help's VALIDATE is valid SQL", () => {
+    const [d] = found("ALTER TABLE \"Post\" ADD FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\");");
+    expect(d?.message).toContain('ADD FOREIGN KEY (unnamed: PostgreSQL names it "Post_authorId_fkey")');
+    expect(d?.help).toContain('VALIDATE CONSTRAINT "Post_authorId_fkey";');
+    // A name already taken in the schema: PostgreSQL's next one.
+    const [taken] = found("ALTER TABLE \"Post\" ADD FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\");", { history: ['ALTER TABLE "User" ADD CONSTRAINT "Post_authorId_fkey" CHECK ("id" > 0);'] });
+    expect(taken?.help).toContain('VALIDATE CONSTRAINT "Post_authorId_fkey1";');
+  });
   it("reports a CHECK constraint", () => {
     expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0);").length).toBeGreaterThan(0);
   });

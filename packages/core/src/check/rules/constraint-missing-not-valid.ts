@@ -1,8 +1,16 @@
 import type { Constraint } from 'libpg-query';
+import { chooseName, chooseNameAddition } from '../../facts/names.js';
 import { quoteIdent } from '../../sql/ident.js';
-import { asNode } from '../../sql/nodes.js';
+import { asNode, stringList } from '../../sql/nodes.js';
 import { commandRange, tableCommands } from '../helpers.js';
+import type { RuleContext } from '../context.js';
 import { createRule } from '../rule.js';
+
+/** Is `name` a constraint of some table of `schema` before the statement (PostgreSQL picks a free name per schema)? */
+function constraintNameTaken(ctx: RuleContext, schema: string, name: string): boolean {
+  for (const t of ctx.facts.before.tables.values()) if (t.schema === schema && t.constraints.some((c) => c.name === name)) return true;
+  return false;
+}
 
 export const rule = createRule({
   id: 'constraint-missing-not-valid',
@@ -14,8 +22,11 @@ export const rule = createRule({
       const con = asNode(cmd.def, 'Constraint') as Constraint | undefined;
       const at = () => ({ at: s, ...commandRange(command), table: table.key });
       if (cmd.subtype === 'AT_AddConstraint' && con && !con.skip_validation) {
-        const name = con.conname === undefined ? 'a constraint' : quoteIdent(con.conname);
+        const name = con.conname === undefined ? undefined : quoteIdent(con.conname);
         if (con.contype === 'CONSTR_FOREIGN') {
+          // Unnamed (`ADD FOREIGN KEY …`, Prisma 2): the name PostgreSQL gives it, to validate it by.
+          const fkName = name ?? quoteIdent(chooseName(table.name, chooseNameAddition(stringList(con.fk_attrs)), 'fkey', (n) => constraintNameTaken(ctx, table.schema, n)));
+          const what = name === undefined ? `ADD FOREIGN KEY (unnamed: PostgreSQL names it ${fkName})` : `ADD CONSTRAINT ${name} FOREIGN KEY`;
           const ref = con.pktable?.relname === undefined ? 'the referenced table' : quoteIdent(con.pktable.relname);
           // A key that references its own table (a tree: parent, replies) locks that one table.
           const itself = con.pktable?.relname === table.name && (con.pktable.schemaname ?? ctx.defaultSchema) === table.schema;
@@ -25,18 +36,21 @@ export const rule = createRule({
           const change = con.conname === undefined ? undefined : ctx.rewriteChange(s, 'validate-later', quoteIdent(con.conname));
           ctx.report({
             ...at(),
-            message: `ADD CONSTRAINT ${name} FOREIGN KEY on existing table ${t} checks every row of ${t} while holding ${locks} until the check is done.`,
+            message: `${what} on existing table ${t} checks every row of ${t} while holding ${locks} until the check is done.`,
             help: change
               ? 'Instead: run `prisma-zd rewrite`: it adds the foreign key NOT VALID (a brief lock) and `prisma-zd deploy` validates it after the migration (reads and writes continue).'
-              : `Instead: add it with NOT VALID (a brief lock) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
+              : `Instead: add it with NOT VALID (a brief lock) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${fkName};\` in a later migration (reads and writes continue).`,
             lock: 'SHARE ROW EXCLUSIVE',
             ...(change ? { rewrite: change } : {}),
           });
         } else if (con.contype === 'CONSTR_CHECK') {
           ctx.report({
             ...at(),
-            message: `ADD CONSTRAINT ${name} CHECK on existing table ${t} checks every row under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until the check is done.`,
-            help: `Instead: add it with NOT VALID (a brief lock; new writes are checked at once) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
+            message: `${name === undefined ? 'ADD CHECK (unnamed)' : `ADD CONSTRAINT ${name} CHECK`} on existing table ${t} checks every row under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until the check is done.`,
+            help:
+              name === undefined
+                ? `Instead: name it and add it with NOT VALID (\`ADD CONSTRAINT "<name>" CHECK (…) NOT VALID\`, a brief lock; new writes are checked at once), then run \`ALTER TABLE ${t} VALIDATE CONSTRAINT "<name>";\` in a later migration (reads and writes continue).`
+                : `Instead: add it with NOT VALID (a brief lock; new writes are checked at once) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
             lock: 'ACCESS EXCLUSIVE',
           });
         }
