@@ -113,6 +113,20 @@ describe('rewrite', () => {
     expect(rewrite(`-- squawk: not a suppression\n${index}`).changed).toBe(true);
   });
 
+  it('keeps a CRLF file CRLF: what it inserts takes the file\'s line endings; a second run changes nothing', () => {
+    const sql = `-- CreateIndex\r\nCREATE INDEX "Post_title_idx" ON "Post"(\r\n  "title");\r\n\r\n-- AddForeignKey\r\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");\r\n`;
+    const r = rewrite(sql);
+    expect(r.changes.map((c) => c.kind)).toEqual(['postpone-index', 'validate-later']);
+    expect(r.text.replace(/\r\n/g, '')).not.toContain('\n');
+    expect(unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.text)).toEqual([
+      'CREATE INDEX "Post_title_idx" ON "Post"(\r\n  "title")',
+      'ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID',
+      'ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey"',
+    ]);
+    const again = rewriteHistory([BASE, { name: '20260102000000_next', sql: r.text }], { select: (n) => n !== BASE.name }).at(-1)!;
+    expect(again.changed).toBe(false);
+  });
+
   it('is idempotent: a second run changes nothing', () => {
     const sql = `CREATE INDEX "Post_title_idx" ON "Post"("title");\nALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT;\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");\n`;
     const once = rewrite(sql);

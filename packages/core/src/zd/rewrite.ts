@@ -79,6 +79,17 @@ export interface RewriteOptions {
 const IGNORE = /^--\s*(?:prisma-zd|squawk)-ignore(?:\s|:|$)/;
 const IGNORE_FILE = /^--\s*(?:prisma-zd|squawk)-ignore-file(?:\s|:|$)/;
 
+/** Does the text end its lines with CRLF (most of them)? */
+function usesCrlf(text: string): boolean {
+  let crlf = 0;
+  let lf = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+    if (text.charCodeAt(i - 1) === 13) crlf++;
+    else lf++;
+  }
+  return crlf > lf;
+}
+
 /** The ignore comment before the statement (`-- prisma-zd-ignore` or `-- squawk-ignore`), if any. */
 function ignoredStatement(s: Statement): string | undefined {
   const c = s.leadingComments.find((c) => IGNORE.test(c.text) && !IGNORE_FILE.test(c.text));
@@ -194,7 +205,10 @@ class MigrationRewriter {
       if (!f) return;
       this.statement(s, f, top, j);
     });
-    const text = applyEdits(w.parsed.text, this.edits);
+    // What rewrite writes takes the file's line endings (a CRLF file stays CRLF throughout).
+    const crlf = usesCrlf(w.parsed.text);
+    const edits = crlf ? this.edits.map((e) => ({ ...e, text: e.text.replace(/\r?\n/g, '\r\n') })) : this.edits;
+    const text = applyEdits(w.parsed.text, edits);
     return { name: w.name, original: w.parsed.text, text, changed: text !== w.parsed.text, changes: this.changes, notes: this.notes };
   }
 
