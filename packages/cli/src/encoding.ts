@@ -1,39 +1,36 @@
 /**
- * Migration files as text. Prisma and PostgreSQL read them as UTF-8, and Prisma refuses
- * a file that is not ("stream did not contain valid UTF-8"). Decoding such a file
- * leniently would turn each bad byte into U+FFFD: `check` would pass it and `rewrite`
- * would write the replacement characters back, changing the data in a string literal.
- * So a migration that is not valid UTF-8 stops the command, naming the file, line and
- * byte. A byte-order mark is kept as a character, as PostgreSQL sees it.
+ * Migration files as text. Prisma and PostgreSQL read them as UTF-8; PostgreSQL refuses
+ * a byte that is not ("invalid byte sequence for encoding "UTF8""), and so does Prisma.
+ * Decoding such a file leniently would turn each bad byte into U+FFFD: `check` would
+ * pass it and `rewrite` would write the replacement characters back, changing the data
+ * in a string literal. So each byte that is not UTF-8 becomes the lone surrogate
+ * U+DC80 + (byte − 0x80) — Python's "surrogateescape", a code unit valid UTF-8 never
+ * decodes to — and the parser reports it where it stands, as PostgreSQL would: the
+ * migration does not parse, `rewrite` leaves it alone, `check` reports it with its line
+ * and column, and the other migrations are still read. A byte-order mark stays a
+ * character, as PostgreSQL sees it.
  */
-import { isAbsolute, relative } from 'node:path';
-import { ExitCode, UserError } from './errors.js';
 
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** `bytes` as text; throws `ZD_MIGRATION_ENCODING` (exit 2) naming `path` when they are not UTF-8. */
-export function migrationText(bytes: Uint8Array, path: string): string {
+/** `bytes` as text, each byte that is not UTF-8 escaped as a lone surrogate (see above). */
+export function migrationText(bytes: Uint8Array): string {
   try {
     return strict.decode(bytes);
   } catch {
-    const at = firstInvalidByte(bytes);
-    const before = strict.decode(bytes.subarray(0, at));
-    const lines = before.split('\n');
-    const line = lines.length;
-    const column = [...lines[lines.length - 1]!].length + 1;
-    const byte = bytes[at]!.toString(16).toUpperCase().padStart(2, '0');
-    const rel = isAbsolute(path) ? relative(process.cwd(), path) : path;
-    const shown = rel === '' || rel.startsWith('..') ? path : rel;
-    throw new UserError({
-      code: 'ZD_MIGRATION_ENCODING',
-      message: `${shown}:${line}:${column} is not valid UTF-8 (byte 0x${byte} at offset ${at}). Prisma and PostgreSQL read migrations as UTF-8; \`prisma migrate\` refuses this file, and prisma-zd changed nothing.`,
-      hint: 'Save the file as UTF-8 (from Latin-1: `iconv -f latin1 -t utf-8`), then run the command again.',
-      exit: ExitCode.Usage,
-    });
+    let text = '';
+    let from = 0;
+    while (from < bytes.length) {
+      const at = from + firstInvalidByte(bytes.subarray(from));
+      text += strict.decode(bytes.subarray(from, at));
+      if (at < bytes.length) text += String.fromCharCode(0xdc00 + bytes[at]!);
+      from = at + 1;
+    }
+    return text;
   }
 }
 
-/** Offset of the first byte that does not belong to a valid UTF-8 sequence. */
+/** Offset of the first byte that does not belong to a valid UTF-8 sequence (`bytes.length`: none). */
 export function firstInvalidByte(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {

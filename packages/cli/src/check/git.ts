@@ -101,8 +101,8 @@ export function indexedPaths(root: string, dir: string): string[] {
 
 /**
  * Texts of objects by git revision syntax (`:path` for the index, `HEAD:path`,
- * `origin/main:path`), in one `git cat-file --batch`. Missing objects are absent; an
- * index object that is not UTF-8 throws `ZD_MIGRATION_ENCODING`.
+ * `origin/main:path`), in one `git cat-file --batch`. Missing objects are absent; bytes
+ * that are not UTF-8 are escaped (see encoding.ts).
  */
 export function readObjects(root: string, specs: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -119,8 +119,7 @@ export function readObjects(root: string, specs: readonly string[]): Map<string,
     if (!m) continue; // "<spec> missing"
     const size = Number(m[2]);
     const bytes = buf.subarray(at, at + size);
-    // What the commit will hold must be UTF-8; an earlier version is only compared with it.
-    out.set(spec, spec.startsWith(':') ? migrationText(bytes, spec.slice(1)) : bytes.toString('utf8'));
+    out.set(spec, migrationText(bytes));
     at += size + 1;
   }
   return out;

@@ -44,7 +44,7 @@ export function readMigrationsFolder(dir: string): MigrationFile[] {
       const b = readIfExists(join(dir, top.name, SCRIPT_FILE));
       if (b !== undefined) {
         bytes.set(top.name, b);
-        entries.push({ path: `${top.name}/${SCRIPT_FILE}`, content: migrationText(b, join(dir, top.name, SCRIPT_FILE)) });
+        entries.push({ path: `${top.name}/${SCRIPT_FILE}`, content: migrationText(b) });
       }
     }
   }

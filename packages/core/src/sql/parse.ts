@@ -80,12 +80,21 @@ export function isStatement<K extends NodeKind>(statement: Statement, kind: K): 
   return statement.kind === kind;
 }
 
+/** A lone low surrogate U+DC80–U+DCFF: how readers of migration files escape a byte that is not UTF-8. */
+const NOT_UTF8 = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
+
 /** Parse a SQL file with PostgreSQL's own parser. Never throws on bad SQL: see `error`. */
 export function parseSql(text: string): ParsedSql {
   const { parseSync } = pgQuery();
   const index = new TextIndex(text);
   const nul = text.indexOf('\0');
   if (nul !== -1) return withError(text, index, [], problemAt(index, 'invalid byte sequence: NUL character', nul));
+  // A byte that is not UTF-8, escaped by the reader as a lone surrogate U+DC80–U+DCFF.
+  const bad = text.search(NOT_UTF8);
+  if (bad !== -1) {
+    const byte = `0x${(text.charCodeAt(bad) - 0xdc00).toString(16)}`;
+    return withError(text, index, statementsBefore(text, index, bad), problemAt(index, `invalid byte sequence for encoding "UTF8": ${byte} (the file is not UTF-8: save it as UTF-8)`, bad));
+  }
   let raws: RawStmt[];
   try {
     raws = text === '' ? [] : (parseSync(text).stmts ?? []);
