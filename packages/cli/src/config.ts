@@ -25,7 +25,7 @@ export type RuleSeverity = 'error' | 'warning' | 'off';
 export interface CheckConfig {
   /** Severity per rule id: `'error' | 'warning' | 'off'`. */
   rules?: Record<string, RuleSeverity>;
-  /** Migrations not to report (still replayed): globs relative to the config file's directory, e.g. `prisma/migrations/2023*`. */
+  /** Migrations not to report (still replayed): globs relative to the config file's directory, e.g. `prisma/migrations/2023*` (a leading `./` or an absolute path also works). */
   exclude?: string[];
   /** Major version of the PostgreSQL you deploy to (default 14). */
   postgresVersion?: number;

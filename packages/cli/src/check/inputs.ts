@@ -5,11 +5,12 @@
  * selected ones are reported.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { CheckInput } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
 import { absolutePath, changesSince, indexedPaths, readObjects, repoPath, stagedChanges, unstagedPaths } from './git.js';
+import { migrationText } from '../encoding.js';
 
 /** One migrations folder to check. */
 export interface FolderCheck {
@@ -34,6 +35,12 @@ export function globToRegExp(glob: string): RegExp {
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${re.replace(/\/$/, '')}(?:/.*)?$`);
+}
+
+/** A `check.exclude` glob as one relative to `root`: a leading `./` dropped, an absolute path made relative to `root`. */
+export function rootGlob(glob: string, root: string): string {
+  const rel = isAbsolute(glob) ? relative(root, glob).split(sep).join('/') : glob.replace(/^(?:\.\/)+/, '');
+  return rel === '' || rel === '.' ? '**' : rel;
 }
 
 /** Is the migration at `file` excluded by one of the globs (relative to `root`)? */
@@ -137,7 +144,7 @@ export interface InputMarks {
 
 /** `folder` with excluded inputs not reported and applied checksums attached. */
 export function markInputs(folder: FolderCheck, marks: InputMarks): FolderCheck {
-  const globs = marks.exclude.map(globToRegExp);
+  const globs = marks.exclude.map((glob) => globToRegExp(rootGlob(glob, marks.root)));
   const inputs = folder.inputs.map((input) => {
     if (input.report === false) return input;
     if (excluded(resolve(marks.cwd, input.path ?? ''), marks.root, globs)) return { ...input, report: false };
@@ -206,7 +213,7 @@ export function stagedHistory(folder: string, cwd: string, root: string): Folder
   const files: MigrationFile[] = scripts
     .map((p) => {
       const path = absolutePath(root, p);
-      const sql = unstaged.has(p) ? objects.get(`:${p}`) : readFileSync(path, 'utf8');
+      const sql = unstaged.has(p) ? objects.get(`:${p}`) : migrationText(readFileSync(path));
       return sql === undefined ? undefined : { name: basename(dirname(path)), sql, path };
     })
     .filter((f): f is MigrationFile => f !== undefined)
