@@ -7,13 +7,19 @@ import { defineCommand } from './command.js';
 
 const MARKER = '# prisma-zd pre-commit hook';
 
+/** `text` as one POSIX sh word, taken literally: single quotes, an embedded `'` as `'\''`. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The hook: from the project's directory, the fast hook entry when installed, else the CLI. */
 export function hookScript(projectDir: string): string {
-  const cd = projectDir === '' ? '' : `/${projectDir}`;
+  // The directory's name is data: quoted, so that `$`, backticks and quotes in it are not read by the shell.
+  const cd = projectDir === '' ? '' : `/${shellQuote(projectDir)}`;
   return `#!/bin/sh
 ${MARKER} (installed by \`prisma-zd install-hook\`; delete this file to remove it).
 # Checks the staged migrations; \`git commit --no-verify\` skips it.
-cd "$(git rev-parse --show-toplevel)${cd}" || exit 1
+cd "$(git rev-parse --show-toplevel)"${cd} || exit 1
 entry=node_modules/prisma-zd/dist/check/hook.js
 if [ -f "$entry" ]; then
   exec node "$entry"
