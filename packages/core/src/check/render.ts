@@ -47,6 +47,27 @@ function sizeText(size: TableSize): string {
   return `${formatRows(size.rows)}, ${formatBytes(size.bytes)}`;
 }
 
+/** The widest source line a code frame prints, `…` included. */
+const FRAME_WIDTH = 120;
+/** Columns of context a window keeps before the reported range. */
+const FRAME_CONTEXT = 20;
+
+/**
+ * What a code frame prints of `raw` to show `[from, to)` (0-based columns): the whole
+ * line when it fits in FRAME_WIDTH, else a window of it with `…` where it is cut.
+ * A column of `raw` is that column minus `shift` in `text`.
+ */
+function lineWindow(raw: string, from: number, to: number): { text: string; shift: number } {
+  if (raw.length <= FRAME_WIDTH) return { text: raw, shift: 0 };
+  // The head of the line when the range ends within it (as before); else from a little before the range, the tail at most.
+  const start = to <= FRAME_WIDTH - 1 ? 0 : Math.max(0, Math.min(from - FRAME_CONTEXT, raw.length - (FRAME_WIDTH - 1)));
+  const head = start > 0 ? '…' : '';
+  const room = FRAME_WIDTH - head.length;
+  const body = raw.length - start <= room ? raw.slice(start) : raw.slice(start, start + room - 1);
+  const tail = start + body.length < raw.length ? '…' : '';
+  return { text: `${head}${body}${tail}`, shift: start - head.length };
+}
+
 /** The lines of `text` around `[start, end)`, with the range underlined. */
 function codeFrame(text: string, d: Diagnostic, paint: ReturnType<typeof painter>): string[] {
   const lines = text.split('\n');
@@ -57,11 +78,13 @@ function codeFrame(text: string, d: Diagnostic, paint: ReturnType<typeof painter
   const out = [gutter()];
   for (let n = first; n <= last; n++) {
     const raw = (lines[n - 1] ?? '').replace(/\r$/, '').replace(/\t/g, ' ');
-    const line = raw.length > 120 ? `${raw.slice(0, 119)}…` : raw;
+    const rawFrom = n === first ? d.loc.start.col - 1 : raw.length - raw.trimStart().length;
+    const rawTo = n === d.loc.end.line ? d.loc.end.col - 1 : raw.length;
+    const { text: line, shift } = lineWindow(raw, rawFrom, rawTo);
     out.push(`${gutter(n)} ${line}`);
-    const from = n === first ? d.loc.start.col - 1 : line.length - line.trimStart().length;
-    const to = n === d.loc.end.line ? d.loc.end.col - 1 : line.length;
-    const span = Math.max(1, Math.min(to, line.length) - from);
+    // A range that goes on past the window is underlined up to its closing `…`.
+    const from = rawFrom - shift;
+    const span = Math.max(1, Math.min(rawTo - shift, line.length) - from);
     if (from < line.length || n === first) out.push(`${gutter()} ${' '.repeat(Math.max(0, from))}${paint(SEVERITY_STYLE[d.severity], '^'.repeat(span))}`);
   }
   if (d.loc.end.line > last) out.push(`${gutter()} …`);
@@ -83,14 +106,15 @@ function renderDiagnostic(d: Diagnostic, text: string, paint: ReturnType<typeof 
 
 function renderParseError(m: MigrationReport, paint: ReturnType<typeof painter>): string {
   const e = m.parseError!;
-  const line = (m.text.split('\n')[e.line - 1] ?? '').replace(/\t/g, ' ');
+  const raw = (m.text.split('\n')[e.line - 1] ?? '').replace(/\t/g, ' ');
+  const { text: line, shift } = lineWindow(raw, e.col - 1, e.col);
   const width = String(e.line).length;
   return [
     `${paint('red', paint('bold', 'error[syntax]'))}${paint('bold', `: ${e.message}; the statements after this point were not checked`)}`,
     `  ${paint('blue', '-->')} ${m.path}:${e.line}:${e.col}`,
     `  ${paint('blue', `${' '.repeat(width)} |`)}`,
     `  ${paint('blue', `${e.line} |`)} ${line}`,
-    `  ${paint('blue', `${' '.repeat(width)} |`)} ${' '.repeat(Math.max(0, e.col - 1))}${paint('red', '^')}`,
+    `  ${paint('blue', `${' '.repeat(width)} |`)} ${' '.repeat(Math.max(0, e.col - 1 - shift))}${paint('red', '^')}`,
   ].join('\n');
 }
 
