@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { checkHistory, initParser, type CheckOptions, type CheckReport, type Execution, type Severity } from '@prisma-zd/core';
 import { loadConfig, type ResolvedConfig } from '../config.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { checkpointCache } from './cache.js';
 import { readDatabaseFacts } from './database.js';
 import { gitRoot, requireGitRoot } from './git.js';
@@ -16,7 +16,7 @@ import { beforeParsing, restartMayCome } from './v8-flags.js';
 
 export interface CheckRequest {
   cwd?: string;
-  /** Migration files or folders; empty: the project's migrations folder. */
+  /** Migration files or folders; empty: the project's migrations folder. Not with `staged` or `since` (a usage error). */
   paths?: readonly string[];
   /** The migrations folder (default: from Prisma's config, or prisma/migrations). */
   migrations?: string;
@@ -70,7 +70,22 @@ async function projectFolder(req: CheckRequest, cwd: string): Promise<{ folder: 
   return { folder: project.migrationsDir, execution };
 }
 
+/** `--staged` and `--since` choose the migrations themselves: paths named with them would be ignored. */
+function refusePathsWithGit(req: CheckRequest): void {
+  if (!req.paths?.length || (!req.staged && req.since === undefined)) return;
+  const [flag, what, checks] = req.staged
+    ? ['--staged', 'the staged migrations', 'what is staged']
+    : [`--since ${req.since}`, `the migrations added or changed since ${req.since}`, `what changed since ${req.since}`];
+  throw new UserError({
+    code: 'ZD_USAGE',
+    message: `${flag} checks ${what} and takes no paths (got ${req.paths.join(', ')}).`,
+    hint: `Drop the paths to check ${checks}, or drop ${req.staged ? '--staged' : '--since'} to check the named paths.`,
+    exit: ExitCode.Usage,
+  });
+}
+
 export async function runCheck(req: CheckRequest): Promise<CheckRun> {
+  refusePathsWithGit(req);
   const cwd = resolve(req.cwd ?? process.cwd());
   // Paths named: list the histories first, so that workers load while the rest is read.
   let specs: HistorySpec[] | undefined;

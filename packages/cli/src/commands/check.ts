@@ -9,7 +9,7 @@ export const checkCommand = defineCommand({
   describe: 'Lint migrations for risks to a live app during a rolling deploy (locks, old app versions)',
   builder: (y) =>
     projectOptions(y)
-      .positional('paths', { type: 'string', array: true, describe: "Migration files or folders (default: the project's migrations folder)" })
+      .positional('paths', { type: 'string', array: true, describe: "Migration files or folders (default: the project's migrations folder; not with --staged or --since)" })
       .option('staged', { type: 'boolean', describe: 'Check the staged migrations and staged edits of committed ones (pre-commit hook)' })
       .option('since', { type: 'string', describe: 'Check the migrations added or changed since this git ref (CI: origin/main)' })
       .option('database-url', { type: 'string', describe: 'Read table sizes (small tables lower the severity) and applied checksums from this database' })
