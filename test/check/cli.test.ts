@@ -3,6 +3,8 @@
  * child process on a throw-away Prisma project, a real PostgreSQL for --database-url.
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../support/db.js';
@@ -87,6 +89,25 @@ describe('prisma-zd check', () => {
     const gh = await runZd(['check', '--format', 'github'], { cwd: p.dir, env: ZD_ENV });
     expect(gh.stdout).toMatch(/^::error file=prisma\/migrations\/20240102000000_post_title\/migration.sql,line=2,col=1,endLine=2,endColumn=49,title=prisma-zd require-concurrent-index-creation::CREATE INDEX "Post_title_idx"/);
     expect(gh.stderr).toContain('1 error');
+  });
+
+  it('--format github names files from the repository root, so annotations attach when the job runs in a sub-directory', async () => {
+    const p = project();
+    const api = join(p.dir, 'apps/api');
+    mkdirSync(api, { recursive: true });
+    renameSync(join(p.dir, 'prisma'), join(api, 'prisma'));
+    mkdirSync(join(api, 'prisma/migrations/20240102000000_post_title'));
+    writeFileSync(join(api, 'prisma/migrations/20240102000000_post_title/migration.sql'), INDEX);
+    expect(p.git('init', '-q').status).toBe(0);
+    const file = 'apps/api/prisma/migrations/20240102000000_post_title/migration.sql';
+    const fromGit = await runZd(['check', '--format', 'github'], { cwd: api, env: { ...ZD_ENV, GITHUB_WORKSPACE: undefined } });
+    expect(fromGit.stdout).toMatch(new RegExp(`^::error file=${file.replace(/[/.]/g, '\\$&')},line=2,col=1,`));
+    // In a GitHub job: from the workspace.
+    const inJob = await runZd(['check', '--format', 'github'], { cwd: api, env: { ...ZD_ENV, GITHUB_WORKSPACE: p.dir } });
+    expect(inJob.stdout.split('\n')[0]).toBe(fromGit.stdout.split('\n')[0]);
+    // JSON and pretty keep paths from the working directory.
+    const json = JSON.parse((await runZd(['check', '--format', 'json'], { cwd: api, env: ZD_ENV })).stdout) as { findings: Array<{ path: string }> };
+    expect(json.findings[0]!.path).toBe('prisma/migrations/20240102000000_post_title/migration.sql');
   });
 
   it('honours suppression comments, squawk-ignore included, and reports unused ones', async () => {

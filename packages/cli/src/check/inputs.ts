@@ -9,7 +9,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import type { CheckInput } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
-import { absolutePath, changesSince, indexedPaths, readObjects, repoPath, stagedChanges, unstagedPaths } from './git.js';
+import { absolutePath, changesSince, hasCommits, indexedPaths, readObjects, repoPath, stagedChanges, unstagedPaths } from './git.js';
 import { migrationText } from '../encoding.js';
 
 /** One migrations folder to check. */
@@ -163,7 +163,16 @@ export function pathHistories(paths: readonly string[], cwd: string): FolderChec
 export function folderHistory(folder: string, cwd: string, gitRoot: string | undefined): FolderCheck {
   const files = readMigrationsFolder(folder);
   const inputs = toInputs(files, cwd, () => true);
-  if (gitRoot !== undefined) attachCommitted(gitRoot, folder, inputs, files, 'HEAD', changedSince(gitRoot, 'HEAD', folder));
+  if (gitRoot !== undefined) {
+    let modified: Set<string> | undefined;
+    try {
+      modified = changedSince(gitRoot, 'HEAD', folder);
+    } catch (e) {
+      // A repository without a commit yet has nothing committed to compare with.
+      if (hasCommits(gitRoot)) throw e;
+    }
+    if (modified) attachCommitted(gitRoot, folder, inputs, files, 'HEAD', modified);
+  }
   return { folder, inputs };
 }
 

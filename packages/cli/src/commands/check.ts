@@ -1,4 +1,6 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { renderGithub, renderJson, renderPretty, renderSummary, type Severity } from '@prisma-zd/core';
+import { gitRoot } from '../check/git.js';
 import { runCheck } from '../check/run.js';
 import { defineCommand, projectOptions } from './command.js';
 
@@ -32,10 +34,24 @@ export const checkCommand = defineCommand({
     const format = argv.json ? 'json' : argv.format;
     if (format === 'json') o.out(renderJson(result.report));
     else if (format === 'github') {
-      const text = renderGithub(result.report);
+      const text = renderGithub(result.report, { path: fromWorkspace(process.cwd()) });
       if (text) o.out(text);
       o.err(renderSummary(result.report, { color: o.color }));
     } else if (result.report.migrations.length || !result.notes.length) o.out(renderPretty(result.report, { color: o.color }));
     return result.exit;
   },
 });
+
+/**
+ * A report path (relative to `cwd`) as GitHub wants it for an annotation: from the
+ * workspace (`GITHUB_WORKSPACE`, the checkout), else from the repository's root — so
+ * that annotations attach when the job runs in a sub-directory (`working-directory`).
+ */
+export function fromWorkspace(cwd: string, env: NodeJS.ProcessEnv = process.env): (path: string) => string {
+  const root = env['GITHUB_WORKSPACE'] || gitRoot(cwd);
+  if (root === undefined) return (p) => p;
+  return (p) => {
+    const rel = relative(resolve(root), resolve(cwd, p));
+    return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? p : rel.split(sep).join('/');
+  };
+}

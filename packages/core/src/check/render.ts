@@ -198,18 +198,23 @@ function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** GitHub Actions workflow commands: one annotation per finding. */
-export function renderGithub(report: CheckReport): string {
+/**
+ * GitHub Actions workflow commands: one annotation per finding. GitHub attaches an
+ * annotation to a file by its path from the repository's root: `path` maps the
+ * report's paths (relative to the working directory) to that.
+ */
+export function renderGithub(report: CheckReport, options: { readonly path?: (path: string) => string } = {}): string {
   const level: Readonly<Record<Severity, string>> = { error: 'error', warning: 'warning', info: 'notice' };
+  const file = options.path ?? ((p: string) => p);
   const lines: string[] = [];
   for (const m of report.migrations) {
     if (m.parseError) {
-      lines.push(`::error file=${escapeProperty(m.path)},line=${m.parseError.line},col=${m.parseError.col},title=${escapeProperty('prisma-zd syntax')}::${escapeData(m.parseError.message)}`);
+      lines.push(`::error file=${escapeProperty(file(m.path))},line=${m.parseError.line},col=${m.parseError.col},title=${escapeProperty('prisma-zd syntax')}::${escapeData(m.parseError.message)}`);
     }
   }
   for (const d of report.diagnostics) {
     const props = [
-      `file=${escapeProperty(d.path)}`,
+      `file=${escapeProperty(file(d.path))}`,
       `line=${d.loc.start.line}`,
       `col=${d.loc.start.col}`,
       `endLine=${d.loc.end.line}`,
