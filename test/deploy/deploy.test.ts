@@ -7,11 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, testServer } from '../support/db.js';
+import { runZd } from '../support/cli.js';
 import { sampleTemplate } from '../prisma/helpers.js';
 import {
   ADD_WEIGHT,
   addRewrittenMigration,
   columnExists,
+  deployerRole,
   deployProject,
   HOLD_PRODUCT,
   migrationRows,
@@ -61,6 +63,32 @@ describe.concurrent('prisma-zd deploy', () => {
     expect(rows.filter((r) => r.finished_at && !r.rolled_back_at)).toHaveLength(1);
     expect(run.stderr).toMatch(/lock_timeout \(1s\) reached waiting for ACCESS EXCLUSIVE on "Product": nothing of \S+ was applied; retrying in/);
     expect(run.stderr).toContain(`pid ${blocker.pid} · role "postgres" · application "old-app"`);
+  });
+
+  it('--url with DATABASE_URL unset: the adapter factory sees the URL as Prisma does, so a lock timeout is retried, not left failed', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    const releasing = waitFor('the first attempt to be rolled back', async () => (await migrationRows(p.url, p.migration)).some((r) => r.rolled_back_at)).then(() =>
+      blocker.end(),
+    );
+    const run = await zdDeploy(p, ['--url', p.url, '--json', '--retry-schedule', '1s*4', '--retry-delay', '300ms'], { env: { DATABASE_URL: undefined } });
+    await releasing;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ execution: 'whole-file', status: 'applied' });
+    expect(run.stderr).not.toContain('cannot tell');
+    expect(run.json!.attempts[0]).toMatchObject({ outcome: 'lock-timeout', rolledBack: true, migration: p.migration });
+    expect(run.json!.attempts.at(-1)).toMatchObject({ outcome: 'applied', applied: [p.migration] });
+    expect(await columnExists(p.url, 'Product', 'weightGrams')).toBe(true);
+    expect((await migrationRows(p.url, p.migration)).filter((r) => r.finished_at && !r.rolled_back_at)).toHaveLength(1);
+  });
+
+  it('says why the execution model is unknown when the adapter factory throws', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
+    const run = await zdDeploy(p, ['--dry-run', '--json'], { env: { PRISMA_ZD_EXEC_MODE: 'sideways' } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ execution: 'unknown' });
+    expect(run.stderr).toContain('in a way prisma-zd cannot tell (the driver adapter factory of the Prisma config threw: PRISMA_ZD_EXEC_MODE must be one of whole-file, per-statement; got "sideways".)');
   });
 
   it("sets lock_timeout, statement_timeout and application_name on Prisma's session and names its pid; terminates the blocker after the grace period, in one attempt, never touching an idle session or a lock on another table", async () => {
@@ -235,12 +263,55 @@ export default {
     asDeployer.password = 'deployer-pw';
     const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
     res.add(() => blocker.end());
+    const missing = `--blockers terminate: role "${role}" is not a member of pg_signal_backend (nor a superuser), so it can cancel or terminate only sessions of its own role; other blockers will only be reported. To let it: GRANT pg_signal_backend TO "${role}";`;
+    const dry = await zdDeploy({ ...p, url: asDeployer.toString() }, ['--dry-run', '--blockers', 'terminate']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain(`warning: ${missing}`);
     const run = await zdDeploy({ ...p, url: asDeployer.toString() }, ['--json', '--blockers', 'terminate', '--blocker-grace', '200ms', '--lock-timeout', '2s', '--retries', '0']);
     expect(run.code, run.stderr).toBe(4);
     expect(run.stderr).not.toContain('hit a bug');
+    expect(run.json!.warnings).toContainEqual(expect.stringContaining(missing));
+    expect(run.json!.failure.fix).toContain(
+      `or allow the deploying role to end them (it was denied): GRANT pg_signal_backend TO "${role}"; (only a superuser may end a superuser's session), then run this prisma-zd deploy again`,
+    );
+    expect(run.stdout + run.stderr).not.toContain('--blockers terminate --blocker-grace 5s');
     expect(run.stderr).toMatch(new RegExp(`could not terminate pid ${blocker.pid}: permission denied: .*pg_signal_backend`));
     expect(run.json!.actions).toMatchObject([{ pid: blocker.pid, action: 'terminate', ok: false }]);
     expect(await blocker.alive()).toBe(true);
+  });
+
+  it('a deploying role without privileges on the bookkeeping gets ZD_PERMISSION (exit 2) naming the role, the object denied and the GRANT; after that GRANT the deploy completes', async () => {
+    const p = await deployProject(res, newDatabase);
+    const name = await addRewrittenMigration(p.project.migrationsDir, 'product_currency_idx', `-- CreateIndex\nCREATE INDEX "Product_currency_idx" ON "Product"("currency");\n`);
+    const deployer = await deployerRole(res, p.url, { createOnDatabase: false });
+    const role = `"${deployer.role}"`;
+    const database = new URL(p.url).pathname.slice(1);
+
+    // A fresh database where the role may not create schemas.
+    const noCreate = await zdDeploy({ ...p, url: deployer.url });
+    expect(noCreate.code, noCreate.stderr).toBe(2);
+    expect(noCreate.stderr).not.toContain('hit a bug');
+    expect(noCreate.stderr).toContain(`ZD_PERMISSION: Role ${role} lacks a privilege on database ${database}: permission denied for database ${database}`);
+    expect(noCreate.stderr).toContain(`GRANT CREATE ON DATABASE "${database}" TO ${role};`);
+    expect(noCreate.stderr).toContain('`prisma-zd setup` once as the database owner');
+
+    // The bookkeeping installed by a superuser: the role may not read it.
+    expect((await runZd(['setup', '--url', p.url])).code).toBe(0);
+    const notOwner = await zdDeploy({ ...p, url: deployer.url });
+    expect(notOwner.code, notOwner.stderr).toBe(2);
+    expect(notOwner.stderr).not.toContain('hit a bug');
+    expect(notOwner.stderr).toContain(`ZD_PERMISSION: Role ${role} lacks a privilege on table prisma_zd.meta: permission denied for table meta`);
+    const grant = `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA prisma_zd TO ${role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA prisma_zd TO ${role};`;
+    expect(notOwner.stderr).toContain(`hint: As "postgres" (the owner of prisma_zd, who ran \`prisma-zd setup\`), grant ${role} the bookkeeping (its migrations queue work there too): ${grant} Then run \`prisma-zd deploy\` again.`);
+    const list = await runZd(['postponed', 'list', '--url', deployer.url]);
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain(`ZD_PERMISSION: Role ${role} lacks a privilege on table prisma_zd.meta: permission denied for table meta`);
+    expect(list.stderr).not.toContain('prisma_zd.queue');
+
+    await query(p.url, grant);
+    const granted = await zdDeploy({ ...p, url: deployer.url }, ['--json']);
+    expect(granted.code, granted.stderr).toBe(0);
+    expect(granted.json).toMatchObject({ status: 'applied', migrations: { appliedNow: [name] }, postponed: { entries: [{ status: 'built' }] } });
   });
 
   it('per-statement execution: a lock timeout may leave earlier statements applied, so it is reported with the exact fix, never retried', async () => {

@@ -166,3 +166,34 @@ export async function addRewrittenMigration(migrationsDir: string, name: string,
   writeFileSync(join(migrationsDir, folder, 'migration.sql'), mine.text);
   return folder;
 }
+
+/**
+ * A login role that owns the application's tables, types and the public schema (what
+ * `prisma migrate deploy` runs as in production), but is no superuser; `createOnDatabase`
+ * also lets it create schemas (the bookkeeping). Returns `url` as that role.
+ */
+export async function deployerRole(res: Resources, url: string, opts: { createOnDatabase: boolean }): Promise<{ role: string; url: string }> {
+  const role = `zd_deployer_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  await query(url, `CREATE ROLE ${role} LOGIN PASSWORD 'deployer-pw'`);
+  res.add(async () => {
+    const { testServer } = await import('../support/db.js');
+    await query(testServer().url(), `DROP ROLE IF EXISTS ${role}`);
+  });
+  await query(
+    url,
+    `DO $$ DECLARE r record; BEGIN
+       EXECUTE format('ALTER SCHEMA public OWNER TO %I', '${role}');
+       ${opts.createOnDatabase ? `EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), '${role}');` : ''}
+       FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+         EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.tablename, '${role}');
+       END LOOP;
+       FOR r IN SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE nspname = 'public' AND typtype = 'e' LOOP
+         EXECUTE format('ALTER TYPE public.%I OWNER TO %I', r.typname, '${role}');
+       END LOOP;
+     END $$`,
+  );
+  const as = new URL(url);
+  as.username = role;
+  as.password = 'deployer-pw';
+  return { role, url: as.toString() };
+}

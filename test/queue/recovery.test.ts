@@ -29,6 +29,34 @@ describe('postponed run: interrupted and concurrent runs', () => {
     }
   });
 
+  it("a build whose session is terminated is a lost connection, not a failed build: exit 6, no leftover, pending; the next run builds it", async () => {
+    const db = await managed();
+    try {
+      const stmt = await slowTable(db.url, 'Cut', 20_000);
+      await queue(db.url, { table: 'Cut', object: 'Cut_slow_idx', statement: stmt, columns: ['a'] });
+      const first = startCli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
+      const pid = await waitForBuild(db.url, 'Cut');
+      await sql(db.url, 'SELECT pg_terminate_backend($1)', [pid]);
+      const run = await first.done;
+      expect(run.code, run.stdout + run.stderr).toBe(6);
+      expect(run.stdout).toMatch(/! #1 index "Cut_slow_idx" on "Cut": connection lost \(57P01\): its session was ended before it finished: terminating connection due to administrator command; it is pending again/);
+      expect(run.stdout).toContain('run `prisma-zd postponed run` again');
+      expect(run.stdout).not.toContain('fix the cause above');
+      expect(run.stdout).not.toContain('failed');
+      expect(await indexesOf(db.url, 'Cut')).toEqual([]);
+      expect(await sql(db.url, `SELECT status, attempts, error FROM prisma_zd.queue`)).toEqual([{ status: 'pending', attempts: 1, error: null }]);
+      const list = await cli(['postponed', 'list', '--url', db.url]);
+      expect(list.stdout).toMatch(/\[ \] #1 index "Cut_slow_idx" on "Cut" .*its session was ended before it finished/);
+
+      await sql(db.url, 'TRUNCATE "Cut"; INSERT INTO "Cut" SELECT g FROM generate_series(1, 200) g');
+      const second = await cli(['postponed', 'run', '--url', db.url, ...NOFOLDER]);
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      expect(await indexesOf(db.url, 'Cut')).toEqual([expect.objectContaining({ name: 'Cut_slow_idx', valid: true })]);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('two runners at once: one works, the other exits 7 naming the holder; SIGINT stops the first cleanly', async () => {
     const db = await managed();
     try {

@@ -1,8 +1,9 @@
 import { QUEUE_TABLE, type EntryKind } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
-import { connect, describeServer, mapDbErrors } from '../db/connect.js';
+import { connect, describeServer } from '../db/connect.js';
 import { deleteEntries, entryJson, KINDS, readEntries, STATUSES, type EntryStatus, type QueueEntry } from '../queue/entries.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
+import { mapQueueErrors } from '../queue/privileges.js';
 import { progressView } from '../queue/progress.js';
 import { countsLine, entryLines, runSummary } from '../queue/render.js';
 import { runPostponed, type RunOptions, type RunResult } from '../queue/runner.js';
@@ -56,6 +57,7 @@ export async function cleanupPostponed(url: string, all: boolean): Promise<Clean
 function exitOf(r: RunResult): ExitCode {
   if (r.interrupted) return ExitCode.Interrupted;
   if (r.outcomes.some((o) => o.status === 'failed')) return ExitCode.PostponedFailed;
+  if (r.outcomes.some((o) => o.status === 'connection-lost')) return ExitCode.Connection;
   return ExitCode.Ok;
 }
 
@@ -119,7 +121,7 @@ type Argv = TargetArgs & {
 
 async function runList(argv: Argv, out: Output): Promise<ExitCode> {
   const target = await queueTarget(argv, false);
-  const r = await mapDbErrors(target.url, QUEUE_OBJECT, () =>
+  const r = await mapQueueErrors(target.url, 'prisma-zd postponed list', () =>
     listPostponed(target.url, {
       ...(argv.status ? { status: argv.status as EntryStatus[] } : {}),
       ...(argv.kind ? { kind: argv.kind as EntryKind[] } : {}),
@@ -138,7 +140,7 @@ async function runList(argv: Argv, out: Output): Promise<ExitCode> {
 
 async function runCleanup(argv: Argv, out: Output): Promise<ExitCode> {
   const target = await queueTarget(argv, false);
-  const r = await mapDbErrors(target.url, QUEUE_OBJECT, () => cleanupPostponed(target.url, Boolean(argv.all)));
+  const r = await mapQueueErrors(target.url, 'prisma-zd postponed cleanup', () => cleanupPostponed(target.url, Boolean(argv.all)));
   if (argv.json) {
     out.out(JSON.stringify({ command: 'postponed cleanup', setUp: r.setUp, removed: r.removed.map(entryJson) }));
   } else if (!r.setUp) {
@@ -170,7 +172,7 @@ async function runRun(argv: Argv, out: Output): Promise<ExitCode> {
   };
   let result: RunResult;
   try {
-    result = await mapDbErrors(target.url, QUEUE_OBJECT, () => runPostponed(options));
+    result = await mapQueueErrors(target.url, 'prisma-zd postponed run', () => runPostponed(options));
   } finally {
     interrupt.dispose();
   }

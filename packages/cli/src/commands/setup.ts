@@ -1,6 +1,7 @@
 import { ZD_SCHEMA } from '@prisma-zd/core';
 import { ExitCode } from '../errors.js';
-import { describeServer, permissionError, withClient } from '../db/connect.js';
+import { describeServer, withClient } from '../db/connect.js';
+import { permissionDenied } from '../queue/privileges.js';
 import { installSchema, type SetupResult } from '../queue/schema.js';
 import { queueTarget, type TargetArgs } from '../queue/target.js';
 import { paint, type Output } from '../util/output.js';
@@ -14,7 +15,7 @@ export async function setup(url: string): Promise<SetupResult> {
       try {
         return await installSchema(client);
       } catch (e) {
-        throw permissionError(e, `database ${describeServer(url)} (creating schema ${ZD_SCHEMA} and its tables)`, url) ?? e;
+        throw (await permissionDenied(e, { url, command: 'prisma-zd setup', client })) ?? e;
       }
     },
     { applicationName: 'setup' },

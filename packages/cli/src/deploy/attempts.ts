@@ -6,9 +6,11 @@
  * anything else ends the loop with the failure judged (failed.ts).
  */
 import type pg from 'pg';
+import { quoteIdent } from '@prisma-zd/core';
 import { connectionError, describeServer } from '../db/connect.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { MigrationFile } from '../project/migrations.js';
+import { isConnectionLoss } from '../queue/failure.js';
 import type { PrismaProject } from '../project/prisma-project.js';
 import type { BlockerInfo } from './blockers.js';
 import type { ActionRecord, DeployListener, LockWait } from './events.js';
@@ -70,6 +72,8 @@ export interface AttemptsContext {
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
   random?: () => number;
+  /** The deploying role, when it may not signal other roles' sessions (no pg_signal_backend). */
+  signalRole?: string;
 }
 
 export interface AttemptsOutcome {
@@ -109,12 +113,9 @@ function waitStatement(plan: Plan | undefined, appliedNames: ReadonlySet<string>
   return undefined;
 }
 
-/** A lost session: connection-class SQLSTATEs, admin shutdown, or pg's own errors about a dead socket. */
-function isConnectionLoss(e: unknown): boolean {
-  const err = (e ?? {}) as { code?: string; message?: string };
-  if (err.code && /^(08|57P0[123])/.test(err.code)) return true;
-  if (err.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(err.code)) return true;
-  return /Connection terminated|not queryable|connection error|terminating connection|server closed the connection/i.test(err.message ?? '');
+/** Ending blockers was denied (42501), or cannot work for this role (no pg_signal_backend). */
+function signalDenied(ctx: AttemptsContext, attempts: readonly AttemptResult[]): boolean {
+  return ctx.signalRole !== undefined || attempts.some((a) => a.actions.some((r) => r.error?.startsWith('permission denied')));
 }
 
 /** The error lines of Prisma's output (not its backtrace). */
@@ -242,7 +243,9 @@ export async function runAttempts(ctx: AttemptsContext): Promise<AttemptsOutcome
             ...(statement ? { statement } : {}),
             fix: [
               'find out what keeps the table busy (the blockers above), then run prisma-zd deploy again',
-              'or let prisma-zd end the blockers: prisma-zd deploy --blockers terminate --blocker-grace 5s',
+              signalDenied(ctx, out.attempts)
+                ? `or allow the deploying role to end them (it was denied): GRANT pg_signal_backend TO ${ctx.signalRole ? quoteIdent(ctx.signalRole) : '<the deploying role>'}; (only a superuser may end a superuser's session), then run this prisma-zd deploy again`
+                : 'or let prisma-zd end the blockers: prisma-zd deploy --blockers terminate --blocker-grace 5s',
               'or wait longer per attempt: prisma-zd deploy --retry-schedule "5s*3,30s*2"',
             ],
           };

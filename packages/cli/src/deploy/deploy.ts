@@ -13,12 +13,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { initParser } from '@prisma-zd/core';
+import { initParser, quoteIdent } from '@prisma-zd/core';
 import { connect, describeServer } from '../db/connect.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
+import { permissionDenied } from '../queue/privileges.js';
 import { runPostponed, type RunReporter, type RunResult } from '../queue/runner.js';
 import { installSchema } from '../queue/schema.js';
 import { registerSecretsFrom } from '../util/redact.js';
@@ -57,7 +58,15 @@ export interface DeployRequest {
   random?: () => number;
 }
 
-export type DeployStatus = 'applied' | 'up-to-date' | 'dry-run' | 'migration-failed' | 'lock-timeout' | 'postponed-failed' | 'interrupted';
+export type DeployStatus =
+  | 'applied'
+  | 'up-to-date'
+  | 'dry-run'
+  | 'migration-failed'
+  | 'lock-timeout'
+  | 'postponed-failed'
+  | 'postponed-connection-lost'
+  | 'interrupted';
 
 export interface DeployResult {
   run: string;
@@ -211,7 +220,20 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     if (project.execution !== 'whole-file') {
       emit({
         type: 'warning',
-        message: `Prisma runs migration.sql ${project.execution === 'per-statement' ? 'statement by statement' : 'in a way prisma-zd cannot tell'}: a failed migration may be partly applied, so prisma-zd reports it and does not retry it.`,
+        message:
+          `Prisma runs migration.sql ${project.execution === 'per-statement' ? 'statement by statement' : `in a way prisma-zd cannot tell${project.executionProblem ? ` (${project.executionProblem})` : ''}`}: ` +
+          'a failed migration may be partly applied, so prisma-zd reports it and does not retry it.',
+      });
+    }
+    const signalling = settings.blockers === 'cancel' || settings.blockers === 'terminate' || settings.onBlocked !== undefined;
+    const signalRole = signalling ? await roleWithoutSignal(control) : undefined;
+    if (signalRole !== undefined) {
+      emit({
+        type: 'warning',
+        message:
+          `${settings.onBlocked && settings.blockers !== 'cancel' && settings.blockers !== 'terminate' ? 'onBlocked may ask to end blockers, but' : `--blockers ${settings.blockers}:`} ` +
+          `role ${quoteIdent(signalRole)} is not a member of pg_signal_backend (nor a superuser), so it can cancel or terminate only sessions of its own role; ` +
+          `other blockers will only be reported. To let it: GRANT pg_signal_backend TO ${quoteIdent(signalRole)}; (on a managed service, the role the provider allows).`,
       });
     }
     if (!req.dryRun) {
@@ -272,6 +294,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
         ...(req.signal ? { signal: req.signal } : {}),
         ...(req.env ? { env: req.env } : {}),
         ...(req.random ? { random: req.random } : {}),
+        ...(signalRole === undefined ? {} : { signalRole }),
       });
       result.attempts = outcome.attempts;
       result.applied = outcome.applied;
@@ -284,7 +307,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     }
     result.durations.migrateMs = performance.now() - migrateStarted;
   } catch (e) {
-    throw (e instanceof UserError ? undefined : connectionLost(e, url, 'during the deploy', '')) ?? e;
+    if (e instanceof UserError) throw e;
+    throw connectionLost(e, url, 'during the deploy', '') ?? (await permissionDenied(e, { url, command: 'prisma-zd deploy', client: control })) ?? e;
   } finally {
     if (holdsQueueLock) await releaseQueueLock(control).catch(() => {});
     await control.end().catch(() => {});
@@ -305,16 +329,28 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
         reporter: req.postponedReporter ?? { log: (text) => emit({ type: 'postponed-log', text }), progress() {}, clearProgress() {} },
       });
     } catch (e) {
+      if (e instanceof UserError) throw e;
       const applied = result.applied.length ? ` (after applying ${result.applied.join(', ')})` : '';
-      throw (e instanceof UserError ? undefined : connectionLost(e, url, `during the postponed work${applied}`, '')) ?? e;
+      throw connectionLost(e, url, `during the postponed work${applied}`, '') ?? (await permissionDenied(e, { url, command: 'prisma-zd deploy' })) ?? e;
     }
     result.durations.postponedMs = performance.now() - t;
     if (result.postponed.interrupted) finish('interrupted', ExitCode.Interrupted);
     else if (result.postponed.outcomes.some((o) => o.status === 'failed')) finish('postponed-failed', ExitCode.PostponedFailed);
+    else if (result.postponed.outcomes.some((o) => o.status === 'connection-lost')) finish('postponed-connection-lost', ExitCode.Connection);
   }
   await countQueue(url, result).catch(() => {});
   result.durations.totalMs = performance.now() - t0;
   return result;
+}
+
+/** The current role when it may not signal other roles' sessions (not superuser, not in pg_signal_backend). */
+async function roleWithoutSignal(client: pg.ClientBase): Promise<string | undefined> {
+  const { rows } = await client.query<{ role: string; ok: boolean }>(
+    `SELECT current_user AS role,
+            (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+              OR pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS ok`,
+  );
+  return rows[0] && !rows[0].ok ? rows[0].role : undefined;
 }
 
 /** Open queue entries (for the reminder), read after everything else. */

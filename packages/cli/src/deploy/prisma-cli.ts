@@ -5,12 +5,11 @@
  * environment variable its datasource names.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
-import { datasourceFromSchema, type PrismaProject } from '../project/prisma-project.js';
 
 export interface PrismaCli {
   /** The JS entry point of the `prisma` package's bin. */
@@ -37,22 +36,7 @@ export function locatePrismaCli(root: string): PrismaCli {
   }
 }
 
-/**
- * The environment variables through which Prisma will read the database URL: those the
- * schema's datasource names (`directUrl` first: migrations use it), and any whose value
- * is the URL Prisma's config resolved to (prisma.config.ts `env('…')`).
- */
-export function urlVariables(project: PrismaProject, env: NodeJS.ProcessEnv = process.env): string[] {
-  const names = new Set<string>();
-  if (project.schemaPath && statSync(project.schemaPath).isFile()) {
-    const ds = datasourceFromSchema(readFileSync(project.schemaPath, 'utf8'));
-    if (ds.directUrl?.env) names.add(ds.directUrl.env);
-    else if (ds.url?.env) names.add(ds.url.env);
-  }
-  if (project.url) for (const [k, v] of Object.entries(env)) if (v === project.url) names.add(k);
-  if (names.size === 0 && project.engine === 'js') names.add('DATABASE_URL');
-  return [...names];
-}
+export { urlVariables } from '../project/prisma-project.js';
 
 export interface ChildRun {
   code: number | null;

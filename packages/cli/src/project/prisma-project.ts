@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
+import { redact } from '../util/redact.js';
 
 /** How Prisma sends a `migration.sql` to PostgreSQL. */
 export type ExecutionModel =
@@ -33,6 +34,8 @@ export interface PrismaProject {
   prismaVersion: string | undefined;
   engine: 'classic' | 'js' | undefined;
   execution: ExecutionModel;
+  /** Why `execution` is `unknown`, when known (e.g. the adapter factory's error). */
+  executionProblem?: string;
   /** The `schemas` of the datasource (multi-schema), or the `?schema=` of the URL. */
   schemas: string[];
 }
@@ -142,28 +145,68 @@ function readVersion(dir: string | undefined): string | undefined {
   }
 }
 
-/** Execution model from the Prisma version and the configured engine/adapter. */
+/**
+ * Execution model from the Prisma version and the configured engine/adapter; `problem`
+ * says why it is `unknown` when the adapter factory could not be asked.
+ */
 async function executionModel(
   prismaVersion: string | undefined,
   cfg: LoadedPrismaConfig,
-): Promise<ExecutionModel> {
+  urlEnv: Record<string, string>,
+): Promise<{ model: ExecutionModel; problem?: string }> {
   if (cfg.engine === 'js' && cfg.adapter) {
     try {
       // An adapter that runs scripts as a real engine does says so with a symbol key
-      // (Prisma's config loader wraps the factory and keeps only its symbol keys).
-      const factory = (await cfg.adapter()) as Record<symbol, unknown>;
+      // (Prisma's config loader wraps the factory and keeps only its symbol keys). The
+      // factory sees the environment the Prisma child gets (the URL in the variables it reads).
+      const factory = (await withEnv(urlEnv, () => cfg.adapter!())) as Record<symbol, unknown>;
       for (const model of ['whole-file', 'per-statement'] as const) {
-        if (factory[Symbol.for(`prisma-zd.execution:${model}`)]) return model;
+        if (factory[Symbol.for(`prisma-zd.execution:${model}`)]) return { model };
       }
-      return 'naive-split';
-    } catch {
-      return 'unknown';
+      return { model: 'naive-split' };
+    } catch (e) {
+      const message = redact(e instanceof Error ? e.message : String(e));
+      return { model: 'unknown', problem: `the driver adapter factory of the Prisma config threw: ${message}` };
     }
   }
-  if (!prismaVersion) return 'unknown';
+  if (!prismaVersion) return { model: 'unknown', problem: 'the installed Prisma version is unknown' };
   const [maj, min] = prismaVersion.split('.').map(Number) as [number, number];
-  if (maj < 7 || (maj === 7 && min <= 3)) return 'whole-file';
-  return 'unknown';
+  if (maj < 7 || (maj === 7 && min <= 3)) return { model: 'whole-file' };
+  return { model: 'unknown', problem: `Prisma ${prismaVersion}'s schema engine may split scripts into statements` };
+}
+
+/** Runs `fn` with `vars` set in process.env, then puts the environment back as it was. */
+async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.entries(vars).map(([k]) => [k, process.env[k]] as const);
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/**
+ * The environment variables through which Prisma will read the database URL: those the
+ * schema's datasource names (`directUrl` first: migrations use it), and any whose value
+ * is the URL Prisma's config resolved to (prisma.config.ts `env('…')`).
+ */
+export function urlVariables(
+  project: Pick<PrismaProject, 'schemaPath' | 'url' | 'engine'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const names = new Set<string>();
+  if (project.schemaPath && statSync(project.schemaPath).isFile()) {
+    const ds = datasourceFromSchema(readFileSync(project.schemaPath, 'utf8'));
+    if (ds.directUrl?.env) names.add(ds.directUrl.env);
+    else if (ds.url?.env) names.add(ds.url.env);
+  }
+  if (project.url) for (const [k, v] of Object.entries(env)) if (v === project.url) names.add(k);
+  if (names.size === 0 && project.engine === 'js') names.add('DATABASE_URL');
+  return [...names];
 }
 
 export async function resolvePrismaProject(opts: ResolveOptions = {}): Promise<PrismaProject> {
@@ -226,6 +269,9 @@ export async function resolvePrismaProject(opts: ResolveOptions = {}): Promise<P
       // Reported when connecting.
     }
   }
+  const urlEnv: Record<string, string> = {};
+  if (url) for (const v of urlVariables({ schemaPath, url, engine: cfg.engine })) urlEnv[v] = url;
+  const execution = await executionModel(prismaVersion, cfg, urlEnv);
   return {
     root,
     configFile,
@@ -235,7 +281,8 @@ export async function resolvePrismaProject(opts: ResolveOptions = {}): Promise<P
     urlSource,
     prismaVersion,
     engine: cfg.engine,
-    execution: await executionModel(prismaVersion, cfg),
+    execution: execution.model,
+    ...(execution.problem === undefined ? {} : { executionProblem: execution.problem }),
     schemas: schemas.length ? schemas : ['public'],
   };
 }

@@ -109,12 +109,16 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
       result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
       for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const entries = await readEntries(control, { kind: ['contract'], status: ['pending', 'failed'] });
+      // A refusal is judged again on every run against the folder given; without one, an earlier refusal stands.
+      const refusedNow = new Set(result.reconcile.refused.map((r) => r.id));
+      const judged = result.reconcile.skipped === undefined;
       for (const entry of entries) {
         if (opts.signal?.aborted) {
           result.interrupted = true;
           break;
         }
-        const outcome = await applyEntry(sessions, entry, { lockTimeoutMs, maxAttempts, signal: opts.signal, log: reporter.log });
+        const refused = refusedNow.has(entry.id) || (!judged && Boolean(entry.error?.startsWith(REFUSED)));
+        const outcome = await applyEntry(sessions, entry, { lockTimeoutMs, maxAttempts, refused, signal: opts.signal, log: reporter.log });
         result.outcomes.push(outcome);
         if (outcome.status === 'interrupted') {
           result.interrupted = true;
@@ -137,6 +141,8 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
 
 interface ApplyOptions {
   lockTimeoutMs: number;
+  /** Refused by reconciliation (this run, or an earlier one when this run could not judge). */
+  refused: boolean;
   maxAttempts: number;
   signal: AbortSignal | undefined;
   log: (text: string) => void;
@@ -146,11 +152,12 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
   const { control } = sessions;
   const label = `#${entry.id} ${entryLabel(entry)}`;
   const started = Date.now();
-  const check: { ok: true } | { ok: false; reason: string } = entry.error?.startsWith(REFUSED)
-    ? { ok: false, reason: entry.error.slice(REFUSED.length).trim() }
+  const refused = o.refused && entry.error?.startsWith(REFUSED) ? entry.error : undefined;
+  const check: { ok: true } | { ok: false; reason: string } = refused
+    ? { ok: false, reason: refused.slice(REFUSED.length).trim() }
     : checkEntry(entry);
   if (!check.ok) {
-    const error = entry.error?.startsWith(REFUSED) ? entry.error : `${REFUSED} the statement ${check.reason}; prisma-zd does not execute it`;
+    const error = refused ?? `${REFUSED} the statement ${check.reason}; prisma-zd does not execute it`;
     await markFailed(control, entry.id, { sqlstate: null, error });
     return {
       id: entry.id,

@@ -16,6 +16,21 @@ export function dbFailure(e: unknown): DbFailure {
   return { sqlstate: code, message: typeof err?.message === 'string' ? err.message : String(e) };
 }
 
+/**
+ * A lost session rather than a failed statement: connection-class SQLSTATEs (08…),
+ * `pg_terminate_backend` and server shutdowns (57P01-57P03), or pg's own errors about a
+ * dead socket (no SQLSTATE).
+ */
+export function isConnectionLoss(e: unknown): boolean {
+  const err = (e ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (/^(08|57P0[123])/.test(code)) return true;
+  if (['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
+  if (/^[0-9A-Z]{5}$/.test(code)) return false;
+  const message = typeof err.message === 'string' ? err.message : '';
+  return /Connection terminated|not queryable|connection error|terminating connection|server closed the connection/i.test(message);
+}
+
 /** Prefix of `error` for entries refused by the parser check (never executed). */
 export const REFUSED = 'refused:';
 
@@ -25,7 +40,9 @@ export function nextStep(e: QueueEntry, command: string): string {
   const cols = e.columns.map(quoteIdent).join(', ');
   if (e.error?.startsWith(REFUSED)) {
     return (
-      `this entry was not written by \`prisma-zd rewrite\`, and prisma-zd will not run it: find out who queued it, then cancel it ` +
+      `prisma-zd runs only what \`prisma-zd rewrite\` queued, as the migrations folder has it: if the folder given was not the one ` +
+      `\`prisma migrate deploy\` applied, run \`${command} --migrations <that folder>\` (the refusal is judged again on every run); ` +
+      `otherwise this entry was not written by rewrite: find out who queued it, then cancel it ` +
       `(UPDATE ${QUEUE_TABLE} SET status = 'cancelled' WHERE id = ${e.id};) and run \`${command}\``
     );
   }

@@ -9,7 +9,8 @@ import type pg from 'pg';
 import { reconcile } from '@prisma-zd/core';
 import { withTransaction } from '../db/connect.js';
 import { appliedMigrations, readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
-import { markCancelled, markFailed, readEntries, updateTarget, type QueueEntry } from './entries.js';
+import { ExitCode, UserError } from '../errors.js';
+import { entryLabel, markCancelled, markFailed, readEntries, updateTarget, type QueueEntry } from './entries.js';
 import { REFUSED } from './failure.js';
 
 export interface ReconcileReport {
@@ -54,6 +55,8 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
     return report;
   }
   const byName = new Map(folder.files.map((f) => [f.name, f]));
+  const stale = open.filter((e) => e.migration !== null && !byName.has(e.migration) && applied.some((a) => a.name === e.migration));
+  if (stale.length) throw staleFolderError(opts.migrationsDir!, stale);
   const appliedNames = new Set<string>();
   for (const a of applied) {
     appliedNames.add(a.name);
@@ -104,6 +107,27 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
     }
   });
   return report;
+}
+
+/**
+ * The folder lacks migrations that this database applied and that queued open entries:
+ * it is not the folder the database was deployed from (a stale copy, another branch).
+ * Judged against it, real work would be refused, so nothing is judged, run or marked.
+ */
+function staleFolderError(dir: string, stale: readonly QueueEntry[]): UserError {
+  const names = [...new Set(stale.map((e) => e.migration!))];
+  const entries = stale.map((e) => `#${e.id} ${entryLabel(e)}`);
+  return new UserError({
+    code: 'ZD_MIGRATIONS_STALE',
+    message:
+      `The migrations folder ${dir} does not hold ${names.length === 1 ? 'migration' : 'migrations'} ${names.join(', ')}, ` +
+      `which this database applied and which queued ${entries.length === 1 ? 'entry' : 'entries'} ${entries.join(', ')}: ` +
+      'it is not the folder this database was deployed from (a stale copy?). Nothing was run and no entry was changed.',
+    hint:
+      `Run the command again with the migrations folder that \`prisma migrate deploy\` applied (the one holding ${names[0]}): ` +
+      "--migrations <dir>, or from the project whose Prisma config names it.",
+    exit: ExitCode.Usage,
+  });
 }
 
 /** The report as lines for the progress log. */

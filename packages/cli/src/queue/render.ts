@@ -68,6 +68,9 @@ export function runSummary(o: Pick<Output, 'color'>, r: RunResult): string[] {
         lines.push(`    ${paint(o, 'dim', 'next:')} ${x.next}`);
       } else if (x.status === 'interrupted') {
         lines.push(`${paint(o, 'yellow', '!')} ${x.label}: interrupted; its leftover was dropped and it is pending again`);
+      } else if (x.status === 'connection-lost') {
+        lines.push(`${paint(o, 'yellow', '!')} ${x.label}: connection lost${x.sqlstate ? ` (${x.sqlstate})` : ''}: ${x.error}; it is pending again`);
+        lines.push(`    ${paint(o, 'dim', 'next:')} ${x.next}`);
       } else {
         const what = x.status === 'already' ? 'already built' : x.status === 'built' ? 'built CONCURRENTLY' : 'validated';
         lines.push(`${paint(o, 'green', '✓')} ${x.label}: ${what}${x.status === 'already' ? '' : ` in ${formatDuration(x.durationMs)}`}`);
@@ -81,6 +84,9 @@ export function runSummary(o: Pick<Output, 'color'>, r: RunResult): string[] {
     );
   }
   if (r.interrupted) lines.push(`Interrupted: run \`${RUN_COMMAND}\` again to finish.`);
+  if (r.outcomes.some((x) => x.status === 'connection-lost')) {
+    lines.push(`The connection to the database was lost: the run stopped; run \`${RUN_COMMAND}\` again to finish.`);
+  }
   if (r.remaining > 0) lines.push(`${r.remaining} postponed entr${r.remaining === 1 ? 'y is' : 'ies are'} still open: run \`${RUN_COMMAND}\`.`);
   if (r.contractPending > 0) {
     lines.push(

@@ -9,7 +9,7 @@ import { checkQueueStatement, concurrentIndexStatement, initParser, parseSql, QU
 import { setSettings } from '../db/connect.js';
 import { acquireQueueLock, releaseQueueLock } from './lock.js';
 import { entryLabel, markDone, markFailed, markPending, markRunning, readEntries, type QueueEntry } from './entries.js';
-import { dbFailure, nextStep, REFUSED, type DbFailure } from './failure.js';
+import { dbFailure, isConnectionLoss, nextStep, REFUSED, type DbFailure } from './failure.js';
 import { readBuildProgress, type BuildProgress } from './progress.js';
 import { reconcileLines, reconcileQueue, type ReconcileReport } from './reconcile.js';
 import { requireCurrentSchema } from './schema.js';
@@ -44,7 +44,8 @@ export interface RunOptions extends WorkerSettings {
   reporter?: RunReporter;
 }
 
-export type OutcomeStatus = 'built' | 'validated' | 'already' | 'failed' | 'interrupted';
+/** `connection-lost`: the statement's session ended under it (terminated, server restart); the entry is pending again. */
+export type OutcomeStatus = 'built' | 'validated' | 'already' | 'failed' | 'interrupted' | 'connection-lost';
 
 export interface EntryOutcome {
   id: number;
@@ -111,10 +112,14 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
       result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
       for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const refused = new Set(result.reconcile.refused.map((r) => r.id));
+      // A refusal is judged again on every run against the folder given: a run with the
+      // right folder builds what a run with a wrong one refused. Without a folder to judge
+      // by, an earlier refusal stands.
+      const judged = result.reconcile.skipped === undefined;
       const entries = await readEntries(control, { status: ['pending', 'failed'], kind: ['index', 'validate'] });
       for (const entry of entries) {
-        if (refused.has(entry.id) || entry.error?.startsWith(REFUSED)) {
-          // Not rewrite's output, or refused before: never executed (see reconcile).
+        if (refused.has(entry.id) || (!judged && entry.error?.startsWith(REFUSED))) {
+          // Not rewrite's output: never executed (see reconcile).
           result.outcomes.push(refusedOutcome(entry));
           continue;
         }
@@ -128,12 +133,14 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
           result.interrupted = true;
           break;
         }
+        // The server or an administrator ended the build's session: stop, the entry waits for the next run.
+        if (outcome.status === 'connection-lost') break;
         if (outcome.status === 'failed' && opts.failFast) break;
       }
       const counts = await control.query<{ kind: string; n: string }>(
         `SELECT kind, count(*) AS n FROM ${QUEUE_TABLE} WHERE status IN ('pending', 'failed')
            AND NOT (id = ANY ($1::bigint[])) GROUP BY kind`,
-        [result.outcomes.filter((o) => o.status !== 'interrupted').map((o) => o.id)],
+        [result.outcomes.filter((o) => o.status !== 'interrupted' && o.status !== 'connection-lost').map((o) => o.id)],
       );
       for (const r of counts.rows) {
         if (r.kind === 'contract') result.contractPending = Number(r.n);
@@ -214,6 +221,19 @@ async function runEntry(ctx: Ctx, entry: QueueEntry): Promise<EntryOutcome> {
     if (interrupted) {
       await markPending(control, entry.id, 'interrupted (SIGINT/SIGTERM); the next run builds it');
       return { ...base, status: 'interrupted', durationMs: Date.now() - started };
+    }
+    if (isConnectionLoss(e)) {
+      // Not a failure of the statement: nothing is wrong with the entry, only its session ended.
+      const error = `its session was ended before it finished: ${failure.message}`;
+      await markPending(control, entry.id, `${error}; the next run builds it`);
+      return {
+        ...base,
+        status: 'connection-lost',
+        durationMs: Date.now() - started,
+        sqlstate: failure.sqlstate,
+        error,
+        next: `nothing is wrong with the entry: when the server accepts connections, run \`${RUN_COMMAND}\` again`,
+      };
     }
     await markFailed(control, entry.id, { sqlstate: failure.sqlstate, error: failure.message });
     const failed = { ...entry, status: 'failed' as const, sqlstate: failure.sqlstate, error: failure.message };

@@ -1,0 +1,132 @@
+/**
+ * A missing privilege (SQLSTATE 42501) as a user error: which role, which object
+ * PostgreSQL denied (read from its own message, so `prisma_zd.meta` is named when the
+ * denial was on `prisma_zd.meta`), and the GRANT to run next, as whom.
+ */
+import type pg from 'pg';
+import { ZD_SCHEMA, quoteIdent } from '@prisma-zd/core';
+import { connect, mapDbErrors } from '../db/connect.js';
+import { ExitCode, UserError } from '../errors.js';
+import { redact } from '../util/redact.js';
+
+/** The objects `setup` creates in the bookkeeping schema. */
+const BOOKKEEPING = new Set(['meta', 'queue', 'queue_id_seq']);
+
+export interface DeniedObject {
+  /** `table`, `schema`, `database`, `sequence`, … as PostgreSQL says it. */
+  kind: string;
+  name: string;
+  /** Part of the bookkeeping schema. */
+  bookkeeping: boolean;
+}
+
+/** The object of "permission denied for table meta" / "must be owner of table queue". */
+export function deniedObject(message: string): DeniedObject | undefined {
+  const m = /(?:permission denied for|must be owner of) (table|schema|database|sequence|relation|function|view|materialized view) "?([^"\s]+)"?/i.exec(message);
+  if (!m) return undefined;
+  const kind = m[1]!.toLowerCase() === 'relation' ? 'table' : m[1]!.toLowerCase();
+  const name = m[2]!;
+  if (kind === 'schema') return { kind, name, bookkeeping: name === ZD_SCHEMA };
+  if ((kind === 'table' || kind === 'sequence') && BOOKKEEPING.has(name)) return { kind, name: `${ZD_SCHEMA}.${name}`, bookkeeping: true };
+  return { kind, name, bookkeeping: false };
+}
+
+interface Who {
+  role: string;
+  database: string | undefined;
+  /** Owner of the bookkeeping schema, when it exists. */
+  owner: string | undefined;
+}
+
+const WHO_SQL = `SELECT current_user AS role, current_database() AS database,
+  (SELECT pg_catalog.pg_get_userbyid(nspowner) FROM pg_catalog.pg_namespace WHERE nspname = $1) AS owner`;
+
+/** Who we are and who owns the bookkeeping: on `client` when it still answers, else on a fresh session. */
+async function who(url: string, client: pg.ClientBase | undefined): Promise<Who> {
+  const read = async (c: pg.ClientBase) => {
+    const { rows } = await c.query<{ role: string; database: string; owner: string | null }>(WHO_SQL, [ZD_SCHEMA]);
+    return { role: rows[0]!.role, database: rows[0]!.database, owner: rows[0]!.owner ?? undefined };
+  };
+  if (client) {
+    try {
+      return await read(client);
+    } catch {
+      // A session in a failed state: try a fresh one.
+    }
+  }
+  try {
+    const c = await connect(url, { applicationName: 'privileges' });
+    try {
+      return await read(c);
+    } finally {
+      await c.end().catch(() => {});
+    }
+  } catch {
+    let role = 'the connecting role';
+    try {
+      role = decodeURIComponent(new URL(url).username) || role;
+    } catch {
+      // Malformed URLs are reported elsewhere.
+    }
+    return { role, database: undefined, owner: undefined };
+  }
+}
+
+const grantTables = (role: string) =>
+  `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${ZD_SCHEMA} TO ${role}; ` +
+  `GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${ZD_SCHEMA} TO ${role};`;
+
+/**
+ * `ZD_PERMISSION` (exit 2) for SQLSTATE 42501, naming the role, the denied object and
+ * the GRANT to run next; undefined for any other error. `command`: what to run again.
+ */
+export async function permissionDenied(
+  e: unknown,
+  opts: { url: string; command: string; client?: pg.ClientBase },
+): Promise<UserError | undefined> {
+  const err = (e ?? {}) as { code?: unknown; message?: unknown };
+  if (err.code !== '42501') return undefined;
+  const message = redact(typeof err.message === 'string' ? err.message : '');
+  const denied = deniedObject(message);
+  const w = await who(opts.url, opts.client);
+  const role = quoteIdent(w.role);
+  const object = denied ? `${denied.kind} ${denied.name}` : 'an object it needs';
+  let hint: string;
+  if (denied?.bookkeeping) {
+    const as = w.owner ? `As ${quoteIdent(w.owner)} (the owner of ${ZD_SCHEMA}, who ran \`prisma-zd setup\`)` : `As the owner of ${ZD_SCHEMA}`;
+    hint =
+      `${as}, grant ${role} the bookkeeping (its migrations queue work there too): ` +
+      `${denied.kind === 'schema' ? `GRANT USAGE ON SCHEMA ${ZD_SCHEMA} TO ${role}; ` : ''}${grantTables(role)} ` +
+      `Then run \`${opts.command}\` again.`;
+  } else if (denied?.kind === 'database') {
+    const db = quoteIdent(w.database ?? denied.name);
+    hint =
+      `Let ${role} create the bookkeeping schema ${ZD_SCHEMA}: as the database owner, GRANT CREATE ON DATABASE ${db} TO ${role}; ` +
+      `then run \`${opts.command}\` again. Or run \`prisma-zd setup\` once as the database owner and grant ${role} the bookkeeping: ` +
+      grantTables(role);
+  } else {
+    hint =
+      `Grant ${role} the privilege on ${object} (as its owner), or run \`${opts.command}\` with the role that owns the schema ` +
+      '(the one `prisma migrate deploy` uses).';
+  }
+  return new UserError({
+    code: 'ZD_PERMISSION',
+    message: `Role ${role} lacks a privilege on ${object}: ${message}`,
+    hint,
+    exit: ExitCode.Usage,
+  });
+}
+
+/**
+ * `mapDbErrors` for commands on the queue: a lost connection exits 6; a missing
+ * privilege is `ZD_PERMISSION` naming the object PostgreSQL denied.
+ */
+export async function mapQueueErrors<T>(url: string, command: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const denied = e instanceof UserError ? undefined : await permissionDenied(e, { url, command });
+    if (denied) throw denied;
+    return mapDbErrors(url, 'the bookkeeping', () => Promise.reject(e));
+  }
+}
