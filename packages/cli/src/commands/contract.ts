@@ -1,5 +1,5 @@
 import { ExitCode, UserError } from '../errors.js';
-import { describeServer, mapDbErrors } from '../db/connect.js';
+import { checkDatabaseUrl, describeServer, mapDbErrors } from '../db/connect.js';
 import { QUEUE_OBJECT } from './postponed.js';
 import { runContract, type ContractOptions, type ContractResult } from '../queue/contract.js';
 import { entryJson } from '../queue/entries.js';
@@ -42,6 +42,7 @@ export const contractCommand = defineCommand({
       });
     }
     const target = await queueTarget(argv as TargetArgs, !argv.list);
+    checkDatabaseUrl(target.url);
     const interrupt = interruptSignal(out);
     const options: ContractOptions = {
       url: target.url,

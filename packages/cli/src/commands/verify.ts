@@ -1,5 +1,5 @@
 import { ExitCode } from '../errors.js';
-import { mapDbErrors } from '../db/connect.js';
+import { checkDatabaseUrl, mapDbErrors } from '../db/connect.js';
 import { requireUrl, resolvePrismaProject } from '../project/prisma-project.js';
 import { registerSecretsFrom } from '../util/redact.js';
 import { verifyJson, verifyLines } from '../verify/render.js';
@@ -35,6 +35,8 @@ export const verifyCommand = defineCommand({
     const url = requireUrl(project);
     registerSecretsFrom(url);
     registerSecretsFrom(argv.shadowDatabaseUrl);
+    checkDatabaseUrl(url);
+    if (argv.shadowDatabaseUrl) checkDatabaseUrl(argv.shadowDatabaseUrl, 'The shadow database URL (--shadow-database-url)');
     const prismaSchema = prismaSchemaOf(url);
     const report = await mapDbErrors(url, 'the database (reading its catalogs, _prisma_migrations and prisma_zd.queue)', () =>
       verifyDatabase({

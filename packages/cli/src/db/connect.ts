@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { ExitCode, UserError } from '../errors.js';
 import { redact, registerSecretsFrom } from '../util/redact.js';
+import { checkDatabaseUrl, describeServer, hasPassword, resolveServer } from './url.js';
 
 export interface ConnectOptions {
   /** Shown as `prisma-zd/<applicationName>` in pg_stat_activity. */
@@ -15,24 +16,10 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
 }
 
-/** `host:port/database`, never user or password: names the server in messages. */
-export function describeServer(url: string): string {
-  try {
-    const u = new URL(url);
-    const port = u.port || '5432';
-    const host = u.hostname || u.searchParams.get('host') || 'localhost';
-    return `${host}:${port}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
-  } catch {
-    return 'the database (malformed URL)';
-  }
-}
+export { checkDatabaseUrl, describeServer } from './url.js';
 
 function userOf(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).username) || 'the connecting role';
-  } catch {
-    return 'the connecting role';
-  }
+  return resolveServer(url)?.user || 'the connecting role';
 }
 
 interface PgErrorLike {
@@ -50,11 +37,22 @@ export function connectionError(e: unknown, url: string): UserError | undefined 
   // A server error other than connection classes (08, 57P01-03, 28, 3D000) is not a connection problem.
   const sqlstate = err.code && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined;
   if (sqlstate && !/^(08|57P0[123]|28|3D000)/.test(sqlstate)) return undefined;
-  if ((err.code && UNREACHABLE.has(err.code)) || /^(08|57P0)/.test(sqlstate ?? '') || /timeout|timed out|Connection terminated|not queryable|connection error|server closed the connection/i.test(msg)) {
+  // ENOENT on `<dir>/.s.PGSQL.<port>`: no server listens on that socket.
+  const noSocket = err.code === 'ENOENT' && msg.includes('.s.PGSQL.');
+  if ((err.code && UNREACHABLE.has(err.code)) || noSocket || /^(08|57P0)/.test(sqlstate ?? '') || /timeout|timed out|Connection terminated|not queryable|connection error|server closed the connection/i.test(msg)) {
     return new UserError({
       code: 'ZD_DB_UNREACHABLE',
       message: `The connection to PostgreSQL at ${where} failed: ${msg}`,
       hint: 'Check the host and port of the database URL, and that the server accepts connections from here.',
+      exit: ExitCode.Connection,
+    });
+  }
+  // node-postgres fails on its own when the server asks for a password it does not have.
+  if (!sqlstate && !hasPassword(url) && (/password|SASL/i.test(msg) || e instanceof TypeError)) {
+    return new UserError({
+      code: 'ZD_DB_AUTH',
+      message: `PostgreSQL at ${where} asks role "${userOf(url)}" for a password, and the database URL has no password (nor PGPASSWORD or ~/.pgpass): ${msg}`,
+      hint: 'Put the password in the database URL: postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters), then run the command again.',
       exit: ExitCode.Connection,
     });
   }
@@ -75,12 +73,11 @@ export function connectionError(e: unknown, url: string): UserError | undefined 
     });
   }
   if (err.code === 'ERR_INVALID_URL' || e instanceof TypeError) {
-    return new UserError({
-      code: 'ZD_DB_URL',
-      message: 'The database URL is malformed.',
-      hint: 'Use postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters in the password).',
-      exit: ExitCode.Usage,
-    });
+    try {
+      checkDatabaseUrl(url);
+    } catch (invalid) {
+      return invalid as UserError;
+    }
   }
   return undefined;
 }
@@ -107,6 +104,8 @@ function connectTimeout(opts: ConnectOptions): number {
 /** Opens a session; the caller ends it. Prefer `withClient`. */
 export async function connect(url: string, opts: ConnectOptions): Promise<pg.Client> {
   registerSecretsFrom(url);
+  // Before node-postgres reads it: it would try `not-a-url` as a host and echo a mistyped URL's password.
+  checkDatabaseUrl(url);
   const name = `prisma-zd/${opts.applicationName}`;
   let client: pg.Client | undefined;
   try {

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { ExitCode, UserError } from '../errors.js';
 import { redact, redactUrl, registerSecretsFrom } from '../util/redact.js';
+import { checkDatabaseUrl } from './url.js';
 import { readFingerprint } from './fingerprint/read.js';
 import type { FingerprintOptions, SchemaFingerprint } from './fingerprint/types.js';
 
@@ -47,6 +48,7 @@ function describeDatabase(url: string): string {
 /** Connects to `url`, fingerprints the database and disconnects. Never prints the URL's password. */
 export async function fingerprintUrl(url: string, opts: FingerprintOptions = {}): Promise<SchemaFingerprint> {
   registerSecretsFrom(url);
+  checkDatabaseUrl(url);
   let client: pg.Client | undefined;
   try {
     // The constructor parses the URL: a malformed one throws here.

@@ -13,12 +13,35 @@ export interface Output {
   readonly isTTY: boolean;
 }
 
+/** Streams whose reader went away (`prisma-zd verify | head -4`): nothing more is written to them. */
+const closed = new WeakSet<NodeJS.WritableStream>();
+const watched = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * A write error on stdout or stderr (EPIPE from a closed pipe, above all) is not the
+ * command's failure and must not crash it with a stack: the stream is dropped, the
+ * command runs on and exits as it would have.
+ */
+function writer(stream: NodeJS.WriteStream): (text: string) => void {
+  if (!watched.has(stream)) {
+    watched.add(stream);
+    // Also covers writes that do not go through an Output (yargs' help, a child's inherited stream).
+    stream.on('error', () => closed.add(stream));
+  }
+  return (text) => {
+    if (closed.has(stream) || stream.destroyed) return;
+    stream.write(text);
+  };
+}
+
 export function processOutput(): Output {
   const isTTY = Boolean(process.stderr.isTTY);
   const color = isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  const stdout = writer(process.stdout);
+  const stderr = writer(process.stderr);
   return {
-    out: (t) => void process.stdout.write(redact(t) + '\n'),
-    err: (t) => void process.stderr.write(redact(t) + '\n'),
+    out: (t) => stdout(redact(t) + '\n'),
+    err: (t) => stderr(redact(t) + '\n'),
     color,
     isTTY,
   };

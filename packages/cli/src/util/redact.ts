@@ -1,40 +1,98 @@
 /**
  * Secrets never leave prisma-zd: connection URLs are printed without their password,
  * and any password seen in a URL is scrubbed from every line we print or store.
+ *
+ * Mistyped URLs count too (`postgres:SECRET@host/db`, `postgresql:/user:SECRET@host`):
+ * whatever stands between the scheme's `:` (or the user's) and the last `@` is taken
+ * for a password, whether or not `new URL()` reads one there.
  */
 const secrets = new Set<string>();
 
-/** Remembers the password of `url` (if any) so that `redact` scrubs it everywhere. */
+interface Credentials {
+  /** Text before the part that is taken for a password (scheme, slashes, user and `:`). */
+  head: string;
+  /** The part taken for a password ('' when there is none). */
+  password: string;
+  /** `@` and everything after it. */
+  tail: string;
+}
+
+/**
+ * Splits `text` (one URL-like token) at its credentials: the text before its last `@`,
+ * after the scheme and its slashes. `user:pass` keeps `user`; without a `:`, the whole of
+ * it counts as a password unless the scheme is followed by `//` (then it is a user name).
+ */
+function credentialsOf(text: string): Credentials | undefined {
+  const m = /^(\s*(?:[A-Za-z][A-Za-z0-9+.-]*:)?)(\/*)([^]*)$/.exec(text);
+  if (!m) return undefined;
+  const [, scheme = '', slashes = '', rest = ''] = m;
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return undefined;
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  if (colon >= 0) return { head: scheme + slashes + userinfo.slice(0, colon + 1), password: userinfo.slice(colon + 1), tail: rest.slice(at) };
+  if (slashes === '//' || !scheme) return undefined;
+  return { head: scheme + slashes, password: userinfo, tail: rest.slice(at) };
+}
+
+const PASSWORD_PARAM = /([?&;]password=)([^&#\s"'`]*)/gi;
+
+/** `text` (one URL, well-formed or not) with its password and `password=` parameters replaced by `****`. */
+export function maskCredentials(text: string): string {
+  const c = credentialsOf(text);
+  // `USER:PASSWORD@HOST` in a hint is a placeholder (a real password "PASSWORD" is still scrubbed as a remembered secret).
+  const masked = c && c.password && c.password !== 'PASSWORD' ? `${c.head}****${c.tail}` : text;
+  return masked.replace(PASSWORD_PARAM, '$1****');
+}
+
+function remember(secret: string): void {
+  if (!secret) return;
+  secrets.add(secret);
+  for (const decode of [decodeURIComponent, (s: string) => decodeURIComponent(s.replace(/\+/g, ' '))]) {
+    try {
+      secrets.add(decode(secret));
+    } catch {
+      // Not percent-encoded: the raw text is remembered.
+    }
+  }
+}
+
+/** Remembers the password of `url` (if any, also of a malformed one) so that `redact` scrubs it everywhere. */
 export function registerSecretsFrom(url: string | undefined): void {
   if (!url) return;
   try {
     const u = new URL(url);
-    if (u.password) {
-      secrets.add(u.password);
-      secrets.add(decodeURIComponent(u.password));
-    }
+    if (u.password) remember(u.password);
     const p = u.searchParams.get('password');
     if (p) secrets.add(p);
   } catch {
-    // Not a URL: nothing to remember.
+    // Not a URL for `new URL()`: the text itself is searched below.
   }
+  remember(credentialsOf(url.trim())?.password ?? '');
+  for (const m of url.matchAll(PASSWORD_PARAM)) remember(m[2] ?? '');
 }
 
 /** `postgresql://user:****@host:5432/db?…` — the password (and a `password=` parameter) replaced. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '****';
-    if (u.searchParams.has('password')) u.searchParams.set('password', '****');
-    return u.toString();
-  } catch {
-    return redact(url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:****@'));
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) {
+    try {
+      const u = new URL(url);
+      if (u.password) u.password = '****';
+      if (u.searchParams.has('password')) u.searchParams.set('password', '****');
+      return redact(maskCredentials(u.toString()));
+    } catch {
+      // Malformed: masked as text below.
+    }
   }
+  return redact(maskCredentials(url));
 }
+
+/** A PostgreSQL URL (well-formed or not) or any `scheme://` URL in running text, up to a space or quote. */
+const URL_TOKEN = /(?:\bpostgres(?:ql)?:|\b[A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s"'`<>]*/g;
 
 /** Scrubs every remembered secret, and the password part of any URL, from `text`. */
 export function redact(text: string): string {
-  let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*):[^@\s]*@/g, '$1:****@');
+  let out = text.replace(URL_TOKEN, (token) => maskCredentials(token));
   for (const s of secrets) if (s.length >= 3) out = out.split(s).join('****');
   return out;
 }

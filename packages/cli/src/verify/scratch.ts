@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { quoteIdent } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
-import { describeServer, withClient } from '../db/connect.js';
+import { checkDatabaseUrl, describeServer, withClient } from '../db/connect.js';
+import { resolveServer, withDatabase } from '../db/url.js';
 import { registerSecretsFrom } from '../util/redact.js';
 
 export interface ScratchDatabase {
@@ -35,25 +36,16 @@ export interface ScratchOptions {
   purpose?: string;
 }
 
-/** `url` with its database replaced. */
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${encodeURIComponent(database)}`;
-  return u.toString();
-}
-
-function databaseOf(url: string): { host: string; port: string; database: string } {
-  const u = new URL(url);
-  return {
-    host: (u.hostname || u.searchParams.get('host') || 'localhost').toLowerCase(),
-    port: u.port || '5432',
-    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
-  };
+function databaseOf(url: string): { host: string; port: number; database: string } {
+  const s = resolveServer(url);
+  if (!s) throw new TypeError('Invalid URL');
+  return { host: s.host.toLowerCase(), port: s.port, database: s.database };
 }
 
 /** Creates a throw-away database next to the one at `serverUrl` (or takes `shadowUrl`). */
 export async function createScratchDatabase(serverUrl: string, opts: ScratchOptions = {}): Promise<ScratchDatabase> {
   registerSecretsFrom(serverUrl);
+  checkDatabaseUrl(serverUrl);
   const applicationName = opts.purpose ?? 'scratch';
   if (opts.shadowUrl) return useShadow(serverUrl, opts.shadowUrl, applicationName);
   const name = `prisma_zd_${opts.prefix ?? 'scratch'}_${randomBytes(5).toString('hex')}`;
@@ -68,7 +60,7 @@ export async function createScratchDatabase(serverUrl: string, opts: ScratchOpti
         throw new UserError({
           code: 'ZD_CREATEDB_REFUSED',
           message:
-            `The role of the database URL may not create databases on ${describeServer(serverUrl).replace(/\/.*$/, '')} ` +
+            `The role of the database URL may not create databases on ${describeServer(serverUrl, { database: false })} ` +
             `(it lacks CREATEDB): a throw-away database is needed to build the schema the migrations folder produces.`,
           hint: opts.shadowHint ?? 'Grant CREATEDB to the role, or give an empty database to use instead.',
           exit: ExitCode.Usage,
@@ -153,6 +145,7 @@ async function userObjects(c: pg.ClientBase, keepSchemas: readonly string[]): Pr
 
 async function useShadow(serverUrl: string, shadowUrl: string, applicationName: string): Promise<ScratchDatabase> {
   registerSecretsFrom(shadowUrl);
+  checkDatabaseUrl(shadowUrl, 'The shadow database URL');
   const a = databaseOf(serverUrl);
   const b = databaseOf(shadowUrl);
   if (a.host === b.host && a.port === b.port && a.database === b.database) {
