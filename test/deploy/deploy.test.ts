@@ -307,6 +307,10 @@ export default {
     expect(list.code).toBe(2);
     expect(list.stderr).toContain(`ZD_PERMISSION: Role ${role} lacks a privilege on table prisma_zd.meta: permission denied for table meta`);
     expect(list.stderr).not.toContain('prisma_zd.queue');
+    const contract = await runZd(['contract', '--url', deployer.url, '--migrations', p.project.migrationsDir]);
+    expect(contract.code, contract.stderr).toBe(2);
+    expect(contract.stderr).toContain(`ZD_PERMISSION: Role ${role} lacks a privilege on table prisma_zd.`);
+    expect(contract.stderr).not.toContain('hit a bug');
 
     await query(p.url, grant);
     const granted = await zdDeploy({ ...p, url: deployer.url }, ['--json']);

@@ -1,6 +1,6 @@
 import { ExitCode, UserError } from '../errors.js';
-import { checkDatabaseUrl, describeServer, mapDbErrors } from '../db/connect.js';
-import { QUEUE_OBJECT } from './postponed.js';
+import { checkDatabaseUrl, describeServer } from '../db/connect.js';
+import { mapQueueErrors } from '../queue/privileges.js';
 import { runContract, type ContractOptions, type ContractResult } from '../queue/contract.js';
 import { entryJson } from '../queue/entries.js';
 import { contractSummary, countsLine, entryLines } from '../queue/render.js';
@@ -56,7 +56,7 @@ export const contractCommand = defineCommand({
     };
     let r: ContractResult;
     try {
-      r = await mapDbErrors(target.url, QUEUE_OBJECT, () => runContract(options));
+      r = await mapQueueErrors(target.url, 'prisma-zd contract', () => runContract(options));
     } finally {
       interrupt.dispose();
     }

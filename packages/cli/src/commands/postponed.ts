@@ -1,4 +1,4 @@
-import { QUEUE_TABLE, type EntryKind } from '@prisma-zd/core';
+import type { EntryKind } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { connect, describeServer } from '../db/connect.js';
 import { deleteEntries, entryJson, KINDS, readEntries, STATUSES, type EntryStatus, type QueueEntry } from '../queue/entries.js';
@@ -13,7 +13,6 @@ import type { Output } from '../util/output.js';
 import { defineCommand, projectOptions } from './command.js';
 
 /** Named in permission errors about the bookkeeping. */
-export const QUEUE_OBJECT = `the bookkeeping table ${QUEUE_TABLE} (owned by the role that ran \`prisma-zd setup\`)`;
 
 const NOT_SET_UP = 'prisma-zd is not set up on this database (nothing is queued): run `prisma-zd setup`';
 

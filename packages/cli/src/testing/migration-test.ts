@@ -292,11 +292,12 @@ export class MigrationTest {
   async runPostponed(): Promise<RunResult> {
     const r = await runPostponedQueue({ url: this.url, migrationsDir: this.project.migrationsDir, schema: this.prismaSchema });
     if (!r.setUp) throw notSetUpError();
-    const failed = r.outcomes.filter((o) => o.status === 'failed');
+    // A build whose session ended (connection-lost) did not happen either: the test must not pass over it.
+    const failed = r.outcomes.filter((o) => o.status === 'failed' || o.status === 'connection-lost');
     if (failed.length) {
       const byId = await this.entriesById();
       throw new PostponedWorkError(
-        failed.map((o) => this.failure(byId.get(o.id), o.label, `${o.error ?? 'failed'}${o.sqlstate ? ` (SQLSTATE ${o.sqlstate})` : ''}`)),
+        failed.map((o) => this.failure(byId.get(o.id), o.label, `${o.error ?? o.status}${o.sqlstate ? ` (SQLSTATE ${o.sqlstate})` : ''}`)),
         'postponed run',
       );
     }
