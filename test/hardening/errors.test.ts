@@ -77,9 +77,14 @@ describe('user errors', () => {
     expectUserError(r, 2, 'ZD_NO_DATABASE_URL', '--url');
   });
 
-  it('missing migrations folder (exit 2)', async () => {
+  it('missing migrations folder (exit 2), also for the queue commands (they would run queued work unchecked)', async () => {
     const r = await runZd(['rewrite', '--all', '--migrations', '/nonexistent/migrations']);
     expectUserError(r, 2, 'ZD_MIGRATIONS_MISSING', '/nonexistent/migrations');
+    const url = testServer().url();
+    for (const command of [['postponed', 'run'], ['contract']]) {
+      const q = await runZd([...command, '--url', url, '--migrations', '/nonexistent/migrations']);
+      expectUserError(q, 2, 'ZD_MIGRATIONS_MISSING', '/nonexistent/migrations', '--migrations');
+    }
   });
 
   it('unreachable database (exit 6), wrong credentials (exit 6), missing database (exit 6)', async () => {
