@@ -5,11 +5,26 @@
 import { describe, expect, it } from 'vitest';
 import { initParser } from '@prisma-zd/core';
 import { chooseTargets, filteredReason, globMatch, protectedReason, type BlockerInfo } from '../../packages/cli/src/deploy/blockers.js';
+import { getEventListeners } from 'node:events';
+import { sleep } from '../../packages/cli/src/deploy/attempts.js';
 import { atomicity, readFailureLog } from '../../packages/cli/src/deploy/failed.js';
 import { parseSchedule, resolveDeploySettings, retryDelay } from '../../packages/cli/src/deploy/settings.js';
 import { looksLikeDevDatabase, poolerReason, sessionUrl } from '../../packages/cli/src/deploy/url.js';
 
 await initParser();
+
+describe('sleep', () => {
+  it('leaves no abort listener behind (a polling loop warned MaxListenersExceeded), and ends at once on abort', async () => {
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i++) await sleep(1, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const waiting = sleep(60_000, controller.signal);
+    controller.abort();
+    await waiting;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await sleep(60_000, controller.signal); // already aborted: returns at once
+  });
+});
 
 describe('settings', () => {
   it('defaults to short lock timeouts many times, then longer ones', () => {

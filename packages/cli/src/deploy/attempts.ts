@@ -84,13 +84,17 @@ export interface AttemptsOutcome {
   failure?: DeployFailure;
 }
 
+/** Wait `ms`, or until `signal` aborts. The abort listener goes with the wait (a polling loop added one per turn: MaxListenersExceededWarning). */
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 /** `"public"."Product"` and regclass text (`"Product"`, `app."Order"`) as comparable `schema.name`. */
