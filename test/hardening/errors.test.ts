@@ -77,14 +77,9 @@ describe('user errors', () => {
     expectUserError(r, 2, 'ZD_NO_DATABASE_URL', '--url');
   });
 
-  it('missing migrations folder (exit 2), also for the queue commands (they would run queued work unchecked)', async () => {
+  it('missing migrations folder (exit 2)', async () => {
     const r = await runZd(['rewrite', '--all', '--migrations', '/nonexistent/migrations']);
     expectUserError(r, 2, 'ZD_MIGRATIONS_MISSING', '/nonexistent/migrations');
-    const url = testServer().url();
-    for (const command of [['postponed', 'run'], ['contract']]) {
-      const q = await runZd([...command, '--url', url, '--migrations', '/nonexistent/migrations']);
-      expectUserError(q, 2, 'ZD_MIGRATIONS_MISSING', '/nonexistent/migrations', '--migrations');
-    }
   });
 
   it('unreachable database (exit 6), wrong credentials (exit 6), missing database (exit 6)', async () => {
@@ -99,6 +94,20 @@ describe('user errors', () => {
     const missing = new URL(server);
     missing.pathname = '/no_such_database_zd';
     expectUserError(await runZd(['setup', '--url', missing.toString()]), 6, 'ZD_DB_MISSING');
+  });
+
+  it('with --json (or --format json) a user error is also one JSON object on stdout, never an empty document', async () => {
+    const unreachable = `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres`;
+    for (const args of [['postponed', 'list', '--json', '--url', unreachable], ['contract', '--list', '--json', '--url', unreachable]]) {
+      const r = await runZd(args);
+      expectUserError(r, 6, 'ZD_DB_UNREACHABLE');
+      expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 6, error: { code: 'ZD_DB_UNREACHABLE', message: expect.stringContaining('127.0.0.1:1'), hint: expect.any(String) } });
+      expect(r.stdout).not.toContain(TEST_PASSWORD);
+    }
+    const dir = project(`export default { chek: {} };\n`);
+    const check = await runZd(['check', '--format', 'json'], { cwd: dir });
+    expectUserError(check, 2, 'ZD_CONFIG_INVALID');
+    expect(JSON.parse(check.stdout)).toMatchObject({ exitCode: 2, error: { code: 'ZD_CONFIG_INVALID' } });
   });
 
   it('a database without the bookkeeping schema: list says so (exit 0), run and contract refuse (exit 2)', async () => {

@@ -14,7 +14,7 @@ export function renderUserError(out: Output, e: UserError): void {
 }
 
 export async function main(argv: string[], out: Output = processOutput()): Promise<number> {
-  return reported(out, async () => {
+  return reported(out, wantsJson(argv), async () => {
     const definitions = await commandsFor(argv);
     // The common case, `prisma-zd <command> --plain options`, needs no command-line parser.
     const plain = definitions.length === 1 ? plainArguments(definitions[0]!, argv) : undefined;
@@ -62,13 +62,20 @@ async function parseAndRun(argv: string[], definitions: readonly CommandDefiniti
   return exit;
 }
 
+/** Output asked for as JSON (`--json`, `--format json`): a user error is then also one JSON object on stdout. */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === '--json' || a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
+}
+
 /** Runs a command, rendering what it throws: user errors, errors already reported, bugs. */
-async function reported(out: Output, run: () => Promise<number>): Promise<number> {
+async function reported(out: Output, json: boolean, run: () => Promise<number>): Promise<number> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof UserError) {
       renderUserError(out, e);
+      // A tool reading stdout gets the error too, not an empty document.
+      if (json) out.out(JSON.stringify({ exitCode: e.exit, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, null, 2));
       return e.exit;
     }
     if (e instanceof AlreadyReported) return e.exit;

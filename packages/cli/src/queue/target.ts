@@ -4,8 +4,7 @@
  * handling: the first SIGINT/SIGTERM asks the run to stop cleanly, a second one exits.
  */
 import { resolvePrismaProject, requireUrl } from '../project/prisma-project.js';
-import { existsSync, statSync } from 'node:fs';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import type { Output } from '../util/output.js';
 import { registerSecretsFrom } from '../util/redact.js';
 
@@ -30,15 +29,6 @@ export async function queueTarget(argv: TargetArgs, needMigrations: boolean): Pr
     ...(argv.schema === undefined ? {} : { schema: argv.schema }),
     needUrl: !(argv.url !== undefined && (argv.migrations !== undefined || !needMigrations)),
   });
-  // A folder named on the command line must exist: without it, queued work would run unchecked against the history.
-  if (argv.migrations !== undefined && !(existsSync(project.migrationsDir) && statSync(project.migrationsDir).isDirectory())) {
-    throw new UserError({
-      code: 'ZD_MIGRATIONS_MISSING',
-      message: `The migrations folder ${project.migrationsDir} (--migrations) does not exist.`,
-      hint: "Pass the folder `prisma migrate deploy` uses (e.g. --migrations prisma/migrations), or leave --migrations out to take it from Prisma's config.",
-      exit: ExitCode.Usage,
-    });
-  }
   const url = requireUrl(project);
   registerSecretsFrom(url);
   let schema = 'public';
