@@ -82,4 +82,36 @@ describe('prisma-zd contract', () => {
       await db.drop();
     }
   });
+
+  it('a column dropped by hand: contract fails naming the way out, postponed cancel gives the entry up, contract then passes', async () => {
+    const db = await freshDatabase();
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await sql(db.url, `CREATE TABLE "Post" (id int PRIMARY KEY, n int DEFAULT 1)`);
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'n', statement: 'ALTER TABLE "Post" ALTER COLUMN "n" DROP DEFAULT', columns: ['n'] });
+      await sql(db.url, `ALTER TABLE "Post" DROP COLUMN n`);
+      const failed = await cli(['contract', '--url', db.url, ...NOFOLDER]);
+      expect(failed.code).not.toBe(0);
+      expect(failed.stdout + failed.stderr).toContain('prisma-zd postponed cancel --id 1');
+
+      const none = await cli(['postponed', 'cancel', '--url', db.url]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('--id');
+      const missing = await cli(['postponed', 'cancel', '--id', '1', '--id', '99', '--url', db.url]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('ZD_NOT_CANCELLABLE: Nothing was cancelled: #99 is not in the queue.');
+
+      const cancel = await cli(['postponed', 'cancel', '--id', '1', '--reason', 'column n dropped by hand', '--url', db.url]);
+      expect(cancel.code, cancel.stderr).toBe(0);
+      expect(cancel.stdout).toContain('Cancelled 1 entry');
+      const list = await cli(['postponed', 'list', '--json', '--url', db.url]);
+      expect(JSON.parse(list.stdout).entries).toMatchObject([{ id: 1, status: 'cancelled', note: 'cancelled by hand: column n dropped by hand' }]);
+      const again = await cli(['postponed', 'cancel', '--id', '1', '--url', db.url]);
+      expect(again.stderr).toContain('#1 is cancelled, not pending or failed');
+      const contract = await cli(['contract', '--url', db.url, ...NOFOLDER]);
+      expect(contract.code, contract.stderr + contract.stdout).toBe(0);
+    } finally {
+      await db.drop();
+    }
+  });
 });

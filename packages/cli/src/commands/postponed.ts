@@ -1,7 +1,7 @@
 import type { EntryKind } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { connect, describeServer } from '../db/connect.js';
-import { deleteEntries, entryJson, KINDS, readEntries, STATUSES, type EntryStatus, type QueueEntry } from '../queue/entries.js';
+import { deleteEntries, entryJson, KINDS, markCancelled, readEntries, STATUSES, type EntryStatus, type QueueEntry } from '../queue/entries.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
 import { mapQueueErrors } from '../queue/privileges.js';
 import { progressView } from '../queue/progress.js';
@@ -11,8 +11,6 @@ import { notSetUpError, requireCurrentSchema } from '../queue/schema.js';
 import { interruptSignal, queueTarget, type TargetArgs } from '../queue/target.js';
 import type { Output } from '../util/output.js';
 import { defineCommand, projectOptions } from './command.js';
-
-/** Named in permission errors about the bookkeeping. */
 
 const NOT_SET_UP = 'prisma-zd is not set up on this database (nothing is queued): run `prisma-zd setup`';
 
@@ -53,6 +51,46 @@ export async function cleanupPostponed(url: string, all: boolean): Promise<Clean
   }
 }
 
+export interface CancelResult {
+  setUp: boolean;
+  cancelled: QueueEntry[];
+}
+
+/**
+ * Cancels open entries (pending or failed) by id, under the queue lock: the way out for
+ * work that can no longer be done as queued (the object was changed by hand, an entry
+ * not written by rewrite). Refuses ids that do not exist or are not open; cancels none then.
+ */
+export async function cancelPostponed(url: string, ids: readonly number[], reason: string): Promise<CancelResult> {
+  const client = await connect(url, { applicationName: 'postponed-cancel' });
+  try {
+    if (!(await requireCurrentSchema(client))) return { setUp: false, cancelled: [] };
+    await acquireQueueLock(client, '`postponed cancel`');
+    try {
+      const byId = new Map((await readEntries(client)).map((e) => [e.id, e]));
+      const problems = ids.flatMap((id) => {
+        const e = byId.get(id);
+        if (!e) return [`#${id} is not in the queue`];
+        return e.status === 'pending' || e.status === 'failed' ? [] : [`#${id} is ${e.status}, not pending or failed`];
+      });
+      if (problems.length) {
+        throw new UserError({
+          code: 'ZD_NOT_CANCELLABLE',
+          message: `Nothing was cancelled: ${problems.join('; ')}.`,
+          hint: 'See the queue with `prisma-zd postponed list`; only pending and failed entries can be cancelled.',
+          exit: ExitCode.Usage,
+        });
+      }
+      for (const id of ids) await markCancelled(client, id, `cancelled by hand: ${reason}`);
+      return { setUp: true, cancelled: (await readEntries(client)).filter((e) => ids.includes(e.id)) };
+    } finally {
+      await releaseQueueLock(client).catch(() => {});
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 function exitOf(r: RunResult): ExitCode {
   if (r.interrupted) return ExitCode.Interrupted;
   if (r.outcomes.some((o) => o.status === 'failed')) return ExitCode.PostponedFailed;
@@ -66,13 +104,13 @@ const csv = (values: unknown) =>
 
 export const postponedCommand = defineCommand({
   command: 'postponed [action]',
-  describe: 'The postponed work: `run` builds queued indexes CONCURRENTLY and validates constraints; `list` (default); `cleanup`',
+  describe: 'The postponed work: `run` builds queued indexes CONCURRENTLY and validates constraints; `list` (default); `cleanup`; `cancel --id <n>`',
   builder: (y) =>
     projectOptions(y)
       .positional('action', {
-        choices: ['run', 'list', 'cleanup'] as const,
+        choices: ['run', 'list', 'cleanup', 'cancel'] as const,
         default: 'list' as const,
-        describe: 'run: do the pending work · list: show the queue · cleanup: remove done and cancelled entries',
+        describe: 'run: do the pending work · list: show the queue · cleanup: remove done and cancelled entries · cancel: give up open entries',
       })
       .option('fail-fast', { alias: 'x', type: 'boolean', default: false, describe: 'run: stop at the first failure' })
       .option('maintenance-work-mem', { type: 'string', describe: 'run: maintenance_work_mem for builds, e.g. 1GB' })
@@ -82,12 +120,15 @@ export const postponedCommand = defineCommand({
       })
       .option('status', { type: 'string', array: true, coerce: csv, describe: `list: only entries in these states (${STATUSES.join(', ')})` })
       .option('kind', { type: 'string', array: true, coerce: csv, describe: `list: only entries of these kinds (${KINDS.join(', ')})` })
-      .option('all', { type: 'boolean', default: false, describe: 'cleanup: remove every entry, pending ones included' }),
+      .option('all', { type: 'boolean', default: false, describe: 'cleanup: remove every entry, pending ones included' })
+      .option('id', { type: 'number', array: true, describe: 'cancel: the entries to cancel (ids from `postponed list`)' })
+      .option('reason', { type: 'string', describe: 'cancel: why (kept in the entry)' }),
   async run(argv, out) {
     checkOptions(argv);
     const action = argv.action ?? 'list';
     if (action === 'list') return runList(argv, out);
     if (action === 'cleanup') return runCleanup(argv, out);
+    if (action === 'cancel') return runCancel(argv, out);
     return runRun(argv, out);
   },
 });
@@ -104,11 +145,16 @@ function checkOptions(a: Argv): void {
   for (const k of a.kind ?? []) {
     if (!(KINDS as readonly string[]).includes(k)) throw usage(`Unknown --kind ${k}: use ${KINDS.join(', ')}.`);
   }
+  for (const id of a.id ?? []) if (!(Number.isInteger(id) && id > 0)) throw usage(`--id takes entry ids (whole numbers from \`prisma-zd postponed list\`), not ${id}.`);
+  if (a.action === 'cancel' && !a.id?.length) throw usage('postponed cancel needs the entries to cancel: --id <n> (see `prisma-zd postponed list`).');
   const n = a.maxParallelWorkers;
   if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw usage('--max-parallel-workers takes a whole number ≥ 0.');
 }
 
 type Argv = TargetArgs & {
+  action?: string;
+  id?: number[];
+  reason?: string;
   json?: boolean;
   status?: string[];
   kind?: string[];
@@ -148,6 +194,23 @@ async function runCleanup(argv: Argv, out: Output): Promise<ExitCode> {
     out.out(`Removed ${r.removed.length} entr${r.removed.length === 1 ? 'y' : 'ies'}${argv.all ? ' (--all)' : ' (done and cancelled)'}.`);
     for (const e of r.removed) for (const line of entryLines(out, e)) out.out(`  ${line}`);
   }
+  return ExitCode.Ok;
+}
+
+async function runCancel(argv: Argv, out: Output): Promise<ExitCode> {
+  const target = await queueTarget(argv, false);
+  const ids = [...new Set(argv.id!)];
+  const r = await mapQueueErrors(target.url, 'prisma-zd postponed cancel', () => cancelPostponed(target.url, ids, argv.reason ?? 'no reason given'));
+  if (!r.setUp) throw notSetUpError();
+  if (argv.json) {
+    out.out(JSON.stringify({ command: 'postponed cancel', cancelled: r.cancelled.map(entryJson) }));
+  } else {
+    out.out(`Cancelled ${r.cancelled.length} entr${r.cancelled.length === 1 ? 'y' : 'ies'}:`);
+    for (const e of r.cancelled) for (const line of entryLines(out, e)) out.out(`  ${line}`);
+  }
+  // What was queued will not happen: the database's schema now differs from the history's there.
+  const built = r.cancelled.filter((e) => e.kind !== 'contract');
+  if (built.length) out.err(`note: ${built.map((e) => `#${e.id}`).join(', ')} will not be built or validated: the database differs from the migration history there until you do it by hand or in a new migration (\`prisma-zd verify\` shows the difference).`);
   return ExitCode.Ok;
 }
 

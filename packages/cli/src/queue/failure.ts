@@ -1,7 +1,7 @@
 /**
  * Why a queued statement failed, in the user's terms, and what to do next.
  */
-import { QUEUE_TABLE, quoteIdent } from '@prisma-zd/core';
+import { quoteIdent } from '@prisma-zd/core';
 import { entryTable, type QueueEntry } from './entries.js';
 
 export interface DbFailure {
@@ -43,7 +43,7 @@ export function nextStep(e: QueueEntry, command: string): string {
       `prisma-zd runs only what \`prisma-zd rewrite\` queued, as the migrations folder has it: if the folder given was not the one ` +
       `\`prisma migrate deploy\` applied, run \`${command} --migrations <that folder>\` (the refusal is judged again on every run); ` +
       `otherwise this entry was not written by rewrite: find out who queued it, then cancel it ` +
-      `(UPDATE ${QUEUE_TABLE} SET status = 'cancelled' WHERE id = ${e.id};) and run \`${command}\``
+      `(\`prisma-zd postponed cancel --id ${e.id} --reason "…"\`) and run \`${command}\``
     );
   }
   switch (e.sqlstate) {
@@ -60,7 +60,10 @@ export function nextStep(e: QueueEntry, command: string): string {
     case '42P01':
     case '42703':
     case '42704':
-      return `the object it needs is missing: check that every migration is applied (\`prisma migrate status\`), then run \`${command}\``;
+      return (
+        `the object it needs is missing: check that every migration is applied (\`prisma migrate status\`), then run \`${command}\`; ` +
+        `if the object was changed by hand and this work is moot, cancel it: \`prisma-zd postponed cancel --id ${e.id} --reason "…"\``
+      );
     case '42P07':
       return `another object already has the name ${e.objectName ? quoteIdent(e.objectName) : ''}: rename or drop it, then run \`${command}\``;
     case '57014':
