@@ -80,9 +80,10 @@ describe.each(NODE_LINES)('on Node.js %s', (version) => {
       const pids = lines.map((l) => /pid (\d+)/.exec(l)![1]);
       expect(pids[0]).not.toBe(pids[1]);
     }
-    // A small check never starts node again.
+    // A check that is not --staged replays a whole history: on V8 13 the tuned node starts at once, whatever its size
+    // (the --staged test below shows a small parse staying in one process).
     const small = await runZd(['check', SAMPLE, '--format', 'json'], { node, env: show });
-    expect(tuningLines(small)).toHaveLength(1);
+    expect(tuningLines(small)).toHaveLength(version.startsWith('22.') ? 1 : 2);
     // PRISMA_ZD_V8_TUNING=off: untuned, the same report.
     const off = await runZd(['check', dir, '--format', 'json'], { node, env: { PRISMA_ZD_V8_TUNING: 'off' } });
     expect(off).toMatchObject({ code: here.code, stdout: here.stdout, stderr: '' });

@@ -23,7 +23,8 @@
  * reaching the optimising compiler, and a `check` that parses at least
  * `RESTART_FROM_MIGRATIONS` migrations starts node again with the flags on its command
  * line (~55 ms for a second start of node, against ~300 ms waited at exit); see
- * `beforeParsing`.
+ * `beforeParsing`. A `check` that is not `--staged` replays a whole history, so the CLI's
+ * entry starts the tuned node at once, before loading what it would load again.
  *
  * `PRISMA_ZD_V8_TUNING=off` runs untuned; `=show` prints on stderr what the run used.
  * Flags are process-wide, so worker threads share them.
