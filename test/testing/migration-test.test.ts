@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMigrationTest, MigrationError, PostponedWorkError, SchemaMismatchError } from 'prisma-zd/testing';
 import { runZd } from '../support/cli.js';
@@ -82,6 +83,31 @@ describe('createMigrationTest', () => {
       expect((await t.state()).failed).toEqual([name]);
     });
   }
+
+  it('prisma mode: a deploy that outlives timeoutMs (a lock held elsewhere) fails naming the blocker, and its session is ended: nothing is applied behind the test', async () => {
+    const copy = await sampleCopy();
+    const db = await database();
+    const name = addMigration(copy.migrationsDir, 'product_weight', `-- AlterTable\nALTER TABLE "Product" ADD COLUMN "weight" INTEGER;\n`);
+    const t = await createMigrationTest({ url: db.url, cwd: copy.dir, mode: 'prisma', timeoutMs: 4000 });
+    await t.migrateTo('20261123203533_role_without_moderator');
+    const report = new pg.Client({ connectionString: db.url, application_name: 'report-job' });
+    await report.connect();
+    cleanups.push(() => report.end());
+    await report.query(`BEGIN; LOCK TABLE "Product" IN ACCESS SHARE MODE`);
+    const started = Date.now();
+    const error = await t.migrateTo(name).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((error as { code?: string }).code).toBe('ZD_TIMEOUT');
+    expect((error as Error).message).toContain('did not finish within timeoutMs (4000 ms): it was waiting for a lock held by pid');
+    expect((error as Error).message).toContain('(report-job, idle in transaction');
+    await report.query('COMMIT');
+    await new Promise((r) => setTimeout(r, 1500));
+    const columns = await t.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_name = 'Product' AND column_name = 'weight'`);
+    expect(columns).toEqual([]);
+  });
 
   it('failed postponed work names the entry, the migration that queued it and its statement', async () => {
     const db = await database();

@@ -26,6 +26,19 @@ import { prismaEntry, prismaMigrateDeploy } from './prisma-deploy.js';
 
 export type MigrationTestMode = 'prisma' | 'sql';
 
+let deployRuns = 0;
+
+/** `url` with its sessions' application_name set (how Prisma's engines and node-postgres name them). */
+function withApplicationName(url: string, name: string): string {
+  try {
+    const u = new URL(url);
+    u.searchParams.set('application_name', name);
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 export interface MigrationTestOptions {
   /** The database under test: empty, or at some point of this folder's history. */
   url: string;
@@ -196,9 +209,44 @@ export class MigrationTest {
     return todo.map((m) => m.name);
   }
 
+  /**
+   * `prisma migrate deploy` was killed after `timeoutMs`: its sessions still wait (for a
+   * lock, typically) and would apply the migration behind the test's back once they get
+   * it. They are ended, and the error names what they waited for.
+   */
+  private async timedOut(session: string, upTo: string): Promise<UserError> {
+    const waits = await withClient(
+      this.url,
+      async (c) => {
+        const { rows } = await c.query<{ pid: number; blockers: string | null }>(
+          `SELECT a.pid,
+                  (SELECT string_agg(format('pid %s (%s, %s: %s)', b.pid, coalesce(nullif(b.application_name, ''), 'no application_name'), b.state, left(b.query, 80)), '; ')
+                     FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS blockers
+             FROM pg_stat_activity a WHERE a.application_name = $1`,
+          [session],
+        );
+        for (const r of rows) await c.query('SELECT pg_terminate_backend($1)', [r.pid]);
+        return rows.map((r) => r.blockers).filter((b): b is string => Boolean(b));
+      },
+      { applicationName: 'testing' },
+    );
+    const timeout = this.opts.timeoutMs ?? 120_000;
+    return new UserError({
+      code: 'ZD_TIMEOUT',
+      message:
+        `\`prisma migrate deploy\` (up to ${upTo}) did not finish within timeoutMs (${timeout} ms)` +
+        (waits.length ? `: it was waiting for a lock held by ${waits.join('; ')}` : '') +
+        '. Its sessions were ended, so nothing more of it is applied; the migration it was running is left as Prisma recorded it (see `state()`).',
+      hint: 'End what holds the lock in the test (or raise timeoutMs) before migrating; to test a migration against a lock, give the blocker its own session and release it.',
+      exit: ExitCode.Failure,
+    });
+  }
+
   private async prismaDeploy(last: number): Promise<void> {
     const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' };
-    for (const v of this.opts.urlEnv) env[v] = this.url;
+    // Prisma's sessions carry a name of their own, so that a run that times out can be ended on the server too.
+    const session = `prisma-zd-testing-deploy-${process.pid}-${++deployRuns}`;
+    for (const v of this.opts.urlEnv) env[v] = withApplicationName(this.url, session);
     for (const [k, v] of Object.entries(this.opts.env ?? {})) {
       if (v === undefined) delete env[k];
       else env[k] = v;
@@ -213,6 +261,7 @@ export class MigrationTest {
       timeoutMs: this.opts.timeoutMs ?? 120_000,
     });
     if (run.code === 0) return;
+    if (run.timedOut) throw await this.timedOut(session, this.files[last]!.name);
     const failed = await withClient(
       this.url,
       async (c) => {

@@ -33,6 +33,8 @@ export interface PrismaDeployRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   output: string;
+  /** Killed after `timeoutMs`: its database sessions may still be running (see migration-test.ts). */
+  timedOut: boolean;
 }
 
 /** The `prisma` CLI's entry script as installed for `root`, or undefined. */
@@ -95,14 +97,18 @@ export async function prismaMigrateDeploy(req: PrismaDeployRequest): Promise<Pri
       let output = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
       child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), req.timeoutMs);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, req.timeoutMs);
       child.on('error', (e) => {
         clearTimeout(timer);
         reject(e);
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
-        resolve({ code, signal, output });
+        resolve({ code, signal, output, timedOut });
       });
     });
   } finally {
