@@ -35,7 +35,8 @@ describe('namedTypes', () => {
        CREATE TYPE "Weird Type" AS ENUM ('a b', 'c');
        CREATE SCHEMA other;
        CREATE TYPE public.status AS ENUM ('public');
-       CREATE TYPE other.status AS ENUM ('other');`,
+       CREATE TYPE other.status AS ENUM ('other');
+       CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');`,
     );
   });
 
@@ -136,6 +137,24 @@ describe('namedTypes', () => {
       ]);
     } finally {
       await pool.end();
+    }
+  });
+
+  it("says once that a domain's parser only sees its arrays (the protocol sends domain values under the base type)", async () => {
+    const { lines, logger } = capture();
+    const types = namedTypes({ parsers: { email: (t) => t.toLowerCase() }, logger });
+    const client = new types.Client(db.url);
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT 'A@B.COM'::email AS one, ARRAY['A@B.COM']::email[] AS many`);
+      expect(rows[0]).toEqual({ one: 'A@B.COM', many: ['a@b.com'] });
+      expect(types.current?.types['.email']).toMatchObject({ domainOf: 'text' });
+      expect(lines.filter((l) => l.startsWith('warn:'))).toEqual([
+        expect.stringContaining("email is a domain over text on PostgreSQL"),
+      ]);
+      expect(lines.find((l) => l.startsWith('warn:'))).toContain('applies to its arrays only. Instead: register the parser for the base type, or cast in SQL.');
+    } finally {
+      await client.end();
     }
   });
 

@@ -55,6 +55,15 @@ export function changeLine(c: ServerChange): string {
   );
 }
 
+/** Domains registered for their scalar values: the protocol sends those under the base type. */
+export function domainLine(s: ServerTypes, domains: ReadonlyArray<readonly [string, string]>): string {
+  return (
+    `${PREFIX} ${domains.map(([d, base]) => `${d} is a domain over ${base}`).join(', ')} on ${describeServer(s)}: PostgreSQL sends a domain's values ` +
+    `with its base type's OID, so the parser registered for ${domains.length === 1 ? 'it' : 'them'} applies to ${domains.length === 1 ? 'its arrays' : 'their arrays'} only. ` +
+    `Instead: register the parser for the base type, or cast in SQL.`
+  );
+}
+
 export function missingLine(s: ServerTypes, missing: readonly string[]): string {
   return (
     `${PREFIX} type(s) not found on ${describeServer(s)}: ${missing.join(', ')}; their values come back as text. ` +

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { parseArray, type TextParser } from './parsers.js';
 import { baseKey, compareServerTypes, resolveTypes, type ServerTypes } from './resolve.js';
 import { resolveOptions, type NamedTypesOptions, type ResolvedOptions } from './options.js';
-import { changeLine, missingLine, missingTypes, resolvedLine, type NamedTypesEvents, type ServerChange } from './events.js';
+import { changeLine, domainLine, missingLine, missingTypes, resolvedLine, type NamedTypesEvents, type ServerChange } from './events.js';
 
 /** What one connection resolved, and the parsers installed on it. */
 interface ConnectionTypes {
@@ -142,6 +142,14 @@ export class NamedTypes extends EventEmitter<NamedTypesEvents> {
     }
     if (!before) {
       logger?.info(resolvedLine(after));
+      // A parser for a domain's scalar values never runs: say so once.
+      const domains = this.#options.entries
+        .filter((e) => !e.type.isArray)
+        .flatMap((e) => {
+          const t = after.types[baseKey(e.type)];
+          return t?.domainOf ? [[e.type.key, t.domainOf] as const] : [];
+        });
+      if (domains.length) logger?.warn(domainLine(after, domains));
       return;
     }
     const { reasons, changed } = compareServerTypes(before, after);

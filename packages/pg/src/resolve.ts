@@ -52,6 +52,12 @@ export interface ResolvedType {
   readonly arrayOid: number;
   /** Its `typdelim`: the separator between elements of its arrays. */
   readonly delimiter: string;
+  /**
+   * For a domain, its base type (`text`, `public.citext`…). PostgreSQL sends a domain's
+   * values under the base type's OID, so a parser registered for the domain only ever
+   * sees its arrays.
+   */
+  readonly domainOf?: string;
 }
 
 /** The outcome of resolving every requested type on one connection. */
@@ -85,7 +91,8 @@ export function quoteIdent(ident: string): string {
 const RESOLVE_SQL = `
 SELECT s.version_num, s.version, s.database, s.system_identifier,
        t.typnamespace::regnamespace::text AS schema, t.typname::text AS name,
-       t.oid::int8::text AS oid, t.typarray::int8::text AS array_oid, t.typdelim::text AS delimiter
+       t.oid::int8::text AS oid, t.typarray::int8::text AS array_oid, t.typdelim::text AS delimiter,
+       CASE WHEN t.typtype = 'd' THEN t.typbasetype::regtype::text END AS domain_of
   FROM (SELECT current_setting('server_version_num') AS version_num,
                current_setting('server_version') AS version,
                current_database()::text AS database,
@@ -106,6 +113,7 @@ interface ResolveRow {
   oid: string | null;
   array_oid: string | null;
   delimiter: string | null;
+  domain_of: string | null;
 }
 
 /** Runs the one resolving query on `client` for the base types in `wanted`. */
@@ -125,7 +133,14 @@ export async function resolveTypes(client: pg.ClientBase, wanted: readonly TypeN
     types[baseKey(t)] =
       r.oid === null
         ? null
-        : { schema: r.schema!, name: r.name!, oid: Number(r.oid), arrayOid: Number(r.array_oid), delimiter: r.delimiter! };
+        : {
+            schema: r.schema!,
+            name: r.name!,
+            oid: Number(r.oid),
+            arrayOid: Number(r.array_oid),
+            delimiter: r.delimiter!,
+            ...(r.domain_of === null ? {} : { domainOf: r.domain_of }),
+          };
   });
   const first = rows[0]!;
   return {
