@@ -127,6 +127,33 @@ describe('rewrite', () => {
     expect(again.changed).toBe(false);
   });
 
+  it("defers the DROP DEFAULT of a column added in the same migration to an existing table (Prisma's required column): old versions insert without it", () => {
+    const sql = `ALTER TABLE "User" ADD COLUMN "plan" TEXT NOT NULL DEFAULT 'free';\nALTER TABLE "User" ALTER COLUMN "plan" DROP DEFAULT;\n`;
+    expect(rewrite(sql).changes.map((c) => [c.kind, c.object])).toEqual([['defer-drop-default', '"User"."plan"']]);
+    // A new table: no old version writes to it.
+    expect(rewrite(`CREATE TABLE "Plan" ("name" TEXT NOT NULL DEFAULT 'free');\nALTER TABLE "Plan" ALTER COLUMN "name" DROP DEFAULT;\n`).changed).toBe(false);
+  });
+
+  it('leaves a DROP DEFAULT inline when the migration then drops a function or extension (what the default may call)', () => {
+    const history: MigrationSource[] = [{ name: '20260101500000_fn', sql: `CREATE FUNCTION gen_code() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;\nALTER TABLE "User" ADD COLUMN "code" TEXT DEFAULT gen_code();\n` }];
+    expect(rewrite(`ALTER TABLE "User" ALTER COLUMN "code" DROP DEFAULT;\nDROP FUNCTION gen_code();\n`, history).changed).toBe(false);
+    expect(rewrite(`ALTER TABLE "User" ALTER COLUMN "code" DROP DEFAULT;\n`, history).changed).toBe(true);
+  });
+
+  it('adds IF EXISTS to a DROP INDEX that a pending index\'s cancel cannot guard (CONCURRENTLY, several names)', () => {
+    const indexes: MigrationSource = { name: '20260101500000_idx', sql: `CREATE INDEX "Post_title_idx" ON "Post"("title");\nCREATE INDEX "Post_authorId_idx" ON "Post"("authorId");\n` };
+    const history = (sql: string) => {
+      const out = rewriteHistory([BASE, indexes, { name: '20260102000000_next', sql }], { select: (n) => n !== BASE.name });
+      return out[out.length - 1]!;
+    };
+    expect(history(`DROP INDEX CONCURRENTLY "Post_title_idx";\n`).text).toBe(`DROP INDEX CONCURRENTLY IF EXISTS "Post_title_idx";\n`);
+    const several = history(`DROP INDEX "Post_title_idx", "Post_authorId_idx";\n`);
+    expect(several.text.endsWith(`DROP INDEX IF EXISTS "Post_title_idx", "Post_authorId_idx";\n`)).toBe(true);
+    expect(unmanagedView(parseSql(several.text)).parsed.statements.map((s) => s.text)).toEqual(['DROP INDEX IF EXISTS "Post_title_idx", "Post_authorId_idx"']);
+    // Already IF EXISTS: nothing to add.
+    expect(history(`DROP INDEX CONCURRENTLY IF EXISTS "Post_title_idx";\n`).changed).toBe(false);
+  });
+
   it('is idempotent: a second run changes nothing', () => {
     const sql = `CREATE INDEX "Post_title_idx" ON "Post"("title");\nALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT;\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");\n`;
     const once = rewrite(sql);

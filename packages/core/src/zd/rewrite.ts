@@ -19,7 +19,7 @@ import { replayHistory } from '../facts/replay.js';
 import { applyEdits, type Edit } from '../sql/edits.js';
 import { quoteIdent } from '../sql/ident.js';
 import { asNode, stringList } from '../sql/nodes.js';
-import { parseSql, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
+import { codeTokens, parseSql, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
 import { alterTableParts } from './alter.js';
 import { conditionalBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
 import {
@@ -257,6 +257,13 @@ class MigrationRewriter {
     const line = top.loc.start.line;
     const describe = effects.map((e) => `${e.op} ${e.entry.kind} ${quoteIdent(e.entry.objectName)}`).join(', ');
     const guard = this.guardIndex(s, effects);
+    // A DROP INDEX that a pending index's cancel cannot guard (CONCURRENTLY, several names):
+    // IF EXISTS, so that it passes where the index was never built.
+    const ifExists = guard ? undefined : this.dropIfExists(s, top, effects);
+    if (ifExists) {
+      this.edits.push(ifExists);
+      this.changes.push({ kind: 'maintenance', object: describe, line, message: 'DROP INDEX … IF EXISTS: an index it drops may still be postponed' });
+    }
     if (s.kind === 'DropStmt' && (s.node as { concurrent?: boolean }).concurrent) {
       this.notes.push({ line, message: `DROP INDEX CONCURRENTLY cannot carry queue maintenance: \`postponed run\` reconciles (${describe})` });
       return;
@@ -269,6 +276,21 @@ class MigrationRewriter {
     } else {
       this.edits.push({ range: { start: top.range.start, end: top.range.start }, text: `${comment}\n${maintenanceBlock(steps, '')};\n` });
     }
+  }
+
+  /** ` IF EXISTS` after `DROP INDEX [CONCURRENTLY]` when it drops a pending index and has none. */
+  dropIfExists(s: Statement, top: Statement, effects: Effect[]): Edit | undefined {
+    if (s.kind !== 'DropStmt' || s.text !== top.text) return undefined;
+    const n = s.node as { removeType?: string; missing_ok?: boolean };
+    if (n.removeType !== 'OBJECT_INDEX' || n.missing_ok) return undefined;
+    if (!effects.some((e) => e.entry.kind === 'index' && e.op === 'cancel')) return undefined;
+    const tokens = codeTokens(top.text);
+    if (!tokens) return undefined;
+    let k = tokens.findIndex((t) => t.text.toUpperCase() === 'INDEX');
+    if (k === -1) return undefined;
+    if (tokens[k + 1]?.text.toUpperCase() === 'CONCURRENTLY') k++;
+    const at = this.w.parsed.textIndex.indexOf(top.byteRange.start + tokens[k]!.end);
+    return { range: { start: at, end: at }, text: ' IF EXISTS' };
   }
 
   /** DROP INDEX / ALTER INDEX … RENAME of a pending index: run only where the index exists. */
@@ -446,8 +468,10 @@ class MigrationRewriter {
 
   /** A DROP DEFAULT can wait for contract unless this migration needs the default gone. */
   canDefer(table: TableFacts, column: string, cmds: ReadonlyArray<{ name?: string; subtype?: string } | undefined>, i: number, j: number): boolean {
+    // The column may be new in this migration (Prisma's "required column": ADD COLUMN … NOT NULL
+    // DEFAULT x, then DROP DEFAULT): old app versions insert without it all the same.
     const col = table.columns.find((c) => c.name === column);
-    if (!col || col.createdIn === this.w.name || col.default === undefined) return false;
+    if (!col || col.default === undefined) return false;
     // Other sub-commands of the statement on the same column: only those that do not care
     // about the default (Prisma's "make it optional": DROP NOT NULL, DROP DEFAULT in one statement).
     if (cmds.some((c, k) => k !== i && c?.name === column && !DEFAULT_AGNOSTIC.has(c.subtype ?? ''))) return false;
@@ -459,6 +483,8 @@ class MigrationRewriter {
         if (t.key === table.key && (t.action === 'drop' || t.action === 'rename' || t.action === 'set-schema')) return false;
         // The default's own enum type dropped later (the default must be gone by then).
         if (t.action === 'drop' && t.object === 'enum' && col.type.schema !== undefined && t.key === relationKey(col.type.schema, col.type.name)) return false;
+        // A function or extension dropped later may be what the default calls (uuid_generate_v4()): it must be gone by then.
+        if (t.action === 'drop' && (t.object === 'function' || t.object === 'extension')) return false;
       }
     }
     return true;
