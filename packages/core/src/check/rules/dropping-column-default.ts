@@ -9,7 +9,11 @@ export const rule = createRule({
   check(ctx) {
     for (const { s, table, command, cmd } of tableCommands(ctx)) {
       if (cmd.subtype !== 'AT_ColumnDefault' || cmd.def !== undefined) continue;
-      const column = existingColumn(ctx, table, cmd.name);
+      // A column added earlier in this migration counts too (Prisma's required column: ADD COLUMN
+      // … NOT NULL DEFAULT x, then DROP DEFAULT): old app versions do not know it and insert without it.
+      const known = table.columns.find((c) => c.name === cmd.name);
+      const added = known !== undefined && known.createdIn === ctx.name;
+      const column = existingColumn(ctx, table, cmd.name) ?? (added ? known : undefined);
       if (!column || column.default === undefined) continue;
       // Dropped for good: the column is still there at the end of the migration, without a default
       // (Prisma's enum swap drops a default and sets it again).
@@ -17,9 +21,14 @@ export const rule = createRule({
       if (!final || final.default !== undefined) continue;
       const c = ctx.displayColumn(table, column.name);
       const change = ctx.rewriteChange(s, 'defer-drop-default', `${quoteIdent(table.name)}.${quoteIdent(column.name)}`);
+      const who = added
+        ? `old app versions, which do not know ${quoteIdent(column.name)}, insert into ${ctx.displayTable(table)} without it and`
+        : `old app versions that insert into ${ctx.displayTable(table)} without ${quoteIdent(column.name)} (the field had @default in their schema)`;
       const breaks = column.notNull
-        ? `old app versions that insert into ${ctx.displayTable(table)} without ${quoteIdent(column.name)} (the field had @default in their schema) fail with "null value in column … violates not-null constraint"`
-        : `old app versions that insert without ${quoteIdent(column.name)} store NULL instead of ${column.default}`;
+        ? `${who} fail with "null value in column … violates not-null constraint"`
+        : added
+          ? `${who} store NULL instead of ${column.default}`
+          : `old app versions that insert without ${quoteIdent(column.name)} store NULL instead of ${column.default}`;
       ctx.report({
         at: s,
         ...commandRange(command),
