@@ -12,6 +12,8 @@
  *     contract statements waiting for `prisma-zd contract`.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import type pg from 'pg';
 import { initParser, quoteIdent } from '@prisma-zd/core';
 import { connect, describeServer } from '../db/connect.js';
@@ -137,18 +139,57 @@ function editedError(project: PrismaProject, edited: ReturnType<typeof historySt
   });
 }
 
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync.native(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return resolve(a) === resolve(b) || real(a) === real(b);
+}
+
+/**
+ * `prisma migrate deploy` applies the migrations folder of Prisma's own config (it has no
+ * option for another one): a `--migrations` folder that is not that one would be planned
+ * and checked here, while Prisma applies another folder (or, when that one is absent,
+ * nothing) and exits 0: refused before anything runs.
+ */
+export function assertPrismaUsesFolder(project: PrismaProject, given: string): void {
+  if (samePath(given, project.migrationsDir)) return;
+  const where = project.configFile
+    ? `${project.configFile} (migrations.path)`
+    : project.schemaPath
+      ? `the schema's folder (${project.schemaPath})`
+      : 'its defaults';
+  const relativeToConfig = project.configFile ? relative(dirname(project.configFile), given) || '.' : undefined;
+  throw new UserError({
+    code: 'ZD_MIGRATIONS_MISMATCH',
+    message:
+      `--migrations ${given} is not the folder Prisma uses: \`prisma migrate deploy\` applies ${project.migrationsDir}` +
+      `${existsSync(project.migrationsDir) ? '' : ' (which does not exist)'}, from ${where}. ` +
+      'prisma-zd deploy would plan and check one folder while Prisma applies the other.',
+    hint: project.configFile
+      ? `Point Prisma's config at the folder: in ${project.configFile} set \`migrations: { path: ${JSON.stringify(relativeToConfig)} }\`, then run prisma-zd deploy without --migrations (it reads the folder from Prisma's config).`
+      : `Point Prisma at the folder: add a prisma.config.ts with \`migrations: { path: ${JSON.stringify(given)} }\` (or keep the migrations in ${project.migrationsDir}), then run prisma-zd deploy without --migrations.`,
+    exit: ExitCode.Usage,
+  });
+}
+
 export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const t0 = performance.now();
   await initParser();
   const events: DeployListener = req.onEvent ?? (() => {});
   const settings = req.settings;
   const run = req.run ?? randomBytes(3).toString('hex');
+  // The folder Prisma will use (deploy plans from the one `prisma migrate deploy` applies).
   const project = await resolvePrismaProject({
     ...(req.cwd === undefined ? {} : { cwd: req.cwd }),
     ...(req.url === undefined ? {} : { url: req.url }),
-    ...(req.migrations === undefined ? {} : { migrations: req.migrations }),
     ...(req.schema === undefined ? {} : { schema: req.schema }),
   });
+  if (req.migrations !== undefined) assertPrismaUsesFolder(project, resolve(req.cwd ?? process.cwd(), req.migrations));
   const url = requireUrl(project);
   registerSecretsFrom(url);
   assertSafeExecution(project);

@@ -13,8 +13,8 @@ import type { Node } from 'libpg-query';
 import type { StatementFacts, Touch } from '../facts/model.js';
 import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { formatQualifiedName, quoteIdent } from '../sql/ident.js';
-import { asNode, stringList } from '../sql/nodes.js';
-import { scanTokens, type Statement } from '../sql/parse.js';
+import { asNode, stringList, stringValue } from '../sql/nodes.js';
+import { codeTokens, isStatement, parseSql, type Statement } from '../sql/parse.js';
 import type { EntryKind, EntrySpec, MaintenanceStep } from './blocks.js';
 
 /** Work a managed database may still have queued, as the history describes it. */
@@ -75,16 +75,152 @@ function unquote(token: string): string {
   return token.startsWith('"') ? token.slice(1, -1).replaceAll('""', '"') : token.toLowerCase();
 }
 
+/** A token of a stored index statement that names a column of the index's table (UTF-8 byte span). */
+interface ColumnSpot {
+  readonly start: number;
+  readonly end: number;
+  readonly column: string;
+}
+
 /**
- * Renames inside a stored `CREATE INDEX` statement, token by token (PostgreSQL's
- * scanner): the index name (the identifier before `ON`), the table name (after `ON
- * [ONLY]`), and a column inside the key list.
+ * What a stored `CREATE INDEX` statement says about its table's columns, read with the
+ * real parser: every token that names one — plain key columns, the column references of
+ * key expressions, of the WHERE predicate and the INCLUDE columns — and the table
+ * qualifiers of qualified references (`"User"."email"`).
+ */
+interface IndexShape {
+  readonly columns: readonly string[];
+  readonly spots: readonly ColumnSpot[];
+  readonly qualifiers: ReadonlyArray<{ start: number; end: number }>;
+}
+
+const shapes = new Map<string, IndexShape | null>();
+
+function indexShape(sql: string): IndexShape | undefined {
+  let shape = shapes.get(sql);
+  if (shape === undefined) {
+    shape = readIndexShape(sql) ?? null;
+    if (shapes.size >= 5000) shapes.clear();
+    shapes.set(sql, shape);
+  }
+  return shape ?? undefined;
+}
+
+function readIndexShape(sql: string): IndexShape | undefined {
+  const parsed = parseSql(sql);
+  const stmt = parsed.statements[0];
+  if (parsed.error || parsed.statements.length !== 1 || !stmt || !isStatement(stmt, 'IndexStmt')) return undefined;
+  const n = stmt.node;
+  const tokens = codeTokens(sql);
+  if (!tokens) return undefined;
+  const at = new Map(tokens.map((t, i) => [t.start, i]));
+  const isName = (i: number) => tokens[i] !== undefined && (tokens[i]!.tokenName === 'IDENT' || tokens[i]!.keywordKind !== 0);
+  const spots: ColumnSpot[] = [];
+  const qualifiers: Array<{ start: number; end: number }> = [];
+  const columns: string[] = [];
+  const note = (column: string) => {
+    if (!columns.includes(column)) columns.push(column);
+  };
+  const table = n.relation?.relname;
+  // Column references of expressions and of the predicate: a ColumnRef's location is its first field's token.
+  const refs = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) refs(v);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    const ref = (value as { ColumnRef?: { fields?: Node[]; location?: number } }).ColumnRef;
+    if (ref) {
+      const fields = (ref.fields ?? []).map((f) => stringValue(f));
+      const column = fields[fields.length - 1];
+      if (column === undefined || fields.some((f) => f === undefined)) return;
+      note(column);
+      const first = ref.location === undefined ? undefined : at.get(ref.location);
+      if (first === undefined) return;
+      const last = first + 2 * (fields.length - 1);
+      if (isName(last) && unquote(tokens[last]!.text) === column) spots.push({ start: tokens[last]!.start, end: tokens[last]!.end, column });
+      const qualifier = last - 2;
+      if (fields.length >= 2 && fields[fields.length - 2] === table && isName(qualifier) && unquote(tokens[qualifier]!.text) === table) {
+        qualifiers.push({ start: tokens[qualifier]!.start, end: tokens[qualifier]!.end });
+      }
+      return;
+    }
+    for (const child of Object.values(value)) refs(child);
+  };
+  // Plain columns of a parenthesised list (IndexElem has no location): each element's first token.
+  const list = (open: number, elems: readonly Node[] | undefined): number => {
+    let depth = 0;
+    let k = 0;
+    let first = true;
+    for (let i = open; i < tokens.length; i++) {
+      const text = tokens[i]!.text;
+      if (text === '(' || text === '[') depth++;
+      else if (text === ')' || text === ']') {
+        depth--;
+        if (depth === 0) return i;
+      } else if (depth === 1 && text === ',') {
+        k++;
+        first = true;
+        continue;
+      }
+      if (depth === 1 && first && text !== '(') {
+        const name = asNode(elems?.[k], 'IndexElem')?.name;
+        if (name !== undefined && isName(i) && unquote(tokens[i]!.text) === name) spots.push({ start: tokens[i]!.start, end: tokens[i]!.end, column: name });
+      }
+      if (depth >= 1 && !(depth === 1 && text === '(')) first = false;
+    }
+    return tokens.length;
+  };
+  for (const p of n.indexParams ?? []) {
+    const elem = asNode(p, 'IndexElem');
+    if (elem?.name !== undefined) note(elem.name);
+  }
+  for (const p of n.indexIncludingParams ?? []) {
+    const name = asNode(p, 'IndexElem')?.name;
+    if (name !== undefined) note(name);
+  }
+  refs((n.indexParams ?? []).map((p) => asNode(p, 'IndexElem')?.expr));
+  refs(n.whereClause);
+  const relAt = n.relation?.location === undefined ? undefined : at.get(n.relation.location);
+  if (relAt !== undefined) {
+    const open = tokens.findIndex((t, i) => i > relAt && t.text === '(');
+    if (open !== -1) {
+      const close = list(open, n.indexParams);
+      const include = tokens.findIndex((t, i) => i > close && t.text.toLowerCase() === 'include' && t.keywordKind !== 0);
+      if (include !== -1 && tokens[include + 1]?.text === '(' && n.indexIncludingParams?.length) list(include + 1, n.indexIncludingParams);
+    }
+  }
+  return { columns, spots, qualifiers };
+}
+
+/** The columns of its table a stored `CREATE INDEX` statement references (keys, expressions, predicate, INCLUDE). */
+export function indexStatementColumns(sql: string): string[] {
+  return [...(indexShape(sql)?.columns ?? [])];
+}
+
+/**
+ * An index entry whose `columns` cover every column its statement references, so that
+ * a later rename or drop of a column its expressions, predicate or INCLUDE list use
+ * finds it. Other entries (and complete ones) are returned as they are.
+ */
+function withAllColumns(entry: PendingEntry): PendingEntry {
+  if (entry.kind !== 'index') return entry;
+  const missing = indexStatementColumns(entry.statement).filter((c) => !entry.columns.includes(c));
+  return missing.length === 0 ? entry : { ...entry, columns: [...entry.columns, ...missing] };
+}
+
+/**
+ * Renames inside a stored `CREATE INDEX` statement: the index name (the identifier
+ * before `ON`), the table name (after `ON [ONLY]`, and the qualifier of qualified column
+ * references), and every reference to a column — key columns, key expressions, the
+ * WHERE predicate, INCLUDE — found by the parser's locations. Only those tokens change;
+ * every other byte stays.
  */
 export function renameInIndexStatement(
   sql: string,
   change: { index?: string; table?: { schema?: string; name: string }; column?: { from: string; to: string } },
 ): string {
-  const tokens = (scanTokens(sql) ?? []).filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
+  const tokens = codeTokens(sql) ?? [];
   const bytes = Buffer.from(sql, 'utf8');
   const edits: Array<{ start: number; end: number; text: string }> = [];
   const on = tokens.findIndex((t) => t.text.toLowerCase() === 'on' && t.keywordKind !== 0);
@@ -99,26 +235,18 @@ export function renameInIndexStatement(
   if (tokens[t]?.text.toLowerCase() === 'only') t++;
   let relEnd = t;
   while (tokens[relEnd + 1]?.text === '.' && tokens[relEnd + 2]) relEnd += 2;
+  const shape = change.table !== undefined || change.column !== undefined ? indexShape(sql) : undefined;
   if (change.table !== undefined && tokens[t] && tokens[relEnd]) {
     edits.push({
       start: tokens[t]!.start,
       end: tokens[relEnd]!.end,
       text: tableRef(change.table.schema, change.table.name),
     });
+    for (const q of shape?.qualifiers ?? []) edits.push({ ...q, text: quoteIdent(change.table.name) });
   }
   if (change.column !== undefined) {
-    let depth = 0;
-    for (let i = relEnd + 1; i < tokens.length; i++) {
-      const tok = tokens[i]!;
-      if (tok.text === '(') depth++;
-      else if (tok.text === ')') {
-        depth--;
-        if (depth === 0) break;
-      } else if (depth > 0 && (tok.tokenName === 'IDENT' || tok.keywordKind !== 0) && unquote(tok.text) === change.column.from) {
-        const next = tokens[i + 1]?.text;
-        if (next !== '(' && next !== '.') edits.push({ start: tok.start, end: tok.end, text: quoteIdent(change.column.to) });
-      }
-    }
+    const { from, to } = change.column;
+    for (const spot of shape?.spots ?? []) if (spot.column === from) edits.push({ start: spot.start, end: spot.end, text: quoteIdent(to) });
   }
   edits.sort((a, b) => b.start - a.start);
   let out = bytes;
@@ -162,8 +290,9 @@ function renamed(entry: PendingEntry, touch: Touch): PendingEntry | undefined {
     case 'column': {
       const from = splitKey(touch.key).pop()!;
       const to = parts[parts.length - 1]!;
-      if (!touch.key.startsWith(entry.tableKey + '.') || !entry.columns.includes(from)) return undefined;
-      const columns = entry.columns.map((c) => (c === from ? to : c));
+      const all = withAllColumns(entry).columns;
+      if (!touch.key.startsWith(entry.tableKey + '.') || !all.includes(from)) return undefined;
+      const columns = all.map((c) => (c === from ? to : c));
       const next: PendingEntry = {
         ...entry,
         columns,
@@ -268,7 +397,8 @@ export class PendingWork {
     return this.#entries.length;
   }
 
-  push(entry: PendingEntry): void {
+  push(pushed: PendingEntry): void {
+    const entry = withAllColumns(pushed);
     this.#position.set(entry, this.#entries.length);
     this.#entries.push(entry);
     if (canBeNeeded(entry)) this.#needable++;
@@ -341,7 +471,10 @@ export function effectsOf(
   where: string,
   defaultSchema = 'public',
 ): Effect[] {
-  return new PendingWork(pending).effectsOf(statement, facts, where, defaultSchema);
+  const work = new PendingWork(pending);
+  // The effects name the caller's entries (the work holds them with every column their statements reference).
+  const original = new Map(work.entries.map((e, i) => [e, pending[i]!]));
+  return work.effectsOf(statement, facts, where, defaultSchema).map((e) => ({ ...e, entry: original.get(e.entry) ?? e.entry }));
 }
 
 /** The effects of a statement with these facts and needs on `candidates` (`PendingWork.effectsOf`). */
