@@ -342,6 +342,8 @@ function neededUniqueKeys(statement: Statement, defaultSchema: string): Array<{ 
     for (const cmd of node.cmds ?? []) {
       const c = asNode(cmd, 'AlterTableCmd');
       if (c?.subtype === 'AT_AddConstraint') fk(c.def, 'a foreign key references its columns');
+      // ADD COLUMN … REFERENCES "User"("email"): the column's own foreign key.
+      if (c?.subtype === 'AT_AddColumn') for (const cc of asNode(c.def, 'ColumnDef')?.constraints ?? []) fk(cc, 'a foreign key references its columns');
     }
   } else if (statement.kind === 'CreateStmt') {
     const node = statement.node as { tableElts?: Node[] };
@@ -363,6 +365,32 @@ function neededUniqueKeys(statement: Statement, defaultSchema: string): Array<{ 
         why: 'INSERT … ON CONFLICT needs it',
       });
     }
+  }
+  return out;
+}
+
+/**
+ * Indexes a statement needs by name: `ADD CONSTRAINT … USING INDEX`, `REPLICA IDENTITY
+ * USING INDEX`, `CLUSTER … USING`. Their keys, with why.
+ */
+function neededIndexes(statement: Statement, defaultSchema: string): Array<{ key: string; why: string }> {
+  const out: Array<{ key: string; why: string }> = [];
+  if (statement.kind === 'AlterTableStmt') {
+    const node = statement.node as { relation?: { schemaname?: string }; cmds?: Node[] };
+    const schema = node.relation?.schemaname ?? defaultSchema;
+    for (const cmd of node.cmds ?? []) {
+      const c = asNode(cmd, 'AlterTableCmd');
+      const con = asNode(c?.def, 'Constraint');
+      if (c?.subtype === 'AT_AddConstraint' && con?.indexname) out.push({ key: relationKey(schema, con.indexname), why: 'ADD CONSTRAINT … USING INDEX needs it' });
+      const identity = (c?.def as { ReplicaIdentityStmt?: { identity_type?: string; name?: string } } | undefined)?.ReplicaIdentityStmt;
+      if (c?.subtype === 'AT_ReplicaIdentity' && identity?.identity_type === 'i' && identity.name) {
+        out.push({ key: relationKey(schema, identity.name), why: 'REPLICA IDENTITY USING INDEX needs it' });
+      }
+      if (c?.subtype === 'AT_ClusterOn' && c.name) out.push({ key: relationKey(schema, c.name), why: 'CLUSTER ON needs it' });
+    }
+  } else if (statement.kind === 'ClusterStmt') {
+    const node = statement.node as { relation?: { schemaname?: string }; indexname?: string };
+    if (node.indexname) out.push({ key: relationKey(node.relation?.schemaname ?? defaultSchema, node.indexname), why: 'CLUSTER … USING needs it' });
   }
   return out;
 }
@@ -418,8 +446,9 @@ export class PendingWork {
     if (this.#entries.length === 0) return [];
     // Only a pending unique index can be needed (walking the statement for what it needs is the dearer part).
     const needs = this.#needable > 0 ? neededUniqueKeys(statement, defaultSchema) : [];
-    const candidates = this.#affectable(facts, needs);
-    return candidates.length === 0 ? [] : effectsAmong(facts, needs, candidates, where);
+    const indexNeeds = neededIndexes(statement, defaultSchema);
+    const candidates = this.#affectable(facts, needs, indexNeeds);
+    return candidates.length === 0 ? [] : effectsAmong(facts, needs, indexNeeds, candidates, where);
   }
 
   /** The pending work after `effects`. */
@@ -438,12 +467,17 @@ export class PendingWork {
    * dependency a touch names, and the unique indexes on a table the statement needs one
    * on. A superset, in queue order, so the effects are those over all the entries.
    */
-  #affectable(facts: StatementFacts, needs: ReadonlyArray<{ table: string }>): PendingEntry[] {
+  #affectable(facts: StatementFacts, needs: ReadonlyArray<{ table: string }>, indexNeeds: ReadonlyArray<{ key: string }>): PendingEntry[] {
     const found = new Set<PendingEntry>();
     const named = (key: string) => {
       for (const e of this.#byKey.get(key) ?? []) found.add(e);
     };
+    for (const need of indexNeeds) named(need.key);
     for (const t of facts.touches) {
+      // A dropped function or extension may be what a deferred default calls: every deferred DROP DEFAULT.
+      if (t.action === 'drop' && (t.object === 'function' || t.object === 'extension')) {
+        for (const e of this.#entries) if (isDeferredDropDefault(e)) found.add(e);
+      }
       named(t.key);
       // A column's key starts with its table's: each prefix that ends before a `.`.
       for (let i = t.key.indexOf('.'); i !== -1; i = t.key.indexOf('.', i + 1)) named(t.key.slice(0, i));
@@ -453,6 +487,11 @@ export class PendingWork {
     }
     return [...found].sort((a, b) => this.#position.get(a)! - this.#position.get(b)!);
   }
+}
+
+/** A deferred `ALTER COLUMN … DROP DEFAULT` (its key is its column's; a deferred DROP SEQUENCE's is the sequence's). */
+function isDeferredDropDefault(e: PendingEntry): boolean {
+  return e.kind === 'contract' && e.key.startsWith(e.tableKey + '.');
 }
 
 /** A unique index with plain key columns: what a foreign key or ON CONFLICT may need built. */
@@ -481,6 +520,7 @@ export function effectsOf(
 function effectsAmong(
   facts: StatementFacts,
   needs: ReadonlyArray<{ table: string; columns: string[]; why: string }>,
+  indexNeeds: ReadonlyArray<{ key: string; why: string }>,
   candidates: readonly PendingEntry[],
   where: string,
 ): Effect[] {
@@ -510,6 +550,9 @@ function effectsAmong(
         }
       } else if (entry.kind === 'contract' && touch.action === 'drop' && entry.dependsOn?.includes(touch.key)) {
         set({ op: 'apply', entry, reason: `applied before ${where}, which drops ${describe(touch)}` });
+      } else if (isDeferredDropDefault(entry) && touch.action === 'drop' && (touch.object === 'function' || touch.object === 'extension')) {
+        // The default may call it (uuid_generate_v4()): PostgreSQL refuses the drop while the default stands.
+        set({ op: 'apply', entry, reason: `applied before ${where}, which drops ${describe(touch)} (the default may use it)` });
       } else if (entry.kind === 'index' && onObject && touch.object === 'index' && touch.action !== 'create') {
         set({ op: 'apply', entry, reason: `built before ${where}, which uses the index` });
       }
@@ -522,11 +565,21 @@ function effectsAmong(
       }
     }
   }
+  for (const need of indexNeeds) {
+    for (const entry of candidates) {
+      // Built under its queued name before the statement (which may rename it): wins over an update, not over a cancel.
+      if (entry.kind === 'index' && entry.key === need.key && effects.get(entry)?.op !== 'cancel') {
+        effects.set(entry, { op: 'apply', entry, reason: `built before ${where}: ${need.why}` });
+      }
+    }
+  }
   return [...effects.values()];
 }
 
 function describe(t: Touch): string {
-  return `${t.object} ${splitKey(t.key).map((p) => quoteIdent(p)).join('.')}`;
+  const parts = splitKey(t.key);
+  // An extension's key is its bare name.
+  return `${t.object} ${parts.length ? parts.map((p) => quoteIdent(p)).join('.') : quoteIdent(t.key)}`;
 }
 
 /** The pending set after `effects`. */

@@ -154,6 +154,31 @@ describe('rewrite', () => {
     expect(history(`DROP INDEX CONCURRENTLY IF EXISTS "Post_title_idx";\n`).changed).toBe(false);
   });
 
+  it('builds a pending index inline before what needs it by name or by key (USING INDEX, REPLICA IDENTITY, an inline REFERENCES)', () => {
+    const unique: MigrationSource = { name: '20260101500000_key', sql: `CREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n` };
+    const next = (sql: string) => {
+      const out = rewriteHistory([BASE, unique, { name: '20260102000000_next', sql }], { select: (n) => n !== BASE.name });
+      return out[out.length - 1]!;
+    };
+    for (const sql of [
+      `ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE USING INDEX "User_email_key";\n`,
+      `ALTER TABLE "User" REPLICA IDENTITY USING INDEX "User_email_key";\n`,
+      `ALTER TABLE "Post" ADD COLUMN "authorEmail" TEXT REFERENCES "User"("email") ON DELETE SET NULL;\n`,
+    ]) {
+      const r = next(sql);
+      expect(r.changes.map((c) => c.message), sql).toEqual(['queue maintenance before this statement: apply index "User_email_key"']);
+      expect(r.text.endsWith(sql), sql).toBe(true);
+    }
+  });
+
+  it('applies a deferred DROP DEFAULT before a later migration drops a function or extension (the default may call it)', () => {
+    const ext: MigrationSource = { name: '20260101500000_ext', sql: `CREATE EXTENSION IF NOT EXISTS "uuid-ossp";\nALTER TABLE "User" ADD COLUMN "u" UUID DEFAULT uuid_generate_v4();\n` };
+    const out = rewriteHistory([BASE, ext, { name: '20260102000000_drop_default', sql: `ALTER TABLE "User" ALTER COLUMN "u" DROP DEFAULT;\n` }, { name: '20260103000000_drop_ext', sql: `DROP EXTENSION "uuid-ossp";\n` }], { select: (n) => n !== BASE.name });
+    expect(out[2]!.changes.map((c) => c.kind)).toEqual(['defer-drop-default']);
+    expect(out[3]!.changes.map((c) => c.message)).toEqual(['queue maintenance before this statement: apply contract "u"']);
+    expect(out[3]!.text).toContain('which drops extension "uuid-ossp" (the default may use it)');
+  });
+
   it('is idempotent: a second run changes nothing', () => {
     const sql = `CREATE INDEX "Post_title_idx" ON "Post"("title");\nALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT;\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");\n`;
     const once = rewrite(sql);
