@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, testServer } from '../support/db.js';
+import { freshDatabase } from '../support/db.js';
 import { runZd } from '../support/cli.js';
 import { sampleTemplate } from '../prisma/helpers.js';
 import {
@@ -242,25 +242,9 @@ export default {
   it('without the privilege to signal the blocker, says what is missing instead of crashing', async () => {
     const p = await deployProject(res, newDatabase, { name: 'product_weight', sql: ADD_WEIGHT });
     // A deploying role that owns the application's tables but is no superuser; the blocker is a superuser's session.
-    const role = `zd_deployer_${process.pid}_${Date.now() % 100000}`;
-    await query(p.url, `CREATE ROLE ${role} LOGIN PASSWORD 'deployer-pw'`);
-    res.add(() => query(testServer().url(), `DROP ROLE IF EXISTS ${role}`));
-    await query(
-      p.url,
-      `DO $$ DECLARE r record; BEGIN
-         EXECUTE format('ALTER SCHEMA public OWNER TO %I', '${role}');
-         EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), '${role}');
-         FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
-           EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.tablename, '${role}');
-         END LOOP;
-         FOR r IN SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE nspname = 'public' AND typtype = 'e' LOOP
-           EXECUTE format('ALTER TYPE public.%I OWNER TO %I', r.typname, '${role}');
-         END LOOP;
-       END $$`,
-    );
-    const asDeployer = new URL(p.url);
-    asDeployer.username = role;
-    asDeployer.password = 'deployer-pw';
+    const deployer = await deployerRole(res, p.url, { createOnDatabase: true });
+    const role = deployer.role;
+    const asDeployer = new URL(deployer.url);
     const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
     res.add(() => blocker.end());
     const missing = `--blockers terminate: role "${role}" is not a member of pg_signal_backend (nor a superuser), so it can cancel or terminate only sessions of its own role; other blockers will only be reported. To let it: GRANT pg_signal_backend TO "${role}";`;
