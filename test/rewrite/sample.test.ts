@@ -131,6 +131,26 @@ describe('prisma-zd rewrite on the sample project', () => {
     }
   });
 
+  it('leaves a committed migration with a non-ASCII name alone (git quotes such paths unless asked not to)', async () => {
+    const copy = await copySampleProject();
+    try {
+      const name = addMigration(copy.migrationsDir, 'idx_café', `-- CreateIndex\nCREATE INDEX "Comment_authorId_idx" ON "Comment"("authorId");\n`);
+      const git = (...args: string[]) => spawnSync('git', args, { cwd: copy.dir, encoding: 'utf8' });
+      git('init', '-q');
+      git('-c', 'user.name=t', '-c', 'user.email=t@t', 'add', '.');
+      git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'history');
+      const before = readFileSync(join(copy.migrationsDir, name, 'migration.sql'), 'utf8');
+      const check = await runZd(['rewrite', '--check'], { cwd: copy.dir, env: { DATABASE_URL: undefined } });
+      expect(check.code, check.stderr).toBe(0);
+      const rw = await runZd(['rewrite'], { cwd: copy.dir, env: { DATABASE_URL: undefined } });
+      expect(rw.code, rw.stderr).toBe(0);
+      expect(rw.stderr).not.toContain(`${name}: rewritten`);
+      expect(readFileSync(join(copy.migrationsDir, name, 'migration.sql'), 'utf8')).toBe(before);
+    } finally {
+      await copy.cleanup();
+    }
+  });
+
   it("refuses a Prisma config whose adapter splits scripts on every ';'", async () => {
     const copy = await copySampleProject();
     try {

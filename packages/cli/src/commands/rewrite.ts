@@ -44,11 +44,13 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 
 /** Migration directory names that git's HEAD has (committed ones), or undefined outside git. */
 function committedMigrations(dir: string): Set<string> | undefined {
-  const r = spawnSync('git', ['ls-tree', '-r', '--name-only', 'HEAD', '--', '.'], { cwd: dir, encoding: 'utf8' });
+  // -z: paths as they are (git quotes names with non-ASCII bytes otherwise, and a committed
+  // "…_café" migration would look new, and be rewritten).
+  const r = spawnSync('git', ['ls-tree', '-r', '-z', '--name-only', 'HEAD', '--', '.'], { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) return undefined;
   const names = new Set<string>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /^(.+)\/migration\.sql$/.exec(line.trim());
+  for (const path of r.stdout.split('\0')) {
+    const m = /^(.+)\/migration\.sql$/s.exec(path);
     if (m) names.add(m[1]!.split('/').pop()!);
   }
   return names;
