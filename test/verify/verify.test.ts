@@ -112,6 +112,31 @@ describe('prisma-zd verify', () => {
     }
   });
 
+  it('interrupted (SIGINT, a cancelled CI job) once its throw-away database exists: drops it and exits 130', async () => {
+    const db = await freshDatabase({ template: converged, prefix: 'zd_verify' });
+    const before = await scratchDatabases();
+    try {
+      let pid = 0;
+      let signalled = false;
+      const poll = setInterval(() => {
+        void scratchDatabases().then((now) => {
+          if (!signalled && pid && now.some((n) => !before.includes(n))) {
+            signalled = true;
+            process.kill(pid, 'SIGINT');
+          }
+        });
+      }, 25);
+      const r = await runZd(['verify', '--url', db.url, '--migrations', project.migrationsDir], { cwd: project.dir, onSpawn: (p) => (pid = p) }).finally(() => clearInterval(poll));
+      expect(signalled).toBe(true);
+      expect(r.code, r.stdout + r.stderr).toBe(130);
+      expect(r.stderr).toContain('SIGINT: stopping — cleaning up the throw-away database');
+      expect(r.stderr).not.toContain('hit a bug');
+      await expectNoLeftover(before);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('right after deploy: the queued work is pending, not drift (exit 0), and accounts for each difference; --strict exits 1', async () => {
     const db = await freshDatabase({ template: deployed, prefix: 'zd_verify' });
     try {

@@ -208,16 +208,35 @@ async function useShadow(serverUrl: string, shadowUrl: string, applicationName: 
   };
 }
 
-/** Runs `fn` with a throw-away database and always drops it; what could not be cleaned goes to `warn`. */
+/**
+ * Runs `fn` with a throw-away database and always drops it; what could not be cleaned goes
+ * to `warn`. SIGINT/SIGTERM (Ctrl-C, a cancelled CI job) drop it too, then end the process
+ * with 130; a second signal exits at once.
+ */
 export async function withScratchDatabase<T>(
   serverUrl: string,
   opts: ScratchOptions & { warn?: (text: string) => void },
   fn: (db: ScratchDatabase) => Promise<T>,
 ): Promise<T> {
   const db = await createScratchDatabase(serverUrl, opts);
+  let cleaning: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (cleaning) process.exit(130);
+    opts.warn?.(`${signal}: stopping — cleaning up ${db.kind === 'created' ? 'the throw-away' : 'the shadow'} database ${db.where} (press Ctrl-C again to exit at once)…`);
+    cleaning = db.drop().then((problems) => {
+      for (const problem of problems) opts.warn?.(problem);
+      process.exit(130);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     return await fn(db);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    // Interrupted: what `fn` failed with is the cleanup's doing; end as the signal asked, once it is clean.
+    if (cleaning) await cleaning;
     for (const problem of await db.drop()) opts.warn?.(problem);
   }
 }
