@@ -69,6 +69,34 @@ describe('prisma-zd setup', () => {
     }
   });
 
+  it('bookkeeping changed by hand (queue table dropped, version row gone or garbled): ZD_SCHEMA_DAMAGED naming what is wrong, never "already set up" or a crash; the repair it names works', async () => {
+    for (const [damage, repairHint] of [
+      [`DROP TABLE prisma_zd.queue`, 'DROP SCHEMA prisma_zd CASCADE;'],
+      [`DELETE FROM prisma_zd.meta WHERE key = 'schema_version'`, "INSERT INTO prisma_zd.meta (key, value) VALUES ('schema_version', '1')"],
+      [`UPDATE prisma_zd.meta SET value = 'abc' WHERE key = 'schema_version'`, "INSERT INTO prisma_zd.meta (key, value) VALUES ('schema_version', '1')"],
+    ] as const) {
+      const db = await freshDatabase();
+      try {
+        expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+        await sql(db.url, damage);
+        for (const args of [['setup'], ['postponed', 'list']]) {
+          const r = await cli([...args, '--url', db.url]);
+          expect(r.code, `${damage}: ${args.join(' ')}: ${r.stderr}`).toBe(2);
+          expect(r.stderr).toContain('ZD_SCHEMA_DAMAGED');
+          expect(r.stderr).toContain(repairHint);
+          expect(r.stderr).not.toContain('hit a bug');
+        }
+        const hint = (await cli(['setup', '--url', db.url])).stderr;
+        const repair = /hint: .*?((?:DROP SCHEMA|INSERT INTO) [^;]+;)/.exec(hint)![1]!;
+        await sql(db.url, repair);
+        expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+        expect((await cli(['postponed', 'list', '--url', db.url])).code).toBe(0);
+      } finally {
+        await db.drop();
+      }
+    }
+  });
+
   it('on an unmanaged database: list says so (exit 0), run and contract exit 2, and migrations run inline', async () => {
     const db = await freshDatabase();
     try {

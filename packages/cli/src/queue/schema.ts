@@ -79,9 +79,25 @@ export async function schemaState(client: pg.ClientBase): Promise<SchemaState> {
     }
     return { installed: false, schemaExists: r.schema };
   }
+  if (!r.queue) {
+    throw damaged(
+      `${ZD_SCHEMA}.meta exists but ${QUEUE_TABLE} does not: the bookkeeping was changed by hand, and rewritten migrations now build their indexes inline (they look the queue up).`,
+      `Nothing is queued without the table: drop the schema (DROP SCHEMA ${ZD_SCHEMA} CASCADE;) and run \`prisma-zd setup\` again.`,
+    );
+  }
   const v = await client.query<{ value: string }>(`SELECT value FROM ${ZD_SCHEMA}.meta WHERE key = 'schema_version'`);
-  const version = Number(v.rows[0]?.value ?? 0);
-  return { installed: true, version, owner: r.owner ?? '' };
+  const value = v.rows[0]?.value;
+  if (value === undefined || !/^\d+$/.test(value)) {
+    throw damaged(
+      `${ZD_SCHEMA}.meta holds ${value === undefined ? 'no schema_version' : `schema_version ${JSON.stringify(value)}, not a version`}: the bookkeeping was changed by hand.`,
+      `If ${QUEUE_TABLE} was made by this prisma-zd (version ${SCHEMA_VERSION}), restore the row: INSERT INTO ${ZD_SCHEMA}.meta (key, value) VALUES ('schema_version', '${SCHEMA_VERSION}') ON CONFLICT (key) DO UPDATE SET value = excluded.value; then run the command again.`,
+    );
+  }
+  return { installed: true, version: Number(value), owner: r.owner ?? '' };
+}
+
+function damaged(message: string, hint: string): UserError {
+  return new UserError({ code: 'ZD_SCHEMA_DAMAGED', message, hint, exit: ExitCode.Usage });
 }
 
 export function schemaNewerError(version: number): UserError {
