@@ -77,6 +77,18 @@ describe('user errors', () => {
     expectUserError(r, 2, 'ZD_NO_DATABASE_URL', '--url');
   });
 
+  it('rewrite with a path that is not a migration (a file that does not exist inside one, a folder elsewhere): ZD_NOT_A_MIGRATION (exit 2)', async () => {
+    const dir = project();
+    cpSync(join(REPO_ROOT, 'prisma/migrations'), join(dir, 'prisma/migrations'), { recursive: true });
+    for (const path of ['prisma/migrations/20261123203511_init/nope.sql', 'prisma', 'prisma/migrations/20990101000000_missing']) {
+      const r = await runZd(['rewrite', '--check', path], { cwd: dir });
+      expectUserError(r, 2, 'ZD_NOT_A_MIGRATION', path);
+    }
+    for (const path of ['prisma/migrations/20261123203511_init', 'prisma/migrations/20261123203511_init/migration.sql']) {
+      expect((await runZd(['rewrite', '--check', path], { cwd: dir })).code).toBe(0);
+    }
+  });
+
   it('missing migrations folder (exit 2)', async () => {
     const r = await runZd(['rewrite', '--all', '--migrations', '/nonexistent/migrations']);
     expectUserError(r, 2, 'ZD_MIGRATIONS_MISSING', '/nonexistent/migrations');

@@ -98,8 +98,11 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
     for (const p of req.paths) {
       const abs = resolve(cwd, p);
       const rel = relative(project.migrationsDir, abs);
-      const name = rel.split(sep)[0];
-      if (!name || name.startsWith('..') || !history.some((m) => m.name === name)) {
+      const parts = rel.split(sep).filter(Boolean);
+      const name = parts[0];
+      // The migration's directory or its migration.sql: anything else under it is not what rewrite writes.
+      const inside = parts.length === 1 || (parts.length === 2 && parts[1] === 'migration.sql');
+      if (!name || name.startsWith('..') || !inside || !history.some((m) => m.name === name)) {
         throw new UserError({
           code: 'ZD_NOT_A_MIGRATION',
           message: `${p} is not a migration in ${relative(cwd, project.migrationsDir) || '.'}.`,
