@@ -29,18 +29,27 @@ function encode(value: string): string {
  * `application_name` replaced. Other parameters are kept as they are.
  */
 export function sessionUrl(url: string, s: SessionSettings): string {
-  const u = new URL(url);
-  const params: Array<[string, string]> = [];
-  let options = '';
-  for (const [k, v] of u.searchParams) {
-    if (k === 'options') options = v;
-    else if (k !== 'application_name') params.push([k, v]);
-  }
   const ours =
     `-c lock_timeout=${s.lockTimeoutMs}ms -c statement_timeout=${s.statementTimeoutMs}ms` +
     (s.clientCheckMs === undefined ? '' : ` -c client_connection_check_interval=${s.clientCheckMs}ms`);
-  params.push(['options', options.trim() ? `${options.trim()} ${ours}` : ours]);
-  params.push(['application_name', s.applicationName]);
+  return withParams(url, (params) => {
+    const options = params.find(([k]) => k === 'options')?.[1] ?? '';
+    return [
+      ...params.filter(([k]) => k !== 'options' && k !== 'application_name'),
+      ['options', options.trim() ? `${options.trim()} ${ours}` : ours],
+      ['application_name', s.applicationName],
+    ];
+  });
+}
+
+/** `url` with its sessions' `application_name` replaced; everything else kept. */
+export function withApplicationName(url: string, name: string): string {
+  return withParams(url, (params) => [...params.filter(([k]) => k !== 'application_name'), ['application_name', name]]);
+}
+
+/** `url` with its query parameters edited; the part before `?` stays byte for byte (no re-encoding of the password). */
+function withParams(url: string, edit: (params: Array<[string, string]>) => Array<[string, string]>): string {
+  const params = edit([...new URL(url).searchParams]);
   const query = params.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&');
   const base = url.split('?')[0]!.split('#')[0]!;
   return `${base}?${query}`;

@@ -23,21 +23,11 @@ import { registerSecretsFrom } from '../util/redact.js';
 import { applyMigrations, locateFailure, MigrationError, prismaSchemaOf } from '../verify/apply.js';
 import { withScratchDatabase } from '../verify/scratch.js';
 import { prismaEntry, prismaMigrateDeploy } from './prisma-deploy.js';
+import { withApplicationName } from '../deploy/url.js';
 
 export type MigrationTestMode = 'prisma' | 'sql';
 
 let deployRuns = 0;
-
-/** `url` with its sessions' application_name set (how Prisma's engines and node-postgres name them). */
-function withApplicationName(url: string, name: string): string {
-  try {
-    const u = new URL(url);
-    u.searchParams.set('application_name', name);
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
 
 export interface MigrationTestOptions {
   /** The database under test: empty, or at some point of this folder's history. */
