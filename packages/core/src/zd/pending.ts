@@ -321,7 +321,7 @@ function restate(entry: PendingEntry, change: { table: { schema?: string; name: 
     case 'validate':
       return validateStatement(change.table.schema, change.table.name, entry.objectName);
     case 'contract':
-      return entry.key.startsWith(entry.tableKey + '.')
+      return isDeferredDropDefault(entry)
         ? dropDefaultStatement(change.table.schema, change.table.name, entry.objectName)
         : entry.statement;
   }
