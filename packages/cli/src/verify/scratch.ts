@@ -218,25 +218,35 @@ export async function withScratchDatabase<T>(
   opts: ScratchOptions & { warn?: (text: string) => void },
   fn: (db: ScratchDatabase) => Promise<T>,
 ): Promise<T> {
-  const db = await createScratchDatabase(serverUrl, opts);
+  // Listening from before the database exists: a signal while it is being created drops it once it is.
+  let db: ScratchDatabase | undefined;
+  let signalled = false;
   let cleaning: Promise<void> | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (cleaning) process.exit(130);
-    opts.warn?.(`${signal}: stopping — cleaning up ${db.kind === 'created' ? 'the throw-away' : 'the shadow'} database ${db.where} (press Ctrl-C again to exit at once)…`);
-    cleaning = db.drop().then((problems) => {
+  const clean = (scratch: ScratchDatabase) =>
+    (cleaning ??= scratch.drop().then((problems) => {
       for (const problem of problems) opts.warn?.(problem);
       process.exit(130);
-    });
+    }));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    opts.warn?.(`${signal}: stopping — cleaning up ${opts.shadowUrl ? 'the shadow' : 'the throw-away'} database (press Ctrl-C again to exit at once)…`);
+    if (db) void clean(db);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    return await fn(db);
+    db = await createScratchDatabase(serverUrl, opts);
+    if (signalled) await clean(db);
+    try {
+      return await fn(db);
+    } finally {
+      // Interrupted: what `fn` failed with is the cleanup's doing; end as the signal asked, once it is clean.
+      if (cleaning) await cleaning;
+      for (const problem of await db.drop()) opts.warn?.(problem);
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    // Interrupted: what `fn` failed with is the cleanup's doing; end as the signal asked, once it is clean.
-    if (cleaning) await cleaning;
-    for (const problem of await db.drop()) opts.warn?.(problem);
   }
 }
