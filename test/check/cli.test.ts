@@ -160,6 +160,13 @@ describe('prisma-zd explain', () => {
     expect(r.stderr).toContain('docs/rules/ban-drop-column.md');
   });
 
+  it('explains error[syntax], which check prints like a rule', async () => {
+    const r = await runZd(['explain', 'syntax']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('# syntax (not a rule)');
+    expect(r.stdout).toContain('prisma migrate deploy');
+  });
+
   it('lists the rules, and rejects an unknown one', async () => {
     const list = await runZd(['explain', '--list']);
     expect(list.stdout).toMatch(/^adding-exclusion-constraint\s+error\s+/);

@@ -16,6 +16,31 @@ function page(id: string): string | undefined {
   return undefined;
 }
 
+/**
+ * `error[syntax]` is not a rule (it cannot be turned off or suppressed), but `check`
+ * prints it like one: `explain syntax` says what it means.
+ */
+const SYNTAX_PAGE = `# syntax (not a rule)
+
+\`prisma-zd check\` reads every migration with PostgreSQL's own parser (libpg-query: the
+grammar of PostgreSQL 18 compiled to WebAssembly). \`error[syntax]\` means the parser
+rejects the statement at the position shown, so \`prisma migrate deploy\` would fail on it too.
+
+- The statements after that point are not checked, and later migrations are replayed
+  without what the rejected statement would have done.
+- It cannot be suppressed with \`-- prisma-zd-ignore\` or turned off in the config: the exit
+  code is 1 until the file parses.
+
+## What to do
+
+Fix the SQL at the line and column shown, then run \`prisma-zd check\` again. To see
+PostgreSQL's own message, run the file against a scratch database:
+\`psql "$SHADOW_DATABASE_URL" -v ON_ERROR_STOP=1 -f <path>/migration.sql\`.
+
+A migration that is already applied cannot be edited safely: add a new migration instead
+(see \`prisma-zd explain modified-migration\`).
+`;
+
 export const explainCommand = defineCommand({
   command: 'explain [rule]',
   describe: "Print a check rule's page: why it matters, what to write instead",
@@ -27,6 +52,10 @@ export const explainCommand = defineCommand({
     if (argv.list || argv.rule === undefined) {
       const width = Math.max(...rules.map((r) => r.id.length));
       for (const r of rules) o.out(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.summary}`);
+      return ExitCode.Ok;
+    }
+    if (argv.rule === 'syntax') {
+      o.out(SYNTAX_PAGE);
       return ExitCode.Ok;
     }
     const rule = rules.find((r) => r.id === argv.rule);

@@ -69,6 +69,7 @@ describe('code frames on long lines', () => {
     expect(sql.length).toBeGreaterThan(131_000);
     const out = renderPretty(checkExample(sql));
     expect(out).toContain('error[syntax]');
+    expect(out).toContain('= help: PostgreSQL\'s own parser rejects this statement');
     expect(out.length).toBeLessThan(2000);
     const f = frame(out);
     expect(f.line.length).toBeLessThanOrEqual(120);

@@ -104,6 +104,10 @@ function renderDiagnostic(d: Diagnostic, text: string, paint: ReturnType<typeof 
   return out.join('\n');
 }
 
+/** What to do about a migration PostgreSQL's parser rejects (`prisma-zd explain syntax` says more). */
+export const SYNTAX_HELP =
+  "PostgreSQL's own parser rejects this statement, so `prisma migrate deploy` would fail on it too: fix the SQL, then run `prisma-zd check` again (`prisma-zd explain syntax`)";
+
 function renderParseError(m: MigrationReport, paint: ReturnType<typeof painter>): string {
   const e = m.parseError!;
   const raw = (m.text.split('\n')[e.line - 1] ?? '').replace(/\t/g, ' ');
@@ -115,6 +119,7 @@ function renderParseError(m: MigrationReport, paint: ReturnType<typeof painter>)
     `  ${paint('blue', `${' '.repeat(width)} |`)}`,
     `  ${paint('blue', `${e.line} |`)} ${line}`,
     `  ${paint('blue', `${' '.repeat(width)} |`)} ${' '.repeat(Math.max(0, e.col - 1 - shift))}${paint('red', '^')}`,
+    `  ${paint('blue', '=')} ${paint('bold', 'help:')} ${SYNTAX_HELP}`,
   ].join('\n');
 }
 
