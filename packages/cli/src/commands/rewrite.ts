@@ -8,7 +8,8 @@ import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, resolvePrismaProject } from '../project/prisma-project.js';
 import { paint, type Output } from '../util/output.js';
-import { registerSecretsFrom } from '../util/redact.js';
+import { redact, registerSecretsFrom } from '../util/redact.js';
+import { connect } from '../db/connect.js';
 import { defineCommand, projectOptions } from './command.js';
 
 export interface RewriteRequest {
@@ -56,22 +57,25 @@ function committedMigrations(dir: string): Set<string> | undefined {
   return names;
 }
 
-/** `_prisma_migrations` of the developer's database: name → checksum, or undefined when unreachable. */
-async function appliedChecksums(url: string | undefined): Promise<Map<string, string> | undefined> {
-  if (!url) return undefined;
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, application_name: 'prisma-zd/rewrite' });
+/**
+ * `_prisma_migrations` of the developer's database: name → checksum; or, when it cannot be
+ * read, why (the server's or the connection's own words, never the URL's password).
+ */
+async function appliedChecksums(url: string | undefined): Promise<{ applied?: Map<string, string>; problem?: string }> {
+  if (!url) return {};
+  let client: pg.Client | undefined;
   try {
-    await client.connect();
+    client = await connect(url, { applicationName: 'rewrite', connectTimeoutMs: 3000 });
     const exists = await client.query(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS ok`);
-    if (!exists.rows[0]?.ok) return new Map();
+    if (!exists.rows[0]?.ok) return { applied: new Map() };
     const { rows } = await client.query<{ migration_name: string; checksum: string }>(
       `SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
     );
-    return new Map(rows.map((r) => [r.migration_name, r.checksum]));
-  } catch {
-    return undefined;
+    return { applied: new Map(rows.map((r) => [r.migration_name, r.checksum])) };
+  } catch (e) {
+    return { problem: redact(e instanceof Error ? e.message : String(e)) };
   } finally {
-    await client.end().catch(() => {});
+    await client?.end().catch(() => {});
   }
 }
 
@@ -89,7 +93,8 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   const cwd = resolve(req.cwd ?? process.cwd());
   let selectName: (name: string) => boolean;
   let selection: string;
-  const applied = await appliedChecksums(project.url);
+  const { applied, problem } = await appliedChecksums(project.url);
+  const unread = project.url ? `the development database could not be read (${problem ?? 'no reason given'})` : 'no database URL is configured';
   if (req.all) {
     selectName = () => true;
     selection = 'all migrations (--all)';
@@ -125,13 +130,15 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
     } else {
       throw new UserError({
         code: 'ZD_NO_SELECTION',
-        message: 'Cannot tell which migrations are new: the migrations folder is not in a git repository and the database is not reachable.',
-        hint: 'Name them (`prisma-zd rewrite prisma/migrations/<name>`) or pass --all to rewrite the whole history.',
+        message: `Cannot tell which migrations are new: the migrations folder is not in a git repository, and ${unread}.`,
+        hint: project.url
+          ? 'Fix the database URL (or start the database), or name the migrations (`prisma-zd rewrite prisma/migrations/<name>`), or pass --all to rewrite the whole history.'
+          : 'Name them (`prisma-zd rewrite prisma/migrations/<name>`) or pass --all to rewrite the whole history.',
         exit: ExitCode.Usage,
       });
     }
   }
-  if (!applied && project.url) warnings.push('The development database is not reachable: checksums of applied migrations were not updated.');
+  if (!applied && project.url) warnings.push(`${unread[0]!.toUpperCase()}${unread.slice(1)}: checksums of applied migrations were not updated.`);
   await initParser();
   const results = rewriteHistory(history, { select: selectName });
   const out: RewriteResult = { migrationsDir: project.migrationsDir, selection, migrations: [], warnings };
@@ -159,9 +166,10 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
     out.migrations.push(entry);
   });
   if (checksumUpdates.length && project.url) {
-    const client = new pg.Client({ connectionString: project.url, application_name: 'prisma-zd/rewrite' });
-    await client.connect();
+    // The files are written: a failure here must not hide that, nor leave the fix unsaid.
+    let client: pg.Client | undefined;
     try {
+      client = await connect(project.url, { applicationName: 'rewrite', connectTimeoutMs: 3000 });
       for (const u of checksumUpdates) {
         const res = await client.query(
           `UPDATE _prisma_migrations SET checksum = $1 WHERE migration_name = $2 AND checksum = $3`,
@@ -170,8 +178,15 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
         const m = out.migrations.find((x) => x.name === u.name)!;
         m.checksumUpdated = (res.rowCount ?? 0) > 0;
       }
+    } catch (e) {
+      const left = checksumUpdates.filter((u) => !out.migrations.find((x) => x.name === u.name)!.checksumUpdated);
+      warnings.push(
+        `The rewritten files are written, but their checksums in the development database's _prisma_migrations could not be updated (${redact(e instanceof Error ? e.message : String(e))}); ` +
+          '`prisma migrate dev` would call them modified. Run in that database:\n' +
+          left.map((u) => `  UPDATE _prisma_migrations SET checksum = '${u.to}' WHERE migration_name = '${u.name.replace(/'/g, "''")}' AND checksum = '${u.from}';`).join('\n'),
+      );
     } finally {
-      await client.end();
+      await client?.end().catch(() => {});
     }
   }
   return out;

@@ -1,0 +1,64 @@
+/**
+ * `rewrite` reads the development database's `_prisma_migrations` (to choose new
+ * migrations outside git, and to keep the checksums of applied ones true). When it cannot,
+ * it says why — the server's own words, never the URL's password — instead of calling a
+ * refused password or a missing database "not reachable".
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runZd } from '../support/cli.js';
+import { testServer } from '../support/db.js';
+import { TEST_PASSWORD } from '../support/postgres.js';
+
+const MIGRATION = 'CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "title" TEXT);\n';
+const NEXT = 'CREATE INDEX "Post_title_idx" ON "Post"("title");\n';
+
+/** A project outside git with two migrations, the second one in need of a rewrite. */
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zd-rewrite-db-'));
+  for (const [name, sql] of [['20240101000000_init', MIGRATION], ['20240102000000_index', NEXT]] as const) {
+    mkdirSync(join(dir, 'prisma', 'migrations', name), { recursive: true });
+    writeFileSync(join(dir, 'prisma', 'migrations', name, 'migration.sql'), sql);
+  }
+  return dir;
+}
+
+function urlWith(change: (u: URL) => void): string {
+  const u = new URL(testServer().url());
+  change(u);
+  return u.toString();
+}
+
+describe('rewrite when the development database cannot be read', () => {
+  it('outside git: ZD_NO_SELECTION names the real reason (wrong password, missing database, no server), exit 2, nothing written', async () => {
+    const cases = [
+      { url: urlWith((u) => (u.password = `${TEST_PASSWORD}-wrong`)), says: /password authentication failed/ },
+      { url: urlWith((u) => (u.pathname = '/no_such_database_zd_rewrite')), says: /no_such_database_zd_rewrite" does not exist/ },
+      { url: `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres`, says: /127\.0\.0\.1:1/ },
+    ];
+    for (const c of cases) {
+      const dir = project();
+      const r = await runZd(['rewrite', '--migrations', 'prisma/migrations', '--url', c.url], { cwd: dir });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('Error ZD_NO_SELECTION:');
+      expect(r.stderr).toContain('the development database could not be read');
+      expect(r.stderr).toMatch(c.says);
+      expect(r.stderr).not.toContain('not reachable');
+      expect(r.stderr).toContain('hint: Fix the database URL');
+      expect(r.stdout + r.stderr).not.toContain(TEST_PASSWORD);
+      expect(readFileSync(join(dir, 'prisma', 'migrations', '20240102000000_index', 'migration.sql'), 'utf8')).toBe(NEXT);
+    }
+  });
+
+  it('a named migration is rewritten all the same, with a warning that says why checksums were not updated', async () => {
+    const dir = project();
+    const url = urlWith((u) => (u.password = `${TEST_PASSWORD}-wrong`));
+    const r = await runZd(['rewrite', 'prisma/migrations/20240102000000_index', '--migrations', 'prisma/migrations', '--url', url], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: The development database could not be read \(.*password authentication failed.*\): checksums of applied migrations were not updated/);
+    expect(r.stdout + r.stderr).not.toContain(TEST_PASSWORD);
+    expect(readFileSync(join(dir, 'prisma', 'migrations', '20240102000000_index', 'migration.sql'), 'utf8')).not.toBe(NEXT);
+  });
+});
