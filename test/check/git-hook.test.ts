@@ -103,6 +103,25 @@ describe('pre-commit hook', () => {
     expect(husky.stderr).toContain('ZD_HOOKS_MANAGED');
   });
 
+  it('installed from a sub-directory (prisma/migrations), the hook checks the project it is in', async () => {
+    const q = makeProject({ git: true });
+    try {
+      const r = await runZd(['install-hook'], { cwd: join(q.dir, 'prisma/migrations'), env: ZD_ENV });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('run in ../..');
+      // The project has no prisma.config.ts: `check` run in prisma/migrations would look for prisma/migrations/prisma/migrations.
+      expect(readFileSync(join(q.dir, '.git/hooks/pre-commit'), 'utf8')).toContain('cd "$(git rev-parse --show-toplevel)" || exit 1\n');
+      q.migration('20240102000000_post_title', '-- CreateIndex\nCREATE INDEX "Post_title_idx" ON "Post"("title");\n');
+      q.git('add', '-A');
+      const commit = q.git('commit', '-m', 'post title index');
+      expect(commit.status, commit.stderr).toBe(1);
+      expect(commit.stderr).toContain('error[require-concurrent-index-creation]');
+      expect(commit.stderr).not.toContain('ZD_MIGRATIONS_MISSING');
+    } finally {
+      q.remove();
+    }
+  });
+
   it('outside a git repository: says so, and that the hook needs one (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zd-no-git-'));
     try {

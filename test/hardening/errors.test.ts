@@ -174,4 +174,73 @@ describe('user errors', () => {
     expect((await runZd(['no-such-command'])).code).toBe(2);
     expect((await runZd(['rewrite', '--no-such-flag'])).code).toBe(2);
   });
+
+  it('a mistyped command or option is named as typed, with the nearest one and the command\'s own --help', async () => {
+    const command = await runZd(['chek']);
+    expectUserError(command, 2, 'ZD_USAGE', 'There is no command "chek". Did you mean check?', 'hint: prisma-zd --help');
+    expectUserError(await runZd(['frobnicate']), 2, 'ZD_USAGE', 'There is no command "frobnicate".');
+    const option = await runZd(['check', '--stagd'], { cwd: project() });
+    expectUserError(option, 2, 'ZD_USAGE', 'Unknown argument: --stagd (did you mean --staged?)', 'hint: prisma-zd check --help');
+    const dry = await runZd(['deploy', '--dryrun']);
+    expectUserError(dry, 2, 'ZD_USAGE', 'Unknown argument: --dryrun (did you mean --dry-run?)', 'hint: prisma-zd deploy --help');
+    // yargs lists an unknown --dry-run also as dryRun: named once.
+    expect((await runZd(['rewrite', '--dry-run'])).stderr).toContain('Unknown argument: --dry-run\n');
+    // --config is declared only by the commands that read prisma-zd.config.ts (check, deploy).
+    for (const cmd of ['rewrite', 'setup', 'verify', 'postponed', 'contract']) {
+      expectUserError(await runZd([cmd, '--config', 'prisma-zd.config.ts']), 2, 'ZD_USAGE', 'Unknown argument: --config');
+    }
+  });
+
+  it('-h and -v are --help and --version, for every command', async () => {
+    const help = await runZd(['-h']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('prisma-zd <command> [options]');
+    const deployHelp = await runZd(['deploy', '-h']);
+    expect(deployHelp.code).toBe(0);
+    expect(deployHelp.stdout).toContain('--retry-schedule');
+    const version = await runZd(['-v']);
+    expect(version.code).toBe(0);
+    // The version printed is the package's (main.ts spells it out for a fast start).
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO_ROOT, 'packages/cli/package.json'), 'utf8')).version);
+  });
+
+  it('an option given without its value (an unset variable) is refused, never taken as the default (exit 2)', async () => {
+    // DATABASE_URL points at a real server: --url "" must not fall back to it.
+    const env = { DATABASE_URL: testServer().url() };
+    for (const args of [['verify', '--url', ''], ['deploy', '--dry-run', '--url='], ['postponed', 'list', '--url', '', '--json'], ['check', '--format']]) {
+      const r = await runZd(args, { cwd: project(), env });
+      const option = args.find((a) => a.startsWith('--') && a !== '--dry-run' && a !== '--json')!.replace(/=$/, '');
+      expectUserError(r, 2, 'ZD_USAGE', `${option} needs a value`);
+      expect(r.stderr).not.toContain('Verifying');
+      expect(r.stderr).not.toContain('prisma-zd deploy (run');
+    }
+  });
+
+  it('with --json a usage error is one JSON line on stdout too', async () => {
+    for (const args of [['deploy', '--json', '--blockers', 'kill'], ['postponed', 'list', '--json', '--stat', 'x']]) {
+      const r = await runZd(args, { cwd: project(), env: { DATABASE_URL: undefined } });
+      expectUserError(r, 2, 'ZD_USAGE');
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 2, error: { code: 'ZD_USAGE', hint: `prisma-zd ${args[0]} --help` } });
+    }
+    // A user error after parsing is one line as well (GitHub's recipe stores `head -n 1`).
+    const r = await runZd(['postponed', 'list', '--json'], { cwd: project(), env: { DATABASE_URL: undefined } });
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 2, error: { code: 'ZD_NO_DATABASE_URL' } });
+  });
+
+  it('numbers that are not numbers: named without "NaN", and contract --attempts below 1 refused (exit 2)', async () => {
+    const cancel = await runZd(['postponed', 'cancel', '--id', 'abc', '--reason', 'x']);
+    expectUserError(cancel, 2, 'ZD_USAGE', '--id takes entry ids');
+    expect(cancel.stderr).not.toContain('NaN');
+    const retries = await runZd(['deploy', '--retries', 'many']);
+    expectUserError(retries, 2, 'ZD_USAGE', '--retries takes a whole number');
+    expect(retries.stderr).not.toContain('NaN');
+    for (const n of ['0', 'x', '1.5']) {
+      const r = await runZd(['contract', '--attempts', n, '--url', 'postgresql://u@127.0.0.1:1/x']);
+      expectUserError(r, 2, 'ZD_USAGE', '--attempts takes a whole number of attempts, 1 or more');
+      expect(r.stderr).not.toContain('NaN');
+    }
+    expectUserError(await runZd(['contract', '--lock-timeout', '0']), 2, 'ZD_USAGE', 'above 0');
+  });
 });

@@ -4,6 +4,7 @@
  * it says why — the server's own words, never the URL's password — instead of calling a
  * refused password or a missing database "not reachable".
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,5 +61,32 @@ describe('rewrite when the development database cannot be read', () => {
     expect(r.stderr).toMatch(/warning: The development database could not be read \(.*password authentication failed.*\): checksums of applied migrations were not updated/);
     expect(r.stdout + r.stderr).not.toContain(TEST_PASSWORD);
     expect(readFileSync(join(dir, 'prisma', 'migrations', '20240102000000_index', 'migration.sql'), 'utf8')).not.toBe(NEXT);
+    // A second run changes nothing and so updates nothing: the UPDATE that keeps `prisma migrate dev` quiet is given now.
+    const written = readFileSync(join(dir, 'prisma', 'migrations', '20240102000000_index', 'migration.sql'), 'utf8');
+    expect(r.stderr).toContain(
+      `  UPDATE _prisma_migrations SET checksum = '${sha256(written)}' WHERE migration_name = '20240102000000_index' AND checksum = '${sha256(NEXT)}';`,
+    );
+  });
+
+  it('without any database URL (a .env that prisma-zd does not load): the warning says so, with the UPDATE for a database that applied the migration', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'prisma', 'schema.prisma'), 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n');
+    writeFileSync(join(dir, '.env'), `DATABASE_URL="${testServer().url()}"\n`);
+    const r = await runZd(['rewrite', 'prisma/migrations/20240102000000_index'], { cwd: dir, env: { DATABASE_URL: undefined } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('warning: No database URL is configured');
+    expect(r.stderr).toContain('it does not load .env files');
+    expect(r.stderr).toContain('If your development database already applied 20240102000000_index, `prisma migrate dev` will call it modified; run there:');
+    const written = readFileSync(join(dir, 'prisma', 'migrations', '20240102000000_index', 'migration.sql'), 'utf8');
+    expect(r.stderr).toContain(`checksum = '${sha256(written)}' WHERE migration_name = '20240102000000_index' AND checksum = '${sha256(NEXT)}';`);
+    expect(r.stdout + r.stderr).not.toContain(TEST_PASSWORD);
+    // Nothing written, nothing to say.
+    const again = await runZd(['rewrite', 'prisma/migrations/20240102000000_index'], { cwd: dir, env: { DATABASE_URL: undefined } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('warning');
   });
 });
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

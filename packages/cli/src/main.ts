@@ -29,10 +29,15 @@ class UsageFailure extends Error {}
 async function parseAndRun(argv: string[], definitions: readonly CommandDefinition<any>[], out: Output): Promise<number> {
   let exit: number = ExitCode.Ok;
   const { default: yargs } = await import('yargs');
+  // The command the line names, for the hint and for "did you mean" on its options.
+  const named = definitions.length === 1 ? definitions[0] : undefined;
   const cli = yargs(argv)
     .scriptName('prisma-zd')
     .usage('$0 <command> [options]\n\nZero-downtime PostgreSQL deploys for Prisma Migrate.')
+    .help()
+    .alias('help', 'h')
     .version(VERSION)
+    .alias('version', 'v')
     .strict()
     .demandCommand(1, 'Name a command: see prisma-zd --help.')
     .recommendCommands()
@@ -47,6 +52,13 @@ async function parseAndRun(argv: string[], definitions: readonly CommandDefiniti
       describe: def.describe,
       builder: def.builder as never,
       handler: async (args) => {
+        const empty = emptyOptions(argv, def);
+        if (empty.length) {
+          throw new UsageFailure(
+            `${empty.map((n) => `--${n}`).join(', ')} ${empty.length === 1 ? 'needs a value' : 'need values'}: an empty one ` +
+              '(an unset environment variable?) is not taken as "use the default".',
+          );
+        }
         exit = await def.run(args as never, out);
       },
     });
@@ -55,11 +67,110 @@ async function parseAndRun(argv: string[], definitions: readonly CommandDefiniti
     await cli.parseAsync();
   } catch (e) {
     if (!(e instanceof UsageFailure)) throw e;
-    out.err(`${paint(out, 'red', 'Error')} ZD_USAGE: ${e.message}`);
-    out.err(`${paint(out, 'dim', 'hint:')} prisma-zd --help`);
-    return ExitCode.Usage;
+    const message = usageMessage(e.message, argv, named);
+    const hint = named ? `prisma-zd ${commandName(named)} --help` : 'prisma-zd --help';
+    throw new UserError({ code: 'ZD_USAGE', message, hint, exit: ExitCode.Usage });
   }
   return exit;
+}
+
+function commandName(def: CommandDefinition<any>): string {
+  return String(typeof def.command === 'string' ? def.command : def.command[0]).split(' ')[0]!;
+}
+
+/** yargs' words, told the way the user typed them: `--stagd` for an unknown option, the command that does not exist, the option meant. */
+export function usageMessage(message: string, argv: readonly string[], def: CommandDefinition<any> | undefined): string {
+  const recommended = /^Did you mean (.+)\?$/.exec(message);
+  if (recommended && argv[0] !== undefined) return `There is no command "${argv[0]}". Did you mean ${recommended[1]}?`;
+  const unknown = /^Unknown arguments?: (.+)$/s.exec(message);
+  if (!unknown) return message;
+  // yargs names an unknown `--dry-run` twice, also as `dryRun`.
+  const listed = unknown[1]!.split(', ');
+  const names = listed.filter((n) => !(/[A-Z]/.test(n) && listed.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))));
+  if (!def && argv[0] !== undefined && !argv[0].startsWith('-') && names[0] === argv[0]) {
+    return `There is no command "${argv[0]}".`;
+  }
+  const options = def ? [...optionSpecs(def).keys()] : [];
+  const shown = names.map((name) => {
+    const typed = argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`);
+    if (typed === undefined) return name;
+    const flag = typed.startsWith('--') ? `--${name}` : `-${name}`;
+    const near = closest(name, options);
+    return near ? `${flag} (did you mean --${near}?)` : flag;
+  });
+  return `Unknown argument${shown.length === 1 ? '' : 's'}: ${shown.join(', ')}`;
+}
+
+interface OptionSpec {
+  readonly type?: string;
+  readonly choices?: readonly unknown[];
+}
+
+/** The long options a command declares, with their specs (its builder run on a recorder). */
+function optionSpecs(def: CommandDefinition<any>): Map<string, OptionSpec> {
+  const specs = new Map<string, OptionSpec>();
+  const recorder: unknown = new Proxy(
+    {},
+    {
+      get: (_target, prop) =>
+        (...args: unknown[]) => {
+          if (prop === 'option' && typeof args[0] === 'string') specs.set(args[0], (args[1] ?? {}) as OptionSpec);
+          return recorder;
+        },
+    },
+  );
+  try {
+    def.builder(recorder as never);
+  } catch {
+    // Only a suggestion or a check of empty values is lost.
+  }
+  return specs;
+}
+
+/** The option `name` was most likely meant to be: a small edit away, or a prefix of it. */
+function closest(name: string, options: readonly string[]): string | undefined {
+  let best: { option: string; d: number } | undefined;
+  for (const option of options) {
+    const d = option.startsWith(name) && name.length >= 3 ? 1 : distance(name, option);
+    if (d <= Math.min(2, Math.floor(option.length / 3)) && (!best || d < best.d)) best = { option, d };
+  }
+  return best?.option;
+}
+
+/** Levenshtein distance, with an adjacent swap as one edit. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * Options that take a value given without one: `--url ""`, `--url=`, `--format` last or
+ * followed by another option. yargs reads these as "" or as nothing, which a command takes
+ * as "not given" and falls back to its default: `--url "$STAGING_URL"` with the variable
+ * unset must not run against the datasource of Prisma's config.
+ */
+export function emptyOptions(argv: readonly string[], def: CommandDefinition<any>): string[] {
+  const specs = optionSpecs(def);
+  const names = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    const m = /^--([a-z][\w-]*?)(?:=(.*))?$/is.exec(a);
+    if (!m) continue;
+    const name = m[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const spec = specs.get(name);
+    if (!spec || spec.type === 'boolean' || (spec.type === undefined && spec.choices === undefined)) continue;
+    const value = m[2] ?? argv[i + 1];
+    if (value === undefined || value === '' || (value.startsWith('-') && !/^-\d/.test(value))) names.add(name);
+  }
+  return [...names];
 }
 
 /** Output asked for as JSON (`--json`, `--format json`): a user error is then also one JSON object on stdout. */
@@ -74,8 +185,8 @@ async function reported(out: Output, json: boolean, run: () => Promise<number>):
   } catch (e) {
     if (e instanceof UserError) {
       renderUserError(out, e);
-      // A tool reading stdout gets the error too, not an empty document.
-      if (json) out.out(JSON.stringify({ exitCode: e.exit, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, null, 2));
+      // A tool reading stdout gets the error too, not an empty document: one line, like every --json document.
+      if (json) out.out(JSON.stringify({ exitCode: e.exit, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }));
       return e.exit;
     }
     if (e instanceof AlreadyReported) return e.exit;

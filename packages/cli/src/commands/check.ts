@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { renderGithub, renderJson, renderPretty, renderSummary, type Severity } from '@prisma-zd/core';
 import { gitRoot } from '../check/git.js';
 import { runCheck } from '../check/run.js';
-import { defineCommand, projectOptions } from './command.js';
+import { configOption, defineCommand, projectOptions } from './command.js';
 
 const FORMATS = ['pretty', 'json', 'github'] as const;
 
@@ -10,7 +10,9 @@ export const checkCommand = defineCommand({
   command: 'check [paths..]',
   describe: 'Lint migrations for risks to a live app during a rolling deploy (locks, old app versions)',
   builder: (y) =>
-    projectOptions(y)
+    configOption(projectOptions(y))
+      // check connects only when asked: --url is --database-url here, not Prisma's datasource.
+      .option('url', { type: 'string', describe: 'The same as --database-url (check never connects without one of them)' })
       .positional('paths', { type: 'string', array: true, describe: "Migration files or folders (default: the project's migrations folder; not with --staged or --since)" })
       .option('staged', { type: 'boolean', describe: 'Check the staged migrations and staged edits of committed ones (pre-commit hook)' })
       .option('since', { type: 'string', describe: 'Check the migrations added or changed since this git ref (CI: origin/main)' })

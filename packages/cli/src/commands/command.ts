@@ -29,6 +29,13 @@ export function projectOptions<T>(y: Argv<T>) {
       describe: "Migrations folder (default: from Prisma's config, or prisma/migrations)",
     })
     .option('schema', { type: 'string', describe: 'Path to schema.prisma (as with prisma --schema)' })
-    .option('config', { type: 'string', describe: 'Path to prisma-zd.config.ts' })
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output on stdout' });
+}
+
+/**
+ * `--config`, for the commands that read `prisma-zd.config.ts` (`check`, `deploy`). The
+ * others do not declare it: a flag that is accepted and then ignored tells the user it did something.
+ */
+export function configOption<T>(y: Argv<T>) {
+  return y.option('config', { type: 'string', describe: 'Path to prisma-zd.config.ts (default: the nearest one from here up)' });
 }

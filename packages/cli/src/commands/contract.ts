@@ -36,8 +36,18 @@ export const contractCommand = defineCommand({
     if (lockTimeoutMs === undefined || lockTimeoutMs <= 0) {
       throw new UserError({
         code: 'ZD_USAGE',
-        message: `--lock-timeout ${argv.lockTimeout} is not a duration.`,
+        message: `--lock-timeout ${argv.lockTimeout} is not a duration${lockTimeoutMs === undefined ? '' : ' above 0 (0 would wait for the lock forever)'}.`,
         hint: 'Use e.g. --lock-timeout 2s or --lock-timeout 500ms.',
+        exit: ExitCode.Usage,
+      });
+    }
+    const attempts = argv.attempts;
+    if (!(Number.isInteger(attempts) && attempts >= 1)) {
+      throw new UserError({
+        code: 'ZD_USAGE',
+        // yargs reads a word given to a number option as NaN: the word itself is gone.
+        message: `--attempts takes a whole number of attempts, 1 or more${Number.isNaN(attempts) ? '' : `, not ${attempts}`}.`,
+        hint: 'Use e.g. --attempts 5 (the default).',
         exit: ExitCode.Usage,
       });
     }
@@ -49,7 +59,7 @@ export const contractCommand = defineCommand({
       migrationsDir: target.migrationsDir,
       schema: target.schema,
       lockTimeoutMs,
-      attempts: argv.attempts,
+      attempts,
       list: argv.list,
       signal: interrupt.signal,
       reporter: { log: (t) => out.err(t) },

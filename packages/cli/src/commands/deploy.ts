@@ -6,7 +6,7 @@ import { parseDurationMs } from './contract.js';
 import { ExitCode, UserError } from '../errors.js';
 import { progressView } from '../queue/progress.js';
 import { interruptSignal } from '../queue/target.js';
-import { defineCommand, projectOptions } from './command.js';
+import { configOption, defineCommand, projectOptions } from './command.js';
 
 export const DEPLOY_EXIT_CODES = `Exit codes:
   0  migrations applied (or none pending) and the postponed work done
@@ -25,7 +25,7 @@ export const deployCommand = defineCommand({
   command: 'deploy',
   describe: '`prisma migrate deploy` under lock_timeout with retries and blocker handling, then the postponed work',
   builder: (y) =>
-    projectOptions(y)
+    configOption(projectOptions(y))
       .option('dry-run', { type: 'boolean', default: false, describe: 'Preflight and plan only (locks, tables, failed migrations); change nothing' })
       .option('lock-timeout', { type: 'string', describe: `lock_timeout of every attempt (default schedule ${DEFAULT_SCHEDULE})` })
       .option('retries', { type: 'number', describe: 'Retries after a lock timeout (default: the schedule, 9)' })
@@ -44,6 +44,15 @@ export const deployCommand = defineCommand({
       .option('prisma-lock-wait', { type: 'string', default: '60s', describe: "How long to wait for another session holding Prisma's migrate lock" })
       .epilogue(DEPLOY_EXIT_CODES),
   async run(argv, out) {
+    if (argv.retries !== undefined && !(Number.isInteger(argv.retries) && argv.retries >= 0)) {
+      throw new UserError({
+        code: 'ZD_USAGE',
+        // yargs reads a word given to a number option as NaN: the word itself is gone.
+        message: `--retries takes a whole number of retries, 0 or more${Number.isNaN(argv.retries) ? '' : `, not ${argv.retries}`}.`,
+        hint: `Use e.g. --retries 3, or --retry-schedule ${DEFAULT_SCHEDULE} for the timeout of each attempt.`,
+        exit: ExitCode.Usage,
+      });
+    }
     const config = await loadConfig({ ...(argv.config === undefined ? {} : { config: argv.config }) });
     const settings = resolveDeploySettings(config.deploy, config.file, {
       ...(argv.lockTimeout === undefined ? {} : { lockTimeout: argv.lockTimeout }),

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { requireGitRoot } from '../check/git.js';
 import { defineCommand } from './command.js';
@@ -36,6 +36,31 @@ function gitOutput(cwd: string, args: string[]): string | undefined {
 export interface InstallHookResult {
   path: string;
   updated: boolean;
+  /** The directory the hook runs `check --staged` in: the Prisma project's. */
+  projectDir: string;
+}
+
+const PRISMA_CONFIGS = ['prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', 'prisma.config.mjs', '.config/prisma.ts'];
+
+/**
+ * The Prisma project that `cwd` is in, between `cwd` and the repository's root: the nearest
+ * directory with Prisma's config, else with `prisma/schema.prisma` (or `prisma/schema/`), else
+ * with `schema.prisma`; `cwd` itself when there is none. The hook runs `check --staged`
+ * there, as `check` finds the project from where it runs: run from `prisma/migrations`, a
+ * hook that stayed there would look for `prisma/migrations/prisma/migrations`.
+ */
+export function projectDirOf(cwd: string, root: string): string {
+  const dirs: string[] = [];
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    dirs.push(dir);
+    if (dir === root || dirname(dir) === dir || !(dir + sep).startsWith(root + sep)) break;
+  }
+  const markers = [PRISMA_CONFIGS, ['prisma/schema.prisma', 'prisma/schema'], ['schema.prisma']];
+  for (const names of markers) {
+    const found = dirs.find((d) => names.some((n) => existsSync(join(d, n))));
+    if (found !== undefined) return found;
+  }
+  return cwd;
 }
 
 export function installHook(options: { cwd?: string; force?: boolean } = {}): InstallHookResult {
@@ -62,9 +87,10 @@ export function installHook(options: { cwd?: string; force?: boolean } = {}): In
     });
   }
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, hookScript(relative(root, cwd).split('\\').join('/')));
+  const projectDir = projectDirOf(cwd, resolve(root));
+  writeFileSync(path, hookScript(relative(root, projectDir).split('\\').join('/')));
   chmodSync(path, 0o755);
-  return { path, updated: existing !== undefined };
+  return { path, updated: existing !== undefined, projectDir };
 }
 
 export const installHookCommand = defineCommand({
@@ -74,7 +100,8 @@ export const installHookCommand = defineCommand({
   async run(argv, o) {
     const r = installHook({ force: argv.force });
     o.err(`${r.updated ? 'Updated' : 'Installed'} the pre-commit hook: ${relative(process.cwd(), r.path) || r.path}`);
-    o.err('Each commit now checks its staged migrations (`prisma-zd check --staged`).');
+    const where = relative(process.cwd(), r.projectDir);
+    o.err(`Each commit now checks its staged migrations (\`prisma-zd check --staged\`${where ? `, run in ${where}` : ''}).`);
     return ExitCode.Ok;
   },
 });

@@ -145,7 +145,10 @@ function checkOptions(a: Argv): void {
   for (const k of a.kind ?? []) {
     if (!(KINDS as readonly string[]).includes(k)) throw usage(`Unknown --kind ${k}: use ${KINDS.join(', ')}.`);
   }
-  for (const id of a.id ?? []) if (!(Number.isInteger(id) && id > 0)) throw usage(`--id takes entry ids (whole numbers from \`prisma-zd postponed list\`), not ${id}.`);
+  for (const id of a.id ?? []) {
+    // yargs reads a word given to a number option as NaN: the word itself is gone.
+    if (!(Number.isInteger(id) && id > 0)) throw usage(`--id takes entry ids (whole numbers from \`prisma-zd postponed list\`)${Number.isNaN(id) ? '' : `, not ${id}`}.`);
+  }
   if (a.action === 'cancel' && !a.id?.length) throw usage('postponed cancel needs the entries to cancel: --id <n> (see `prisma-zd postponed list`).');
   const n = a.maxParallelWorkers;
   if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw usage('--max-parallel-workers takes a whole number ≥ 0.');

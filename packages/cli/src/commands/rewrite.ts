@@ -143,6 +143,8 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   const results = rewriteHistory(history, { select: selectName });
   const out: RewriteResult = { migrationsDir: project.migrationsDir, selection, migrations: [], warnings };
   const checksumUpdates: Array<{ name: string; from: string; to: string }> = [];
+  /** Migrations written while the development database's checksums could not be read. */
+  const unchecked: Array<{ name: string; from: string; to: string }> = [];
   results.forEach((r, i) => {
     const m = history[i]!;
     if (!selectName(m.name)) return;
@@ -162,9 +164,21 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
       const stored = applied?.get(m.name);
       if (stored !== undefined && stored === sha256(r.original)) checksumUpdates.push({ name: m.name, from: stored, to: sha256(r.text) });
       else if (stored !== undefined) warnings.push(`${m.name} is applied to the development database with a checksum that is not the file's: left as it is.`);
+      if (!applied) unchecked.push({ name: m.name, from: sha256(r.original), to: sha256(r.text) });
     }
     out.migrations.push(entry);
   });
+  if (unchecked.length) {
+    // Run again, rewrite changes nothing more and so updates nothing: the fix is said now.
+    const one = unchecked.length === 1;
+    warnings.push(
+      (project.url
+        ? ''
+        : 'No database URL is configured (prisma-zd reads the variable your datasource names from the environment; it does not load .env files), so no checksum was updated. ') +
+        `If your development database already applied ${one ? unchecked[0]!.name : 'these migrations'}, \`prisma migrate dev\` will call ${one ? 'it' : 'them'} modified; run there:\n` +
+        unchecked.map((u) => `  ${checksumUpdate(u)}`).join('\n'),
+    );
+  }
   if (checksumUpdates.length && project.url) {
     // The files are written: a failure here must not hide that, nor leave the fix unsaid.
     let client: pg.Client | undefined;
@@ -183,13 +197,18 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
       warnings.push(
         `The rewritten files are written, but their checksums in the development database's _prisma_migrations could not be updated (${redact(e instanceof Error ? e.message : String(e))}); ` +
           '`prisma migrate dev` would call them modified. Run in that database:\n' +
-          left.map((u) => `  UPDATE _prisma_migrations SET checksum = '${u.to}' WHERE migration_name = '${u.name.replace(/'/g, "''")}' AND checksum = '${u.from}';`).join('\n'),
+          left.map((u) => `  ${checksumUpdate(u)}`).join('\n'),
       );
     } finally {
       await client?.end().catch(() => {});
     }
   }
   return out;
+}
+
+/** The statement that records a rewritten migration's checksum where the original's was. */
+function checksumUpdate(u: { name: string; from: string; to: string }): string {
+  return `UPDATE _prisma_migrations SET checksum = '${u.to}' WHERE migration_name = '${u.name.replace(/'/g, "''")}' AND checksum = '${u.from}';`;
 }
 
 export function renderRewrite(o: Output, r: RewriteResult, check: boolean): void {
