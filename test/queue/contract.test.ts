@@ -53,6 +53,9 @@ describe('prisma-zd contract', () => {
         [2, 'applied'],
       ]);
       expect(report.postponedPending).toBe(1);
+      // Each entry is told once (the summary), not also as it is applied.
+      expect(ok.stderr.split('#1 contract ALTER TABLE "Post" ALTER COLUMN "n" DROP DEFAULT: applied').length - 1).toBe(1);
+      expect(ok.stderr.split('#2 contract DROP SEQUENCE "Post_n_seq": applied').length - 1).toBe(1);
       expect(ok.stderr).toContain('reminder: 1 postponed index/validation entry is still open: run `prisma-zd postponed run`');
       expect(await hasDefault()).toBe(false);
       expect(await sql(db.url, `SELECT to_regclass('"Post_n_seq"') IS NULL AS dropped`)).toEqual([{ dropped: true }]);

@@ -37,6 +37,8 @@ export interface ContractOutcome {
   status: 'applied' | 'failed' | 'lock-timeout' | 'interrupted';
   attempts: number;
   durationMs: number;
+  /** How it was applied, when not simply run (e.g. "already dropped"). */
+  note?: string;
   sqlstate?: string | null;
   error?: string;
   next?: string;
@@ -194,8 +196,8 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
           [entry.id, attempt, note],
         );
       });
-      o.log(`${label}: applied${note ? ` (${note})` : ''}`);
-      return { id: entry.id, label, status: 'applied', attempts: attempt, durationMs: Date.now() - started };
+      // Not logged as it happens: the summary says it once, with the note.
+      return { id: entry.id, label, status: 'applied', attempts: attempt, durationMs: Date.now() - started, ...(note === null ? {} : { note }) };
     } catch (e) {
       const f = dbFailure(e);
       if (o.signal?.aborted) {

@@ -101,7 +101,8 @@ export function contractSummary(o: Pick<Output, 'color'>, r: ContractResult): st
   if (r.outcomes.length === 0 && !r.interrupted) lines.push('Nothing to contract: no deferred statement is pending.');
   for (const x of r.outcomes) {
     if (x.status === 'applied') {
-      lines.push(`${paint(o, 'green', '✓')} ${x.label}: applied${x.attempts > 1 ? ` (attempt ${x.attempts})` : ''}`);
+      const how = [x.note, x.attempts > 1 ? `attempt ${x.attempts}` : undefined].filter(Boolean).join('; ');
+      lines.push(`${paint(o, 'green', '✓')} ${x.label}: applied${how ? ` (${how})` : ''}`);
     } else if (x.status === 'interrupted') {
       lines.push(`${paint(o, 'yellow', '!')} ${x.label}: interrupted; nothing of it was applied`);
     } else {
