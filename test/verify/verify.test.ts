@@ -154,8 +154,12 @@ describe('prisma-zd verify', () => {
       expect(text.stdout).toContain('Pending work (not drift; --strict counts it):');
       expect(text.stdout).toContain('  - index "User_username_key" on "User" (20261123203526_user_username): not built yet → prisma-zd postponed run');
       expect(text.stdout).toContain('  - Comment_parentId_fkey on "public"."Comment" (queued: `prisma-zd postponed run` validates it)');
+      expect(text.stdout).toContain("✓ The database's schema is what the migrations folder produces, apart from the pending work below.");
       const strict = await verify(db.url, ['--strict']);
       expect(strict.code).toBe(1);
+      // Exit 1 is not told as a ✓.
+      expect(strict.stdout).not.toContain('✓');
+      expect(strict.stdout).toContain('✗ Not converged (--strict)');
     } finally {
       await db.drop();
     }

@@ -22,7 +22,12 @@ export function verifyLines(o: Pick<Output, 'color'>, r: VerifyReport): string[]
     `  ${plural(r.compared.length, 'migration')} ${r.prismaHistory ? 'applied there' : '(no _prisma_migrations on the database: the whole folder)'}, ` +
       `built unmanaged in ${built}; schemas compared: ${r.schemas.join(', ') || '(none)'}; ${r.managed ? 'managed by prisma-zd' : 'not managed by prisma-zd'}`,
   );
-  if (r.drift.length === 0) {
+  if (r.drift.length === 0 && r.strict && r.pending.length) {
+    // Exit 1: the line must not say all is well.
+    lines.push(
+      `${paint(o, 'red', '✗')} Not converged (--strict): the schema is what the migrations folder produces apart from ${plural(r.pending.length, 'piece')} of pending work below, which --strict counts as drift.`,
+    );
+  } else if (r.drift.length === 0) {
     lines.push(`${paint(o, 'green', '✓')} The database's schema is what the migrations folder produces${r.pending.length ? ', apart from the pending work below' : ''}.`);
   } else {
     lines.push(`${paint(o, 'red', '✗')} Drift: ${plural(r.drift.length, 'difference')} from what the migrations folder produces (values: folder vs database):`);
