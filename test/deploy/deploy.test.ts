@@ -320,6 +320,43 @@ export default {
     expect(await migrationRows(p.url, p.migration)).toMatchObject([{ finished_at: null, rolled_back_at: null }]);
   });
 
+  it('per-statement execution: a lock timeout on a migration whose every statement creates something, none of it in the catalog, is retried', async () => {
+    // The blocked statement comes first, and the table after it is created only once it ran:
+    // with none of the two in the catalog, no statement was committed.
+    const p = await deployProject(res, newDatabase, {
+      name: 'weight_and_shipment',
+      sql: `${ADD_WEIGHT}\n-- CreateTable\nCREATE TABLE "Shipment" ("id" SERIAL NOT NULL, CONSTRAINT "Shipment_pkey" PRIMARY KEY ("id"));\n`,
+    });
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    const releasing = waitFor('the first attempt to be rolled back', async () => (await migrationRows(p.url, p.migration)).some((r) => r.rolled_back_at)).then(() =>
+      blocker.end(),
+    );
+    const run = await zdDeploy(p, ['--json', '--retry-schedule', '1s*4', '--retry-delay', '300ms'], { env: { PRISMA_ZD_EXEC_MODE: 'per-statement' } });
+    await releasing;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json!.execution).toBe('per-statement');
+    const attempts = run.json!.attempts as Array<Record<string, any>>;
+    expect(attempts[0]).toMatchObject({ outcome: 'lock-timeout', rolledBack: true, migration: p.migration });
+    expect(attempts.at(-1)).toMatchObject({ outcome: 'applied', applied: [p.migration] });
+    expect(run.stderr).toContain('retries one that hit lock_timeout only when each of its statements creates an object');
+    expect(await columnExists(p.url, 'Product', 'weightGrams')).toBe(true);
+  });
+
+  it('per-statement execution: a statement that leaves nothing in the catalog (an UPDATE) before the blocked one: reported, not retried', async () => {
+    const p = await deployProject(res, newDatabase, {
+      name: 'touch_and_weight',
+      sql: `UPDATE "Product" SET "name" = "name" WHERE false;\n${ADD_WEIGHT}`,
+    });
+    const blocker = await session(p.url, 'old-app', HOLD_PRODUCT);
+    res.add(() => blocker.end());
+    const run = await zdDeploy(p, ['--json', '--lock-timeout', '500ms'], { env: { PRISMA_ZD_EXEC_MODE: 'per-statement' } });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.json!.attempts).toHaveLength(1);
+    expect(run.stderr).toMatch(/line 1 \(UPDATE "Product" SET "name" = "name" WHERE false\) leaves nothing in the catalog to tell whether it ran/);
+    expect(await migrationRows(p.url, p.migration)).toMatchObject([{ finished_at: null, rolled_back_at: null }]);
+  });
+
   it('--no-postponed leaves the index builds to a later step; a failed build exits 5', async () => {
     const p = await deployProject(res, newDatabase);
     await query(p.url, `INSERT INTO "Product" ("sku", "name", "priceCents", "currency", "updatedAt") VALUES ('a', 'Same', 1, 'EUR', now()), ('b', 'Same', 1, 'EUR', now())`);

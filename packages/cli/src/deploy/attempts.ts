@@ -187,6 +187,7 @@ export async function runAttempts(ctx: AttemptsContext): Promise<AttemptsOutcome
           cli,
           cwd: project.root,
           ...(ctx.prismaSchema === undefined ? {} : { schema: ctx.prismaSchema }),
+          ...(project.configFile === undefined ? {} : { config: project.configFile }),
           env,
           onLine: (stream, line) => emit({ type: 'prisma-output', stream, line }),
           ...(ctx.signal ? { signal: ctx.signal } : {}),

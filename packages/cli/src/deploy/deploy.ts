@@ -201,7 +201,9 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     throw new UserError({
       code: 'ZD_URL_NOT_INJECTABLE',
       message: `prisma-zd cannot pass lock_timeout to Prisma's session: the datasource URL in ${project.configFile ?? project.schemaPath ?? "Prisma's config"} is not read from an environment variable.`,
-      hint: 'Read the URL from an environment variable in the datasource (env("DATABASE_URL")), as Prisma recommends.',
+      hint: project.configFile
+        ? `Read the URL from one environment variable, as Prisma recommends: \`datasource: { url: env('DATABASE_URL') }\` in ${project.configFile} (or \`url = env("DATABASE_URL")\` in the schema's datasource before Prisma 7).`
+        : 'Read the URL from an environment variable in the datasource (env("DATABASE_URL")), as Prisma recommends.',
       exit: ExitCode.Usage,
     });
   }
@@ -263,7 +265,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
         type: 'warning',
         message:
           `Prisma runs migration.sql ${project.execution === 'per-statement' ? 'statement by statement' : `in a way prisma-zd cannot tell${project.executionProblem ? ` (${project.executionProblem})` : ''}`}: ` +
-          'a failed migration may be partly applied, so prisma-zd reports it and does not retry it.',
+          'a failed migration may be partly applied. prisma-zd retries one that hit lock_timeout only when each of its statements creates an object ' +
+          'and the catalog has none of them (nothing was applied); otherwise it reports it with the exact fix.',
       });
     }
     const signalling = settings.blockers === 'cancel' || settings.blockers === 'terminate' || settings.onBlocked !== undefined;
@@ -331,7 +334,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
         files,
         plan: result.plan,
         emit,
-        ...(req.schema === undefined ? {} : { prismaSchema: req.schema }),
+        // Absolute: Prisma runs in the project's root, not necessarily where --schema was given.
+        ...(req.schema === undefined || project.schemaPath === undefined ? {} : { prismaSchema: project.schemaPath }),
         ...(req.signal ? { signal: req.signal } : {}),
         ...(req.env ? { env: req.env } : {}),
         ...(req.random ? { random: req.random } : {}),

@@ -12,6 +12,7 @@
  */
 import type pg from 'pg';
 import {
+  asNode,
   emptySchemaState,
   parseSql,
   quoteIdent,
@@ -181,6 +182,49 @@ export async function catalogEvidence(
   return out;
 }
 
+/** Statement kinds that only create an object the catalog check looks for. */
+const CREATING = new Set(['CreateStmt', 'IndexStmt', 'CreateEnumStmt', 'CreateSeqStmt']);
+
+/**
+ * For a migration that may have run statement by statement (each committed on its own):
+ * the first statement that could have run without leaving anything `catalogEvidence`
+ * looks for, or undefined when each statement creates an object it checks (so that, with
+ * none of them in the catalog, no statement was committed). On a managed database a
+ * prisma-zd block leaves its queue entries; elsewhere only a postponed index leaves
+ * something (the index).
+ */
+export function silentStatement(files: readonly MigrationFile[], index: number, defaultSchema: string, managed: boolean): string | undefined {
+  const file = files[index]!;
+  const parsed = parseSql(file.sql);
+  if (parsed.error) return 'the file does not parse';
+  if (parsed.statements.length === 0) return 'the file has no statement';
+  for (const s of parsed.statements) {
+    const block = zdBlockOf(s);
+    const where = `line ${s.loc.start.line} (${oneLine(s.text, 80)})`;
+    if (block) {
+      if (block.role === 'postpone' || (block.role === 'defer' && managed)) continue;
+      return where;
+    }
+    if (CREATING.has(s.kind)) continue;
+    if (s.kind === 'AlterTableStmt') {
+      const cmds = (s.node as { cmds?: unknown[] }).cmds ?? [];
+      const adds = cmds.every((c) => {
+        const cmd = asNode(c as Parameters<typeof asNode>[0], 'AlterTableCmd');
+        return cmd?.subtype === 'AT_AddColumn' || cmd?.subtype === 'AT_AddConstraint';
+      });
+      if (cmds.length && adds) continue;
+    }
+    return where;
+  }
+  // The replay must know what each statement creates, or the catalog check misses it.
+  const text = managed ? parsed.statements.filter((s) => !zdBlockOf(s)).map((s) => `${s.text};\n`).join('') : unmanagedView(parsed).parsed.text;
+  const before = schemaBefore(files, index, defaultSchema);
+  const facts = replayMigration(before ?? emptySchemaState(defaultSchema), { name: file.name, parsed: parseSql(text) }, { defaultSchema });
+  const unknown = facts.statements.find((f) => !f.understood);
+  if (unknown) return `a statement the replay does not follow (${unknown.kind})`;
+  return undefined;
+}
+
 export type LeftBehind = 'nothing' | 'partial' | 'everything' | 'unknown';
 
 export function leftBehind(evidence: readonly Evidence[]): LeftBehind {
@@ -254,6 +298,29 @@ export async function analyseFailed(
       reason: 'nothing of it was applied (whole-file, all-or-nothing), but the error will happen again',
       fix: ['fix the cause (the error above: the migration or the data), then:', ...rolledBack],
     };
+  }
+  if (!atomic.atomic && file && left === 'nothing' && log.kind !== 'error' && log.kind !== 'statement-timeout') {
+    // Statement by statement (Prisma 7.4+ may run a file so): nothing was applied when each
+    // statement would have left an object and the catalog has none of them.
+    const managed = (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [QUEUE_TABLE])).rows[0]?.ok ?? false;
+    const silent = silentStatement(files, index, schema, managed);
+    if (silent === undefined) {
+      const how =
+        log.kind === 'lock-timeout'
+          ? 'it timed out waiting for a lock'
+          : log.kind === 'none'
+            ? 'its process ended before recording an error'
+            : log.kind === 'cancelled'
+              ? 'it was cancelled'
+              : 'its connection was lost';
+      return {
+        ...base,
+        autoResolve: true,
+        reason: `${how}; Prisma may commit its statements one by one, but each of them creates an object and the catalog has none: nothing was applied`,
+        fix: rolledBack,
+      };
+    }
+    atomic.reason = `${atomic.reason}, and ${silent} leaves nothing in the catalog to tell whether it ran`;
   }
   const why = !atomic.atomic ? `it may be partly applied: ${atomic.reason}` : left === 'partial' ? 'the catalog has some of its objects and not others' : 'prisma-zd cannot tell what it left behind';
   return {

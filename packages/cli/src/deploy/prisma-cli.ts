@@ -50,8 +50,13 @@ export interface ChildRun {
 export interface RunMigrateDeploy {
   cli: PrismaCli;
   cwd: string;
-  /** Prisma's `--schema`, when the user gave one. */
+  /** Prisma's `--schema`, when the user gave one (absolute: Prisma runs in `cwd`). */
   schema?: string;
+  /**
+   * Prisma's `--config`: the config file prisma-zd read (absolute), so that Prisma reads
+   * the same one whichever files its own lookup would try first.
+   */
+  config?: string;
   env: NodeJS.ProcessEnv;
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   onSpawn?: (pid: number) => void;
@@ -62,7 +67,14 @@ export interface RunMigrateDeploy {
 export function runMigrateDeploy(opts: RunMigrateDeploy): Promise<ChildRun> {
   // Through the watchdog (watchdog.ts): Prisma never outlives prisma-zd, even a SIGKILLed one.
   const watchdog = fileURLToPath(new URL('./watchdog.js', import.meta.url));
-  const args = [watchdog, opts.cli.entry, 'migrate', 'deploy', ...(opts.schema ? ['--schema', opts.schema] : [])];
+  const args = [
+    watchdog,
+    opts.cli.entry,
+    'migrate',
+    'deploy',
+    ...(opts.schema ? ['--schema', opts.schema] : []),
+    ...(opts.config ? ['--config', opts.config] : []),
+  ];
   const started = performance.now();
   return new Promise((resolve, reject) => {
     // stdin stays open (never written): its end tells the watchdog that prisma-zd is gone.
