@@ -14,6 +14,7 @@ import { testServer } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/postgres.js';
 
 const MIGRATION = 'CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "title" TEXT);\n';
+const SCHEMA = 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n';
 const NEXT = 'CREATE INDEX "Post_title_idx" ON "Post"("title");\n';
 
 /** A project outside git with two migrations, the second one in need of a rewrite. */
@@ -68,22 +69,51 @@ describe('rewrite when the development database cannot be read', () => {
     );
   });
 
-  it('without any database URL (a .env that prisma-zd does not load): the warning says so, with the UPDATE for a database that applied the migration', async () => {
+  it('without any database URL: the warning says so, with the UPDATE for a database that applied the migration', async () => {
     const dir = project();
-    writeFileSync(join(dir, 'prisma', 'schema.prisma'), 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n');
-    writeFileSync(join(dir, '.env'), `DATABASE_URL="${testServer().url()}"\n`);
+    writeFileSync(join(dir, 'prisma', 'schema.prisma'), SCHEMA);
     const r = await runZd(['rewrite', 'prisma/migrations/20240102000000_index'], { cwd: dir, env: { DATABASE_URL: undefined } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('warning: No database URL is configured');
-    expect(r.stderr).toContain('it does not load .env files');
+    expect(r.stderr).toContain('nor in a .env file Prisma would load');
     expect(r.stderr).toContain('If your development database already applied 20240102000000_index, `prisma migrate dev` will call it modified; run there:');
     const written = readFileSync(join(dir, 'prisma', 'migrations', '20240102000000_index', 'migration.sql'), 'utf8');
     expect(r.stderr).toContain(`checksum = '${sha256(written)}' WHERE migration_name = '20240102000000_index' AND checksum = '${sha256(NEXT)}';`);
-    expect(r.stdout + r.stderr).not.toContain(TEST_PASSWORD);
     // Nothing written, nothing to say.
     const again = await runZd(['rewrite', 'prisma/migrations/20240102000000_index'], { cwd: dir, env: { DATABASE_URL: undefined } });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('warning');
+  });
+
+  it("without prisma.config.ts, the URL comes from .env as Prisma's CLI loads it (root, then beside the schema; the environment wins; a conflict is refused)", async () => {
+    const wrong = urlWith((u) => (u.password = `${TEST_PASSWORD}-wrong`));
+    const dir = project();
+    writeFileSync(join(dir, 'prisma', 'schema.prisma'), SCHEMA);
+    // dotenv-expand, as Prisma: the URL is built from another variable.
+    writeFileSync(join(dir, '.env'), `# the dev database\nexport DB_PASSWORD='${TEST_PASSWORD}-wrong'\nDATABASE_URL="${wrong.replace(`${TEST_PASSWORD}-wrong`, '${DB_PASSWORD}')}"\n`);
+    const fromRoot = await runZd(['rewrite', '--check', '--all'], { cwd: dir, env: { DATABASE_URL: undefined } });
+    expect(fromRoot.code, fromRoot.stderr).toBe(1); // --check: a migration needs rewriting
+    expect(fromRoot.stderr).toMatch(/could not be read \(.*password authentication failed/);
+    expect(fromRoot.stdout + fromRoot.stderr).not.toContain(TEST_PASSWORD);
+
+    // The environment's own value wins over the file.
+    const fromEnv = await runZd(['rewrite', '--check', '--all'], { cwd: dir, env: { DATABASE_URL: `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres` } });
+    expect(fromEnv.stderr).toContain('127.0.0.1:1');
+    expect(fromEnv.stderr).not.toContain('password authentication failed');
+
+    // Beside the schema only.
+    const beside = project();
+    writeFileSync(join(beside, 'prisma', 'schema.prisma'), SCHEMA);
+    writeFileSync(join(beside, 'prisma', '.env'), `DATABASE_URL=${wrong}\n`);
+    const r = await runZd(['rewrite', '--check', '--all'], { cwd: beside, env: { DATABASE_URL: undefined } });
+    expect(r.stderr).toMatch(/could not be read \(.*password authentication failed/);
+
+    // Two different values: Prisma refuses, and so does prisma-zd (exit 2).
+    writeFileSync(join(beside, '.env'), `DATABASE_URL=postgresql://someone@127.0.0.1:1/other\n`);
+    const conflict = await runZd(['rewrite', '--check', '--all'], { cwd: beside, env: { DATABASE_URL: undefined } });
+    expect(conflict.code, conflict.stderr).toBe(2);
+    expect(conflict.stderr).toContain('Error ZD_CONFLICTING_ENV: DATABASE_URL is set in both');
+    expect(conflict.stdout + conflict.stderr).not.toContain(TEST_PASSWORD);
   });
 });
 

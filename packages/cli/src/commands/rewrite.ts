@@ -174,7 +174,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
     warnings.push(
       (project.url
         ? ''
-        : 'No database URL is configured (prisma-zd reads the variable your datasource names from the environment; it does not load .env files), so no checksum was updated. ') +
+        : 'No database URL is configured (the variable your datasource names is not set in the environment, nor in a .env file Prisma would load), so no checksum was updated. ') +
         `If your development database already applied ${one ? unchecked[0]!.name : 'these migrations'}, \`prisma migrate dev\` will call ${one ? 'it' : 'them'} modified; run there:\n` +
         unchecked.map((u) => `  ${checksumUpdate(u)}`).join('\n'),
     );

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../util/redact.js';
+import { prismaDotenv, type DotenvFiles } from './dotenv.js';
 
 /** How Prisma sends a `migration.sql` to PostgreSQL. */
 export type ExecutionModel =
@@ -532,12 +533,20 @@ export async function resolvePrismaProject(opts: ResolveOptions = {}): Promise<P
     urlSource = `${configFile} datasource.${configKey}`;
   }
   if (!url && ds) {
+    // Without a Prisma config, Prisma's CLI loads .env files by itself (read only when the environment lacks the variable).
+    let dotenv: DotenvFiles | undefined;
+    const fromFiles = (name: string) => {
+      if (configFile) return undefined;
+      dotenv ??= prismaDotenv(root, schemaPath ? schemaDir : undefined);
+      return dotenv.vars[name] === undefined ? undefined : { value: dotenv.vars[name]!, file: dotenv.from[name]! };
+    };
     for (const [key, v] of [['directUrl', ds.directUrl], ['url', ds.url]] as const) {
       if (!v) continue;
-      const value = v.env ? process.env[v.env] : v.value;
+      const file = v.env && !process.env[v.env] ? fromFiles(v.env) : undefined;
+      const value = v.env ? (process.env[v.env] || file?.value) : v.value;
       if (value) {
         url = value;
-        urlSource = v.env ? `env ${v.env} (schema datasource ${key})` : `schema datasource ${key}`;
+        urlSource = v.env ? `env ${v.env}${file ? ` from ${file.file}` : ''} (schema datasource ${key})` : `schema datasource ${key}`;
         break;
       }
     }
@@ -592,7 +601,9 @@ export function requireUrl(p: PrismaProject): string {
   throw new UserError({
     code: 'ZD_NO_DATABASE_URL',
     message: `No database URL: none given with --url, and none found in ${p.configFile ?? p.schemaPath ?? 'a Prisma config or schema'}.`,
-    hint: 'Pass --url postgresql://…, or set the environment variable your schema datasource names (e.g. DATABASE_URL).',
+    hint: p.configFile
+      ? 'Pass --url postgresql://…, or set the environment variable your datasource names (e.g. DATABASE_URL).'
+      : 'Pass --url postgresql://…, or set the variable your schema datasource names (e.g. DATABASE_URL) in the environment or in the .env file beside package.json or schema.prisma.',
     exit: ExitCode.Usage,
   });
 }
