@@ -6,14 +6,15 @@ import { ExitCode, UserError } from '../errors.js';
 import { paint } from '../util/output.js';
 import { defineCommand } from './command.js';
 
-/** The rule's page: `docs/rules/<id>.md` in the repository, or shipped next to the package. */
-function page(id: string): string | undefined {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const dir of [join(here, '../../../../docs/rules'), join(here, '../../docs/rules')]) {
-    const file = join(dir, `${id}.md`);
-    if (existsSync(file)) return readFileSync(file, 'utf8');
-  }
-  return undefined;
+/**
+ * The rule's page: in this repository, `docs/rules/<id>.md`; in the installed package, the
+ * copy `prepack` puts in its `docs/rules` (never a `docs/rules` of the user's project).
+ */
+export function rulePage(id: string, moduleDir = dirname(fileURLToPath(import.meta.url))): string | undefined {
+  const repo = join(moduleDir, '../../../..');
+  const fromSources = existsSync(join(repo, 'pnpm-workspace.yaml')) && existsSync(join(repo, 'packages/cli/package.json'));
+  const file = join(fromSources ? join(repo, 'docs/rules') : join(moduleDir, '../../docs/rules'), `${id}.md`);
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
 /**
@@ -68,7 +69,7 @@ export const explainCommand = defineCommand({
         exit: ExitCode.Usage,
       });
     }
-    const text = page(rule.id);
+    const text = rulePage(rule.id);
     o.out(text ?? `# ${rule.id}\n\n${rule.summary}.\n\nSeverity: ${rule.severity}`);
     o.err(paint(o, 'dim', rule.docUrl));
     return ExitCode.Ok;
