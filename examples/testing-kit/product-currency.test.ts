@@ -6,9 +6,10 @@
  * DROP DEFAULT to `contract`, so the app version still running during the rollout — which
  * inserts products without a currency — keeps working until `contract` (invariant I3).
  *
- * Run it: TEST_DATABASE_URL=postgresql://user:pw@localhost:5432/postgres npx vitest run examples/testing-kit
+ * In your project: TEST_DATABASE_URL=postgresql://user:pw@localhost:5432/postgres npx vitest run <this file>
  * (a server where that role may CREATE DATABASE: each test gets a throw-away database).
- * In prisma-zd's own suite it runs against embedded PostgreSQL (test/testing/example.test.ts).
+ * In this repository: `npx vitest run test/testing/example.test.ts` (embedded PostgreSQL, or
+ * PRISMA_ZD_TEST_DATABASE_URL=… for yours).
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

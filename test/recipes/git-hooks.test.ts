@@ -2,9 +2,10 @@
  * docs/recipes/git-hooks.md: the husky, lefthook and pre-commit configurations of the page,
  * run as those tools run them, in a git repository of a user's project.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/corpus.js';
 import { addRepoMigration, ciEnv, invocationProblems, parseYaml, recipeBlock, runArgv, runScript, userRepo, zdInvocations, type UserRepo } from './support.js';
 
 const UNSAFE = '-- CreateIndex\nCREATE INDEX "Tag_name_idx" ON "Tag"("name");\n';
@@ -106,5 +107,14 @@ describe('docs/recipes/git-hooks.md', () => {
     await rewriteStaged(file);
     const good = await runArgv(argv, { cwd: repo.dir, env: ciEnv() });
     expect(good.code, good.stderr).toBe(0);
+  });
+
+  it("pre-commit: the repository's .pre-commit-hooks.yaml defines the same hook as the local one the page shows", () => {
+    const local = parseYaml<{ repos: Array<{ hooks: Array<Record<string, unknown>> }> }>(recipeBlock('git-hooks', '.pre-commit-config.yaml')).repos[0]!.hooks[0]!;
+    const shipped = parseYaml<Array<Record<string, unknown>>>(readFileSync(join(REPO_ROOT, '.pre-commit-hooks.yaml'), 'utf8'));
+    expect(shipped).toHaveLength(1);
+    const { description, ...hook } = shipped[0]!;
+    expect(typeof description).toBe('string');
+    expect(hook).toEqual(local);
   });
 });
