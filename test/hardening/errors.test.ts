@@ -65,6 +65,18 @@ describe('user errors', () => {
     expectUserError(r, 2, 'ZD_CONFIG_INVALID', 'prisma-zd.config.ts', 'unknown key "chek"', 'check.rules.ban-drop-table', 'check.postgresVersion');
   });
 
+  it('config: the deploy section is checked with the rest, by any command that loads the file; a section nothing reads is an unknown key (exit 2)', async () => {
+    const dir = project(`export default { queue: {}, deploy: { retries: "many", blokers: "terminate" }, check: { rules: { nope: "error" } } };\n`);
+    for (const args of [['check'], ['deploy', '--dry-run', '--url', `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres`]]) {
+      const r = await runZd(args, { cwd: dir });
+      expectUserError(r, 2, 'ZD_CONFIG_INVALID', 'unknown key "queue" (known: check, deploy)', '"deploy.retries"', 'unknown key "deploy.blokers"', 'check.rules.nope');
+    }
+    // A flag's bad value is a usage error, once the file is fine.
+    const ok = project(`export default { deploy: { retries: 2 } };\n`);
+    const flag = await runZd(['deploy', '--dry-run', '--retry-delay', 'soon', '--url', `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres`], { cwd: ok });
+    expectUserError(flag, 2, 'ZD_USAGE', '--retry-delay soon is not valid');
+  });
+
   it('config that does not load (syntax error) names the file (exit 2)', async () => {
     const dir = project(`export default { check: ;\n`);
     const r = await runZd(['check'], { cwd: dir });

@@ -9,8 +9,8 @@
  *     check: { rules: { 'ban-drop-column': 'warning' }, exclude: ['prisma/migrations/2023*'], postgresVersion: 16 },
  *   });
  *
- * The `deploy` and `queue` sections belong to those commands: this loader only checks
- * that each is an object and hands it over; their commands validate the keys.
+ * The `deploy` section's keys are the `deploy` command's (deploy/settings.ts): checked here
+ * with the rest of the file, every problem at once, whichever command loads it.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -34,10 +34,8 @@ export interface CheckConfig {
 /** `prisma-zd.config.ts` as written. */
 export interface PrismaZdConfig {
   check?: CheckConfig;
-  /** Options of `prisma-zd deploy` (validated by that command), including the `onBlocked` hook. */
+  /** Options of `prisma-zd deploy`, including the `onBlocked` hook. */
   deploy?: DeployConfig;
-  /** Options of the postponed-work queue (validated by its commands). */
-  queue?: Record<string, unknown>;
 }
 
 export interface ResolvedCheckConfig {
@@ -53,7 +51,6 @@ export interface ResolvedConfig {
   readonly root: string;
   readonly check: ResolvedCheckConfig;
   readonly deploy: Readonly<Record<string, unknown>>;
-  readonly queue: Readonly<Record<string, unknown>>;
 }
 
 /** Typed identity, for `export default defineConfig({ … })`. */
@@ -75,26 +72,33 @@ function describe(value: unknown): string {
   return Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : typeof value;
 }
 
-/** Validate what a config file exported; every problem at once. */
-export function resolveConfig(raw: unknown, file: string | undefined, root: string): ResolvedConfig {
+/**
+ * Validate what a config file exported; every problem at once. `deployProblems`: the
+ * `deploy` section's checker (loaded only when the file has that section).
+ */
+export function resolveConfig(
+  raw: unknown,
+  file: string | undefined,
+  root: string,
+  deployProblems?: (section: Record<string, unknown>, file: string | undefined) => string[],
+): ResolvedConfig {
   const problems: string[] = [];
   const config = raw ?? {};
   const known = new Set(rules.map((r) => r.id));
   const checkOut = { rules: {} as Record<string, RuleSetting>, exclude: [] as string[], postgresVersion: DEFAULT_POSTGRES_VERSION };
   let deploy: Record<string, unknown> = {};
-  let queue: Record<string, unknown> = {};
   if (!isObject(config)) {
     problems.push(`the default export must be an object (defineConfig({ … })), not ${describe(config)}`);
   } else {
     for (const key of Object.keys(config)) {
-      if (!['check', 'deploy', 'queue'].includes(key)) problems.push(`unknown key "${key}" (known: check, deploy, queue)`);
+      if (!['check', 'deploy'].includes(key)) problems.push(`unknown key "${key}" (known: check, deploy)`);
     }
-    for (const section of ['deploy', 'queue'] as const) {
-      const value = config[section];
-      if (value !== undefined && !isObject(value)) problems.push(`"${section}" must be an object, not ${describe(value)}`);
+    const section = config['deploy'];
+    if (section !== undefined && !isObject(section)) problems.push(`"deploy" must be an object, not ${describe(section)}`);
+    if (isObject(section)) {
+      deploy = section;
+      if (deployProblems) problems.push(...deployProblems(section, file));
     }
-    if (isObject(config['deploy'])) deploy = config['deploy'];
-    if (isObject(config['queue'])) queue = config['queue'];
     const check = config['check'];
     if (check !== undefined && !isObject(check)) problems.push(`"check" must be an object, not ${describe(check)}`);
     if (isObject(check)) {
@@ -128,11 +132,11 @@ export function resolveConfig(raw: unknown, file: string | undefined, root: stri
     throw new UserError({
       code: 'ZD_CONFIG_INVALID',
       message: `${file ?? 'prisma-zd config'} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      hint: 'Fix the file; `prisma-zd explain --list` lists the rule ids.',
+      hint: 'Fix the file; `prisma-zd explain --list` lists the rule ids, `prisma-zd deploy --help` the deploy options (the keys are their names in camelCase).',
       exit: ExitCode.Usage,
     });
   }
-  return { file, root, check: checkOut, deploy, queue };
+  return { file, root, check: checkOut, deploy };
 }
 
 /** The config file for a project: `explicit`, or the first `prisma-zd.config.*` from `cwd` up to the filesystem root. */
@@ -176,5 +180,6 @@ export async function loadConfig(options: { cwd?: string; config?: string } = {}
       cause: error,
     });
   }
-  return resolveConfig(raw, file, dirname(file));
+  const deployProblems = isObject(raw) && isObject(raw['deploy']) ? (await import('./deploy/settings.js')).deploySectionProblems : undefined;
+  return resolveConfig(raw, file, dirname(file), deployProblems);
 }

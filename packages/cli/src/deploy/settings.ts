@@ -130,9 +130,24 @@ function strings(value: unknown): string[] | undefined {
   return undefined;
 }
 
-/** Validates the file's section and the flags together (every problem at once) and resolves them. */
-export function resolveDeploySettings(file: Readonly<Record<string, unknown>>, fileName: string | undefined, flags: DeployFlags): DeploySettings {
+/** The problems of the config file's `deploy` section alone (checked when the file is loaded, with the other sections'). */
+export function deploySectionProblems(file: Readonly<Record<string, unknown>>, fileName: string | undefined): string[] {
   const problems: string[] = [];
+  resolveDeploySettings(file, fileName, {}, problems);
+  return problems;
+}
+
+/**
+ * Validates the file's section and the flags together (every problem at once) and resolves
+ * them. With `collect`, problems are pushed there instead of thrown.
+ */
+export function resolveDeploySettings(
+  file: Readonly<Record<string, unknown>>,
+  fileName: string | undefined,
+  flags: DeployFlags,
+  collect?: string[],
+): DeploySettings {
+  const problems: string[] = collect ?? [];
   const where = (key: string) => `"deploy.${key}" in ${fileName ?? 'prisma-zd.config.ts'}`;
   for (const key of Object.keys(file)) {
     if (!KEYS.has(key)) problems.push(`unknown key ${where(key)} (known: ${[...KEYS].join(', ')})`);
@@ -187,7 +202,7 @@ export function resolveDeploySettings(file: Readonly<Record<string, unknown>>, f
   if (typeof postponed !== 'boolean') problems.push(`${where('postponed')} must be true or false`);
   const onBlocked = file['onBlocked'];
   if (onBlocked !== undefined && typeof onBlocked !== 'function') problems.push(`${where('onBlocked')} must be a function`);
-  if (problems.length) {
+  if (problems.length && !collect) {
     throw new UserError({
       code: 'ZD_USAGE',
       message: `deploy options are not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
