@@ -73,13 +73,16 @@ export async function buildPlan(
   const facts = replay(views.map((v) => ({ name: v.file.name, parsed: v.view.parsed })), { defaultSchema });
   const migrations: PlannedMigration[] = [];
   const tableKeys = new Map<string, { schema: string; name: string }>();
+  // The costs depend on the server (SET NOT NULL proven by a CHECK skips its scan on 12+).
+  const version = Number((await client.query<{ v: string }>('SELECT pg_catalog.current_setting($1) AS v', ['server_version_num'])).rows[0]?.v);
+  const postgresVersion = Number.isFinite(version) && version > 0 ? Math.floor(version / 10000) : undefined;
   views.forEach((v, i) => {
     if (!pendingNames.has(v.file.name)) return;
     const mf = facts[i]!;
     const statements: PlannedStatement[] = v.parsed.statements.map((s) => {
       const j = v.view.source.indexOf(s.index);
       const before = j === -1 ? mf.before : (mf.statements[j]?.before ?? mf.before);
-      const r = statementLocks(s, { defaultSchema, before });
+      const r = statementLocks(s, { defaultSchema, before, migration: v.file.name, ...(postgresVersion === undefined ? {} : { postgresVersion }) });
       for (const l of r.locks) tableKeys.set(l.key, { schema: l.schema, name: l.name });
       return {
         index: s.index,

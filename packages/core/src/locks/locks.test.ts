@@ -11,7 +11,7 @@ function locks(sql: string, history: string[] = []): string[][] {
   const facts = replay([...history, sql].map((text, i) => ({ name: `m${i}`, parsed: parseSql(text) })));
   const last = facts[facts.length - 1]!;
   return parseSql(sql).statements.map((s) => {
-    const r = statementLocks(s, { before: last.statements[s.index]!.before });
+    const r = statementLocks(s, { before: last.statements[s.index]!.before, migration: `m${history.length}` });
     const out = r.locks.map((l) => `${l.name} ${l.mode} (${l.what})${l.cost ? ` ${l.cost}` : ''}`);
     if (r.zd) out.push(`zd:${r.zd.role}`);
     if (r.opaque) out.push(`opaque: ${r.opaque}`);
@@ -48,7 +48,7 @@ INSERT INTO "Tag" ("postId") SELECT "id" FROM "Post";`,
       ['Post SHARE UPDATE EXCLUSIVE (VALIDATE CONSTRAINT) scan'],
       ['Post ACCESS EXCLUSIVE (ALTER COLUMN TYPE) rewrite'],
       ['Post ACCESS EXCLUSIVE (DROP INDEX)'],
-      ['Post SHARE ROW EXCLUSIVE (referenced by a foreign key) scan'],
+      ['Post SHARE ROW EXCLUSIVE (referenced by a foreign key)'],
       ['Tag ROW EXCLUSIVE (INSERT)'],
     ]);
   });
@@ -90,11 +90,65 @@ CREATE TYPE "E" AS ENUM ('a');`,
       ['Tag ACCESS EXCLUSIVE (TRUNCATE)'],
       ['Tag ACCESS EXCLUSIVE (DROP TABLE)'],
       ['Post ACCESS EXCLUSIVE (RENAME COLUMN)'],
-      ['Post SHARE UPDATE EXCLUSIVE (RENAME INDEX)'],
+      ['Post_title_idx SHARE UPDATE EXCLUSIVE (RENAME INDEX)'],
       ['Post SHARE UPDATE EXCLUSIVE (DROP INDEX CONCURRENTLY)'],
       ['Post SHARE UPDATE EXCLUSIVE (VACUUM) scan'],
       ['opaque: a DO block (its statements are not analysed)'],
       [],
+    ]);
+  });
+
+  // Each of these is measured on a real server in test/check/locks-empirical.test.ts.
+  it('reads the foreign keys, types and constraints of the replayed schema', () => {
+    const fk = `ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");`;
+    // Each statement on its own, after the same history.
+    const each = (...statements: string[]) => statements.map((sql) => locks(sql, [BASE, fk])[0]);
+    expect(
+      each(
+        `ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";`,
+        `ALTER TABLE "Post" DROP COLUMN "authorId";`,
+        `ALTER TABLE "Post" ALTER COLUMN "authorId" SET DATA TYPE BIGINT;`,
+        `ALTER TABLE "User" ALTER COLUMN "id" SET DATA TYPE BIGINT;`,
+        `ALTER TABLE "Post" ALTER COLUMN "authorId" SET DATA TYPE INTEGER;`,
+        `ALTER TABLE "Post" ALTER COLUMN "title" SET DATA TYPE VARCHAR(10);`,
+        `ALTER TABLE "Post" ALTER COLUMN "title" SET DATA TYPE TEXT USING lower("title");`,
+        `DROP TABLE "Post";`,
+        `DROP TABLE "User" CASCADE;`,
+        `ALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;`,
+        `ALTER TABLE "User" ALTER COLUMN "id" SET NOT NULL;`,
+      ),
+    ).toEqual([
+      ['Post ACCESS EXCLUSIVE (DROP CONSTRAINT)', 'User ACCESS EXCLUSIVE (referenced by a dropped foreign key)'],
+      ['Post ACCESS EXCLUSIVE (DROP COLUMN)', 'User ACCESS EXCLUSIVE (referenced by a dropped foreign key)'],
+      ['Post ACCESS EXCLUSIVE (ALTER COLUMN TYPE) rewrite', 'User ACCESS EXCLUSIVE (foreign key rebuilt by ALTER COLUMN TYPE) scan'],
+      ['User ACCESS EXCLUSIVE (ALTER COLUMN TYPE) rewrite', 'Post ACCESS EXCLUSIVE (foreign key rebuilt by ALTER COLUMN TYPE) scan'],
+      ['Post ACCESS EXCLUSIVE (ALTER COLUMN TYPE)', 'User ACCESS EXCLUSIVE (foreign key rebuilt by ALTER COLUMN TYPE)'],
+      ['Post ACCESS EXCLUSIVE (ALTER COLUMN TYPE) rewrite'],
+      ['Post ACCESS EXCLUSIVE (ALTER COLUMN TYPE) rewrite'],
+      ['Post ACCESS EXCLUSIVE (DROP TABLE)', 'User ACCESS EXCLUSIVE (referenced by a dropped foreign key)'],
+      ['User ACCESS EXCLUSIVE (DROP TABLE)', 'Post ACCESS EXCLUSIVE (its foreign key is dropped)'],
+      ['User ACCESS EXCLUSIVE (SET NOT NULL) scan'],
+      ['User ACCESS EXCLUSIVE (SET NOT NULL)'],
+    ]);
+  });
+
+  it('checks no rows of a table the migration created', () => {
+    expect(
+      locks(
+        `CREATE TABLE "Tag" ("id" SERIAL PRIMARY KEY, "postId" INTEGER);
+ALTER TABLE "Tag" ADD CONSTRAINT "Tag_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post"("id");
+CREATE INDEX "Tag_postId_idx" ON "Tag"("postId");
+ALTER TABLE "Post" ADD COLUMN "editorId" INTEGER;
+ALTER TABLE "Post" ADD CONSTRAINT "Post_editorId_fkey" FOREIGN KEY ("editorId") REFERENCES "User"("id");`,
+        [BASE],
+      ),
+    ).toEqual([
+      [],
+      ['Tag SHARE ROW EXCLUSIVE (ADD FOREIGN KEY)', 'Post SHARE ROW EXCLUSIVE (referenced by a foreign key)'],
+      ['Tag SHARE (CREATE INDEX)'],
+      ['Post ACCESS EXCLUSIVE (ADD COLUMN)'],
+      // Every "editorId" is NULL: "Post" is scanned, "User" never looked up.
+      ['Post SHARE ROW EXCLUSIVE (ADD FOREIGN KEY) scan', 'User SHARE ROW EXCLUSIVE (referenced by a foreign key)'],
     ]);
   });
 

@@ -3,7 +3,11 @@
  * (PostgreSQL's "Explicit Locking" table, chapter 13.3), so `deploy` can say what a
  * pending migration will block before it runs: `ALTER TABLE … ADD COLUMN` takes ACCESS
  * EXCLUSIVE (reads queue behind it), `CREATE INDEX` takes SHARE (writes wait for the
- * whole build), `ADD FOREIGN KEY` takes SHARE ROW EXCLUSIVE on both tables.
+ * whole build), `ADD FOREIGN KEY` takes SHARE ROW EXCLUSIVE on both tables, and dropping
+ * or rebuilding a foreign key (`DROP CONSTRAINT`, `DROP TABLE`, `DROP COLUMN`, `ALTER
+ * COLUMN … TYPE` of a key column) takes ACCESS EXCLUSIVE on the table at its other end.
+ * Each mode and cost is checked against a real server (pg_locks, relfilenode, blocks
+ * read) in test/check/locks-empirical.test.ts.
  *
  * prisma-zd's own blocks are described by what they do on a managed database: a
  * postponed or deferred statement only inserts a queue row (no lock on the user's
@@ -11,11 +15,14 @@
  */
 import type { Node, RangeVar } from 'libpg-query';
 import { bodySql } from '../check/plpgsql.js';
-import { relationKey, type SchemaState } from '../facts/model.js';
+import { columnType } from '../facts/column-type.js';
+import { relationKey, type SchemaState, type TableFacts } from '../facts/model.js';
 import { asNode, listItems, stringList, type NodeOf } from '../sql/nodes.js';
 import { parseSql, type Statement } from '../sql/parse.js';
 import { ZD_SCHEMA, type BlockRole } from '../zd/blocks.js';
 import { doBody, zdBlockOf } from '../zd/view.js';
+import { foreignKeysAt, type ForeignKeyEnd } from './foreign-keys.js';
+import { provenNotNull, typeChange, usingExpression } from './type-change.js';
 
 /** PostgreSQL's table lock modes, weakest first. */
 export const LOCK_MODES = [
@@ -76,8 +83,16 @@ export interface StatementLocks {
 export interface LockContext {
   /** Schema of unqualified names (the first of the search path). Default `public`. */
   readonly defaultSchema?: string;
-  /** The schema just before the statement (replayed facts): finds the table of an index. */
+  /**
+   * The schema just before the statement (replayed facts): finds the table of an index,
+   * the foreign keys at the other end of a dropped or retyped column, whether a type
+   * change rewrites. Without it, the costs are the worst case.
+   */
   readonly before?: SchemaState;
+  /** The migration the statement belongs to: a foreign key added to a table it created checks no rows. */
+  readonly migration?: string;
+  /** Major version of the server (default 14): SET NOT NULL skips its scan on 12+ when a valid CHECK proves it. */
+  readonly postgresVersion?: number;
 }
 
 /** Lock modes by number, as `LockStmt.mode` stores them (1 = ACCESS SHARE … 8 = ACCESS EXCLUSIVE). */
@@ -119,6 +134,8 @@ class Collector {
     const schema = rel.schema ?? this.defaultSchema;
     if (schema === ZD_SCHEMA) return; // Our bookkeeping, not the application's tables.
     const key = relationKey(schema, rel.name);
+    // A table created by this migration holds no rows: nothing to scan, rewrite or index.
+    if (cost && this.isNew(this.ctx.before?.tables.get(key))) cost = undefined;
     const prev = this.byKey.get(key);
     if (prev && lockRank(prev.mode) > lockRank(mode)) {
       if (cost && !prev.cost) this.byKey.set(key, { ...prev, cost });
@@ -130,6 +147,29 @@ class Collector {
 
   range(rv: RangeVar | undefined, mode: LockMode, what: string, cost?: LockCost): void {
     if (rv?.relname) this.add({ ...(rv.schemaname === undefined ? {} : { schema: rv.schemaname }), name: rv.relname }, mode, what, cost);
+  }
+
+  /** The table a RangeVar names, as the replayed facts know it just before the statement. */
+  table(rv: { schemaname?: string; relname?: string } | undefined): TableFacts | undefined {
+    return rv?.relname === undefined ? undefined : this.ctx.before?.tables.get(relationKey(rv.schemaname ?? this.defaultSchema, rv.relname));
+  }
+
+  /** The table was created by the statement's own migration (it holds no rows yet). */
+  isNew(object: { readonly createdIn: string } | undefined): boolean {
+    return object !== undefined && this.ctx.migration !== undefined && object.createdIn === this.ctx.migration;
+  }
+
+  get before(): SchemaState | undefined {
+    return this.ctx.before;
+  }
+
+  get postgresVersion(): number {
+    return this.ctx.postgresVersion ?? 14;
+  }
+
+  /** `foreignKeysAt` in the schema before the statement. */
+  foreignKeysOf(table: TableFacts, columns?: readonly string[]): ForeignKeyEnd[] {
+    return this.ctx.before ? foreignKeysAt(this.ctx.before, table, columns) : [];
   }
 
   /** The table an index belongs to (from the replayed facts), or the index itself when unknown. */
@@ -159,16 +199,38 @@ function containsVolatileCall(value: unknown): boolean {
   return Object.values(value).some(containsVolatileCall);
 }
 
-function foreignKeys(c: Collector, constraints: readonly Node[] | undefined): boolean {
+/**
+ * Foreign keys among `constraints`: SHARE ROW EXCLUSIVE on the referenced tables, read
+ * when the key `validates` existing values.
+ */
+function foreignKeys(c: Collector, constraints: readonly Node[] | undefined, validates: boolean): boolean {
   let any = false;
   for (const n of constraints ?? []) {
     const con = asNode(n, 'Constraint');
     if (con?.contype === 'CONSTR_FOREIGN') {
-      c.range(con.pktable, 'SHARE ROW EXCLUSIVE', 'referenced by a foreign key', con.skip_validation ? undefined : 'scan');
+      c.range(con.pktable, 'SHARE ROW EXCLUSIVE', 'referenced by a foreign key', validates && !con.skip_validation ? 'scan' : undefined);
       any = true;
     }
   }
   return any;
+}
+
+/** Every column of the key was added by this migration without a default: each row holds NULL, nothing to look up. */
+function newNullColumns(c: Collector, table: TableFacts | undefined, columns: readonly string[]): boolean {
+  if (!table || columns.length === 0) return false;
+  return columns.every((name) => {
+    const col = table.columns.find((x) => x.name === name);
+    return col !== undefined && c.isNew(col) && col.default === undefined && col.identity === undefined && !col.generated;
+  });
+}
+
+/** Dropping `table`'s foreign keys that involve `columns` takes ACCESS EXCLUSIVE on the table at their other end (its triggers go). */
+function droppedForeignKeys(c: Collector, table: TableFacts | undefined, columns: readonly string[] | undefined, cascade: boolean): void {
+  if (!table) return;
+  for (const { other, outgoing } of c.foreignKeysOf(table, columns)) {
+    // A key of another table that references the dropped object goes only with CASCADE (otherwise the statement fails).
+    if (outgoing || cascade) c.add(other, 'ACCESS EXCLUSIVE', outgoing ? 'referenced by a dropped foreign key' : 'its foreign key is dropped');
+  }
 }
 
 function alterTable(c: Collector, node: NodeOf<'AlterTableStmt'>): void {
@@ -192,8 +254,9 @@ function alterTable(c: Collector, node: NodeOf<'AlterTableStmt'>): void {
     if (sub === 'AT_AddConstraint') {
       const con = asNode(cmd.def, 'Constraint');
       if (con?.contype === 'CONSTR_FOREIGN') {
+        // The table's rows are checked (all of them); the referenced table is looked up for each non-null key.
         c.range(rel, 'SHARE ROW EXCLUSIVE', 'ADD FOREIGN KEY', con.skip_validation ? undefined : 'scan');
-        foreignKeys(c, [cmd.def!]);
+        foreignKeys(c, [cmd.def!], !newNullColumns(c, c.table(rel), stringList(con.fk_attrs)));
         continue;
       }
       const scans = con?.contype === 'CONSTR_CHECK' && !con.skip_validation;
@@ -210,7 +273,12 @@ function alterTable(c: Collector, node: NodeOf<'AlterTableStmt'>): void {
           return (k?.contype === 'CONSTR_DEFAULT' && containsVolatileCall(k.raw_expr)) || k?.contype === 'CONSTR_GENERATED' || k?.contype === 'CONSTR_IDENTITY';
         }) || /^(small|big)?serial[248]?$/.test(stringList(col?.typeName?.names).at(-1) ?? '');
       c.range(rel, 'ACCESS EXCLUSIVE', 'ADD COLUMN', rewrites ? 'rewrite' : undefined);
-      foreignKeys(c, cons);
+      // A new column is NULL in every row, unless it has a default: only then has its key rows to check.
+      const filled = cons.some((n) => {
+        const k = asNode(n, 'Constraint');
+        return k?.contype === 'CONSTR_DEFAULT' && !asNode(k.raw_expr, 'A_Const')?.isnull;
+      });
+      foreignKeys(c, cons, filled);
       continue;
     }
     if (sub === 'AT_AttachPartition') {
@@ -226,9 +294,59 @@ function alterTable(c: Collector, node: NodeOf<'AlterTableStmt'>): void {
       c.range(part?.name, 'ACCESS EXCLUSIVE', 'detached partition');
       continue;
     }
-    const cost: LockCost | undefined =
-      sub === 'AT_AlterColumnType' ? 'rewrite' : sub === 'AT_SetNotNull' || sub === 'AT_ValidateConstraint' ? 'scan' : undefined;
+    if (sub === 'AT_AlterColumnType') {
+      const table = c.table(rel);
+      const cost = alterColumnTypeCost(c, table, cmd);
+      c.range(rel, 'ACCESS EXCLUSIVE', what, cost);
+      // Its foreign keys are dropped and added again: ACCESS EXCLUSIVE at their other end, checked again unless only the catalog changed.
+      if (table && cmd.name !== undefined) {
+        for (const { other } of c.foreignKeysOf(table, [cmd.name])) c.add(other, 'ACCESS EXCLUSIVE', 'foreign key rebuilt by ALTER COLUMN TYPE', cost === 'rewrite' ? 'scan' : undefined);
+      }
+      continue;
+    }
+    if (sub === 'AT_SetNotNull') {
+      const table = c.table(rel);
+      const column = table?.columns.find((col) => col.name === cmd.name);
+      const proven = column !== undefined && (column.notNull || (c.postgresVersion >= 12 && provenNotNull(table!, column.name)));
+      c.range(rel, 'ACCESS EXCLUSIVE', what, proven ? undefined : 'scan');
+      continue;
+    }
+    if (sub === 'AT_DropConstraint') {
+      const table = c.table(rel);
+      const con = table?.constraints.find((k) => k.name === cmd.name);
+      c.range(rel, 'ACCESS EXCLUSIVE', what);
+      if (table && con?.contype === 'f') {
+        const referenced = c.foreignKeysOf(table).find((x) => x.fk === con)?.other;
+        if (referenced) c.add(referenced, 'ACCESS EXCLUSIVE', 'referenced by a dropped foreign key');
+      } else if (table && con && (con.contype === 'p' || con.contype === 'u') && cmd.behavior === 'DROP_CASCADE') {
+        droppedForeignKeys(c, table, con.columns, true);
+      }
+      continue;
+    }
+    if (sub === 'AT_DropColumn') {
+      c.range(rel, 'ACCESS EXCLUSIVE', what);
+      if (cmd.name !== undefined) droppedForeignKeys(c, c.table(rel), [cmd.name], cmd.behavior === 'DROP_CASCADE');
+      continue;
+    }
+    const cost: LockCost | undefined = sub === 'AT_ValidateConstraint' ? 'scan' : undefined;
     c.range(rel, weaker ?? 'ACCESS EXCLUSIVE', what, cost);
+  }
+}
+
+/** What `ALTER COLUMN … TYPE` costs: a rewrite, an index build (the column's indexes), or nothing but the catalog. */
+function alterColumnTypeCost(c: Collector, table: TableFacts | undefined, cmd: NodeOf<'AlterTableCmd'>): LockCost | undefined {
+  const column = table?.columns.find((col) => col.name === cmd.name);
+  const typeName = asNode(cmd.def, 'ColumnDef')?.typeName;
+  if (!table || !column || !typeName) return 'rewrite';
+  const enums = c.before?.enums;
+  const to = columnType(typeName, (name) => (enums?.has(relationKey(c.defaultSchema, name)) ? c.defaultSchema : undefined));
+  switch (typeChange(column.type, to, usingExpression(cmd))) {
+    case 'rewrite':
+      return 'rewrite';
+    case 'indexes':
+      return [...(c.before?.indexes.values() ?? [])].some((i) => i.table === table.key && i.columnsReferenced.includes(column.name)) ? 'build' : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -245,8 +363,9 @@ function plainStatement(c: Collector, s: Statement): string | undefined {
     case 'RenameStmt': {
       const x = s.node as NodeOf<'RenameStmt'>;
       if (x.renameType === 'OBJECT_INDEX') {
+        // PostgreSQL 12+ locks the index alone, not its table.
         const rv = x.relation;
-        c.add(c.indexTable([...(rv?.schemaname === undefined ? [] : [rv.schemaname]), rv?.relname ?? '']), 'SHARE UPDATE EXCLUSIVE', 'RENAME INDEX');
+        if (rv?.relname) c.add({ ...(rv.schemaname === undefined ? {} : { schema: rv.schemaname }), name: rv.relname }, 'SHARE UPDATE EXCLUSIVE', 'RENAME INDEX');
       } else if (x.relation) {
         c.range(x.relation, 'ACCESS EXCLUSIVE', `RENAME ${String(x.renameType).replace(/^OBJECT_/, '').replace('TABCONSTRAINT', 'CONSTRAINT')}`);
       }
@@ -263,6 +382,7 @@ function plainStatement(c: Collector, s: Statement): string | undefined {
           case 'OBJECT_VIEW':
           case 'OBJECT_MATVIEW':
             c.add(rel, 'ACCESS EXCLUSIVE', `DROP ${x.removeType.replace('OBJECT_', '').replace('MATVIEW', 'MATERIALIZED VIEW')}`);
+            if (x.removeType === 'OBJECT_TABLE') droppedForeignKeys(c, c.table({ ...(rel.schema === undefined ? {} : { schemaname: rel.schema }), relname: rel.name }), undefined, x.behavior === 'DROP_CASCADE');
             break;
           case 'OBJECT_INDEX':
             c.add(c.indexTable(names), x.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE', x.concurrent ? 'DROP INDEX CONCURRENTLY' : 'DROP INDEX');
@@ -319,9 +439,10 @@ function plainStatement(c: Collector, s: Statement): string | undefined {
       return undefined;
     case 'CreateStmt': {
       const x = s.node as NodeOf<'CreateStmt'>;
+      // The new table has no rows: its keys check nothing.
       for (const elt of x.tableElts ?? []) {
         const col = asNode(elt, 'ColumnDef');
-        foreignKeys(c, col ? col.constraints : [elt]);
+        foreignKeys(c, col ? col.constraints : [elt], false);
       }
       if (x.partbound) for (const p of x.inhRelations ?? []) c.range(asNode(p, 'RangeVar'), 'ACCESS EXCLUSIVE', 'CREATE TABLE … PARTITION OF');
       return undefined;

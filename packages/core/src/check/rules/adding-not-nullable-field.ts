@@ -1,15 +1,7 @@
-import type { TableFacts } from '../../facts/model.js';
+import { provenNotNull } from '../../locks/type-change.js';
 import { quoteIdent } from '../../sql/ident.js';
 import { commandRange, existingColumn, tableCommands } from '../helpers.js';
 import { createRule } from '../rule.js';
-
-/** A valid `CHECK (col IS NOT NULL)` lets PostgreSQL 12+ skip the scan. */
-function provenNotNull(table: TableFacts, column: string): boolean {
-  const wanted = `${column.toLowerCase()}isnotnull`;
-  return table.constraints.some(
-    (c) => c.contype === 'c' && !c.notValid && c.expression !== undefined && c.expression.replace(/[\s"()]/g, '').toLowerCase() === wanted,
-  );
-}
 
 export const rule = createRule({
   id: 'adding-not-nullable-field',

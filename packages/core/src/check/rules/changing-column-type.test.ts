@@ -33,6 +33,34 @@ describe(ID, () => {
   it("accepts varchar to text", () => {
     expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DATA TYPE TEXT;")).toEqual([]);
   });
+  it("reports any change of an array type: PostgreSQL converts it element by element", () => {
+    expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"tags\" SET DATA TYPE VARCHAR(20)[];", { history: ["ALTER TABLE \"Post\" ADD COLUMN \"tags\" VARCHAR(10)[];"] }).length).toBe(1);
+    expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"tags\" SET DATA TYPE VARCHAR[];", { history: ["ALTER TABLE \"Post\" ADD COLUMN \"tags\" TEXT[];"] }).length).toBe(1);
+  });
+  it("reports a USING expression, even to the same type", () => {
+    expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"content\" SET DATA TYPE TEXT USING lower(\"content\");").length).toBe(1);
+    expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DATA TYPE TEXT USING \"title\";")).toEqual([]);
+  });
+  it("reports citext only where an index on the column is built again", () => {
+    expect(found("ALTER TABLE \"User\" ALTER COLUMN \"name\" SET DATA TYPE CITEXT;")).toEqual([]);
+    expect(found("ALTER TABLE \"User\" ALTER COLUMN \"email\" SET DATA TYPE CITEXT;").map((d) => d.message)).toEqual([
+      "ALTER COLUMN \"User\".\"email\" TYPE citext (from text) keeps the rows but builds the index \"User_email_key\" again under an ACCESS EXCLUSIVE lock on \"User\": every read and write of \"User\" waits until it is built.",
+    ]);
+  });
+  it("says when a UTC session skips the rewrite between timestamp and timestamptz, and only then", () => {
+    const note = (sql: string) => found(sql).map((d) => d.message.includes("when the session TimeZone is UTC"));
+    expect(note("ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" SET DATA TYPE TIMESTAMPTZ(6);")).toEqual([true]);
+    expect(note("ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" SET DATA TYPE TIMESTAMPTZ;")).toEqual([true]);
+    expect(note("ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" SET DATA TYPE TIMESTAMPTZ(3);")).toEqual([false]);
+    expect(note("ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" SET DATA TYPE TIMESTAMPTZ(6) USING \"createdAt\" AT TIME ZONE 'UTC';")).toEqual([false]);
+    expect(note("ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" SET DATA TYPE TIMESTAMP(1);")).toEqual([false]);
+  });
+  it("names the table at the other end of a foreign key on the column", () => {
+    const fk = "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\");";
+    expect(found("ALTER TABLE \"User\" ALTER COLUMN \"id\" SET DATA TYPE BIGINT;", { history: [fk] })[0]?.message).toContain(
+      "The foreign key \"Post_authorId_fkey\" is checked again, with \"Post\" under an ACCESS EXCLUSIVE lock too.",
+    );
+  });
   it("accepts a column of a new table", () => {
     expect(found("CREATE TABLE \"Tag\" (\"n\" INTEGER);\nALTER TABLE \"Tag\" ALTER COLUMN \"n\" SET DATA TYPE BIGINT;")).toEqual([]);
   });
