@@ -12,13 +12,13 @@ describe(ID, () => {
   it("reports SET NOT NULL on an existing nullable column", () => {
     expect(found("ALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;").length).toBeGreaterThan(0);
     expect(renderPretty(onlyRule(checkExample("ALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;"), ID))).toMatchInlineSnapshot(`
-      "error[adding-not-nullable-field]: SET NOT NULL on "User"."name" scans all of "User" under an ACCESS EXCLUSIVE lock: every read and write of "User" waits until the scan is done. Old app versions that leave "name" empty (the field was optional for them) fail from then on.
+      "error[adding-not-nullable-field]: SET NOT NULL on "User"."name" scans all of "User" under an ACCESS EXCLUSIVE lock: every read and write of "User" waits until the scan is done. Old app versions that leave "name" empty (the field is optional in their schema) fail from then on.
         --> migration.sql:1:1
           |
         1 | ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;
           | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
         = lock: ACCESS EXCLUSIVE on "User" (blocks every read and write)
-        = help: Instead: \`ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) NOT VALID;\` in this migration (a brief lock), then in a later one \`ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_not_null";\` (reads and writes continue), \`ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\` (no scan: the valid constraint proves it) and \`ALTER TABLE "User" DROP CONSTRAINT "User_name_not_null";\`.
+        = help: Instead: first release an app version that always sets "name"; once no older version runs, \`ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) NOT VALID;\` (a brief lock), then in a later migration \`ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_not_null";\` (reads and writes continue), \`ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\` (no scan: the valid constraint proves it) and \`ALTER TABLE "User" DROP CONSTRAINT "User_name_not_null";\`.
         = docs: https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules/adding-not-nullable-field.md
 
       ✖ 1 error, 0 warnings in 1 of 1 migration."
@@ -32,5 +32,23 @@ describe(ID, () => {
   });
   it("accepts a column proven NOT NULL by a validated CHECK (PostgreSQL 12+)", () => {
     expect(found("ALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;", { history: ['ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) NOT VALID;', 'ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_not_null";'] })).toEqual([]);
+  });
+  it("says that only writes of null fail when the column gets a default", () => {
+    expect(found("ALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL,\nALTER COLUMN \"name\" SET DEFAULT 'anon';")[0]?.message).toContain(
+      "Old app versions that set \"name\" to null (the field is optional in their schema; an INSERT that leaves it out gets the default 'anon') fail from then on.",
+    );
+  });
+  it("reports CHECK (column IS NOT NULL) on an existing nullable column, NOT VALID or not: new writes are checked", () => {
+    expect(found("ALTER TABLE \"User\" ADD CONSTRAINT \"User_name_not_null\" CHECK (\"name\" IS NOT NULL) NOT VALID;").map((d) => d.message)).toEqual([
+      'ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) on "User": old app versions that leave "name" empty (the field is optional in their schema) fail on every such INSERT or UPDATE from this moment ("violates check constraint"): NOT VALID skips the rows already there, not new writes.',
+    ]);
+    expect(found("ALTER TABLE \"User\" ADD CHECK (\"name\" IS NOT NULL AND \"email\" IS NOT NULL);").length).toBe(1);
+    expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_content_not_null\" CHECK ((\"content\" IS NOT NULL)) NOT VALID;").length).toBe(1);
+  });
+  it("accepts other CHECKs, NOT NULL columns, new columns and columns already proven NOT NULL", () => {
+    expect(found("ALTER TABLE \"User\" ADD CONSTRAINT \"User_name_check\" CHECK (\"name\" IS NOT NULL OR \"email\" <> '') NOT VALID;")).toEqual([]);
+    expect(found("ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_not_null\" CHECK (\"email\" IS NOT NULL) NOT VALID;")).toEqual([]);
+    expect(found("ALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\nALTER TABLE \"User\" ADD CONSTRAINT \"User_bio_not_null\" CHECK (\"bio\" IS NOT NULL) NOT VALID;")).toEqual([]);
+    expect(found("ALTER TABLE \"User\" ADD CONSTRAINT \"User_name_not_null2\" CHECK (\"name\" IS NOT NULL) NOT VALID;", { history: ['ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) NOT VALID;', 'ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_not_null";'] })).toEqual([]);
   });
 });

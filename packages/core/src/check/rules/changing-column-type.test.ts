@@ -12,7 +12,7 @@ describe(ID, () => {
   it("reports INTEGER to BIGINT", () => {
     expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE BIGINT;").length).toBeGreaterThan(0);
     expect(renderPretty(onlyRule(checkExample("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE BIGINT;"), ID))).toMatchInlineSnapshot(`
-      "error[changing-column-type]: ALTER COLUMN "Post"."views" TYPE bigint (from integer) rewrites "Post" and rebuilds its indexes under an ACCESS EXCLUSIVE lock: every read and write of "Post" waits until it is done; old app versions still read and write the old type.
+      "error[changing-column-type]: ALTER COLUMN "Post"."views" TYPE bigint (from integer) rewrites "Post" and rebuilds its indexes under an ACCESS EXCLUSIVE lock: every read and write of "Post" waits until it is done.
         --> migration.sql:1:1
           |
         1 | ALTER TABLE "Post" ALTER COLUMN "views" SET DATA TYPE BIGINT;
@@ -63,5 +63,23 @@ describe(ID, () => {
   });
   it("accepts a column of a new table", () => {
     expect(found("CREATE TABLE \"Tag\" (\"n\" INTEGER);\nALTER TABLE \"Tag\" ALTER COLUMN \"n\" SET DATA TYPE BIGINT;")).toEqual([]);
+  });
+  it("says which old app queries fail when the type changes kind, and not for a wider type of the same kind", () => {
+    const message = (sql: string, history: string[] = []) => found(sql, { history })[0]?.message ?? '';
+    expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE BIGINT;")).not.toMatch(/old app versions/i);
+    expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE TEXT;")).toContain(
+      'Old app versions still send "views" as integer (Prisma binds each value with its field\'s type): their filters on "views" fail ("operator does not exist: text = integer").',
+    );
+    expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"content\" SET DATA TYPE INTEGER USING (\"content\"::integer);")).toContain(
+      'their writes of "content" fail ("column "content" is of type integer but expression is of type text"), and their filters on "content" fail ("operator does not exist: integer = text")',
+    );
+    expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DATA TYPE VARCHAR(100);")).toContain(
+      'Old app versions, for which "title" is up to 191 characters, fail on every write of a longer value ("value too long for type character varying(100)").',
+    );
+    expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"content\" SET DATA TYPE VARCHAR(20);")).toContain('for which "content" is unbounded');
+    expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE SMALLINT;")).toContain('fail on every write of a value beyond the range of smallint ("smallint out of range")');
+    expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"tags\" SET DATA TYPE VARCHAR(20)[];", ["ALTER TABLE \"Post\" ADD COLUMN \"tags\" TEXT[];"])).toContain('"tags"\'s values are unbounded');
+    expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"tags\" SET DATA TYPE TEXT;", ["ALTER TABLE \"Post\" ADD COLUMN \"tags\" TEXT[];"])).toContain('("operator does not exist: text = text[]")');
+    expect(message("ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" SET DATA TYPE TIMESTAMPTZ(3);")).not.toMatch(/old app versions/i);
   });
 });

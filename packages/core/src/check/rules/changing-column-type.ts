@@ -1,3 +1,4 @@
+import type { ColumnType } from '../../facts/model.js';
 import { quoteIdent } from '../../sql/ident.js';
 import { foreignKeysAt } from '../../locks/foreign-keys.js';
 import { rewriteSkippedInUtc, typeChange, usingExpression } from '../../locks/type-change.js';
@@ -6,6 +7,89 @@ import { createRule } from '../rule.js';
 
 const HELP =
   'Instead: expand and contract — add a new column of the new type (a new field, `@map` to keep names tidy), write both from the app, backfill in batches, switch reads, and drop the old column in a later release. Changes that need no rewrite: varchar(n) to a longer varchar or to text, numeric(p,s) to a larger p, timestamp(p) to a larger p.';
+
+/**
+ * Type categories (PostgreSQL's `typcategory`) of the built-in types Prisma maps fields to.
+ * Between two categories there is no implicit cast, so no operator compares their values.
+ */
+const CATEGORY: Readonly<Record<string, string>> = {
+  smallint: 'N',
+  integer: 'N',
+  bigint: 'N',
+  numeric: 'N',
+  real: 'N',
+  'double precision': 'N',
+  money: 'N',
+  text: 'S',
+  'character varying': 'S',
+  character: 'S',
+  citext: 'S',
+  'timestamp without time zone': 'D',
+  'timestamp with time zone': 'D',
+  date: 'D',
+  'time without time zone': 'D',
+  'time with time zone': 'D',
+  interval: 'T',
+  boolean: 'B',
+  uuid: 'U',
+  json: 'J',
+  jsonb: 'J',
+  bytea: 'X',
+  inet: 'I',
+  cidr: 'I',
+};
+
+/** Bytes of the integer types: a smaller one cannot hold every value of a larger one. */
+const INTEGER_SIZE: Readonly<Record<string, number>> = { smallint: 2, integer: 4, bigint: 8 };
+
+/** Longest string a character type takes (Infinity: unbounded). */
+function maxLength(t: ColumnType): number {
+  const n = t.mods[0];
+  if (typeof n === 'number') return n;
+  return t.name === 'character' ? 1 : Infinity;
+}
+
+/** A type as PostgreSQL's error messages name it: `integer`, `"Role"`, `text[]`. */
+function typeName(t: ColumnType): string {
+  return (t.schema === undefined ? t.name : quoteIdent(t.name)) + '[]'.repeat(t.arrayDims);
+}
+
+/** The type Prisma Client binds a field's values with: a `String` as text whatever its column, an `Int` as integer, a `Float` as double precision. */
+function boundType(t: ColumnType): string {
+  const bound = CATEGORY[t.name] === 'S' && t.schema === undefined ? 'text' : t.name === 'smallint' ? 'integer' : t.name === 'real' ? 'double precision' : undefined;
+  return bound === undefined ? typeName(t) : bound + '[]'.repeat(t.arrayDims);
+}
+
+/**
+ * What old app versions, whose Prisma Client still sends `column` as `from`, meet once it is
+ * `to`: a sentence saying which of their queries fail, or undefined when they keep working
+ * (a wider type of the same kind). Prisma binds each value with its field's type (an enum
+ * through a cast), so a value of another type category is neither compared nor stored
+ * without an explicit cast; a narrower length or range rejects the longer values.
+ */
+export function oldAppTypeBreak(column: string, from: ColumnType, to: ColumnType): string | undefined {
+  const c = quoteIdent(column);
+  const category = (t: ColumnType) => (t.schema !== undefined ? 'E' : CATEGORY[t.name]);
+  const [a, b] = [category(from), category(to)];
+  if (a === undefined || b === undefined) return undefined;
+  const [old, now] = [boundType(from), typeName(to)];
+  if (a !== b || from.arrayDims !== to.arrayDims) {
+    const compare = `their filters on ${c} fail ("operator does not exist: ${now} = ${old}")`;
+    // PostgreSQL converts any value (an array too) to a string type on assignment, and an array to an array of strings element by element.
+    return b === 'S' && (to.arrayDims === 0 || to.arrayDims === from.arrayDims)
+      ? ` Old app versions still send ${c} as ${old} (Prisma binds each value with its field's type): ${compare}.`
+      : ` Old app versions still send ${c} as ${old} (Prisma binds each value with its field's type): their writes of ${c} fail ("column ${c} is of type ${now} but expression is of type ${old}"), and ${compare}.`;
+  }
+  if (a === 'S' && (to.name === 'character varying' || to.name === 'character') && maxLength(to) < maxLength(from)) {
+    const limit = maxLength(from) === Infinity ? 'unbounded' : `up to ${maxLength(from)} characters`;
+    return ` Old app versions, for which ${c}${from.arrayDims ? "'s values are" : ' is'} ${limit}, fail on every write of a longer value ("value too long for type ${to.name}(${maxLength(to)})").`;
+  }
+  const size = INTEGER_SIZE[to.name];
+  if (a === 'N' && size !== undefined && (INTEGER_SIZE[from.name] ?? Infinity) > size) {
+    return ` Old app versions, for which ${c} is ${from.text}, fail on every write of a value beyond the range of ${to.name} ("${to.name} out of range")${INTEGER_SIZE[from.name] === undefined ? ', and the fractions they write are rounded' : ''}.`;
+  }
+  return undefined;
+}
 
 export const rule = createRule({
   id: 'changing-column-type',
@@ -50,7 +134,7 @@ export const rule = createRule({
       ctx.report({
         at: s,
         ...commandRange(command),
-        message: `${what} rewrites ${t} and rebuilds its indexes under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until it is done; old app versions still read and write the old type.${fks}${tz}`,
+        message: `${what} rewrites ${t} and rebuilds its indexes under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until it is done.${oldAppTypeBreak(column.name, column.type, after.type) ?? ''}${fks}${tz}`,
         help: HELP,
         lock: 'ACCESS EXCLUSIVE',
         table: table.key,

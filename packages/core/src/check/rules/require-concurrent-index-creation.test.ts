@@ -38,4 +38,10 @@ describe(ID, () => {
   it("accepts after prisma-zd rewrite", () => {
     expect(found(rewriteExample("-- CreateIndex\nCREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\");"))).toEqual([]);
   });
+  it("says that old app versions may write duplicates before a postponed UNIQUE index is built", () => {
+    expect(found("CREATE UNIQUE INDEX \"Post_title_key\" ON \"Post\"(\"title\");")[0]?.help).toContain(
+      'Until it is built, old app versions may still write duplicates: one makes the build fail (`prisma-zd deploy` exits 5 before the rollout; the old version keeps working)',
+    );
+    expect(found("CREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\");")[0]?.help).not.toContain('duplicates');
+  });
 });

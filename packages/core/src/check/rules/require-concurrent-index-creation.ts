@@ -19,6 +19,8 @@ export const rule = createRule({
       let help: string;
       if (change) {
         help = `Instead: run \`prisma-zd rewrite\`: it postpones ${name}, and \`prisma-zd deploy\` builds it with CREATE INDEX CONCURRENTLY after the migration (writes continue).`;
+        // Until it is built, nothing stops a duplicate: old app versions, which know no such constraint, may write one.
+        if (node.unique) help += ` Until it is built, old app versions may still write duplicates: one makes the build fail (\`prisma-zd deploy\` exits 5 before the rollout; the old version keeps working); remove it and run \`prisma-zd postponed run\` again.`;
       } else if (table.partitioned) {
         help = `Instead: ${t} is partitioned and PostgreSQL cannot build an index CONCURRENTLY on a partitioned table: create it ON ONLY ${t}, build the same index CONCURRENTLY on each partition (one migration each), then ALTER INDEX ${name} ATTACH PARTITION each one.`;
       } else if (node.idxname === undefined) {
