@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rules } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
@@ -11,9 +11,12 @@ import { defineCommand } from './command.js';
  * copy `prepack` puts in its `docs/rules` (never a `docs/rules` of the user's project).
  */
 export function rulePage(id: string, moduleDir = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  const repo = join(moduleDir, '../../../..');
-  const fromSources = existsSync(join(repo, 'pnpm-workspace.yaml')) && existsSync(join(repo, 'packages/cli/package.json'));
-  const file = join(fromSources ? join(repo, 'docs/rules') : join(moduleDir, '../../docs/rules'), `${id}.md`);
+  const pkg = resolve(moduleDir, '../..');
+  const repo = resolve(pkg, '../..');
+  // This package in this repository (packages/cli/{src,dist}/commands), not an installed copy
+  // inside a project that happens to be a pnpm workspace with a packages/cli of its own.
+  const fromSources = pkg === join(repo, 'packages', 'cli') && existsSync(join(repo, 'pnpm-workspace.yaml')) && existsSync(join(repo, 'docs/rules'));
+  const file = join(fromSources ? join(repo, 'docs/rules') : join(pkg, 'docs/rules'), `${id}.md`);
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
