@@ -103,6 +103,8 @@ export function oneLine(text: string, max = 100): string {
 export interface Evidence {
   what: string;
   present: boolean;
+  /** The id, when this is an open queue entry the migration's prisma-zd blocks wrote. */
+  queueEntry?: number;
 }
 
 function unquoteLast(key: string, prefix: string): string {
@@ -176,10 +178,29 @@ export async function catalogEvidence(
     out.push({ what: `constraint ${k}`, present: r.rows[0]!.ok });
   }
   if (managed && blocks.length) {
-    const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${QUEUE_TABLE} WHERE migration = $1`, [file.name]);
-    out.push({ what: `queue entries of ${file.name} in ${QUEUE_TABLE}`, present: Number(r.rows[0]!.n) > 0 });
+    // Named one by one: under per-statement execution each block commits its entry on its
+    // own, so a failure later in the file leaves them for a migration that is not applied.
+    const entries = await openEntriesOf(client, file.name);
+    if (entries.length === 0) out.push({ what: `queue entries of ${file.name} in ${QUEUE_TABLE}`, present: false });
+    for (const e of entries) out.push({ what: `queue entry #${e.id} (${e.label})`, present: true, queueEntry: e.id });
   }
   return out;
+}
+
+/** The open (pending, running, failed) queue entries that `migration` queued. */
+async function openEntriesOf(client: pg.ClientBase, migration: string): Promise<Array<{ id: number; label: string }>> {
+  const { rows } = await client.query<{ id: string; kind: string; object_name: string | null; table_name: string | null; statement: string }>(
+    `SELECT id, kind, object_name, table_name, statement FROM ${QUEUE_TABLE}
+      WHERE migration = $1 AND status IN ('pending', 'running', 'failed') ORDER BY id`,
+    [migration],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    label:
+      r.kind === 'contract'
+        ? `contract: ${oneLine(r.statement, 80)}`
+        : `${r.kind === 'index' ? 'index' : 'validate'} ${quoteIdent(r.object_name ?? '?')} on ${quoteIdent(r.table_name ?? '?')}`,
+  }));
 }
 
 /** Statement kinds that only create an object the catalog check looks for. */
@@ -323,15 +344,18 @@ export async function analyseFailed(
     atomic.reason = `${atomic.reason}, and ${silent} leaves nothing in the catalog to tell whether it ran`;
   }
   const why = !atomic.atomic ? `it may be partly applied: ${atomic.reason}` : left === 'partial' ? 'the catalog has some of its objects and not others' : 'prisma-zd cannot tell what it left behind';
+  const queued = evidence.filter((e) => e.queueEntry !== undefined).map((e) => `#${e.queueEntry}`);
+  const entries = queued.length === 1 ? `queue entry ${queued[0]}` : `queue entries ${queued.join(', ')}`;
   return {
     ...base,
     autoResolve: false,
     reason: why,
     fix: [
-      `complete or revert what ${file ? file.path : row.name} did (the objects above), then one of:`,
-      `${resolveCommand('--applied', row.name)}    # you completed it by hand`,
-      `${resolveCommand('--rolled-back', row.name)}    # you reverted it; deploy applies it again`,
+      `complete or revert what ${file ? file.path : row.name} did (the objects above${queued.length ? `, except the ${entries}: leave ${queued.length === 1 ? 'it' : 'them'} in the queue` : ''}), then one of:`,
+      `${resolveCommand('--applied', row.name)}    # you completed it by hand${queued.length ? `; postponed run / contract then complete ${entries}` : ''}`,
+      `${resolveCommand('--rolled-back', row.name)}    # you reverted it; deploy applies it again${queued.length ? ` and cancels ${entries} (the migration queues ${queued.length === 1 ? 'it' : 'them'} anew)` : ''}`,
       'prisma-zd deploy',
+      ...(queued.length ? [`(until it is resolved, prisma-zd runs none of ${queued.join(', ')})`] : []),
     ],
   };
 }

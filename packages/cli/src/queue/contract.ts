@@ -114,7 +114,10 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
       // A refusal is judged again on every run against the folder given; without one, an earlier refusal stands.
       const refusedNow = new Set(result.reconcile.refused.map((r) => r.id));
       const judged = result.reconcile.skipped === undefined;
+      const held = new Set((result.reconcile.held ?? []).map((h) => h.id));
       for (const entry of entries) {
+        // Its migration failed and is not resolved: not applied before it is (and, like a failure, later ones wait).
+        if (held.has(entry.id)) break;
         if (opts.signal?.aborted) {
           result.interrupted = true;
           break;

@@ -12,6 +12,7 @@ import { appliedMigrations, readMigrationsFolder, type MigrationFile } from '../
 import { ExitCode, UserError } from '../errors.js';
 import { entryLabel, markCancelled, markFailed, readEntries, updateTarget, type QueueEntry } from './entries.js';
 import { REFUSED } from './failure.js';
+import { readMigrationRows } from '../deploy/history.js';
 
 export interface ReconcileReport {
   /** Why reconciliation did not run (the folder is unavailable, no Prisma history, …). */
@@ -20,6 +21,12 @@ export interface ReconcileReport {
   updated: Array<{ id: number; from: string; to: string }>;
   /** Entries that are not `rewrite`'s output: marked failed, never executed. */
   refused: Array<{ id: number; label: string; reason: string }>;
+  /**
+   * Entries whose migration is failed in `_prisma_migrations` (Prisma's P3009 state; under
+   * per-statement execution its prisma-zd blocks commit their entries before a later
+   * statement fails): neither run nor changed until the migration is resolved.
+   */
+  held?: Array<{ id: number; label: string; migration: string }>;
   warnings: string[];
 }
 
@@ -42,16 +49,40 @@ function loadFolder(dir: string | undefined): { files?: MigrationFile[]; problem
 /** Cancels or updates open entries (pending, failed) that the applied history no longer wants. */
 export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptions): Promise<ReconcileReport> {
   const report: ReconcileReport = { cancelled: [], updated: [], refused: [], warnings: [] };
-  const open = await readEntries(client, { status: ['pending', 'failed'] });
-  if (open.length === 0) return report;
+  const all = await readEntries(client, { status: ['pending', 'failed'] });
+  if (all.length === 0) return report;
+  // First, from `_prisma_migrations` alone (no folder needed): entries of a migration that
+  // is not applied are never run (DESIGN I5 cannot hold under per-statement execution).
+  const attempts = await attemptsOf(client, opts.schema);
+  const byAttempt = attempts ? byMigrationState(all, attempts) : { open: all, held: [], void: [], duplicates: [] };
+  report.held = byAttempt.held.map((e) => ({ id: e.id, label: `${e.kind} "${e.objectName}"`, migration: e.migration! }));
+  const early: Array<{ entry: QueueEntry; reason: string }> = [
+    ...byAttempt.void.map((entry) => ({
+      entry,
+      reason: `its migration ${entry.migration} was rolled back (prisma migrate resolve --rolled-back): what that attempt queued is void; applying the migration again queues it anew`,
+    })),
+    ...byAttempt.duplicates.map(({ entry, of }) => ({
+      entry,
+      reason: `a duplicate of #${of}: migration ${entry.migration} queued it again when it was applied after a rolled-back attempt`,
+    })),
+  ];
+  const cancelEarly = async () => {
+    for (const { entry, reason } of early) {
+      await markCancelled(client, entry.id, `reconcile: ${reason}`);
+      report.cancelled.push({ id: entry.id, label: `${entry.kind} "${entry.objectName}"`, reason });
+    }
+  };
+  const open = byAttempt.open;
   const folder = loadFolder(opts.migrationsDir);
-  if (!folder.files) {
-    report.skipped = `${folder.problem}; queued work was not checked against later migrations`;
+  if (!folder.files || open.length === 0) {
+    if (!folder.files) report.skipped = `${folder.problem}; queued work was not checked against later migrations`;
+    if (early.length) await withTransaction(client, cancelEarly);
     return report;
   }
   const applied = await appliedMigrations(client, opts.schema);
   if (!applied) {
     report.skipped = `there is no ${opts.schema}._prisma_migrations table; queued work was not checked against later migrations`;
+    if (early.length) await withTransaction(client, cancelEarly);
     return report;
   }
   const byName = new Map(folder.files.map((f) => [f.name, f]));
@@ -85,14 +116,23 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
     );
   } catch (e) {
     report.skipped = `the applied migrations could not be replayed (${e instanceof Error ? e.message : String(e)}); queued work was not checked against later migrations`;
+    if (early.length) await withTransaction(client, cancelEarly);
     return report;
   }
   const byId = new Map(entries.map((e) => [e.id, e]));
   await withTransaction(client, async () => {
+    await cancelEarly();
     for (const d of decisions) {
       const entry = byId.get(Number(d.id))!;
       if (d.action === 'keep') {
         if (d.warning) report.warnings.push(`#${entry.id}: ${d.warning}`);
+      } else if (d.action === 'refuse' && attempts?.get(entry.migration)?.rolledBack) {
+        // The migration ran more than once (per-statement: an attempt that failed after its
+        // blocks had queued, then rolled back): what the folder's migration does not queue
+        // is left from that attempt, not foreign work.
+        const reason = `left by a rolled-back attempt of ${entry.migration} (${d.reason.replace(/: it was not written by prisma-zd rewrite$/, '')})`;
+        await markCancelled(client, entry.id, `reconcile: ${reason}`);
+        report.cancelled.push({ id: entry.id, label: `${entry.kind} "${entry.objectName}"`, reason });
       } else if (d.action === 'refuse') {
         await markFailed(client, entry.id, { sqlstate: null, error: `${REFUSED} ${d.reason}; prisma-zd does not execute it` });
         report.refused.push({ id: entry.id, label: `${entry.kind} "${entry.objectName}"`, reason: d.reason });
@@ -107,6 +147,65 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
     }
   });
   return report;
+}
+
+/** Per migration name, what `_prisma_migrations` records of its attempts. */
+interface Attempts {
+  applied: boolean;
+  failed: boolean;
+  rolledBack: boolean;
+}
+
+async function attemptsOf(client: pg.ClientBase, schema: string): Promise<Map<string, Attempts> | undefined> {
+  const rows = await readMigrationRows(client, schema);
+  if (!rows) return undefined;
+  const out = new Map<string, Attempts>();
+  for (const r of rows) {
+    const a = out.get(r.name) ?? { applied: false, failed: false, rolledBack: false };
+    if (r.rolledBackAt !== null) a.rolledBack = true;
+    else if (r.finishedAt !== null) a.applied = true;
+    else a.failed = true;
+    out.set(r.name, a);
+  }
+  return out;
+}
+
+/**
+ * Sorts open entries by the state of the migration that queued them: a failed migration's
+ * entries are held (resolving it decides: `--applied` keeps them, `--rolled-back` voids
+ * them); a migration that is only rolled back voids its entries; a migration applied after
+ * a rolled-back attempt may have queued the same entry twice: the later copies are
+ * duplicates. Entries of migrations `_prisma_migrations` does not know stay open (the
+ * folder judges them).
+ */
+function byMigrationState(entries: readonly QueueEntry[], attempts: ReadonlyMap<string, Attempts>) {
+  const open: QueueEntry[] = [];
+  const held: QueueEntry[] = [];
+  const voided: QueueEntry[] = [];
+  const duplicates: Array<{ entry: QueueEntry; of: number }> = [];
+  const seen = new Map<string, number>();
+  for (const e of entries) {
+    const a = e.migration === null ? undefined : attempts.get(e.migration);
+    if (a && !a.applied && a.failed) {
+      held.push(e);
+      continue;
+    }
+    if (a && !a.applied && a.rolledBack) {
+      voided.push(e);
+      continue;
+    }
+    if (a?.applied && a.rolledBack) {
+      const key = JSON.stringify([e.kind, e.migration, e.tableSchema, e.tableName, e.objectName, e.statement]);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        duplicates.push({ entry: e, of: first });
+        continue;
+      }
+      seen.set(key, e.id);
+    }
+    open.push(e);
+  }
+  return { open, held, void: voided, duplicates };
 }
 
 /**
@@ -138,5 +237,8 @@ export function reconcileLines(r: ReconcileReport): string[] {
     ...r.cancelled.map((c) => `reconcile: cancelled #${c.id} ${c.label}: ${c.reason}`),
     ...r.updated.map((u) => `reconcile: updated #${u.id}: ${u.from} is now ${u.to}`),
     ...r.refused.map((u) => `reconcile: refused #${u.id} ${u.label}: ${u.reason}`),
+    ...(r.held ?? []).map(
+      (h) => `reconcile: #${h.id} ${h.label} waits: its migration ${h.migration} failed and is not resolved (\`prisma-zd deploy\` says how); not run until it is applied`,
+    ),
   ];
 }

@@ -112,12 +112,15 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
       result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
       for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const refused = new Set(result.reconcile.refused.map((r) => r.id));
+      // Entries of a failed, unresolved migration: never built before it is applied.
+      const held = new Set((result.reconcile.held ?? []).map((h) => h.id));
       // A refusal is judged again on every run against the folder given: a run with the
       // right folder builds what a run with a wrong one refused. Without a folder to judge
       // by, an earlier refusal stands.
       const judged = result.reconcile.skipped === undefined;
       const entries = await readEntries(control, { status: ['pending', 'failed'], kind: ['index', 'validate'] });
       for (const entry of entries) {
+        if (held.has(entry.id)) continue;
         if (refused.has(entry.id) || (!judged && entry.error?.startsWith(REFUSED))) {
           // Not rewrite's output: never executed (see reconcile).
           result.outcomes.push(refusedOutcome(entry));
