@@ -77,6 +77,11 @@ describe('user errors', () => {
     expectUserError(flag, 2, 'ZD_USAGE', '--retry-delay soon is not valid');
   });
 
+  it('setup reads no migrations folder: --migrations is refused, not accepted and ignored (exit 2)', async () => {
+    const r = await runZd(['setup', '--migrations', 'prisma/migrations', '--url', `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres`]);
+    expectUserError(r, 2, 'ZD_USAGE', 'Unknown argument: --migrations', 'prisma-zd setup --help');
+  });
+
   it('config that does not load (syntax error) names the file (exit 2)', async () => {
     const dir = project(`export default { check: ;\n`);
     const r = await runZd(['check'], { cwd: dir });

@@ -5,7 +5,7 @@ import { permissionDenied } from '../queue/privileges.js';
 import { installSchema, type SetupResult } from '../queue/schema.js';
 import { queueTarget, type TargetArgs } from '../queue/target.js';
 import { paint, type Output } from '../util/output.js';
-import { defineCommand, projectOptions } from './command.js';
+import { defineCommand } from './command.js';
 
 /** Installs or upgrades the bookkeeping schema on the database at `url`. */
 export async function setup(url: string): Promise<SetupResult> {
@@ -34,7 +34,12 @@ export function renderSetup(o: Output, r: SetupResult, where: string): string {
 export const setupCommand = defineCommand({
   command: 'setup',
   describe: 'Install or upgrade the bookkeeping schema prisma_zd (idempotent); the database becomes managed',
-  builder: (y) => projectOptions(y),
+  // No --migrations: setup reads no migrations folder (a flag accepted and ignored would say it did).
+  builder: (y) =>
+    y
+      .option('url', { type: 'string', describe: "Database URL (default: the datasource from Prisma's config)" })
+      .option('schema', { type: 'string', describe: 'Path to schema.prisma (as with prisma --schema)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output on stdout' }),
   async run(argv, out) {
     const target = await queueTarget(argv as TargetArgs, false);
     const result = await setup(target.url);
