@@ -21,6 +21,8 @@ import {
   unmanagedView,
   zdBlockOf,
   QUEUE_TABLE,
+  type MigrationFacts,
+  type ParsedSql,
   type SchemaState,
 } from '@prisma-zd/core';
 import type { ExecutionModel } from '../project/prisma-project.js';
@@ -128,25 +130,37 @@ function schemaBefore(files: readonly MigrationFile[], index: number, defaultSch
 }
 
 /**
- * The catalog check: every object `files[index]` creates (on a managed database, the
- * statements prisma-zd queues count by their queue entries) and whether it exists now.
+ * A failed migration as it ran on this database: on a managed one its prisma-zd blocks
+ * queue rows instead of creating objects, elsewhere they run their original statements.
  */
-export async function catalogEvidence(
-  client: pg.ClientBase,
-  files: readonly MigrationFile[],
-  index: number,
-  defaultSchema: string,
-): Promise<Evidence[]> {
+export interface RanMigration {
+  readonly file: MigrationFile;
+  readonly parsed: ParsedSql;
+  readonly managed: boolean;
+  /** The replay of what it does there (from the schema the migrations before it leave). */
+  readonly facts: MigrationFacts;
+}
+
+export async function ranMigration(client: pg.ClientBase, files: readonly MigrationFile[], index: number, defaultSchema: string): Promise<RanMigration> {
   const file = files[index]!;
   const managed = (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [QUEUE_TABLE])).rows[0]?.ok ?? false;
   const parsed = parseSql(file.sql);
-  const blocks = parsed.statements.filter((s) => zdBlockOf(s)?.role === 'postpone' || zdBlockOf(s)?.role === 'defer');
   // On a managed database a postponed statement leaves a queue row, not the object.
   const text = managed
     ? parsed.statements.filter((s) => !zdBlockOf(s)).map((s) => `${s.text};\n`).join('')
     : unmanagedView(parsed).parsed.text;
   const before = schemaBefore(files, index, defaultSchema);
   const facts = replayMigration(before ?? emptySchemaState(defaultSchema), { name: file.name, parsed: parseSql(text) }, { defaultSchema });
+  return { file, parsed, managed, facts };
+}
+
+/**
+ * The catalog check: every object the migration creates (on a managed database, the
+ * statements prisma-zd queues count by their queue entries) and whether it exists now.
+ */
+export async function catalogEvidence(client: pg.ClientBase, ran: RanMigration): Promise<Evidence[]> {
+  const { file, parsed, managed, facts } = ran;
+  const blocks = parsed.statements.filter((s) => zdBlockOf(s)?.role === 'postpone' || zdBlockOf(s)?.role === 'defer');
   const out: Evidence[] = [];
   const regclass = async (key: string, what: string) => {
     const r = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [key]);
@@ -214,9 +228,8 @@ const CREATING = new Set(['CreateStmt', 'IndexStmt', 'CreateEnumStmt', 'CreateSe
  * prisma-zd block leaves its queue entries; elsewhere only a postponed index leaves
  * something (the index).
  */
-export function silentStatement(files: readonly MigrationFile[], index: number, defaultSchema: string, managed: boolean): string | undefined {
-  const file = files[index]!;
-  const parsed = parseSql(file.sql);
+export function silentStatement(ran: RanMigration): string | undefined {
+  const { parsed, managed, facts } = ran;
   if (parsed.error) return 'the file does not parse';
   if (parsed.statements.length === 0) return 'the file has no statement';
   for (const s of parsed.statements) {
@@ -238,9 +251,6 @@ export function silentStatement(files: readonly MigrationFile[], index: number, 
     return where;
   }
   // The replay must know what each statement creates, or the catalog check misses it.
-  const text = managed ? parsed.statements.filter((s) => !zdBlockOf(s)).map((s) => `${s.text};\n`).join('') : unmanagedView(parsed).parsed.text;
-  const before = schemaBefore(files, index, defaultSchema);
-  const facts = replayMigration(before ?? emptySchemaState(defaultSchema), { name: file.name, parsed: parseSql(text) }, { defaultSchema });
   const unknown = facts.statements.find((f) => !f.understood);
   if (unknown) return `a statement the replay does not follow (${unknown.kind})`;
   return undefined;
@@ -293,7 +303,8 @@ export async function analyseFailed(
   const file = index === -1 ? undefined : files[index];
   const log = readFailureLog(row.logs);
   const atomic = file ? atomicity(file.sql, execution) : { atomic: false, reason: 'its migration.sql is not in the migrations folder' };
-  const evidence = file ? await catalogEvidence(client, files, index, schema) : [];
+  const ran = file ? await ranMigration(client, files, index, schema) : undefined;
+  const evidence = ran ? await catalogEvidence(client, ran) : [];
   const left = leftBehind(evidence);
   const rolledBack = [resolveCommand('--rolled-back', row.name), `  (or, as SQL: ${rolledBackSql(schema, row)})`, 'prisma-zd deploy'];
   const base = { row, file, log, atomic, evidence, left };
@@ -320,11 +331,10 @@ export async function analyseFailed(
       fix: ['fix the cause (the error above: the migration or the data), then:', ...rolledBack],
     };
   }
-  if (!atomic.atomic && file && left === 'nothing' && log.kind !== 'error' && log.kind !== 'statement-timeout') {
+  if (!atomic.atomic && ran && left === 'nothing' && log.kind !== 'error' && log.kind !== 'statement-timeout') {
     // Statement by statement (Prisma 7.4+ may run a file so): nothing was applied when each
     // statement would have left an object and the catalog has none of them.
-    const managed = (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [QUEUE_TABLE])).rows[0]?.ok ?? false;
-    const silent = silentStatement(files, index, schema, managed);
+    const silent = silentStatement(ran);
     if (silent === undefined) {
       const how =
         log.kind === 'lock-timeout'
