@@ -59,11 +59,18 @@ describe('check on several histories', () => {
 
   it.skipIf(!CORPUS_PRESENT)('gives the serial report on the corpus, with the workers taking histories', async () => {
     const serial = await withThreads('1', () => runCheck({ cwd: REPO_ROOT, paths: [CORPUS_DIR] }));
-    const parallel = await withThreads('2', () => runCheck({ cwd: REPO_ROOT, paths: [CORPUS_DIR] }));
-    expect(parallel.parallel?.threads).toBe(2);
-    // 11 histories, the largest first on this thread: the worker starts long before they are done.
-    expect(parallel.parallel?.inWorkers).toBeGreaterThan(0);
-    expect(renderJson(parallel.report)).toBe(renderJson(serial.report));
+    // 11 histories, the largest first on this thread: the worker starts long before they are
+    // done — unless the machine is so loaded (the whole suite on two cores) that this warm
+    // thread takes them all first. Every run must give the serial report; one of a few must
+    // have the worker take histories.
+    let inWorkers = 0;
+    for (let run = 0; run < 5 && inWorkers === 0; run++) {
+      const parallel = await withThreads('2', () => runCheck({ cwd: REPO_ROOT, paths: [CORPUS_DIR] }));
+      expect(parallel.parallel?.threads).toBe(2);
+      expect(renderJson(parallel.report)).toBe(renderJson(serial.report));
+      inWorkers = parallel.parallel?.inWorkers ?? 0;
+    }
+    expect(inWorkers).toBeGreaterThan(0);
   });
 
   it.skipIf(!CORPUS_PRESENT)('prints the same report through the CLI, one thread or several', async () => {
