@@ -82,6 +82,18 @@ describe('user errors', () => {
     expectUserError(r, 2, 'ZD_USAGE', 'Unknown argument: --migrations', 'prisma-zd setup --help');
   });
 
+  it('postponed list, cleanup and cancel read no migrations folder: --migrations is refused for them, read by run (exit 2)', async () => {
+    const url = `postgresql://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres`;
+    for (const args of [['postponed'], ['postponed', 'list'], ['postponed', 'cleanup'], ['postponed', 'cancel', '--id', '1']]) {
+      const r = await runZd([...args, '--migrations', 'prisma/migrations', '--url', url]);
+      expectUserError(r, 2, 'ZD_USAGE', '--migrations is read by `postponed run` only', `\`postponed ${args[1] ?? 'list'}\` reads the database alone`);
+    }
+    // run takes it: it gets as far as connecting (nothing listens on port 1).
+    const run = await runZd(['postponed', 'run', '--migrations', 'prisma/migrations', '--url', url]);
+    expect(run.stderr).not.toContain('ZD_USAGE');
+    expect(run.code).not.toBe(2);
+  });
+
   it('config that does not load (syntax error) names the file (exit 2)', async () => {
     const dir = project(`export default { check: ;\n`);
     const r = await runZd(['check'], { cwd: dir });

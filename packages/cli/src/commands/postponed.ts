@@ -149,6 +149,11 @@ function checkOptions(a: Argv): void {
     // yargs reads a word given to a number option as NaN: the word itself is gone.
     if (!(Number.isInteger(id) && id > 0)) throw usage(`--id takes entry ids (whole numbers from \`prisma-zd postponed list\`)${Number.isNaN(id) ? '' : `, not ${id}`}.`);
   }
+  // Only `run` reads the migrations folder (it checks entries against it); list, cleanup and
+  // cancel read the database alone: a flag accepted and ignored would say it did something.
+  if ((a.action ?? 'list') !== 'run' && a.migrations !== undefined) {
+    throw usage(`--migrations is read by \`postponed run\` only (it checks the queued entries against the folder); \`postponed ${a.action ?? 'list'}\` reads the database alone: drop the option.`);
+  }
   if (a.action === 'cancel' && !a.id?.length) throw usage('postponed cancel needs the entries to cancel: --id <n> (see `prisma-zd postponed list`).');
   const n = a.maxParallelWorkers;
   if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw usage('--max-parallel-workers takes a whole number ≥ 0.');
