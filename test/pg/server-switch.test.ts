@@ -210,4 +210,39 @@ describe('@prisma-zd/pg across a major-version switch behind a pooler', () => {
       await Promise.all([helped.end(), usual.end()]);
     }
   });
+
+  it.each([0, 1])("keeps each connection on its own server's OIDs while the pooler moves connections over one by one, with one serverChange (recheckAfterMs: %i)", async (recheckAfterMs) => {
+    const moving = await startSwitchingProxy(old);
+    const changes: ServerChange[] = [];
+    const types = namedTypes({ parsers: { citext: String, hstore: parseHstore }, recheckAfterMs, logger: false, onServerChange: (c) => changes.push(c) });
+    const pool = new types.Pool({ host: moving.host, port: moving.port, user: TEST_USER, password: TEST_PASSWORD, database: 'postgres', max: 2, idleTimeoutMillis: 0 });
+    try {
+      const onOld = await pool.connect();
+      moving.switchTo(next, { closeOpen: false });
+      const onNew = await pool.connect(); // a second connection: the new server
+      const versions = [onOld, onNew].map((c) => Math.floor(types.serverTypesOf(c)!.server.versionNum / 10000));
+      expect(versions).toEqual([14, 18]);
+      onOld.release();
+      onNew.release();
+      expect(changes).toHaveLength(1); // the new server, seen by the second connection
+      // The old connection re-resolves on its next checkout (another connection saw a change;
+      // with recheckAfterMs, both re-resolve on most checkouts) and finds its own server
+      // unchanged: no news, and no back-and-forth between the two servers.
+      for (let round = 0; round < 4; round++) {
+        await new Promise((r) => setTimeout(r, recheckAfterMs + 1));
+        const clients = await Promise.all([pool.connect(), pool.connect()]);
+        try {
+          for (const c of clients) expect((await c.query(ITEM_SQL)).rows).toEqual([EXPECTED]);
+          expect(clients.map((c) => Math.floor(types.serverTypesOf(c)!.server.versionNum / 10000)).sort()).toEqual([14, 18]);
+        } finally {
+          for (const c of clients) c.release();
+        }
+      }
+      expect(pool.totalCount).toBe(2);
+      expect(changes).toHaveLength(1);
+    } finally {
+      await pool.end();
+      await moving.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 /** What `namedTypes` reports, and the log lines it writes for it. */
-import type { ChangeReason, ResolvedType, ServerTypes, TypeChange } from './resolve.js';
+import { parseTypeName, type TypeName, type ChangeReason, type ResolvedType, type ServerTypes, type TypeChange } from './resolve.js';
 
 /** A connection reached a different server than the previous resolution saw. */
 export interface ServerChange {
@@ -32,26 +32,34 @@ export function displayType(key: string): string {
   return key.startsWith('.') ? key.slice(1) : key;
 }
 
+/** The base keys of the types `s` did not find. */
 export function missingTypes(s: ServerTypes): string[] {
   return Object.entries(s.types)
     .filter(([, t]) => t === null)
-    .map(([k]) => displayType(k));
+    .map(([k]) => k);
 }
 
-export function resolvedLine(s: ServerTypes): string {
+/** How a base key is shown: as the application wrote it (`"Role"`), by default without its dot. */
+export type NameOf = (key: string) => string;
+
+export function resolvedLine(s: ServerTypes, name: NameOf = displayType): string {
   const types = Object.entries(s.types)
-    .map(([k, t]) => `${displayType(k)}=${describeType(t)}`)
+    .map(([k, t]) => `${name(k)}=${describeType(t)}`)
     .join(', ');
   return `${PREFIX} type parsers resolved on ${describeServer(s)}: ${types}`;
 }
 
-export function changeLine(c: ServerChange): string {
+export function changeLine(c: ServerChange, name: NameOf = displayType): string {
   const types = c.changed.length
-    ? c.changed.map((t) => `${displayType(t.type)} ${describeType(t.before)} → ${describeType(t.after)}`).join(', ')
+    ? c.changed.map((t) => `${name(t.type)} ${describeType(t.before)} → ${describeType(t.after)}`).join(', ')
     : 'type OIDs unchanged';
+  const what =
+    c.reasons.length === 1 && c.reasons[0] === 'oids'
+      ? `type OIDs changed on ${describeServer(c.after)} (a type created, or dropped and created again)`
+      : `server changed (${c.reasons.join(', ')}): ${describeServer(c.before)} → ${describeServer(c.after)}`;
   return (
-    `${PREFIX} server changed (${c.reasons.join(', ')}): ${describeServer(c.before)} → ${describeServer(c.after)}; ` +
-    `${types}. New connections get parsers for the new OIDs.`
+    `${PREFIX} ${what}; ${types}. New connections get parsers for the new OIDs; ` +
+    `connections of a types.Pool resolved before resolve again on their next checkout.`
   );
 }
 
@@ -64,9 +72,28 @@ export function domainLine(s: ServerTypes, domains: ReadonlyArray<readonly [stri
   );
 }
 
-export function missingLine(s: ServerTypes, missing: readonly string[]): string {
-  return (
-    `${PREFIX} type(s) not found on ${describeServer(s)}: ${missing.join(', ')}; their values come back as text. ` +
-    `Instead: CREATE EXTENSION for them, or check search_path.`
-  );
+/**
+ * `missing`: each type not found, as the application wrote it, with the server's types of
+ * that name in another letter case or schema (as SQL writes them).
+ */
+export function missingLine(
+  s: ServerTypes,
+  missing: ReadonlyArray<{ written: string; type: TypeName; candidates: readonly string[] }>,
+): string {
+  const items = missing.map(({ written, type, candidates }) => {
+    if (candidates.length === 0) return written;
+    const first = candidates[0]!;
+    const found = parseTypeName(first);
+    const why =
+      found?.name !== type.name
+        ? `unquoted names fold to lower case, as in SQL`
+        : type.schema !== null
+          ? `not in schema ${type.schema}`
+          : `outside the connection's search_path`;
+    return `${written} (the server has ${candidates.join(' and ')}: write '${first}' in parsers; ${why})`;
+  });
+  const instead = missing.every((m) => m.candidates.length > 0)
+    ? 'Instead: name them as the server has them.'
+    : 'Instead: CREATE EXTENSION for them, or check search_path.';
+  return `${PREFIX} type(s) not found on ${describeServer(s)}: ${items.join(', ')}; their values come back as text. ${instead}`;
 }

@@ -5,6 +5,7 @@
 export { namedTypes, NamedTypes } from './named-types.js';
 export type { NamedTypesClientClass, NamedTypesPoolClass } from './named-types.js';
 export { NamedTypesOptionsError } from './options.js';
+export { NamedTypesResolveError } from './errors.js';
 export type { NamedTypesOptions, NamedTypesLogger } from './options.js';
 export type { ServerChange, NamedTypesEvents } from './events.js';
 export type { ServerTypes, ServerIdentity, ResolvedType, TypeChange, ChangeReason } from './resolve.js';

@@ -3,6 +3,7 @@
  * One round trip: the server's identity and every requested type.
  */
 import type pg from 'pg';
+import { parseArray } from './parsers.js';
 
 /** A requested type: `citext`, `public.hstore`, `"My Type"`, `mood[]`. */
 export interface TypeName {
@@ -58,6 +59,12 @@ export interface ResolvedType {
    * sees its arrays.
    */
   readonly domainOf?: string;
+  /**
+   * The array types of the domains over it (and over those, at any depth). A domain's values
+   * come under this type's OID, its arrays under the domain's own array OID: those arrays get
+   * this type's array parser, unless the domain has an entry of its own.
+   */
+  readonly domainArrayOids: readonly number[];
 }
 
 /** The outcome of resolving every requested type on one connection. */
@@ -87,13 +94,19 @@ export function quoteIdent(ident: string): string {
  * The system identifier is read through `query_to_xml` because PostgreSQL checks EXECUTE on
  * every function a statement names when it starts, even in a CASE branch never taken:
  * naming `pg_control_system()` directly would fail the whole query where it is revoked.
+ *
+ * Domains come as one list (`oid:base:array,…`, usually short) rather than a recursive
+ * lookup per type: a new backend plans and runs this query with cold caches, and each
+ * extra catalog construct there costs a measurable part of a millisecond.
  */
 const RESOLVE_SQL = `
-SELECT s.version_num, s.version, s.database, s.system_identifier,
+SELECT s.version_num, s.version, s.domains, s.database, s.system_identifier,
        t.typnamespace::regnamespace::text AS schema, t.typname::text AS name,
        t.oid::int8::text AS oid, t.typarray::int8::text AS array_oid, t.typdelim::text AS delimiter,
        CASE WHEN t.typtype = 'd' THEN t.typbasetype::regtype::text END AS domain_of
   FROM (SELECT current_setting('server_version_num') AS version_num,
+               (SELECT string_agg(d.oid::int8 || ':' || d.typbasetype::int8 || ':' || d.typarray::int8, ',')
+                  FROM pg_catalog.pg_type d WHERE d.typtype = 'd') AS domains,
                current_setting('server_version') AS version,
                current_database()::text AS database,
                CASE WHEN has_function_privilege(to_regprocedure('pg_catalog.pg_control_system()'), 'EXECUTE')
@@ -106,6 +119,7 @@ SELECT s.version_num, s.version, s.database, s.system_identifier,
 interface ResolveRow {
   version_num: string;
   version: string;
+  domains: string | null;
   database: string;
   system_identifier: string | null;
   schema: string | null;
@@ -127,6 +141,7 @@ export async function resolveTypes(client: pg.ClientBase, wanted: readonly TypeN
     values: [list.map((t) => (t.schema === null ? '' : `${quoteIdent(t.schema)}.`) + quoteIdent(t.name))],
     types: { getTypeParser: () => text } as unknown as pg.CustomTypesConfig,
   });
+  const domainArrays = domainArraysByBase(rows[0]!.domains);
   const types: Record<string, ResolvedType | null> = {};
   list.forEach((t, i) => {
     const r = rows[i]!;
@@ -139,6 +154,7 @@ export async function resolveTypes(client: pg.ClientBase, wanted: readonly TypeN
             oid: Number(r.oid),
             arrayOid: Number(r.array_oid),
             delimiter: r.delimiter!,
+            domainArrayOids: domainArrays(Number(r.oid)),
             ...(r.domain_of === null ? {} : { domainOf: r.domain_of }),
           };
   });
@@ -153,6 +169,56 @@ export async function resolveTypes(client: pg.ClientBase, wanted: readonly TypeN
     types,
     resolvedAt: new Date(),
   };
+}
+
+/** From `oid:base:array,…`: the array OIDs of the domains over a type, at any depth, sorted. */
+function domainArraysByBase(list: string | null): (oid: number) => number[] {
+  const over = new Map<number, Array<{ oid: number; array: number }>>();
+  for (const item of list ? list.split(',') : []) {
+    const [oid, base, array] = item.split(':').map(Number) as [number, number, number];
+    over.set(base, [...(over.get(base) ?? []), { oid, array }]);
+  }
+  return (oid) => {
+    const arrays: number[] = [];
+    const seen = new Set<number>();
+    const walk = (base: number) => {
+      for (const d of over.get(base) ?? []) {
+        if (seen.has(d.oid)) continue;
+        seen.add(d.oid);
+        if (d.array) arrays.push(d.array);
+        walk(d.oid);
+      }
+    };
+    walk(oid);
+    return arrays.sort((a, b) => a - b);
+  };
+}
+
+/**
+ * For types not found: the server's types of the same name in another letter case or schema
+ * (`Role` written unquoted is looked up as `role`; Prisma creates `"Role"`), written as SQL
+ * needs them (`"Role"`, `app.mood`), by base key. Run only when a warning is about to say so.
+ */
+export async function findCandidates(client: pg.ClientBase, missing: readonly TypeName[]): Promise<Record<string, string[]>> {
+  const text = (v: string) => v;
+  const { rows } = await client.query<{ i: string; candidates: string | null }>({
+    text: `
+SELECT w.i::text AS i,
+       (SELECT array_agg(c.written ORDER BY c.written)::text
+          FROM (SELECT CASE WHEN pg_catalog.pg_type_is_visible(x.oid) THEN pg_catalog.format('%I', x.typname)
+                            ELSE pg_catalog.format('%I.%I', n.nspname, x.typname) END AS written
+                  FROM pg_catalog.pg_type x JOIN pg_catalog.pg_namespace n ON n.oid = x.typnamespace
+                 WHERE lower(x.typname) = lower(w.name) AND n.nspname !~ '^pg_(toast|temp)'
+                 ORDER BY 1 LIMIT 3) c) AS candidates
+  FROM unnest($1::text[]) WITH ORDINALITY AS w(name, i)`,
+    values: [missing.map((t) => t.name)],
+    types: { getTypeParser: () => text } as unknown as pg.CustomTypesConfig,
+  });
+  const out: Record<string, string[]> = {};
+  for (const r of rows) {
+    if (r.candidates !== null) out[baseKey(missing[Number(r.i) - 1]!)] = parseArray(r.candidates, String) as string[];
+  }
+  return out;
 }
 
 /** Why two resolutions differ. */

@@ -17,8 +17,11 @@ export interface SwitchingProxy {
   readonly port: number;
   /** Connections accepted so far, by the target they were sent to (`host:port`). */
   readonly accepted: ReadonlyMap<string, number>;
-  /** New connections go to `target`; open ones are closed. */
-  switchTo(target: Target): void;
+  /**
+   * New connections go to `target`; open ones are closed, unless `closeOpen: false` (a pooler
+   * moving its clients over one by one: open connections stay on the old server meanwhile).
+   */
+  switchTo(target: Target, options?: { closeOpen?: boolean }): void;
   close(): Promise<void>;
 }
 
@@ -55,9 +58,9 @@ export async function startSwitchingProxy(initial: Target): Promise<SwitchingPro
     host: '127.0.0.1',
     port: address.port,
     accepted,
-    switchTo(next) {
+    switchTo(next, { closeOpen = true } = {}) {
       target = next;
-      for (const s of open) s.destroy();
+      if (closeOpen) for (const s of open) s.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
