@@ -29,7 +29,8 @@ export {
   type MigrationTestOptions,
 } from './migration-test.js';
 export { MigrationError, type FailedStatement } from '../verify/apply.js';
-export { createScratchDatabase, type ScratchDatabase, type ScratchOptions } from '../verify/scratch.js';
+export { createScratchDatabase, dropScratchDatabases } from './scratch.js';
+export type { ScratchDatabase, ScratchOptions } from '../verify/scratch.js';
 export { formatDiff, type FingerprintDiff } from '../db/fingerprint.js';
 export type { QueueEntry } from '../queue/entries.js';
 export type { RunResult } from '../queue/runner.js';

@@ -229,6 +229,10 @@ export async function applyMigrations(client: pg.ClientBase, migrations: readonl
         await client.query(m.sql);
       } catch (e) {
         const err = (e ?? {}) as PgError;
+        // A file with its own BEGIN … COMMIT (Prisma's enum swap) that fails inside it leaves
+        // the session in an aborted transaction: end it, or every later query fails with
+        // "current transaction is aborted" instead of recording and locating the failure.
+        await client.query('ROLLBACK').catch(() => {});
         if (record) {
           await client
             .query(`UPDATE ${table} SET logs = $2 WHERE id = $1`, [id, `${err.message ?? String(e)}${err.code ? `\n   0: SQLSTATE ${err.code}` : ''}`])
