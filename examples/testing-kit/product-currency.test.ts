@@ -3,8 +3,9 @@
  * same). The migration under test is the sample project's
  * `20261123203517_product_currency_without_default`: `Product.currency` loses its
  * default (`@default("EUR")` removed from schema.prisma). `prisma-zd rewrite` deferred that
- * DROP DEFAULT to `contract`, so the app version still running during the rollout — which
- * inserts products without a currency — keeps working until `contract` (invariant I3).
+ * DROP DEFAULT to `contract`, so what still inserts products without a currency during the
+ * rollout keeps working until `contract` (invariant I3). Here that is SQL written by hand in
+ * the previous app version: Prisma Client itself would send its `@default("EUR")` value.
  *
  * In your project: TEST_DATABASE_URL=postgresql://user:pw@localhost:5432/postgres npx vitest run <this file>
  * (a server where that role may CREATE DATABASE: each test gets a throw-away database).
@@ -24,7 +25,7 @@ const ORIGINAL_MIGRATIONS = fileURLToPath(new URL('../../prisma/migrations', imp
 const BEFORE = '20261123203514_post_published_index';
 const MIGRATION = '20261123203517_product_currency_without_default';
 
-/** The previous app version's INSERT: it never names `currency`, the default filled it in. */
+/** The previous app version's raw INSERT ($executeRaw): it never names `currency`, the default filled it in. */
 const OLD_APP_INSERT = `INSERT INTO "Product" ("sku", "name", "priceCents", "updatedAt") VALUES ($1, 'old app', 100, now())`;
 /** The new app version's INSERT: `currency` is required in its schema.prisma. */
 const NEW_APP_INSERT = `INSERT INTO "Product" ("sku", "name", "priceCents", "currency", "updatedAt") VALUES ($1, 'new app', 100, $2, now())`;
