@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import pg from 'pg';
-import { initParser, rewriteHistory, type MigrationRewrite } from '@prisma-zd/core';
+import { initParser, QUEUE_TABLE, rewriteHistory, ZD_SCHEMA, type MigrationRewrite } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, resolvePrismaProject } from '../project/prisma-project.js';
@@ -33,18 +33,37 @@ export interface RewriteResult {
     path: string;
     changed: boolean;
     written: boolean;
+    /** Applied to the development database; undefined when that database could not be read. */
+    applied?: boolean;
     checksumUpdated: boolean;
     changes: MigrationRewrite['changes'];
     notes: MigrationRewrite['notes'];
     error?: string;
   }>;
   warnings: string[];
+  /**
+   * The development database has prisma-zd's bookkeeping schema (`prisma-zd setup` or
+   * `deploy` ran there): rewritten migrations applied there queue their work.
+   */
+  devDatabaseManaged: boolean;
+  /**
+   * Selected by the development database and nothing was: the newest migration, which
+   * `prisma migrate dev` has applied (it applies what it creates), to name it.
+   */
+  newestApplied?: { name: string; path: string };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** Migration directory names that git's HEAD has (committed ones), or undefined outside git. */
+/**
+ * Migration directory names that git's HEAD has (committed ones): none in a repository
+ * without a commit yet; undefined outside git.
+ */
 function committedMigrations(dir: string): Set<string> | undefined {
+  const inside = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, encoding: 'utf8' });
+  if (inside.status !== 0 || inside.stdout.trim() !== 'true') return undefined;
+  // An unborn HEAD (`git init`, nothing committed yet): every migration is new.
+  if (spawnSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: dir }).status !== 0) return new Set();
   // -z: paths as they are (git quotes names with non-ASCII bytes otherwise, and a committed
   // "…_café" migration would look new, and be rewritten).
   const r = spawnSync('git', ['ls-tree', '-r', '-z', '--name-only', 'HEAD', '--', '.'], { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -61,17 +80,21 @@ function committedMigrations(dir: string): Set<string> | undefined {
  * `_prisma_migrations` of the developer's database: name → checksum; or, when it cannot be
  * read, why (the server's or the connection's own words, never the URL's password).
  */
-async function appliedChecksums(url: string | undefined): Promise<{ applied?: Map<string, string>; problem?: string }> {
+async function appliedChecksums(url: string | undefined): Promise<{ applied?: Map<string, string>; managed?: boolean; problem?: string }> {
   if (!url) return {};
   let client: pg.Client | undefined;
   try {
     client = await connect(url, { applicationName: 'rewrite', connectTimeoutMs: 3000 });
-    const exists = await client.query(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS ok`);
-    if (!exists.rows[0]?.ok) return { applied: new Map() };
+    const exists = await client.query<{ ok: boolean; managed: boolean }>(
+      `SELECT to_regclass('_prisma_migrations') IS NOT NULL AS ok, to_regclass($1) IS NOT NULL AS managed`,
+      [QUEUE_TABLE],
+    );
+    const managed = exists.rows[0]?.managed ?? false;
+    if (!exists.rows[0]?.ok) return { applied: new Map(), managed };
     const { rows } = await client.query<{ migration_name: string; checksum: string }>(
       `SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
     );
-    return { applied: new Map(rows.map((r) => [r.migration_name, r.checksum])) };
+    return { applied: new Map(rows.map((r) => [r.migration_name, r.checksum])), managed };
   } catch (e) {
     return { problem: redact(e instanceof Error ? e.message : String(e)) };
   } finally {
@@ -93,7 +116,9 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   const cwd = resolve(req.cwd ?? process.cwd());
   let selectName: (name: string) => boolean;
   let selection: string;
-  const { applied, problem } = await appliedChecksums(project.url);
+  /** Selected as "not applied to the development database" (no git to ask). */
+  let byDatabase = false;
+  const { applied, managed, problem } = await appliedChecksums(project.url);
   const unread = project.url ? `the development database could not be read (${problem ?? 'no reason given'})` : 'no database URL is configured';
   if (req.all) {
     selectName = () => true;
@@ -127,6 +152,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
     } else if (applied) {
       selectName = (n) => !applied.has(n);
       selection = "migrations not applied to the development database";
+      byDatabase = true;
     } else {
       throw new UserError({
         code: 'ZD_NO_SELECTION',
@@ -141,7 +167,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   if (!applied && project.url) warnings.push(`${unread[0]!.toUpperCase()}${unread.slice(1)}: checksums of applied migrations were not updated.`);
   await initParser();
   const results = rewriteHistory(history, { select: selectName });
-  const out: RewriteResult = { migrationsDir: project.migrationsDir, selection, migrations: [], warnings };
+  const out: RewriteResult = { migrationsDir: project.migrationsDir, selection, migrations: [], warnings, devDatabaseManaged: managed ?? false };
   const checksumUpdates: Array<{ name: string; from: string; to: string }> = [];
   /** Migrations written while the development database's checksums could not be read. */
   const unchecked: Array<{ name: string; from: string; to: string }> = [];
@@ -153,6 +179,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
       path: m.path,
       changed: r.changed,
       written: false,
+      ...(applied ? { applied: applied.has(m.name) } : {}),
       checksumUpdated: false,
       changes: r.changes,
       notes: r.notes,
@@ -168,6 +195,10 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
     }
     out.migrations.push(entry);
   });
+  const newest = history.at(-1);
+  if (byDatabase && out.migrations.length === 0 && newest && applied?.has(newest.name)) {
+    out.newestApplied = { name: newest.name, path: dirname(newest.path) };
+  }
   if (unchecked.length) {
     // Run again, rewrite changes nothing more and so updates nothing: the fix is said now.
     const one = unchecked.length === 1;
@@ -215,6 +246,12 @@ export function renderRewrite(o: Output, r: RewriteResult, check: boolean): void
   const rel = (p: string) => relative(process.cwd(), p) || p;
   if (r.migrations.length === 0) {
     o.err(`No migrations to rewrite (${r.selection}).`);
+    if (r.newestApplied) {
+      o.err(
+        `\`prisma migrate dev\` applies the migration it creates: if ${r.newestApplied.name} is your new one, name it:\n` +
+          `  prisma-zd rewrite ${rel(r.newestApplied.path)}`,
+      );
+    }
   }
   for (const m of r.migrations) {
     if (m.error) {
@@ -227,10 +264,45 @@ export function renderRewrite(o: Output, r: RewriteResult, check: boolean): void
     for (const n of m.notes) o.err(`    ${paint(o, 'dim', `${rel(m.path)}:${n.line}  ${n.message}`)}`);
     if (m.checksumUpdated) o.err(`    checksum updated in the development database's _prisma_migrations`);
   }
+  const written = r.migrations.filter((m) => m.written);
+  const managed = r.devDatabaseManaged ? managedDevDatabase(written) : undefined;
+  if (managed) o.err(`${paint(o, 'yellow', 'warning:')} ${managed}`);
   for (const w of r.warnings) o.err(`${paint(o, 'yellow', 'warning:')} ${w}`);
   if (check && r.migrations.some((m) => m.changed)) {
     o.err(`\nRun \`prisma-zd rewrite\` to make these migrations deploy-safe.`);
   }
+  if (written.length) o.err(`\n${nextStep(written)}`);
+}
+
+const names = (ms: Array<{ name: string }>) => ms.map((m) => m.name).join(', ');
+
+/** What the developer does next with the migrations just written. */
+function nextStep(written: RewriteResult['migrations']): string {
+  const toApply = written.filter((m) => m.applied === false);
+  if (toApply.length) return `Next: \`prisma migrate dev\` applies ${names(toApply)} to your development database; then commit.`;
+  return `Next: commit ${names(written)}.`;
+}
+
+/**
+ * On a managed development database a rewritten migration queues its index builds and
+ * keeps the defaults it drops, so the schema differs from what Prisma's shadow database
+ * (unmanaged) builds: `prisma migrate dev` calls that drift. Undefined when nothing of
+ * the kind was written.
+ */
+function managedDevDatabase(written: RewriteResult['migrations']): string | undefined {
+  const kinds = new Set(written.flatMap((m) => m.changes.map((c) => c.kind)));
+  const indexes = kinds.has('postpone-index');
+  const defaults = kinds.has('defer-drop-default');
+  if (!indexes && !defaults) return undefined;
+  const what = [indexes ? 'its indexes are queued instead of built' : '', defaults ? 'the defaults it drops stay until contract' : ''];
+  const run = [indexes ? '`prisma-zd postponed run`' : '', defaults ? '`prisma-zd contract`' : ''];
+  const and = (parts: string[]) => parts.filter(Boolean).join(' and ');
+  return (
+    `Your development database is managed by prisma-zd (it has ${QUEUE_TABLE}, from \`prisma-zd setup\` or \`deploy\`): ` +
+    `where \`prisma migrate dev\` or \`prisma migrate reset\` applies a rewritten migration, ${and(what)}, ` +
+    `so the next \`prisma migrate dev\` reports drift and asks to reset. After applying, run ${and(run)}; ` +
+    `or keep the development database unmanaged: DROP SCHEMA ${ZD_SCHEMA} CASCADE;`
+  );
 }
 
 export const rewriteCommand = defineCommand({
