@@ -69,7 +69,7 @@ export function sampleAdapter(opts: SampleAdapterOptions): SqlMigrationAwareDriv
     provider: 'postgres',
     adapterName: '@prisma/adapter-pg',
     connect: () => connect(opts.url, mode),
-    connectToShadowDb: () => (opts.shadowUrl ? connect(opts.shadowUrl, mode) : connectToTemporaryDatabase(opts.url, mode)),
+    connectToShadowDb: () => (opts.shadowUrl ? connectToGivenShadow(opts.shadowUrl, mode) : connectToTemporaryDatabase(opts.url, mode)),
   };
 }
 
@@ -132,6 +132,25 @@ async function runScript(pool: pg.Pool, script: string, mode: ExecMode): Promise
   } finally {
     client.release();
   }
+}
+
+/**
+ * The shadow database given by the user, emptied first as the native engine resets it (every
+ * schema but the system's dropped, `public` created again): without that, a second
+ * `migrate dev` replays the history onto the first one's objects (P3006 "already exists").
+ */
+async function connectToGivenShadow(url: string, mode: ExecMode): Promise<SqlDriverAdapter> {
+  await withClient(url, (c) =>
+    c.query(`DO $$
+DECLARE s name;
+BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', s);
+  END LOOP;
+  CREATE SCHEMA public;
+END $$`),
+  );
+  return connect(url, mode);
 }
 
 /** A shadow database created next to `url`'s database, dropped when Prisma disposes of it. */
