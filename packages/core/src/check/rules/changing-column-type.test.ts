@@ -68,10 +68,10 @@ describe(ID, () => {
     const message = (sql: string, history: string[] = []) => found(sql, { history })[0]?.message ?? '';
     expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE BIGINT;")).not.toMatch(/old app versions/i);
     expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE TEXT;")).toContain(
-      'Old app versions still send "views" as integer (Prisma binds each value with its field\'s type): their filters on "views" fail ("operator does not exist: text = integer").',
+      'Old app versions still send "views" as integer: with Prisma\'s Rust query engine (Prisma 6\'s default, typed parameters), their filters on "views" fail ("operator does not exist: text = integer"); with a driver adapter (Prisma 7, untyped parameters), their range filters and ordering on "views" compare text, and reading a value that is not a valid integer fails.',
     );
     expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"content\" SET DATA TYPE INTEGER USING (\"content\"::integer);")).toContain(
-      'their writes of "content" fail ("column "content" is of type integer but expression is of type text"), and their filters on "content" fail ("operator does not exist: integer = text")',
+      'their writes of "content" fail ("column "content" is of type integer but expression is of type text"), and their filters on "content" fail ("operator does not exist: integer = text"); with a driver adapter (Prisma 7, untyped parameters), their writes and filters fail for every value that is not a valid integer ("invalid input syntax for type integer")',
     );
     expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DATA TYPE VARCHAR(100);")).toContain(
       'Old app versions, for which "title" is up to 191 characters, fail on every write of a longer value ("value too long for type character varying(100)").',

@@ -63,9 +63,16 @@ function boundType(t: ColumnType): string {
 /**
  * What old app versions, whose Prisma Client still sends `column` as `from`, meet once it is
  * `to`: a sentence saying which of their queries fail, or undefined when they keep working
- * (a wider type of the same kind). Prisma binds each value with its field's type (an enum
- * through a cast), so a value of another type category is neither compared nor stored
- * without an explicit cast; a narrower length or range rejects the longer values.
+ * (a wider type of the same kind). How a value of another type category fares depends on the
+ * client's engine (measured: test/check/old-app-compat.test.ts models the Rust engine,
+ * test/check/old-app-real-client.test.ts runs a driver-adapter client):
+ * - the Rust query engine (Prisma 6's default) binds each parameter with its field's type,
+ *   so such a value is neither compared nor stored without an explicit cast;
+ * - a driver adapter (Prisma 7; Prisma 6 with `driverAdapters`) sends parameters untyped,
+ *   so PostgreSQL reads each as the column's type: a string column then compares text
+ *   (equality works, ranges and order do not), any other type rejects values that are not
+ *   valid in it.
+ * A narrower length or range rejects the longer values with both.
  */
 export function oldAppTypeBreak(column: string, from: ColumnType, to: ColumnType): string | undefined {
   const c = quoteIdent(column);
@@ -74,11 +81,13 @@ export function oldAppTypeBreak(column: string, from: ColumnType, to: ColumnType
   if (a === undefined || b === undefined) return undefined;
   const [old, now] = [boundType(from), typeName(to)];
   if (a !== b || from.arrayDims !== to.arrayDims) {
+    const rust = "with Prisma's Rust query engine (Prisma 6's default, typed parameters)";
+    const adapter = 'with a driver adapter (Prisma 7, untyped parameters)';
     const compare = `their filters on ${c} fail ("operator does not exist: ${now} = ${old}")`;
     // PostgreSQL converts any value (an array too) to a string type on assignment, and an array to an array of strings element by element.
     return b === 'S' && (to.arrayDims === 0 || to.arrayDims === from.arrayDims)
-      ? ` Old app versions still send ${c} as ${old} (Prisma binds each value with its field's type): ${compare}.`
-      : ` Old app versions still send ${c} as ${old} (Prisma binds each value with its field's type): their writes of ${c} fail ("column ${c} is of type ${now} but expression is of type ${old}"), and ${compare}.`;
+      ? ` Old app versions still send ${c} as ${old}: ${rust}, ${compare}; ${adapter}, their range filters and ordering on ${c} compare text, and reading a value that is not a valid ${old} fails.`
+      : ` Old app versions still send ${c} as ${old}: ${rust}, their writes of ${c} fail ("column ${c} is of type ${now} but expression is of type ${old}"), and ${compare}; ${adapter}, their writes and filters fail for every value that is not a valid ${now} ("invalid input syntax for type ${now}").`;
   }
   if (a === 'S' && (to.name === 'character varying' || to.name === 'character') && maxLength(to) < maxLength(from)) {
     const limit = maxLength(from) === Infinity ? 'unbounded' : `up to ${maxLength(from)} characters`;

@@ -12,7 +12,7 @@ describe(ID, () => {
   it("reports Prisma's drop-and-recreate on a type change", () => {
     expect(found("-- AlterTable\nALTER TABLE \"Post\" DROP COLUMN \"views\",\nADD COLUMN     \"views\" TEXT NOT NULL DEFAULT '0';").length).toBeGreaterThan(0);
     expect(renderPretty(onlyRule(checkExample("-- AlterTable\nALTER TABLE \"Post\" DROP COLUMN \"views\",\nADD COLUMN     \"views\" TEXT NOT NULL DEFAULT '0';"), ID))).toMatchInlineSnapshot(`
-      "error[recreating-column]: "Post"."views" is dropped and added again as text (from integer): every value in the column is lost. Old app versions still send "views" as integer (Prisma binds each value with its field's type): their filters on "views" fail ("operator does not exist: text = integer"). Prisma writes this when it cannot cast the old type to the new one.
+      "error[recreating-column]: "Post"."views" is dropped and added again as text (from integer): every value in the column is lost. Old app versions still send "views" as integer: with Prisma's Rust query engine (Prisma 6's default, typed parameters), their filters on "views" fail ("operator does not exist: text = integer"); with a driver adapter (Prisma 7, untyped parameters), their range filters and ordering on "views" compare text, and reading a value that is not a valid integer fails. Prisma writes this when it cannot cast the old type to the new one.
         --> migration.sql:2:20
           |
         2 | ALTER TABLE "Post" DROP COLUMN "views",
