@@ -72,7 +72,7 @@ export const deployCommand = defineCommand({
     });
     const prismaLockWaitMs = parseDurationMs(argv.prismaLockWait);
     if (prismaLockWaitMs === undefined) {
-      throw new UserError({ code: 'ZD_USAGE', message: `--prisma-lock-wait ${argv.prismaLockWait} is not a duration.`, hint: 'Use e.g. 60s.', exit: ExitCode.Usage });
+      throw new UserError({ code: 'ZD_USAGE', message: `--prisma-lock-wait ${argv.prismaLockWait} is not a duration.`, hint: 'Use e.g. --prisma-lock-wait 60s (prisma-zd deploy --help).', exit: ExitCode.Usage });
     }
     const view = progressView(out);
     const log = (text: string) => {

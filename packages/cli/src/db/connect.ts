@@ -5,6 +5,7 @@
  * recognised in `pg_stat_activity` (by us, by the blocker monitor, by a DBA).
  */
 import pg from 'pg';
+import { quoteIdent } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { redact, registerSecretsFrom } from '../util/redact.js';
 import { checkDatabaseUrl, describeServer, hasPassword, resolveServer } from './url.js';
@@ -95,6 +96,22 @@ export function permissionError(e: unknown, object: string, url?: string): UserE
   });
 }
 
+/** SQLSTATE 42501 while connecting: the role lacks CONNECT on the database (not an unreachable server). */
+function connectDenied(e: unknown, url: string): UserError | undefined {
+  const err = (e ?? {}) as PgErrorLike;
+  if (err.code !== '42501') return undefined;
+  const s = resolveServer(url);
+  const role = s?.user ? quoteIdent(s.user) : 'the connecting role';
+  return new UserError({
+    code: 'ZD_PERMISSION',
+    message: `Role ${role} may not connect to ${describeServer(url)}: ${redact(err.message ?? '')}`,
+    hint:
+      `As the database owner: GRANT CONNECT ON DATABASE ${s?.database ? quoteIdent(s.database) : '<database>'} TO ${role}; ` +
+      'then run the command again (or run it with the role `prisma migrate deploy` uses).',
+    exit: ExitCode.Usage,
+  });
+}
+
 function connectTimeout(opts: ConnectOptions): number {
   if (opts.connectTimeoutMs !== undefined) return opts.connectTimeoutMs;
   const env = Number(process.env.PGCONNECT_TIMEOUT);
@@ -117,7 +134,7 @@ export async function connect(url: string, opts: ConnectOptions): Promise<pg.Cli
   } catch (e) {
     await client?.end().catch(() => {});
     // No `cause`: errors may carry the URL (password included).
-    throw connectionError(e, url) ?? new UserError({
+    throw connectionError(e, url) ?? connectDenied(e, url) ?? new UserError({
       code: 'ZD_DB_UNREACHABLE',
       message: `Could not connect to ${describeServer(url)}: ${redact(e instanceof Error ? e.message : String(e))}`,
       hint: 'Check the database URL and that the server accepts connections.',

@@ -29,7 +29,7 @@ export function readMigrationsFolder(dir: string): MigrationFile[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError({
       code: 'ZD_MIGRATIONS_MISSING',
-      message: `The migrations folder ${dir} does not exist.`,
+      message: `The migrations folder ${dir} ${existsSync(dir) ? 'is a file, not a folder' : 'does not exist'}.`,
       hint: "Pass --migrations <dir>, or run prisma-zd from the project that holds Prisma's config.",
       exit: ExitCode.Usage,
     });

@@ -151,7 +151,9 @@ async function loadPrismaConfig(root: string, configFile: string): Promise<{ con
     throw new UserError({
       code: 'ZD_PRISMA_NOT_INSTALLED',
       message: `Found ${configFile} but the \`prisma\` package is not installed in ${root}.`,
-      hint: 'Install Prisma in the project (npm i -D prisma), or pass --url and --migrations.',
+      hint:
+        'Install Prisma in the project (npm i -D prisma), then run the command again: prisma-zd reads the config with Prisma\'s own loader. ' +
+        '`setup`, `postponed`, `contract` and `verify` also run without it when given --url (and --migrations, where they read the folder).',
       exit: ExitCode.Usage,
     });
   }
@@ -178,7 +180,9 @@ async function loadPrismaConfig(root: string, configFile: string): Promise<{ con
       throw new UserError({
         code: 'ZD_PRISMA_CONFIG',
         message: `Prisma could not load ${configFile}: ${res.error._tag}${res.error.error ? `: ${redact(res.error.error.message)}` : ''}`,
-        hint: 'Fix the file so that `prisma migrate status` loads it, or pass --url and --migrations.',
+        hint:
+          'Fix the file so that `prisma migrate status` loads it, then run the command again. ' +
+          '`setup`, `postponed`, `contract` and `verify` also run without it when given --url (and --migrations, where they read the folder).',
         exit: ExitCode.Usage,
       });
     }

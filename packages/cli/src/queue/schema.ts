@@ -87,7 +87,8 @@ export async function schemaState(client: pg.ClientBase): Promise<SchemaState> {
   }
   const v = await client.query<{ value: string }>(`SELECT value FROM ${ZD_SCHEMA}.meta WHERE key = 'schema_version'`);
   const value = v.rows[0]?.value;
-  if (value === undefined || !/^\d+$/.test(value)) {
+  // Versions start at 1 (0 means "not installed"): a 0 was written by hand, and setup cannot upgrade from it.
+  if (value === undefined || !/^[1-9]\d*$/.test(value)) {
     throw damaged(
       `${ZD_SCHEMA}.meta holds ${value === undefined ? 'no schema_version' : `schema_version ${JSON.stringify(value)}, not a version`}: the bookkeeping was changed by hand.`,
       `If ${QUEUE_TABLE} was made by this prisma-zd (version ${SCHEMA_VERSION}), restore the row: INSERT INTO ${ZD_SCHEMA}.meta (key, value) VALUES ('schema_version', '${SCHEMA_VERSION}') ON CONFLICT (key) DO UPDATE SET value = excluded.value; then run the command again.`,
