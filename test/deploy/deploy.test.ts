@@ -193,6 +193,17 @@ export default {
     expect(await migrationRows(p.url, p.migration)).toMatchObject([{ finished_at: null, rolled_back_at: null }]);
   });
 
+  it('warns that deploying makes a development database managed, and what that means for prisma migrate dev', async () => {
+    const p = await deployProject(res, () => freshDatabase({ template, prefix: 'app_dev' }));
+    const run = await zdDeploy(p, ['--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('This looks like a development database: deploying makes it managed by prisma-zd');
+    expect(run.stderr).toContain('`prisma migrate dev` reports drift until `prisma-zd postponed run` and `prisma-zd contract` have run');
+    // Not on a database whose name does not say dev.
+    const other = await deployProject(res, newDatabase);
+    expect((await zdDeploy(other, ['--dry-run'])).stderr).not.toContain('looks like a development database');
+  });
+
   it('refuses to deploy when an applied migration was edited, naming the file', async () => {
     const p = await deployProject(res, newDatabase);
     const file = join(p.project.migrationsDir, '20261123203529_product_stock', 'migration.sql');

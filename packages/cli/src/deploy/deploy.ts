@@ -202,8 +202,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       code: 'ZD_URL_NOT_INJECTABLE',
       message: `prisma-zd cannot pass lock_timeout to Prisma's session: the datasource URL in ${project.configFile ?? project.schemaPath ?? "Prisma's config"} is not read from an environment variable.`,
       hint: project.configFile
-        ? `Read the URL from one environment variable, as Prisma recommends: \`datasource: { url: env('DATABASE_URL') }\` in ${project.configFile} (or \`url = env("DATABASE_URL")\` in the schema's datasource before Prisma 7).`
-        : 'Read the URL from an environment variable in the datasource (env("DATABASE_URL")), as Prisma recommends.',
+        ? `Read the URL from one environment variable, as Prisma recommends: \`datasource: { url: env('DATABASE_URL') }\` in ${project.configFile} (or \`url = env("DATABASE_URL")\` in the schema's datasource before Prisma 7), then run prisma-zd deploy again.`
+        : 'Read the URL from an environment variable in the schema\'s datasource (url = env("DATABASE_URL")), as Prisma recommends, then run prisma-zd deploy again.',
       exit: ExitCode.Usage,
     });
   }
@@ -256,8 +256,9 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       emit({
         type: 'warning',
         message:
-          'This looks like a development database: deploying makes it managed by prisma-zd (indexes are queued, not built inline), ' +
-          'and `prisma migrate dev` reports drift until `prisma-zd postponed run` has built them.',
+          'This looks like a development database: deploying makes it managed by prisma-zd (indexes are queued, not built inline; dropped defaults wait for contract), ' +
+          'and `prisma migrate dev` reports drift until `prisma-zd postponed run` and `prisma-zd contract` have run. ' +
+          'To keep it unmanaged, deploy to it with `prisma migrate deploy` (or `prisma migrate dev`).',
       });
     }
     if (project.execution !== 'whole-file') {
