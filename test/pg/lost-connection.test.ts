@@ -10,16 +10,11 @@ import { namedTypes, NamedTypesResolveError } from '../../packages/pg/src/index.
 import { freshDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/postgres.js';
 import { startCuttingProxy, type CuttingProxy } from './support/cutting-proxy.js';
+import { quiet } from './support/helpers.js';
 
 /** Text of the resolving query only: it marks the moment to lose the connection. */
 const RESOLVING = 'query_to_xml';
 const SQL = `SELECT ARRAY['x']::citext[] AS v`;
-
-/**
- * pool.end() resolves before its connections have closed; a database dropped right after
- * ends them with an error that the pool re-emits: not an error of these tests.
- */
-const quiet = <P extends pg.Pool>(pool: P): P => (pool.on('error', () => {}), pool);
 
 describe('a connection lost while types are resolved', () => {
   let db: TestDatabase;

@@ -4,20 +4,10 @@
  * cause's code, and never prints the connection's password.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { namedTypes, NamedTypesResolveError } from '../../packages/pg/src/index.js';
 import { freshDatabase } from '../support/db.js';
 import { withAdmin, type TestDatabase } from '../support/postgres.js';
-
-async function exec(url: string, sql: string) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+import { exec } from './support/helpers.js';
 
 /** The variable parts of a line (server version, system identifier, database name) made stable. */
 const stable = (line: string, db: TestDatabase) =>

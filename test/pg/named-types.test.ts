@@ -7,27 +7,7 @@ import pg from 'pg';
 import { namedTypes, NamedTypesOptionsError, parseHstore, type ServerChange } from '../../packages/pg/src/index.js';
 import { freshDatabase } from '../support/db.js';
 import { withAdmin, type TestDatabase } from '../support/postgres.js';
-
-function capture() {
-  const lines: string[] = [];
-  return { lines, logger: { info: (m: string) => lines.push(`info: ${m}`), warn: (m: string) => lines.push(`warn: ${m}`) } };
-}
-
-/**
- * pool.end() resolves before its connections have closed; a database dropped right after
- * ends them with an error that the pool re-emits: not an error of these tests.
- */
-const quiet = <P extends pg.Pool>(pool: P): P => (pool.on('error', () => {}), pool);
-
-async function exec(url: string, sql: string) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+import { capture, quiet, exec } from './support/helpers.js';
 
 describe('namedTypes', () => {
   let db: TestDatabase;

@@ -17,6 +17,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { namedTypes, parseHstore, type NamedTypesOptions } from '../../packages/pg/src/index.js';
 import { freshDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/postgres.js';
+import { quiet } from './support/helpers.js';
 
 const SQL = `SELECT ARRAY['Alpha', 'b c']::citext[] AS tags, 'a=>1, b=>NULL'::hstore AS attrs,
                     ARRAY['happy', 'sad']::mood[] AS moods, 'Mixed'::citext AS name,
@@ -30,12 +31,6 @@ const BUILTINS = ['2024-05-06T05:08:09+00:00', '1.50'];
 const TEXT = 7;
 
 const options: NamedTypesOptions = { parsers: { citext: String, hstore: parseHstore, mood: String }, logger: false };
-
-/**
- * pool.end() resolves before its connections have closed; a database dropped right after
- * ends them with an error that the pool re-emits: not an error of these tests.
- */
-const quiet = <P extends pg.Pool>(pool: P): P => (pool.on('error', () => {}), pool);
 
 async function rawQuery(pool: pg.Pool) {
   const adapter = await new PrismaPg(pool).connect();
