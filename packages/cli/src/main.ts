@@ -190,6 +190,12 @@ async function reported(out: Output, json: boolean, run: () => Promise<number>):
       return e.exit;
     }
     if (e instanceof AlreadyReported) return e.exit;
+    // A read-only database (replica, maintenance window) refuses the first write, wherever it is.
+    // (Imported here: main.ts loads no database code for commands that need none.)
+    if ((e as { code?: unknown } | null)?.code === '25006') {
+      const readOnly = (await import('./db/connect.js')).readOnlyError(e);
+      if (readOnly) return reported(out, json, () => Promise.reject(readOnly));
+    }
     const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
     out.err(redact(`prisma-zd hit a bug. Please report it with this trace:\n${text}`));
     return ExitCode.Internal;

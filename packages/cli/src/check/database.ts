@@ -37,7 +37,8 @@ export async function readDatabaseFacts(url: string): Promise<DatabaseFacts> {
       const sizes = new Map<string, TableSize>();
       for (const r of rows) sizes.set(relationKey(r.schema, r.name), { rows: Number(r.rows), bytes: Number(r.bytes) });
       const applied = new Map<string, string>();
-      for (const m of (await appliedMigrations(client, prismaSchemaOf(url))) ?? []) applied.set(m.name, m.checksum);
+      // A NULL checksum (a hand-restored column) records nothing to compare against.
+      for (const m of (await appliedMigrations(client, prismaSchemaOf(url))) ?? []) if (m.checksum !== null) applied.set(m.name, m.checksum);
       return { sizes, applied };
     },
     { applicationName: 'check' },

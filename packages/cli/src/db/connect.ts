@@ -118,6 +118,50 @@ function connectTimeout(opts: ConnectOptions): number {
   return Number.isFinite(env) && env > 0 ? env * 1000 : 10_000;
 }
 
+/**
+ * SQLSTATE 53300 while connecting: the role's CONNECTION LIMIT or the server's
+ * max_connections is reached. The server answered: it is not unreachable.
+ */
+export function tooManyConnections(e: unknown, url: string, purpose: string): UserError | undefined {
+  const err = (e ?? {}) as PgErrorLike;
+  if (err.code !== '53300') return undefined;
+  const s = resolveServer(url);
+  const role = s?.user ? quoteIdent(s.user) : 'the connecting role';
+  return new UserError({
+    code: 'ZD_DB_TOO_MANY_CONNECTIONS',
+    message:
+      `PostgreSQL at ${describeServer(url)} refused another connection (${purpose}): ${redact(err.message ?? '')}. ` +
+      'prisma-zd opens a few sessions at once (deploy: Prisma, a control and a monitor session; postponed run: a control and a worker session).',
+    hint:
+      `Check the limits with SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user; and SHOW max_connections; ` +
+      `raise them (ALTER ROLE ${role} CONNECTION LIMIT 10;) or wait until other sessions end, then run the command again.`,
+    exit: ExitCode.Connection,
+  });
+}
+
+/** The server and database of the last session opened, for errors that do not carry it (main.ts). */
+let lastServer: string | undefined;
+
+/**
+ * SQLSTATE 25006: the database takes no writes (`default_transaction_read_only` set on the
+ * database or role, a maintenance window, a hot standby): the command stopped at its first write.
+ */
+export function readOnlyError(e: unknown, where = lastServer): UserError | undefined {
+  const err = (e ?? {}) as PgErrorLike;
+  if (err.code !== '25006') return undefined;
+  const db = where ?? 'the database';
+  return new UserError({
+    code: 'ZD_DB_READ_ONLY',
+    message:
+      `${db} is read-only: ${redact(err.message ?? '')} ` +
+      '(default_transaction_read_only is on for the database or role, or the URL points at a standby).',
+    hint:
+      'Check with SHOW default_transaction_read_only; and SELECT pg_is_in_recovery(); point the URL at the primary, ' +
+      'or wait for the maintenance window to end (ALTER DATABASE … RESET default_transaction_read_only), then run the same command again.',
+    exit: ExitCode.Connection,
+  });
+}
+
 /** Opens a session; the caller ends it. Prefer `withClient`. */
 export async function connect(url: string, opts: ConnectOptions): Promise<pg.Client> {
   registerSecretsFrom(url);
@@ -134,7 +178,7 @@ export async function connect(url: string, opts: ConnectOptions): Promise<pg.Cli
   } catch (e) {
     await client?.end().catch(() => {});
     // No `cause`: errors may carry the URL (password included).
-    throw connectionError(e, url) ?? connectDenied(e, url) ?? new UserError({
+    throw tooManyConnections(e, url, `prisma-zd/${opts.applicationName}`) ?? connectionError(e, url) ?? connectDenied(e, url) ?? new UserError({
       code: 'ZD_DB_UNREACHABLE',
       message: `Could not connect to ${describeServer(url)}: ${redact(e instanceof Error ? e.message : String(e))}`,
       hint: 'Check the database URL and that the server accepts connections.',
@@ -143,6 +187,7 @@ export async function connect(url: string, opts: ConnectOptions): Promise<pg.Cli
   }
   // A URL's own application_name wins over the client option: ours must show.
   await setSettings(client, { application_name: name });
+  lastServer = describeServer(url);
   return client;
 }
 
@@ -155,7 +200,7 @@ export async function mapDbErrors<T>(url: string, object: string, fn: () => Prom
     return await fn();
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw connectionError(e, url) ?? permissionError(e, object, url) ?? e;
+    throw connectionError(e, url) ?? permissionError(e, object, url) ?? readOnlyError(e, describeServer(url)) ?? e;
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { quoteIdent } from '@prisma-zd/core';
-import { connectionError, describeServer } from '../db/connect.js';
+import { connectionError, describeServer, readOnlyError, tooManyConnections } from '../db/connect.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { MigrationFile } from '../project/migrations.js';
 import { isConnectionLoss } from '../queue/failure.js';
@@ -270,6 +270,13 @@ export async function runAttempts(ctx: AttemptsContext): Promise<AttemptsOutcome
             exit: ExitCode.Connection,
           });
         }
+        // Prisma could not open its session (a role's CONNECTION LIMIT, max_connections) or write (read-only): nothing was applied.
+        const refused = /too many connections|too many clients|connection slots are reserved/i.test(child.output)
+          ? tooManyConnections({ code: '53300', message: prismaErrorLines(child.output) }, url, "Prisma's migrate session, attempt " + (i + 1))
+          : /read-only transaction/i.test(child.output)
+            ? readOnlyError({ code: '25006', message: prismaErrorLines(child.output) }, describeServer(url))
+            : undefined;
+        if (refused) throw refused;
         attempt.error = prismaErrorLines(child.output) || oneLine(child.output.trim().split('\n').slice(-3).join(' '), 300);
       }
       out.failure = {

@@ -16,7 +16,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type pg from 'pg';
 import { initParser, quoteIdent } from '@prisma-zd/core';
-import { connect, describeServer } from '../db/connect.js';
+import { connect, describeServer, readOnlyError } from '../db/connect.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
@@ -282,6 +282,11 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       });
     }
     if (!req.dryRun) {
+      // A database in read-only mode (maintenance window, a standby) fails Prisma's first write, stated before it runs.
+      const ro = await control.query<{ on: string }>("SELECT current_setting('transaction_read_only') AS on");
+      if (ro.rows[0]?.on === 'on') {
+        throw readOnlyError({ code: '25006', message: 'its sessions start read-only (transaction_read_only = on), so Prisma could record no migration' }, describeServer(url))!;
+      }
       await acquireQueueLock(control, '`deploy`');
       holdsQueueLock = true;
       const setup = await installSchema(control);

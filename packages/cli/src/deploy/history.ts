@@ -5,13 +5,14 @@
  */
 import type pg from 'pg';
 import { quoteIdent } from '@prisma-zd/core';
-import type { MigrationFile } from '../project/migrations.js';
+import { readPrismaTable, type MigrationFile } from '../project/migrations.js';
 
 /** One row of `_prisma_migrations`. */
 export interface MigrationRow {
   id: string;
   name: string;
-  checksum: string;
+  /** NULL only when the table was edited by hand (Prisma's column is NOT NULL). */
+  checksum: string | null;
   startedAt: Date;
   finishedAt: Date | null;
   rolledBackAt: Date | null;
@@ -28,7 +29,7 @@ export async function readMigrationRows(client: pg.ClientBase, schema: string): 
   const table = migrationsTable(schema);
   const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
   if (!exists.rows[0]?.ok) return undefined;
-  const { rows } = await client.query<{
+  const { rows } = await readPrismaTable(table, () => client.query<{
     id: string;
     migration_name: string;
     checksum: string;
@@ -40,7 +41,7 @@ export async function readMigrationRows(client: pg.ClientBase, schema: string): 
   }>(
     `SELECT id, migration_name, checksum, started_at, finished_at, rolled_back_at, logs, applied_steps_count
        FROM ${table} ORDER BY started_at, migration_name`,
-  );
+  ));
   return rows.map((r) => ({
     id: r.id,
     name: r.migration_name,
@@ -85,7 +86,8 @@ export function historyState(files: MigrationFile[], rows: MigrationRow[] | unde
   const edited: EditedMigration[] = [];
   for (const [name, row] of appliedRows) {
     const f = byName.get(name);
-    if (f && f.checksum !== row.checksum) edited.push({ name, path: f.path, stored: row.checksum, actual: f.checksum });
+    // A NULL checksum (the column was restored by hand) records nothing to compare.
+    if (f && row.checksum !== null && f.checksum !== row.checksum) edited.push({ name, path: f.path, stored: row.checksum, actual: f.checksum });
   }
   return {
     files,

@@ -66,9 +66,35 @@ function readIfExists(path: string): Buffer | undefined {
   }
 }
 
+/**
+ * Reads Prisma's `_prisma_migrations` with `query`; a table edited by hand (a column
+ * dropped or renamed) is `ZD_PRISMA_MIGRATIONS_DAMAGED`, naming the table and the column.
+ */
+export async function readPrismaTable<T>(table: string, query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err.code !== '42703') throw e;
+    const column = /column "?([^"\s]+)"? does not exist/.exec(err.message ?? '')?.[1] ?? 'a column';
+    throw new UserError({
+      code: 'ZD_PRISMA_MIGRATIONS_DAMAGED',
+      message:
+        `Prisma's migrations table ${table} lacks the column "${column}" that \`prisma migrate deploy\` writes (it was changed by hand): ${err.message ?? ''}. ` +
+        'Nothing was changed.',
+      hint:
+        column === 'checksum'
+          ? `Restore the column: ALTER TABLE ${table} ADD COLUMN "checksum" VARCHAR(64); (rows left without a checksum are not compared), then run the command again.`
+          : `Restore the column as Prisma creates it (see a fresh database after \`prisma migrate deploy\`), then run the command again.`,
+      exit: ExitCode.Usage,
+    });
+  }
+}
+
 export interface AppliedMigration {
   name: string;
-  checksum: string;
+  /** NULL only when the table was edited by hand (Prisma's column is NOT NULL): nothing to compare. */
+  checksum: string | null;
   finishedAt: Date;
 }
 
@@ -81,10 +107,12 @@ export async function appliedMigrations(client: pg.ClientBase, schema = 'public'
   const table = `${quoteIdent(schema)}.${quoteIdent('_prisma_migrations')}`;
   const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
   if (!exists.rows[0]?.ok) return undefined;
-  const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date }>(
-    `SELECT migration_name, checksum, finished_at FROM ${table}
-      WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL
-      ORDER BY finished_at, started_at, migration_name`,
+  const { rows } = await readPrismaTable(table, () =>
+    client.query<{ migration_name: string; checksum: string; finished_at: Date }>(
+      `SELECT migration_name, checksum, finished_at FROM ${table}
+        WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL
+        ORDER BY finished_at, started_at, migration_name`,
+    ),
   );
   return rows.map((r) => ({ name: r.migration_name, checksum: r.checksum, finishedAt: r.finished_at }));
 }

@@ -23,7 +23,8 @@ function time(d: Date | null): string {
 
 /** One entry: `[E] #6 index "User_email_key" on "User" — failed (23505): …` plus a `next:` line for failures. */
 export function entryLines(o: Pick<Output, 'color'>, e: QueueEntry): string[] {
-  const [mark, style] = MARKERS[e.status];
+  // A status outside the set (the queue's CHECK constraint was dropped and a row edited by hand).
+  const [mark, style]: [string, Style] = Object.hasOwn(MARKERS, e.status) ? MARKERS[e.status] : ['[?]', 'red'];
   const head = `${paint(o, style, mark)} #${e.id} ${entryLabel(e)}`;
   const from = e.migration ? paint(o, 'dim', `  (${e.migration})`) : '';
   switch (e.status) {
@@ -42,6 +43,11 @@ export function entryLines(o: Pick<Output, 'color'>, e: QueueEntry): string[] {
       ];
     case 'cancelled':
       return [`${head} — cancelled${e.note ? `: ${e.note}` : ''}`];
+    default:
+      return [
+        `${head} — unknown status ${JSON.stringify(e.status)} (prisma_zd.queue was edited by hand); no prisma-zd command runs it`,
+        `    ${paint(o, 'dim', 'next:')} UPDATE prisma_zd.queue SET status = 'pending' WHERE id = ${e.id}; then run \`${e.kind === 'contract' ? 'prisma-zd contract' : RUN_COMMAND}\``,
+      ];
   }
 }
 
@@ -51,6 +57,8 @@ export function countsLine(entries: readonly QueueEntry[]): string {
   const parts = (['pending', 'running', 'failed', 'done', 'cancelled'] as const)
     .filter((s) => counts.has(s))
     .map((s) => `${counts.get(s)} ${s}`);
+  const other = entries.filter((e) => !Object.hasOwn(MARKERS, e.status)).length;
+  if (other) parts.push(`${other} with an unknown status`);
   return `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }
 

@@ -151,7 +151,7 @@ function historyDrift(folder: MigrationFile[], live: LiveState): DriftItem[] {
     const file = byName.get(a.name);
     if (!file) {
       drift.push({ source: 'history', kind: 'migration', object: a.name, message: `migration ${a.name}: applied on the database but not in the migrations folder` });
-    } else if (file.checksum !== a.checksum) {
+    } else if (a.checksum !== null && file.checksum !== a.checksum) {
       drift.push({
         source: 'history',
         kind: 'migration',
