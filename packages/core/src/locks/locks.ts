@@ -354,7 +354,9 @@ function plainStatement(c: Collector, s: Statement): string | undefined {
   switch (s.kind) {
     case 'IndexStmt': {
       const x = s.node as NodeOf<'IndexStmt'>;
-      c.range(x.relation, x.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE', x.concurrent ? 'CREATE INDEX CONCURRENTLY' : 'CREATE INDEX', 'build');
+      // ON ONLY a partitioned table: an invalid index on the parent alone, nothing built.
+      const only = x.relation?.inh !== true && c.table(x.relation)?.partitioned === true;
+      c.range(x.relation, x.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE', x.concurrent ? 'CREATE INDEX CONCURRENTLY' : 'CREATE INDEX', only ? undefined : 'build');
       return undefined;
     }
     case 'AlterTableStmt':

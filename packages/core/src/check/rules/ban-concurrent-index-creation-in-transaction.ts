@@ -11,6 +11,11 @@ function concurrentCommand(s: CheckStatement): string | undefined {
       return (node as IndexStmt).concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
     case 'DropStmt':
       return (node as DropStmt).concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
+    case 'AlterTableStmt': {
+      const cmds = ((node['cmds'] as Node[] | undefined) ?? []).map((c) => asNode(c, 'AlterTableCmd'));
+      const detach = cmds.some((c) => c?.subtype === 'AT_DetachPartition' && asNode(c.def, 'PartitionCmd')?.concurrent);
+      return detach ? 'DETACH PARTITION CONCURRENTLY' : undefined;
+    }
     case 'ReindexStmt': {
       const params = (node['params'] as Node[] | undefined) ?? [];
       return params.some((p) => asNode(p, 'DefElem')?.defname === 'concurrently') ? 'REINDEX CONCURRENTLY' : undefined;
@@ -40,9 +45,11 @@ export const rule = createRule({
     for (const s of ctx.plain) {
       const command = concurrentCommand(s);
       if (command === undefined || !ctx.inTransactionBlock(s)) continue;
+      // PostgreSQL's own words for it.
+      const refused = command === 'DETACH PARTITION CONCURRENTLY' ? 'ALTER TABLE ... DETACH CONCURRENTLY' : `${command.split(' CONCURRENTLY')[0]} CONCURRENTLY`;
       ctx.report({
         at: s,
-        message: `${command} cannot run inside a transaction block, and ${why(ctx, s)}: the deploy fails with "${command.split(' CONCURRENTLY')[0]} CONCURRENTLY cannot run inside a transaction block".`,
+        message: `${command} cannot run inside a transaction block, and ${why(ctx, s)}: the deploy fails with "${refused} cannot run inside a transaction block".`,
         help:
           s.statement.kind === 'IndexStmt'
             ? 'Instead: put this statement alone in a migration of its own (`prisma migrate dev --create-only`, then move it there), or write a plain CREATE INDEX and let `prisma-zd rewrite` postpone it: `prisma-zd deploy` builds it CONCURRENTLY after the migration.'

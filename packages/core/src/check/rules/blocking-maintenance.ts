@@ -19,7 +19,7 @@ function tableOf(ctx: RuleContext, s: CheckStatement, rel: { schemaname?: string
 export const rule = createRule({
   id: 'blocking-maintenance',
   severity: 'error',
-  summary: 'REINDEX without CONCURRENTLY, VACUUM FULL, CLUSTER (or VACUUM in a transaction) in a migration',
+  summary: 'REINDEX or REFRESH MATERIALIZED VIEW without CONCURRENTLY, VACUUM FULL, CLUSTER (or VACUUM in a transaction) in a migration',
   check(ctx) {
     for (const s of ctx.plain) {
       const node = s.statement.node as Record<string, unknown>;
@@ -33,6 +33,26 @@ export const rule = createRule({
           help: 'Instead: run `REINDEX … CONCURRENTLY` (PostgreSQL 12+) outside migrations, or alone in a migration of its own.',
           lock: 'SHARE',
           ...(table ? { table: table.key } : {}),
+        });
+      } else if (s.statement.kind === 'RefreshMatViewStmt') {
+        if (node['concurrent']) continue;
+        const rel = node['relation'] as { schemaname?: string; relname?: string } | undefined;
+        if (rel?.relname === undefined) continue;
+        const view = s.facts.before.views.get(relationKey(rel.schemaname ?? ctx.defaultSchema, rel.relname));
+        if (!view || view.createdIn === ctx.name) continue;
+        const v = ctx.displayTable(view);
+        ctx.report({
+          at: s,
+          ...(node['skipData']
+            ? {
+                message: `REFRESH MATERIALIZED VIEW ${v} WITH NO DATA empties ${v}: every query on it fails ("has not been populated") until it is refreshed again.`,
+                help: `Instead: leave ${v} populated; refresh it with \`REFRESH MATERIALIZED VIEW CONCURRENTLY ${v};\` (reads continue).`,
+              }
+            : {
+                message: `REFRESH MATERIALIZED VIEW ${v} recomputes the whole view under an ACCESS EXCLUSIVE lock: every read of ${v} waits until the refresh is done.`,
+                help: `Instead: \`REFRESH MATERIALIZED VIEW CONCURRENTLY ${v};\` (reads continue; it needs a unique index on the view), or refresh it outside migrations.`,
+                lock: 'ACCESS EXCLUSIVE' as const,
+              }),
         });
       } else if (s.statement.kind === 'VacuumStmt' || s.statement.kind === 'ClusterStmt') {
         const vacuum = s.statement.kind === 'VacuumStmt';

@@ -1,9 +1,10 @@
-import type { Constraint } from 'libpg-query';
+import type { Constraint, Node } from 'libpg-query';
 import { chooseName, chooseNameAddition } from '../../facts/names.js';
 import { quoteIdent } from '../../sql/ident.js';
 import { asNode, stringList } from '../../sql/nodes.js';
 import { commandRange, tableCommands } from '../helpers.js';
-import type { RuleContext } from '../context.js';
+import type { CheckStatement, RuleContext } from '../context.js';
+import type { TableFacts } from '../../facts/model.js';
 import { createRule } from '../rule.js';
 
 /** Is `name` a constraint of some table of `schema` before the statement (PostgreSQL picks a free name per schema)? */
@@ -12,11 +13,44 @@ function constraintNameTaken(ctx: RuleContext, schema: string, name: string): bo
   return false;
 }
 
+/** Tables that existed before this migration with a column of the domain `names` (qualified or not). */
+function tablesUsingDomain(ctx: RuleContext, s: CheckStatement, names: readonly string[]): TableFacts[] {
+  const name = names.at(-1);
+  const schema = names.length > 1 ? names.at(-2) : undefined;
+  return [...s.facts.before.tables.values()].filter(
+    (t) => t.createdIn !== ctx.name && t.columns.some((c) => c.type.name === name && (schema === undefined || c.type.schema === undefined || c.type.schema === schema)),
+  );
+}
+
+/** `ALTER DOMAIN … ADD CONSTRAINT` without NOT VALID: every column of the domain is checked under a SHARE lock on its table. */
+function checkDomains(ctx: RuleContext): void {
+  for (const s of ctx.plain) {
+    if (s.statement.kind !== 'AlterDomainStmt') continue;
+    const node = s.statement.node as { subtype?: string; typeName?: Node[]; def?: Node };
+    const con = asNode(node.def, 'Constraint') as Constraint | undefined;
+    if (node.subtype !== 'C' || !con || con.skip_validation) continue;
+    const names = stringList(node.typeName);
+    const tables = tablesUsingDomain(ctx, s, names);
+    if (tables.length === 0) continue;
+    const domain = names.map(quoteIdent).join('.');
+    const list = tables.map((t) => ctx.displayTable(t)).join(', ');
+    const name = con.conname === undefined ? '"<name>"' : quoteIdent(con.conname);
+    ctx.report({
+      at: s,
+      message: `ALTER DOMAIN ${domain} ADD ${con.conname === undefined ? '' : `CONSTRAINT ${name} `}checks every value of the domain in ${list} while holding a SHARE lock on ${tables.length > 1 ? 'each' : 'it'}: writes to ${list} wait until the check is done.`,
+      help: `Instead: add it with NOT VALID (no scan; new values are checked at once). \`ALTER DOMAIN ${domain} VALIDATE CONSTRAINT ${name};\` takes the same SHARE locks for its check: run it at a quiet time in a later migration, or leave the constraint NOT VALID.`,
+      lock: 'SHARE',
+      table: tables[0]!.key,
+    });
+  }
+}
+
 export const rule = createRule({
   id: 'constraint-missing-not-valid',
   severity: 'error',
-  summary: 'FOREIGN KEY or CHECK added to an existing table without NOT VALID (or validated in the same transaction)',
+  summary: 'FOREIGN KEY or CHECK added to an existing table (or a domain it uses) without NOT VALID (or validated in the same transaction)',
   check(ctx) {
+    checkDomains(ctx);
     for (const { s, table, command, cmd } of tableCommands(ctx)) {
       const t = ctx.displayTable(table);
       const con = asNode(cmd.def, 'Constraint') as Constraint | undefined;

@@ -4,6 +4,7 @@ import { rule as addingExclusionConstraint } from './adding-exclusion-constraint
 import { rule as addingFieldWithDefault } from './adding-field-with-default.js';
 import { rule as addingNotNullableField } from './adding-not-nullable-field.js';
 import { rule as addingRequiredField } from './adding-required-field.js';
+import { rule as attachingPartitionWithoutCheck } from './attaching-partition-without-check.js';
 import { rule as banConcurrentIndexCreationInTransaction } from './ban-concurrent-index-creation-in-transaction.js';
 import { rule as banDropColumn } from './ban-drop-column.js';
 import { rule as banDropTable } from './ban-drop-table.js';
@@ -14,6 +15,7 @@ import { rule as changingColumnType } from './changing-column-type.js';
 import { rule as constraintMissingNotValid } from './constraint-missing-not-valid.js';
 import { rule as disallowedUniqueConstraint } from './disallowed-unique-constraint.js';
 import { rule as droppingColumnDefault } from './dropping-column-default.js';
+import { rule as enablingRowLevelSecurity } from './enabling-row-level-security.js';
 import { rule as migrationNotRewritten } from './migration-not-rewritten.js';
 import { rule as modifiedMigration } from './modified-migration.js';
 import { rule as newEnumValueInTransaction } from './new-enum-value-in-transaction.js';
@@ -33,6 +35,7 @@ export const rules: readonly Rule[] = [
   addingFieldWithDefault,
   addingNotNullableField,
   addingRequiredField,
+  attachingPartitionWithoutCheck,
   banConcurrentIndexCreationInTransaction,
   banDropColumn,
   banDropTable,
@@ -43,6 +46,7 @@ export const rules: readonly Rule[] = [
   constraintMissingNotValid,
   disallowedUniqueConstraint,
   droppingColumnDefault,
+  enablingRowLevelSecurity,
   migrationNotRewritten,
   modifiedMigration,
   newEnumValueInTransaction,

@@ -13,6 +13,8 @@ export const rule = createRule({
       if (node.concurrent) continue;
       const table = ctx.existingTableTouched(s, 'alter', 'add-index');
       if (!table) continue;
+      // ON ONLY a partitioned table: an invalid index on the parent alone, nothing built.
+      if (table.partitioned && node.relation?.inh !== true) continue;
       const t = ctx.displayTable(table);
       const name = node.idxname === undefined ? 'an index' : quoteIdent(node.idxname);
       const change = node.idxname === undefined ? undefined : ctx.rewriteChange(s, 'postpone-index', quoteIdent(node.idxname));
