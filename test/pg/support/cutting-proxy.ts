@@ -4,6 +4,7 @@
  * the server, as when a pooler or the network drops the connection under a running query.
  */
 import { createServer, connect, type Socket } from 'node:net';
+import { listenLocal } from './helpers.js';
 import type { Target } from './switching-proxy.js';
 
 export interface CuttingProxy {
@@ -45,15 +46,10 @@ export async function startCuttingProxy(target: Target, marker: string, nth: num
     downstream.on('close', () => upstream.destroy());
     upstream.on('close', () => downstream.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('proxy has no address');
+  const port = await listenLocal(server);
   return {
     host: '127.0.0.1',
-    port: address.port,
+    port,
     get cuts() {
       return cuts;
     },

@@ -1,4 +1,5 @@
 /** What the test/pg files share. */
+import type { Server } from 'node:net';
 import pg from 'pg';
 
 /** A logger for the registry that keeps its lines, prefixed with their level. */
@@ -22,4 +23,15 @@ export async function exec(url: string, sql: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/** Listens on a free port of 127.0.0.1; resolves to the port. */
+export async function listenLocal(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address !== 'object') throw new Error('proxy has no address');
+  return address.port;
 }

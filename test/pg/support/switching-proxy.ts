@@ -6,6 +6,7 @@
  * host and port.
  */
 import { createServer, connect, type Socket } from 'node:net';
+import { listenLocal } from './helpers.js';
 
 export interface Target {
   host: string;
@@ -48,15 +49,10 @@ export async function startSwitchingProxy(initial: Target): Promise<SwitchingPro
     downstream.on('close', () => upstream.destroy());
     upstream.on('close', () => downstream.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('proxy has no address');
+  const port = await listenLocal(server);
   return {
     host: '127.0.0.1',
-    port: address.port,
+    port,
     accepted,
     switchTo(next, { closeOpen = true } = {}) {
       target = next;
