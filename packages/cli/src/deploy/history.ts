@@ -32,7 +32,7 @@ export async function readMigrationRows(client: pg.ClientBase, schema: string): 
   const { rows } = await readPrismaTable(table, () => client.query<{
     id: string;
     migration_name: string;
-    checksum: string;
+    checksum: string | null;
     started_at: Date;
     finished_at: Date | null;
     rolled_back_at: Date | null;

@@ -108,7 +108,7 @@ export async function appliedMigrations(client: pg.ClientBase, schema = 'public'
   const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
   if (!exists.rows[0]?.ok) return undefined;
   const { rows } = await readPrismaTable(table, () =>
-    client.query<{ migration_name: string; checksum: string; finished_at: Date }>(
+    client.query<{ migration_name: string; checksum: string | null; finished_at: Date }>(
       `SELECT migration_name, checksum, finished_at FROM ${table}
         WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL
         ORDER BY finished_at, started_at, migration_name`,
