@@ -119,7 +119,7 @@ async function devProject(opts: { git: 'committed' | 'none' }) {
       expect(status.code, show(status)).toBe(0);
       expect(status.stdout, show(status)).toContain('Database schema is up to date!');
     },
-    rewrite: () => runZd(['rewrite'], { cwd: copy.dir, env: { DATABASE_URL: db.url } }),
+    rewrite: (paths: string[] = []) => runZd(['rewrite', ...paths], { cwd: copy.dir, env: { DATABASE_URL: db.url } }),
     async cleanup() {
       await copy.cleanup();
       await db.drop();
@@ -258,7 +258,7 @@ describe('prisma migrate dev → prisma-zd rewrite → prisma migrate dev (real 
     }
   });
 
-  it('a repository without commits yet: rewrite finds the migration migrate dev just applied; without git it says how to name it', async () => {
+  it('without git, or before the first commit: rewrite selects by the database and says how to name the migration migrate dev just applied; named, only it is rewritten', async () => {
     const p = await devProject({ git: 'none' });
     try {
       p.editSchema('  @@index([postId, createdAt])\n', '  @@index([postId, createdAt])\n  @@index([authorId])\n');
@@ -268,12 +268,19 @@ describe('prisma migrate dev → prisma-zd rewrite → prisma migrate dev (real 
       expect(rw.code, rw.stderr).toBe(0);
       expect(rw.stderr).toContain('No migrations to rewrite (migrations not applied to the development database).');
       expect(rw.stderr).toContain(`prisma-zd rewrite migrations/${commentAuthor}`);
-      // `git init`, nothing committed yet: every migration is new.
+      // `git init`, nothing committed yet: git cannot tell what is new either (every migration
+      // would look new, applied ones included: I4), so the database selects, as outside git.
       expect(spawnSync('git', ['init', '-q'], { cwd: p.copy.dir }).status).toBe(0);
       rw = await p.rewrite();
       expect(rw.code, rw.stderr).toBe(0);
+      expect(rw.stderr).toContain('No migrations to rewrite (migrations not applied to the development database).');
+      expect(rw.stderr).toContain(`prisma-zd rewrite migrations/${commentAuthor}`);
+      // Named, it is rewritten (checksum updated), and nothing else is.
+      rw = await p.rewrite([`migrations/${commentAuthor}`]);
+      expect(rw.code, rw.stderr).toBe(0);
       expect(rw.stderr).toContain(`• ${commentAuthor}: rewritten`);
       expect(rw.stderr).toContain('checksum updated');
+      expect(rw.stderr.match(/: rewritten/g)).toHaveLength(1);
       await p.expectQuiet();
     } finally {
       await p.cleanup();

@@ -56,14 +56,14 @@ export interface RewriteResult {
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
- * Migration directory names that git's HEAD has (committed ones): none in a repository
- * without a commit yet; undefined outside git.
+ * Migration directory names that git's HEAD has (committed ones); undefined when git has no
+ * history to ask: outside a repository, or before its first commit (where every migration
+ * would look new, applied ones included: I4 forbids guessing, so the database selects).
  */
 function committedMigrations(dir: string): Set<string> | undefined {
   const inside = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, encoding: 'utf8' });
   if (inside.status !== 0 || inside.stdout.trim() !== 'true') return undefined;
-  // An unborn HEAD (`git init`, nothing committed yet): every migration is new.
-  if (spawnSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: dir }).status !== 0) return new Set();
+  if (spawnSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: dir }).status !== 0) return undefined;
   // -z: paths as they are (git quotes names with non-ASCII bytes otherwise, and a committed
   // "…_café" migration would look new, and be rewritten).
   const r = spawnSync('git', ['ls-tree', '-r', '-z', '--name-only', 'HEAD', '--', '.'], { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -116,7 +116,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   const cwd = resolve(req.cwd ?? process.cwd());
   let selectName: (name: string) => boolean;
   let selection: string;
-  /** Selected as "not applied to the development database" (no git to ask). */
+  /** Selected as "not applied to the development database" (no git history to ask). */
   let byDatabase = false;
   const { applied, managed, problem } = await appliedChecksums(project.url);
   const unread = project.url ? `the development database could not be read (${problem ?? 'no reason given'})` : 'no database URL is configured';
@@ -156,7 +156,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
     } else {
       throw new UserError({
         code: 'ZD_NO_SELECTION',
-        message: `Cannot tell which migrations are new: the migrations folder is not in a git repository, and ${unread}.`,
+        message: `Cannot tell which migrations are new: the migrations folder has no git history (outside a repository, or no commit yet), and ${unread}.`,
         hint: project.url
           ? 'Fix the database URL (or start the database), or name the migrations (`prisma-zd rewrite prisma/migrations/<name>`), or pass --all to rewrite the whole history.'
           : 'Name them (`prisma-zd rewrite prisma/migrations/<name>`) or pass --all to rewrite the whole history.',
