@@ -90,9 +90,51 @@ export function redactUrl(url: string): string {
 /** A PostgreSQL URL (well-formed or not) or any `scheme://` URL in running text, up to a space or quote. */
 const URL_TOKEN = /(?:\bpostgres(?:ql)?:|\b[A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s"'`<>]*/g;
 
+/** `password=` anywhere (what `PASSWORD_PARAM` needs to match). */
+const PASSWORD_WORD = /password=/i;
+
+/**
+ * `maskCredentials(token)`, answered at once for the many URLs without credentials (a
+ * report's documentation links): without an `@` nothing is taken for a password, and
+ * without `password=` no parameter is masked, so the token is returned as it is.
+ */
+function maskToken(token: string): string {
+  return token.includes('@') || PASSWORD_WORD.test(token) ? maskCredentials(token) : token;
+}
+
+/** Where `maskCredentials` may change a URL token: an `@` or a `password=` parameter. */
+const CREDENTIAL_MARK = /@|password=/gi;
+/** What ends a URL token (`URL_TOKEN`'s tail): a space or a quote. */
+const TOKEN_END = /[\s"'`<>]/;
+
+/**
+ * `text.replace(URL_TOKEN, maskToken)`, reading only the runs of text (between spaces
+ * and quotes) that hold an `@` or a `password=`: no URL token reaches past its run (its
+ * prefix and its tail hold neither), and a run starts after a character `\b` counts as
+ * a non-word one, as the text's start, so each run is replaced as it would be in place.
+ * A report holds thousands of documentation links and none of them has credentials.
+ */
+function maskUrls(text: string): string {
+  let out = '';
+  let done = 0;
+  CREDENTIAL_MARK.lastIndex = 0;
+  for (let m = CREDENTIAL_MARK.exec(text); m; m = CREDENTIAL_MARK.exec(text)) {
+    const at = m.index;
+    if (at < done) continue;
+    let start = at;
+    while (start > done && !TOKEN_END.test(text[start - 1]!)) start--;
+    let end = at + m[0].length;
+    while (end < text.length && !TOKEN_END.test(text[end]!)) end++;
+    out += text.slice(done, start) + text.slice(start, end).replace(URL_TOKEN, maskToken);
+    done = end;
+    CREDENTIAL_MARK.lastIndex = end;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
+
 /** Scrubs every remembered secret, and the password part of any URL, from `text`. */
 export function redact(text: string): string {
-  let out = text.replace(URL_TOKEN, (token) => maskCredentials(token));
+  let out = maskUrls(text);
   for (const s of secrets) if (s.length >= 3) out = out.split(s).join('****');
   return out;
 }

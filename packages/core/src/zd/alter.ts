@@ -15,8 +15,19 @@ export interface AlterTableParts {
   commands: Range[];
 }
 
-/** Splits an `ALTER TABLE` statement, or returns undefined when the text and tree disagree. */
+/** Parts by statement: `rewrite` and `check`'s rules split the same statements. */
+const memo = new WeakMap<Statement, { readonly parsed: ParsedSql; readonly parts: AlterTableParts | undefined }>();
+
+/** Splits an `ALTER TABLE` statement, or returns undefined when the text and tree disagree. Do not modify the result. */
 export function alterTableParts(parsed: ParsedSql, statement: Statement<'AlterTableStmt'>): AlterTableParts | undefined {
+  const known = memo.get(statement);
+  if (known?.parsed === parsed) return known.parts;
+  const parts = splitAlterTable(parsed, statement);
+  memo.set(statement, { parsed, parts });
+  return parts;
+}
+
+function splitAlterTable(parsed: ParsedSql, statement: Statement<'AlterTableStmt'>): AlterTableParts | undefined {
   const tokens = codeTokens(statement.text);
   const relLoc = statement.node.relation?.location;
   if (!tokens || relLoc === undefined) return undefined;

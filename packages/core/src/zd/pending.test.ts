@@ -1,6 +1,9 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initParser } from '../sql/parse.js';
-import { renameInIndexStatement } from './pending.js';
+import { initParser, isStatement, parseSql } from '../sql/parse.js';
+import { indexColumnsFrom, renameInIndexStatement } from './pending.js';
 import { pendingHistory, rewriteHistory, type MigrationSource } from './rewrite.js';
 
 const INIT: MigrationSource = {
@@ -79,5 +82,39 @@ describe('pending index entries and column renames', () => {
     expect(renameInIndexStatement(sql, { index: 'k', table: { name: 'Person' } })).toBe(
       `CREATE UNIQUE INDEX "k" ON "Person" USING btree (lower(email) text_pattern_ops, ("Person"."email") DESC, (email || 'é')) INCLUDE (email, "name") WHERE email <> '' /* email */ AND "deletedAt" IS NULL`,
     );
+  });
+});
+
+describe('index entry columns', () => {
+  it('reads the same columns from the parsed statement’s node as from its text parsed again', () => {
+    const sql = [
+      INDEXES.sql,
+      `CREATE UNIQUE INDEX "a" ON "public"."User" USING btree ("email" DESC NULLS LAST, (lower("name")), ("User"."id")) INCLUDE ("deletedAt", "email");`,
+      `CREATE INDEX CONCURRENTLY IF NOT EXISTS "b" ON ONLY "User" (coalesce("name", "email"), "id") WHERE "User"."deletedAt" IS NULL AND "name" <> 'x';`,
+      `CREATE INDEX "c" ON "User" (("email" || '-' || "name")) WHERE (SELECT 1) = 1;`,
+      `CREATE INDEX ON "User" ("Ünïcödé", "e""q");`,
+    ].join('\n');
+    const parsed = parseSql(sql);
+    expect(parsed.error).toBeUndefined();
+    // And every index statement of the corpus (../shared/corpus beside the repository), when present.
+    const corpus = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../shared/corpus');
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else if (e.name === 'migration.sql') files.push(join(d, e.name));
+      }
+    };
+    if (existsSync(corpus)) walk(corpus);
+    let compared = 0;
+    for (const file of [undefined, ...files]) {
+      const p = file === undefined ? parsed : parseSql(readFileSync(file, 'utf8'));
+      for (const s of p.statements) {
+        if (!isStatement(s, 'IndexStmt')) continue;
+        expect(indexColumnsFrom.node(s.node), s.text).toEqual(indexColumnsFrom.text(s.text));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(4);
   });
 });

@@ -9,7 +9,7 @@
  * transaction) and the queue runner (reconciling entries with migrations that could
  * not carry maintenance, such as `DROP INDEX CONCURRENTLY`).
  */
-import type { Node } from 'libpg-query';
+import type { IndexStmt, Node } from 'libpg-query';
 import type { StatementFacts, Touch } from '../facts/model.js';
 import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { formatQualifiedName, quoteIdent } from '../sql/ident.js';
@@ -106,6 +106,44 @@ function indexShape(sql: string): IndexShape | undefined {
   return shape ?? undefined;
 }
 
+/**
+ * The columns of its table a `CREATE INDEX` node references, in the order `IndexShape`
+ * lists them: plain key columns, INCLUDE columns, then the column references of key
+ * expressions and of the predicate.
+ */
+function indexNodeColumns(n: IndexStmt): string[] {
+  const columns: string[] = [];
+  const note = (column: string) => {
+    if (!columns.includes(column)) columns.push(column);
+  };
+  const refs = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) refs(v);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    const ref = (value as { ColumnRef?: { fields?: Node[] } }).ColumnRef;
+    if (ref) {
+      const fields = (ref.fields ?? []).map((f) => stringValue(f));
+      const column = fields[fields.length - 1];
+      if (column !== undefined && !fields.some((f) => f === undefined)) note(column);
+      return;
+    }
+    for (const child of Object.values(value)) refs(child);
+  };
+  for (const p of n.indexParams ?? []) {
+    const elem = asNode(p, 'IndexElem');
+    if (elem?.name !== undefined) note(elem.name);
+  }
+  for (const p of n.indexIncludingParams ?? []) {
+    const name = asNode(p, 'IndexElem')?.name;
+    if (name !== undefined) note(name);
+  }
+  refs((n.indexParams ?? []).map((p) => asNode(p, 'IndexElem')?.expr));
+  refs(n.whereClause);
+  return columns;
+}
+
 function readIndexShape(sql: string): IndexShape | undefined {
   const parsed = parseSql(sql);
   const stmt = parsed.statements[0];
@@ -117,10 +155,6 @@ function readIndexShape(sql: string): IndexShape | undefined {
   const isName = (i: number) => tokens[i] !== undefined && (tokens[i]!.tokenName === 'IDENT' || tokens[i]!.keywordKind !== 0);
   const spots: ColumnSpot[] = [];
   const qualifiers: Array<{ start: number; end: number }> = [];
-  const columns: string[] = [];
-  const note = (column: string) => {
-    if (!columns.includes(column)) columns.push(column);
-  };
   const table = n.relation?.relname;
   // Column references of expressions and of the predicate: a ColumnRef's location is its first field's token.
   const refs = (value: unknown): void => {
@@ -134,7 +168,6 @@ function readIndexShape(sql: string): IndexShape | undefined {
       const fields = (ref.fields ?? []).map((f) => stringValue(f));
       const column = fields[fields.length - 1];
       if (column === undefined || fields.some((f) => f === undefined)) return;
-      note(column);
       const first = ref.location === undefined ? undefined : at.get(ref.location);
       if (first === undefined) return;
       const last = first + 2 * (fields.length - 1);
@@ -171,14 +204,6 @@ function readIndexShape(sql: string): IndexShape | undefined {
     }
     return tokens.length;
   };
-  for (const p of n.indexParams ?? []) {
-    const elem = asNode(p, 'IndexElem');
-    if (elem?.name !== undefined) note(elem.name);
-  }
-  for (const p of n.indexIncludingParams ?? []) {
-    const name = asNode(p, 'IndexElem')?.name;
-    if (name !== undefined) note(name);
-  }
   refs((n.indexParams ?? []).map((p) => asNode(p, 'IndexElem')?.expr));
   refs(n.whereClause);
   const relAt = n.relation?.location === undefined ? undefined : at.get(n.relation.location);
@@ -190,12 +215,39 @@ function readIndexShape(sql: string): IndexShape | undefined {
       if (include !== -1 && tokens[include + 1]?.text === '(' && n.indexIncludingParams?.length) list(include + 1, n.indexIncludingParams);
     }
   }
-  return { columns, spots, qualifiers };
+  return { columns: indexNodeColumns(n), spots, qualifiers };
 }
+
+/**
+ * Columns by stored index statement: from `IndexShape`, or from the statement's own
+ * node where the caller had it parsed already (`noteIndexStatement`): the same list,
+ * without parsing the text again.
+ */
+const statementColumns = new Map<string, readonly string[]>();
+
+/**
+ * `sql`, the text of a parsed `CREATE INDEX` statement, has the node `node`: its columns
+ * are read from the node when `indexStatementColumns` is asked for them.
+ */
+export function noteIndexStatement(sql: string, node: IndexStmt): void {
+  if (statementColumns.has(sql) || shapes.has(sql)) return;
+  if (statementColumns.size >= 5000) statementColumns.clear();
+  statementColumns.set(sql, indexNodeColumns(node));
+}
+
+function columnsOf(sql: string): readonly string[] {
+  return statementColumns.get(sql) ?? indexShape(sql)?.columns ?? [];
+}
+
+/** For tests: the columns `noteIndexStatement` reads from a node, and those the text gives when parsed again. */
+export const indexColumnsFrom = {
+  node: (node: IndexStmt): string[] => indexNodeColumns(node),
+  text: (sql: string): string[] => [...(readIndexShape(sql)?.columns ?? [])],
+};
 
 /** The columns of its table a stored `CREATE INDEX` statement references (keys, expressions, predicate, INCLUDE). */
 export function indexStatementColumns(sql: string): string[] {
-  return [...(indexShape(sql)?.columns ?? [])];
+  return [...columnsOf(sql)];
 }
 
 /**
@@ -205,8 +257,10 @@ export function indexStatementColumns(sql: string): string[] {
  */
 function withAllColumns(entry: PendingEntry): PendingEntry {
   if (entry.kind !== 'index') return entry;
-  const missing = indexStatementColumns(entry.statement).filter((c) => !entry.columns.includes(c));
-  return missing.length === 0 ? entry : { ...entry, columns: [...entry.columns, ...missing] };
+  const all = columnsOf(entry.statement);
+  let missing: string[] | undefined;
+  for (const c of all) if (!entry.columns.includes(c)) (missing ??= []).push(c);
+  return missing === undefined ? entry : { ...entry, columns: [...entry.columns, ...missing] };
 }
 
 /**
@@ -407,7 +461,9 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  */
 export class PendingWork {
   #entries: PendingEntry[] = [];
+  /** Queue order: increasing along the queue (an updated entry keeps its predecessor's). */
   #position = new Map<PendingEntry, number>();
+  #next = 0;
   #byKey = new Map<string, PendingEntry[]>();
   /** How many entries a statement may need built (`canBeNeeded`). */
   #needable = 0;
@@ -427,14 +483,38 @@ export class PendingWork {
 
   push(pushed: PendingEntry): void {
     const entry = withAllColumns(pushed);
-    this.#position.set(entry, this.#entries.length);
+    this.#index(entry, this.#next++);
     this.#entries.push(entry);
+  }
+
+  #index(entry: PendingEntry, position: number): void {
+    this.#position.set(entry, position);
     if (canBeNeeded(entry)) this.#needable++;
-    for (const key of [entry.key, entry.tableKey, ...(entry.dependsOn ?? [])]) {
-      const list = this.#byKey.get(key);
-      if (list) list.push(entry);
-      else this.#byKey.set(key, [entry]);
-    }
+    this.#byKeyAdd(entry.key, entry);
+    this.#byKeyAdd(entry.tableKey, entry);
+    if (entry.dependsOn) for (const key of entry.dependsOn) this.#byKeyAdd(key, entry);
+  }
+
+  #byKeyAdd(key: string, entry: PendingEntry): void {
+    const list = this.#byKey.get(key);
+    if (list) list.push(entry);
+    else this.#byKey.set(key, [entry]);
+  }
+
+  #unindex(entry: PendingEntry): void {
+    this.#position.delete(entry);
+    if (canBeNeeded(entry)) this.#needable--;
+    this.#byKeyRemove(entry.key, entry);
+    this.#byKeyRemove(entry.tableKey, entry);
+    if (entry.dependsOn) for (const key of entry.dependsOn) this.#byKeyRemove(key, entry);
+  }
+
+  #byKeyRemove(key: string, entry: PendingEntry): void {
+    const list = this.#byKey.get(key);
+    const at = list ? list.indexOf(entry) : -1;
+    if (at === -1) return;
+    if (list!.length === 1) this.#byKey.delete(key);
+    else list!.splice(at, 1);
   }
 
   find(predicate: (entry: PendingEntry) => boolean): PendingEntry | undefined {
@@ -451,15 +531,30 @@ export class PendingWork {
     return candidates.length === 0 ? [] : effectsAmong(facts, needs, indexNeeds, candidates, where);
   }
 
-  /** The pending work after `effects`. */
+  /**
+   * The pending work after `effects` (`applyEffects`): cancelled and applied entries
+   * leave the queue, updated ones take their place in it; the index follows.
+   */
   apply(effects: readonly Effect[]): void {
     if (effects.length === 0) return;
-    const next = applyEffects(this.#entries, effects);
-    this.#entries = [];
-    this.#position.clear();
-    this.#byKey.clear();
-    this.#needable = 0;
-    for (const e of next) this.push(e);
+    const byEntry = new Map<PendingEntry, Effect>();
+    for (const e of effects) byEntry.set(e.entry, e);
+    const next: PendingEntry[] = [];
+    for (const entry of this.#entries) {
+      const e = byEntry.get(entry);
+      if (!e) {
+        next.push(entry);
+        continue;
+      }
+      const position = this.#position.get(entry)!;
+      this.#unindex(entry);
+      if (e.op === 'update') {
+        const updated = withAllColumns(e.next);
+        this.#index(updated, position);
+        next.push(updated);
+      }
+    }
+    this.#entries = next;
   }
 
   /**
@@ -468,24 +563,28 @@ export class PendingWork {
    * on. A superset, in queue order, so the effects are those over all the entries.
    */
   #affectable(facts: StatementFacts, needs: ReadonlyArray<{ table: string }>, indexNeeds: ReadonlyArray<{ key: string }>): PendingEntry[] {
-    const found = new Set<PendingEntry>();
+    let found: Set<PendingEntry> | undefined;
+    const byKey = this.#byKey;
     const named = (key: string) => {
-      for (const e of this.#byKey.get(key) ?? []) found.add(e);
+      const list = byKey.get(key);
+      if (list) for (const e of list) (found ??= new Set()).add(e);
     };
     for (const need of indexNeeds) named(need.key);
     for (const t of facts.touches) {
       // A dropped function or extension may be what a deferred default calls: every deferred DROP DEFAULT.
       if (t.action === 'drop' && (t.object === 'function' || t.object === 'extension')) {
-        for (const e of this.#entries) if (isDeferredDropDefault(e)) found.add(e);
+        for (const e of this.#entries) if (isDeferredDropDefault(e)) (found ??= new Set()).add(e);
       }
       named(t.key);
       // A column's key starts with its table's: each prefix that ends before a `.`.
       for (let i = t.key.indexOf('.'); i !== -1; i = t.key.indexOf('.', i + 1)) named(t.key.slice(0, i));
     }
     for (const need of needs) {
-      for (const e of this.#byKey.get(need.table) ?? []) if (canBeNeeded(e) && e.tableKey === need.table) found.add(e);
+      for (const e of byKey.get(need.table) ?? []) if (canBeNeeded(e) && e.tableKey === need.table) (found ??= new Set()).add(e);
     }
-    return [...found].sort((a, b) => this.#position.get(a)! - this.#position.get(b)!);
+    if (!found) return [];
+    const position = this.#position;
+    return [...found].sort((a, b) => position.get(a)! - position.get(b)!);
   }
 }
 

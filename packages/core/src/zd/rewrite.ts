@@ -19,12 +19,13 @@ import { replayHistory } from '../facts/replay.js';
 import { applyEdits, type Edit } from '../sql/edits.js';
 import { quoteIdent } from '../sql/ident.js';
 import { asNode, stringList } from '../sql/nodes.js';
-import { codeTokens, parseSql, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
+import { codeTokens, parseSql, type Comment, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
 import { alterTableParts } from './alter.js';
 import { conditionalBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
 import {
   dropDefaultStatement,
   entrySpec,
+  noteIndexStatement,
   PendingWork,
   stepOf,
   validateStatement,
@@ -92,14 +93,16 @@ function usesCrlf(text: string): boolean {
 
 /** The ignore comment before the statement (`-- prisma-zd-ignore` or `-- squawk-ignore`), if any. */
 function ignoredStatement(s: Statement): string | undefined {
-  const c = s.leadingComments.find((c) => IGNORE.test(c.text) && !IGNORE_FILE.test(c.text));
+  const c = s.leadingComments.find((c) => c.text.includes('-ignore') && IGNORE.test(c.text) && !IGNORE_FILE.test(c.text));
   return c && /^--\s*([\w-]+)/.exec(c.text)![1];
 }
 
 export function ignoredFile(parsed: ParsedSql): boolean {
-  return [...parsed.statements.flatMap((s) => s.leadingComments), ...parsed.trailingComments].some((c) =>
-    IGNORE_FILE.test(c.text),
-  );
+  // Without `-ignore-file` (Prisma's `-- CreateTable`…) a comment cannot match.
+  const ignores = (c: Comment) => c.text.includes('-ignore-file') && IGNORE_FILE.test(c.text);
+  for (const s of parsed.statements) for (const c of s.leadingComments) if (ignores(c)) return true;
+  for (const c of parsed.trailingComments) if (ignores(c)) return true;
+  return false;
 }
 
 /**
@@ -345,6 +348,8 @@ class MigrationRewriter {
 
   indexEntry(s: Statement<'IndexStmt'>, table: TableFacts, statement = s.text): PendingEntry {
     const n = s.node;
+    // The entry's columns come from the statement's node (PendingWork reads them for every entry it holds).
+    if (statement === s.text) noteIndexStatement(statement, n);
     const keyColumns: string[] = [];
     let plainKeys = true;
     for (const p of n.indexParams ?? []) {
