@@ -6,12 +6,13 @@ import type { SchemaState } from '../facts/model.js';
 import type { Checkpoint } from './history.js';
 
 /** Bump when the shape of a checkpoint or of the facts in it changes: older files are then ignored. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface StateJson {
   tables: Array<[string, unknown]>;
   indexes: Array<[string, unknown]>;
   enums: Array<[string, unknown]>;
+  domains: Array<[string, unknown]>;
   sequences: Array<[string, unknown]>;
   views: Array<[string, unknown]>;
   functions: string[];
@@ -68,6 +69,7 @@ function stateToJson(state: SchemaState): StateJson {
     tables: [...state.tables],
     indexes: [...state.indexes],
     enums: [...state.enums],
+    domains: [...state.domains],
     sequences: [...state.sequences],
     views: [...state.views],
     functions: [...state.functions],
@@ -81,6 +83,7 @@ function stateFromJson(json: StateJson): SchemaState {
     tables: new Map(json.tables) as SchemaState['tables'],
     indexes: new Map(json.indexes) as SchemaState['indexes'],
     enums: new Map(json.enums) as SchemaState['enums'],
+    domains: new Map(json.domains) as SchemaState['domains'],
     sequences: new Map(json.sequences) as SchemaState['sequences'],
     views: new Map(json.views) as SchemaState['views'],
     functions: new Set(json.functions),

@@ -103,12 +103,124 @@ describe('domains', () => {
   });
 });
 
-describe('known gaps', () => {
-  // Measured in test/check/handwritten-locks.test.ts: PostgreSQL checks the domain's constraints on every row by
-  // rewriting the table. The replay does not model domains (CREATE DOMAIN is not understood), so no rule knows.
-  it.fails('reports ADD COLUMN of a domain type with a CHECK on an existing table (rewrites it under ACCESS EXCLUSIVE)', () => {
-    const history = ['CREATE DOMAIN posint AS INTEGER CHECK (VALUE > 0);'];
-    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" posint;', history)).toEqual(['adding-field-with-default 1:1']);
+describe('columns of a domain type', () => {
+  // Measured in test/check/handwritten-locks.test.ts (PostgreSQL 18 and 14).
+  const CHECKED = 'CREATE DOMAIN posint AS INTEGER CHECK (VALUE > 0);';
+
+  it('reports ADD COLUMN of a domain type with a CHECK on an existing table (rewrites it under ACCESS EXCLUSIVE)', () => {
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" posint;', [CHECKED])).toEqual(['adding-field-with-default 1:1']);
+    const [d] = checkExample('ALTER TABLE "Post" ADD COLUMN "score" posint;', { history: [CHECKED] }).diagnostics;
+    expect(d!.message).toBe(
+      'ADD COLUMN "score" rewrites all of "Post" under an ACCESS EXCLUSIVE lock, because its type "posint" is a domain with CHECK (VALUE > 0), which PostgreSQL checks on every existing row by rewriting the table: every read and write of "Post" waits until the rewrite is done.',
+    );
+    expect(d!.help).toContain('`ADD COLUMN "score" integer`');
+    expect(d!.help).toContain('`CHECK (VALUE > 0)` with VALUE written "score"');
+  });
+
+  it('reports it whatever the column\'s default, through a domain over the domain, a schema, a rename, a constraint added NOT VALID or SET NOT NULL', () => {
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" posint NOT NULL DEFAULT 1;', [CHECKED])).toEqual(['adding-field-with-default 1:1']);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" posint DEFAULT NULL;', [CHECKED])).toEqual(['adding-field-with-default 1:1']);
+    expect(rulesOf('CREATE DOMAIN score AS posint;\nALTER TABLE "Post" ADD COLUMN "score" score;', [CHECKED])).toEqual(['adding-field-with-default 2:1']);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" app.posint;', ['CREATE SCHEMA app;\nCREATE DOMAIN app.posint AS INTEGER CHECK (VALUE > 0);'])).toEqual([
+      'adding-field-with-default 1:1',
+    ]);
+    expect(rulesOf('ALTER DOMAIN posint RENAME TO positive;\nALTER TABLE "Post" ADD COLUMN "score" positive;', [CHECKED])).toEqual(['adding-field-with-default 2:1']);
+    expect(rulesOf('ALTER DOMAIN posint ADD CONSTRAINT p CHECK (VALUE > 0) NOT VALID;\nALTER TABLE "Post" ADD COLUMN "score" posint;', ['CREATE DOMAIN posint AS INTEGER;'])).toEqual([
+      'adding-field-with-default 2:1',
+    ]);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" posint DEFAULT 1;', ['CREATE DOMAIN posint AS INTEGER NOT NULL;'])).toEqual(['adding-field-with-default 1:1']);
+    const over = checkExample('CREATE DOMAIN score AS posint;\nALTER TABLE "Post" ADD COLUMN "score" score;', { history: [CHECKED] }).diagnostics[0]!;
+    expect(over.message).toContain('its type "score" is a domain with CHECK (VALUE > 0) (of "posint", the domain it is over)');
+  });
+
+  it('reports a column of a domain with NOT NULL and no default as a failing ADD (domain does not allow null values)', () => {
+    const history = ['CREATE DOMAIN required_int AS INTEGER NOT NULL;'];
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "n" required_int;', history)).toEqual(['adding-required-field 1:1']);
+    const [d] = checkExample('ALTER TABLE "Post" ADD COLUMN "n" required_int;', { history }).diagnostics;
+    expect(d!.message).toContain('("domain required_int does not allow null values")');
+    expect(d!.help).toContain('`ADD COLUMN "n" integer`');
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "n" required_int DEFAULT NULL;', history)).toEqual(['adding-required-field 1:1']);
+  });
+
+  it('reports a volatile default of the domain (the column has none of its own), and none before PostgreSQL 11', () => {
+    const history = ['CREATE DOMAIN public_id AS UUID DEFAULT gen_random_uuid();'];
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "publicId" public_id;', history)).toEqual(['adding-field-with-default 1:1']);
+    const [d] = checkExample('ALTER TABLE "Post" ADD COLUMN "publicId" public_id;', { history }).diagnostics;
+    expect(d!.message).toContain('because the default gen_random_uuid() of its type "public_id" (a domain) is volatile');
+    expect(d!.help).toContain('`DEFAULT NULL`');
+    expect(rulesOf('ALTER DOMAIN public_id DROP DEFAULT;\nALTER DOMAIN public_id SET DEFAULT gen_random_uuid();\nALTER TABLE "Post" ADD COLUMN "publicId" public_id;', [
+      'CREATE DOMAIN public_id AS UUID;',
+    ])).toEqual(['adding-field-with-default 3:1']);
+    const constant = ['CREATE DOMAIN rating AS INTEGER DEFAULT 0;'];
+    expect(checkExample('ALTER TABLE "Post" ADD COLUMN "rating" rating;', { history: constant, postgresVersion: 10 }).diagnostics.map((x) => x.ruleId)).toEqual([
+      'adding-field-with-default',
+    ]);
+  });
+
+  it('accepts a domain without constraints, one whose CHECK was dropped, a stable or overridden default, an array of the domain, a new table', () => {
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" posint;', ['CREATE DOMAIN posint AS INTEGER;'])).toEqual([]);
+    expect(rulesOf('ALTER DOMAIN posint DROP CONSTRAINT posint_check;\nALTER TABLE "Post" ADD COLUMN "score" posint;', [CHECKED])).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" posint[];', [CHECKED])).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "at" stamp;', ['CREATE DOMAIN stamp AS TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP;'])).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "at" stamp NOT NULL;', ['CREATE DOMAIN stamp AS TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP;'])).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "publicId" public_id DEFAULT NULL;', ['CREATE DOMAIN public_id AS UUID DEFAULT gen_random_uuid();'])).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "n" required_int;', ['CREATE DOMAIN required_int AS INTEGER NOT NULL;\nALTER DOMAIN required_int DROP NOT NULL;'])).toEqual([]);
+    expect(rulesOf(`${CHECKED}\nCREATE TABLE "Score" ("id" INTEGER, "value" posint NOT NULL);\nALTER TABLE "Score" ADD COLUMN "other" posint;`)).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Post" ADD COLUMN "score" posint;', ['CREATE DOMAIN posint AS INTEGER CHECK (VALUE > 0);\nDROP DOMAIN posint;\nCREATE DOMAIN posint AS INTEGER;'])).toEqual([]);
+  });
+
+  it('ALTER COLUMN TYPE: to a domain with constraints rewrites; to a domain without any over the same type, or back to the base type, does not', () => {
+    const history = ['CREATE DOMAIN posint AS INTEGER CHECK (VALUE > 0);\nCREATE DOMAIN plain_int AS INTEGER;\nCREATE TABLE "Score" ("id" INTEGER, "v" INTEGER, "p" posint);'];
+    expect(rulesOf('ALTER TABLE "Score" ALTER COLUMN "v" TYPE posint;', history)).toEqual(['changing-column-type 1:1']);
+    expect(rulesOf('ALTER TABLE "Score" ALTER COLUMN "v" TYPE plain_int;', history)).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Score" ALTER COLUMN "p" TYPE INTEGER;', history)).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Score" ALTER COLUMN "p" TYPE plain_int;', history)).toEqual([]);
+    expect(rulesOf('ALTER TABLE "Score" ALTER COLUMN "v" TYPE BIGINT;', history)).toEqual(['changing-column-type 1:1']);
+  });
+
+  it('the lock model (deploy\'s plan) says ADD COLUMN of a domain with a constraint, or of a volatile domain default, rewrites', () => {
+    const before = replay([{ name: '00000000000000_domains', parsed: parseSql(`${CHECKED}\nCREATE DOMAIN public_id AS UUID DEFAULT gen_random_uuid();\nCREATE DOMAIN plain_int AS INTEGER;\nCREATE TABLE "Post" ("id" TEXT);`) }]).at(-1)!.after;
+    const costs = parseSql(
+      'ALTER TABLE "Post" ADD COLUMN a posint; ALTER TABLE "Post" ADD COLUMN b public_id; ALTER TABLE "Post" ADD COLUMN c public_id DEFAULT NULL; ALTER TABLE "Post" ADD COLUMN d plain_int; ALTER TABLE "Post" ADD COLUMN e posint[];',
+    ).statements.map((s) => statementLocks(s, { before }).locks.map((l) => l.cost ?? 'none'));
+    expect(costs).toEqual([['rewrite'], ['rewrite'], ['none'], ['none'], ['none']]);
+  });
+
+  it('ALTER DOMAIN ADD CONSTRAINT checks the columns of domains over it too', () => {
+    const history = ['CREATE DOMAIN posint AS INTEGER;\nCREATE DOMAIN score AS posint;\nCREATE TABLE "Score" ("id" INTEGER, "value" score);'];
+    expect(rulesOf('ALTER DOMAIN posint ADD CONSTRAINT posint_positive CHECK (VALUE > 0);', history)).toEqual(['constraint-missing-not-valid 1:1']);
+    expect(rulesOf('ALTER DOMAIN score ADD CONSTRAINT score_positive CHECK (VALUE > 0);', ['CREATE DOMAIN posint AS INTEGER;\nCREATE DOMAIN score AS posint;\nCREATE TABLE "Score" ("id" INTEGER, "value" posint);'])).toEqual([]);
+  });
+});
+
+describe('search_path', () => {
+  const APP = 'CREATE SCHEMA app;\nCREATE TABLE app."Post" ("id" INTEGER, "title" TEXT);';
+
+  it('follows set_config(\'search_path\', …) with constant arguments, session-wide or LOCAL', () => {
+    expect(rulesOf('SELECT set_config(\'search_path\', \'app, public\', false);\nALTER TABLE "Post" ADD COLUMN "publicId" UUID NOT NULL DEFAULT gen_random_uuid();', [APP]).length).toBe(1);
+    const [d] = checkExample('SELECT pg_catalog.set_config(\'search_path\', \'app\', true);\nALTER TABLE "Post" ADD COLUMN "n" INTEGER NOT NULL;', { history: [APP] }).diagnostics;
+    expect([d!.ruleId, d!.table?.schema, d!.table?.name]).toEqual(['adding-required-field', 'app', 'Post']);
+    expect(d!.message).toContain('"app"."Post"');
+  });
+
+  it('reads names with the path of SET search_path / SET LOCAL, and the default again after RESET, COMMIT (for LOCAL) or a set_config it cannot follow', () => {
+    const index = (sql: string) => checkExample(sql, { history: [APP] }).diagnostics.map((d) => `${d.ruleId} ${d.table?.schema}`);
+    expect(index('SET search_path TO app;\nCREATE INDEX "t_idx" ON "Post" ("title");')).toEqual(['require-concurrent-index-creation app']);
+    expect(index('BEGIN;\nSET LOCAL search_path = app;\nCOMMIT;\nCREATE INDEX "t_idx" ON "Post" ("title");')).toEqual(['require-concurrent-index-creation public']);
+    expect(index('SET search_path TO app;\nRESET search_path;\nCREATE INDEX "t_idx" ON "Post" ("title");')).toEqual(['require-concurrent-index-creation public']);
+    expect(index('SELECT set_config(\'search_path\', current_setting(\'app.schema\'), false);\nCREATE INDEX "t_idx" ON "Post" ("title");')).toEqual([
+      'require-concurrent-index-creation public',
+    ]);
+  });
+
+  it('resolves the table of REFRESH, REINDEX and ATTACH PARTITION along the statement\'s search_path', () => {
+    const history = ['CREATE SCHEMA app;\nCREATE MATERIALIZED VIEW app.stats AS SELECT 1 AS n;'];
+    expect(rulesOf('SET search_path TO app;\nREFRESH MATERIALIZED VIEW stats;', history)).toEqual(['blocking-maintenance 2:1']);
+    expect(rulesOf('REFRESH MATERIALIZED VIEW stats;', history)).toEqual([]);
+    const partitions = ['CREATE SCHEMA app;\nCREATE TABLE app.ev (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE app.ev_2023 (id int, at date);'];
+    const attach = "ALTER TABLE ev ATTACH PARTITION ev_2023 FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');\nREINDEX TABLE ev_2023;";
+    expect(rulesOf(`SET search_path TO app;\n${attach}`, partitions)).toEqual(['attaching-partition-without-check 2:1', 'blocking-maintenance 3:1']);
+    expect(checkExample(`SET search_path TO app;\n${attach}`, { history: partitions }).diagnostics.map((d) => d.table?.schema)).toEqual(['app', 'app']);
   });
 });
 

@@ -18,25 +18,60 @@ export interface NameRef {
   readonly name: string;
 }
 
+/**
+ * The session's search_path while a migration runs. `SET search_path` and
+ * `set_config('search_path', …, false)` change it for the rest of the migration; `SET LOCAL`
+ * and `set_config(…, true)` until the transaction ends (the end of the file, when Prisma
+ * runs it as one transaction, or an explicit COMMIT / ROLLBACK).
+ */
+export class SearchPath {
+  readonly initial: readonly string[];
+  #session: readonly string[];
+  #local: readonly string[] | undefined;
+
+  constructor(initial: readonly string[]) {
+    this.initial = initial;
+    this.#session = initial;
+  }
+
+  get current(): readonly string[] {
+    return this.#local ?? this.#session;
+  }
+
+  set(path: readonly string[], local: boolean): void {
+    // A session-level SET in a transaction also overrides an earlier SET LOCAL of that transaction.
+    if (local) this.#local = path;
+    else [this.#session, this.#local] = [path, undefined];
+  }
+
+  /** COMMIT or ROLLBACK: SET LOCAL ends with its transaction. */
+  endTransaction(): void {
+    this.#local = undefined;
+  }
+}
+
 /** What a handler needs while replaying one statement. */
 export class ReplayContext {
   readonly draft: Draft;
   readonly migration: string;
   readonly parsed: ParsedSql;
   readonly statement: Statement;
-  /** The session's search_path; `SET search_path` changes it for the rest of the migration. */
-  readonly searchPath: string[];
+  /** The search_path this statement's unqualified names resolve in. */
+  readonly searchPath: readonly string[];
+  /** The session's search_path: `SET search_path` and `set_config` change it for the statements after this one. */
+  readonly session: SearchPath;
   readonly touches: Touch[] = [];
   readonly notes: string[] = [];
   understood = true;
   opaque: 'do-block' | 'function-body' | undefined;
 
-  constructor(draft: Draft, migration: string, parsed: ParsedSql, statement: Statement, searchPath: string[]) {
+  constructor(draft: Draft, migration: string, parsed: ParsedSql, statement: Statement, session: SearchPath) {
     this.draft = draft;
     this.migration = migration;
     this.parsed = parsed;
     this.statement = statement;
-    this.searchPath = searchPath;
+    this.session = session;
+    this.searchPath = session.current;
   }
 
   /** Schema in which an object named this way is created. */
@@ -49,18 +84,7 @@ export class ReplayContext {
    * search path that has it), or undefined.
    */
   lookup(ref: NameRef, has: (key: string) => boolean): string | undefined {
-    if (ref.schema !== undefined) {
-      const key = relationKey(ref.schema, ref.name);
-      return has(key) ? key : undefined;
-    }
-    // Temporary tables shadow everything (pg_temp is implicitly first in the search path).
-    const temp = relationKey(TEMP_SCHEMA, ref.name);
-    if (has(temp)) return temp;
-    for (const schema of this.searchPath) {
-      const key = relationKey(schema, ref.name);
-      if (has(key)) return key;
-    }
-    return undefined;
+    return lookupName(this.searchPath, ref, has);
   }
 
   /** The table named by `ref`, or undefined (with a note unless `missingOk`). */
@@ -74,10 +98,11 @@ export class ReplayContext {
     return this.draft.tables.get(key);
   }
 
-  /** Schema of the enum a type name refers to, when one is visible. */
+  /** Schema of the enum or domain a type name refers to, when one is visible. */
   userTypeSchema = (name: string): string | undefined => {
-    const key = this.lookup({ name }, (k) => this.draft.enums.has(k));
-    return key === undefined ? undefined : this.draft.enums.get(key)?.schema;
+    const { enums, domains } = this.draft;
+    const key = this.lookup({ name }, (k) => enums.has(k) || domains.has(k));
+    return key === undefined ? undefined : (enums.get(key) ?? domains.get(key))?.schema;
   };
 
   columnType(typeName: TypeName): ColumnType {
@@ -125,6 +150,31 @@ export class ReplayContext {
     this.understood = false;
     this.notes.push(message);
   }
+}
+
+/**
+ * Key of the existing object named `ref` for a statement run with `searchPath`: the
+ * first schema of the path that has one (`has`), or undefined.
+ */
+export function lookupName(searchPath: readonly string[], ref: NameRef, has: (key: string) => boolean): string | undefined {
+  if (ref.schema !== undefined) {
+    const key = relationKey(ref.schema, ref.name);
+    return has(key) ? key : undefined;
+  }
+  // Temporary tables shadow everything (pg_temp is implicitly first in the search path).
+  const temp = relationKey(TEMP_SCHEMA, ref.name);
+  if (has(temp)) return temp;
+  for (const schema of searchPath) {
+    const key = relationKey(schema, ref.name);
+    if (has(key)) return key;
+  }
+  return undefined;
+}
+
+/** `lookupName`, or the key the name has in the first schema of the path when nothing has it. */
+export function resolveName(searchPath: readonly string[], ref: { schemaname?: string | undefined; relname?: string | undefined }, has: (key: string) => boolean): string {
+  const name = { schema: ref.schemaname, name: ref.relname ?? '' };
+  return lookupName(searchPath, name, has) ?? relationKey(ref.schemaname ?? searchPath[0] ?? 'public', name.name);
 }
 
 export function toRef(ref: NameRef | RangeVar): NameRef {

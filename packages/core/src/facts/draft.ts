@@ -1,5 +1,6 @@
 import { LayeredMap, LayeredSet } from './layered.js';
 import type {
+  DomainFacts,
   EnumFacts,
   IndexFacts,
   SchemaState,
@@ -14,6 +15,7 @@ export function emptySchemaState(defaultSchema = 'public'): SchemaState {
     tables: new Map(),
     indexes: new Map(),
     enums: new Map(),
+    domains: new Map(),
     sequences: new Map(),
     views: new Map(),
     functions: new Set(),
@@ -32,6 +34,7 @@ export function sameSchema(a: SchemaState, b: SchemaState): boolean {
     sameEntries(a.tables, b.tables) &&
     sameEntries(a.indexes, b.indexes) &&
     sameEntries(a.enums, b.enums) &&
+    sameEntries(a.domains, b.domains) &&
     sameEntries(a.sequences, b.sequences) &&
     sameEntries(a.views, b.views) &&
     sameEntries(a.functions, b.functions) &&
@@ -67,6 +70,7 @@ type Maps = {
   tables: LayeredMap<string, TableFacts>;
   indexes: LayeredMap<string, IndexFacts>;
   enums: LayeredMap<string, EnumFacts>;
+  domains: LayeredMap<string, DomainFacts>;
   sequences: LayeredMap<string, SequenceFacts>;
   views: LayeredMap<string, ViewFacts>;
 };
@@ -92,6 +96,7 @@ export class Draft {
       tables: LayeredMap.of(state.tables).freeze(),
       indexes: LayeredMap.of(state.indexes).freeze(),
       enums: LayeredMap.of(state.enums).freeze(),
+      domains: LayeredMap.of(state.domains).freeze(),
       sequences: LayeredMap.of(state.sequences).freeze(),
       views: LayeredMap.of(state.views).freeze(),
     };
@@ -108,12 +113,13 @@ export class Draft {
     this.#owned.clear();
     // Spelled out rather than spread: a spread of the two records is many times slower, and
     // every reader of the schema then meets objects of one shape.
-    const { tables, indexes, enums, sequences, views } = this.#maps;
+    const { tables, indexes, enums, domains, sequences, views } = this.#maps;
     const { functions, schemas, extensions } = this.#sets;
     return (this.#last = {
       tables: tables.freeze(),
       indexes: indexes.freeze(),
       enums: enums.freeze(),
+      domains: domains.freeze(),
       sequences: sequences.freeze(),
       views: views.freeze(),
       functions: functions.freeze(),
@@ -130,6 +136,9 @@ export class Draft {
   }
   get enums(): ReadonlyMap<string, EnumFacts> {
     return this.#maps.enums;
+  }
+  get domains(): ReadonlyMap<string, DomainFacts> {
+    return this.#maps.domains;
   }
   get sequences(): ReadonlyMap<string, SequenceFacts> {
     return this.#maps.sequences;

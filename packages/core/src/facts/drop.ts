@@ -5,6 +5,7 @@ import { display, refOfNames } from './context.js';
 import type { NameRef, ReplayContext } from './context.js';
 import { relationKey } from './model.js';
 import { withoutDefault } from './defaults.js';
+import { dropDomain } from './domains.js';
 import { dropColumn, dropIndex, dropTable, putTable, retargetSequenceDefaults } from './ops.js';
 
 /** `DROP TABLE | INDEX | SEQUENCE | VIEW | TYPE | SCHEMA | EXTENSION | FUNCTION | TRIGGER …`. */
@@ -122,12 +123,17 @@ function dropDefaultsUsing(ctx: ReplayContext, sequenceKey: string): void {
   }
 }
 
-/** DROP TYPE: an enum goes; with CASCADE the columns of that type go too. */
+/** DROP TYPE | DOMAIN: an enum or a domain goes; with CASCADE the columns of that type go too. */
 function dropType(ctx: ReplayContext, ref: NameRef, cascade: boolean, missingOk: boolean): void {
-  const key = ctx.lookup(ref, (k) => ctx.draft.enums.has(k));
+  const key = ctx.lookup(ref, (k) => ctx.draft.enums.has(k) || ctx.draft.domains.has(k));
+  const domain = key === undefined ? undefined : ctx.draft.domains.get(key);
+  if (domain) {
+    dropDomain(ctx, domain, cascade);
+    return;
+  }
   const type = key === undefined ? undefined : ctx.draft.enums.get(key);
   if (!type) {
-    if (!missingOk) ctx.note(`type ${display(ref)} is not an enum in the replayed schema`);
+    if (!missingOk) ctx.note(`type ${display(ref)} is not an enum or a domain in the replayed schema`);
     return;
   }
   ctx.touch('enum', type.key, 'drop', type.createdIn);
@@ -162,6 +168,7 @@ function dropSchema(ctx: ReplayContext, schema: string): void {
     ['sequences', ctx.draft.sequences],
     ['views', ctx.draft.views],
     ['enums', ctx.draft.enums],
+    ['domains', ctx.draft.domains],
   ] as const) {
     for (const object of [...collection.values()]) {
       if (object.schema === schema) ctx.draft.map(name).delete(object.key);

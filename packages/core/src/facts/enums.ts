@@ -53,11 +53,14 @@ export function alterEnum(ctx: ReplayContext, stmt: AlterEnumStmt): void {
   ctx.draft.map('enums').set(type.key, { ...type, values });
 }
 
-/** Rename and/or move an enum; columns of that type follow. */
+/** Rename and/or move an enum; columns of that type and domains over it follow. */
 export function moveEnum(ctx: ReplayContext, type: EnumFacts, schema: string, name: string): void {
   const key = relationKey(schema, name);
   ctx.draft.map('enums').delete(type.key);
   ctx.draft.map('enums').set(key, { ...type, key, schema, name });
+  for (const domain of [...ctx.draft.domains.values()]) {
+    if (domain.base.schema === type.schema && domain.base.name === type.name) ctx.draft.map('domains').set(domain.key, { ...domain, base: renamedType(domain.base, schema, name) });
+  }
   const uses = (c: ColumnFacts): boolean =>
     (c.type.schema === type.schema && c.type.name === type.name) || (c.defaultTypes?.includes(type.key) ?? false);
   for (const table of [...ctx.draft.tables.values()]) {

@@ -4,6 +4,7 @@ import type {
   CreateTrigStmt,
   Node,
   RangeVar,
+  SelectStmt,
   VariableSetStmt,
   ViewStmt,
 } from 'libpg-query';
@@ -57,19 +58,80 @@ export const NO_SCHEMA_CHANGE = new Set<string>([
   'DropSubscriptionStmt',
 ]);
 
-/** Types the model does not hold (composite, domain, range): the statement is understood, nothing is recorded. */
-export const UNMODELLED_TYPES = new Set<string>(['CompositeTypeStmt', 'CreateDomainStmt', 'CreateRangeStmt', 'AlterDomainStmt']);
+/** Types the model does not hold (composite, range): the statement is understood, nothing is recorded. */
+export const UNMODELLED_TYPES = new Set<string>(['CompositeTypeStmt', 'CreateRangeStmt']);
 
-/** `SET [LOCAL] search_path …` / `RESET search_path`: changes name resolution for the rest of the migration. */
-export function setVariable(ctx: ReplayContext, stmt: VariableSetStmt, defaultSchema: string): void {
+/** Schemas a search_path never creates in: `$user` (no such schema in a migration's database) and pg_catalog. */
+const IMPLICIT = new Set(['$user', 'pg_catalog']);
+
+function setPath(ctx: ReplayContext, path: readonly string[], local: boolean): void {
+  const schemas = path.filter((s) => !IMPLICIT.has(s));
+  ctx.session.set(schemas.length ? schemas : ctx.session.initial, local);
+}
+
+/** `SET [LOCAL] search_path …`, `RESET search_path`, `RESET ALL`: name resolution for the statements after it. */
+export function setVariable(ctx: ReplayContext, stmt: VariableSetStmt): void {
+  if (stmt.kind === 'VAR_RESET_ALL') return setPath(ctx, ctx.session.initial, false);
   if (stmt.name?.toLowerCase() !== 'search_path') return;
   const path =
     stmt.kind === 'VAR_SET_VALUE'
-      ? (stmt.args ?? [])
-          .map((a) => asNode(a, 'A_Const')?.sval?.sval ?? stringList(asNode(a, 'ColumnRef')?.fields)[0])
-          .filter((s): s is string => s !== undefined && s !== '$user' && s !== 'pg_catalog')
-      : [defaultSchema];
-  ctx.searchPath.splice(0, ctx.searchPath.length, ...(path.length ? path : [defaultSchema]));
+      ? (stmt.args ?? []).map((a) => asNode(a, 'A_Const')?.sval?.sval ?? stringList(asNode(a, 'ColumnRef')?.fields)[0]).filter((s): s is string => s !== undefined)
+      : ctx.session.initial;
+  setPath(ctx, path, stmt.is_local === true);
+}
+
+/**
+ * `SELECT set_config('search_path', '…', is_local)`: like `SET [LOCAL] search_path`. A value
+ * that is not a constant (or a call that may run any number of times: FROM, WHERE) cannot be
+ * followed: the path goes back to the default schema, as for `RESET search_path`, with a note.
+ */
+export function selectSetConfig(ctx: ReplayContext, stmt: SelectStmt): void {
+  for (const target of stmt.targetList ?? []) {
+    const call = asNode(asNode(target, 'ResTarget')?.val, 'FuncCall');
+    const name = stringList(call?.funcname);
+    if (name.at(-1) !== 'set_config' || (name.length > 1 && name[0] !== 'pg_catalog') || call?.args?.length !== 3) continue;
+    const [setting, value, local] = call.args.map((a) => asNode(a, 'A_Const'));
+    if (setting?.sval?.sval?.toLowerCase() !== 'search_path') continue;
+    const isLocal = local?.boolval ? local.boolval.boolval === true : undefined;
+    const text = value?.sval?.sval;
+    const once = !stmt.fromClause?.length && stmt.whereClause === undefined && stmt.havingClause === undefined && !stmt.groupClause?.length;
+    if (text !== undefined && isLocal !== undefined && once) {
+      setPath(ctx, parseSearchPath(text), isLocal);
+      continue;
+    }
+    setPath(ctx, ctx.session.initial, isLocal === true);
+    ctx.note(`set_config('search_path', …) that is not all constants: later unqualified names are read in "${ctx.session.initial[0] ?? 'public'}", the default schema`);
+  }
+}
+
+/** A search_path value (`'app, "Audit", public'`) as a list of schema names, split the way PostgreSQL does. */
+export function parseSearchPath(text: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const skipSpace = () => {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+  };
+  for (;;) {
+    skipSpace();
+    if (i >= text.length) return out;
+    let name = '';
+    if (text[i] === '"') {
+      for (i++; i < text.length; i++) {
+        if (text[i] !== '"') name += text[i];
+        else if (text[i + 1] === '"') name += text[i++];
+        else break;
+      }
+      i++;
+    } else {
+      const start = i;
+      while (i < text.length && text[i] !== ',' && !/\s/.test(text[i]!)) i++;
+      name = text.slice(start, i).toLowerCase();
+    }
+    out.push(name);
+    skipSpace();
+    if (text[i] !== ',') return out;
+    i++;
+  }
 }
 
 /** `INSERT`/`UPDATE`/`DELETE`/`MERGE`/`TRUNCATE`/`COPY`/`LOCK`: rows change, the schema does not. */

@@ -28,7 +28,7 @@ export function constraintKey(tableKey: string, constraint: string): string {
 export interface ColumnType {
   /** Canonical name: `integer`, `character varying`, `timestamp without time zone`, or a user type's name (`Role`). */
   readonly name: string;
-  /** Schema of a user-defined type (an enum); absent for built-in types. */
+  /** Schema of a user-defined type (an enum or a domain); absent for built-in types. */
   readonly schema?: string;
   /** Type modifiers as written: `[3]` for `timestamp(3)`, `[65, 30]` for `decimal(65,30)`. */
   readonly mods: readonly (number | string)[];
@@ -137,6 +137,31 @@ export interface EnumFacts {
   readonly createdIn: string;
 }
 
+/** A constraint of a domain: `CHECK (…)` or `NOT NULL`. */
+export interface DomainConstraint {
+  readonly name: string;
+  readonly kind: 'check' | 'not-null';
+  /** Check constraints: the expression as written (`VALUE > 0`). */
+  readonly expression?: string;
+  /** Added `NOT VALID` and not validated since (PostgreSQL still checks new values). */
+  readonly notValid: boolean;
+}
+
+/** `CREATE DOMAIN`: a type over another type (built-in, an enum or another domain), with constraints and a default. */
+export interface DomainFacts {
+  readonly key: string;
+  readonly schema: string;
+  readonly name: string;
+  /** The type it is over; another domain when `base.schema` names one (`domainChain` follows it). */
+  readonly base: ColumnType;
+  readonly constraints: readonly DomainConstraint[];
+  /** The default expression as written; a column of the domain without a default of its own gets it. */
+  readonly default?: string;
+  /** Functions the default calls (unqualified names): a volatile one gives each row its own value. */
+  readonly defaultCalls?: readonly string[];
+  readonly createdIn: string;
+}
+
 export interface SequenceFacts {
   readonly key: string;
   readonly schema: string;
@@ -158,6 +183,8 @@ export interface SchemaState {
   readonly tables: ReadonlyMap<string, TableFacts>;
   readonly indexes: ReadonlyMap<string, IndexFacts>;
   readonly enums: ReadonlyMap<string, EnumFacts>;
+  /** Domains by key (types share one namespace per schema with enums: a key is in one map at most). */
+  readonly domains: ReadonlyMap<string, DomainFacts>;
   readonly sequences: ReadonlyMap<string, SequenceFacts>;
   readonly views: ReadonlyMap<string, ViewFacts>;
   /** Keys `"schema"."name"` of functions and procedures (bodies are not analysed). */
@@ -172,6 +199,7 @@ export type ObjectKind =
   | 'index'
   | 'constraint'
   | 'enum'
+  | 'domain'
   | 'sequence'
   | 'view'
   | 'function'
@@ -236,6 +264,8 @@ export interface StatementFacts {
   readonly notes: readonly string[];
   /** The schema just before this statement. */
   readonly before: SchemaState;
+  /** The search_path its unqualified names are resolved with (`SET search_path`, `set_config` earlier in the migration). */
+  readonly searchPath: readonly string[];
 }
 
 export interface CreatedObjects {

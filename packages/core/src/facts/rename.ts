@@ -2,6 +2,7 @@ import type { AlterObjectSchemaStmt, Node, RenameStmt } from 'libpg-query';
 import { asNode, listItems, stringList } from '../sql/nodes.js';
 import { display, refOfNames, toRef } from './context.js';
 import type { NameRef, ReplayContext } from './context.js';
+import { findDomain, moveDomain, renameDomainConstraint } from './domains.js';
 import { findEnum, moveEnum } from './enums.js';
 import { columnKey, constraintKey, relationKey } from './model.js';
 import { moveTable, putTable, renameColumn, renameConstraint, renameIndex, retargetSequenceDefaults } from './ops.js';
@@ -36,7 +37,7 @@ function relationKindOf(objectType: string | undefined): RelationKind | undefine
   }
 }
 
-/** `ALTER … RENAME`: tables, columns, constraints, indexes, sequences, views, enums, triggers. */
+/** `ALTER … RENAME`: tables, columns, constraints, indexes, sequences, views, enums, domains, triggers. */
 export function rename(ctx: ReplayContext, stmt: RenameStmt): void {
   const newName = stmt.newname ?? '';
   const missingOk = stmt.missing_ok === true;
@@ -87,12 +88,22 @@ export function rename(ctx: ReplayContext, stmt: RenameStmt): void {
     }
     case 'OBJECT_TYPE':
     case 'OBJECT_DOMAIN': {
-      const type = findEnum(ctx, refOfNames(stringList(listItems(stmt.object))));
+      const ref = refOfNames(stringList(listItems(stmt.object)));
+      const domain = findDomain(ctx, ref);
+      if (domain) {
+        ctx.touch('domain', domain.key, 'rename', domain.createdIn, { newKey: relationKey(domain.schema, newName) });
+        moveDomain(ctx, domain, domain.schema, newName);
+        return;
+      }
+      const type = findEnum(ctx, ref);
       if (!type) return;
       ctx.touch('enum', type.key, 'rename', type.createdIn, { newKey: relationKey(type.schema, newName) });
       moveEnum(ctx, type, type.schema, newName);
       return;
     }
+    case 'OBJECT_DOMCONSTRAINT':
+      renameDomainConstraint(ctx, refOfNames(stringList(listItems(stmt.object))), stmt.subname ?? '', newName);
+      return;
     case 'OBJECT_TRIGGER': {
       const table = stmt.relation ? ctx.table(stmt.relation, missingOk) : undefined;
       if (!table) return;
@@ -204,6 +215,12 @@ export function setSchema(ctx: ReplayContext, stmt: AlterObjectSchemaStmt): void
     case 'OBJECT_TYPE':
     case 'OBJECT_DOMAIN': {
       const names = stringList(listItems(stmt.object as Node | undefined));
+      const domain = findDomain(ctx, refOfNames(names));
+      if (domain) {
+        ctx.touch('domain', domain.key, 'set-schema', domain.createdIn, { newKey: relationKey(schema, domain.name) });
+        moveDomain(ctx, domain, schema, domain.name);
+        return;
+      }
       const type = findEnum(ctx, refOfNames(names));
       if (!type) return;
       ctx.touch('enum', type.key, 'set-schema', type.createdIn, { newKey: relationKey(schema, type.name) });

@@ -1,9 +1,10 @@
-import type { CreateTableAsStmt } from 'libpg-query';
+import type { SelectStmt } from 'libpg-query';
 import type { ParsedSql, Statement } from '../sql/parse.js';
 import { alterTable } from './alter-table.js';
-import { ReplayContext, TEMP_SCHEMA } from './context.js';
+import { ReplayContext, SearchPath, TEMP_SCHEMA } from './context.js';
 import { createTable, createTableAs } from './create-table.js';
 import { Draft, emptySchemaState } from './draft.js';
+import { alterDomain, createDomain } from './domains.js';
 import { drop } from './drop.js';
 import { alterEnum, createEnum } from './enums.js';
 import { createIndexStatement } from './indexes.js';
@@ -15,6 +16,7 @@ import {
   createTrigger,
   createView,
   dataStatement,
+  selectSetConfig,
   setVariable,
 } from './misc.js';
 import { columnKey, constraintKey } from './model.js';
@@ -56,13 +58,13 @@ export const replayHistory = replay;
 export function replayMigration(before: SchemaState, migration: ReplayMigration, options: ReplayOptions = {}): MigrationFacts {
   const defaultSchema = options.defaultSchema ?? 'public';
   const draft = new Draft(before);
-  const searchPath = [defaultSchema];
+  const session = new SearchPath([defaultSchema]);
   const statements: StatementFacts[] = [];
   for (const statement of migration.parsed.statements) {
     const stateBefore = draft.snapshot();
-    const ctx = new ReplayContext(draft, migration.name, migration.parsed, statement, searchPath);
+    const ctx = new ReplayContext(draft, migration.name, migration.parsed, statement, session);
     try {
-      apply(ctx, statement, defaultSchema);
+      apply(ctx, statement);
     } catch (error) {
       ctx.notUnderstood(`replay failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -74,6 +76,7 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
       touches: ctx.touches,
       notes: ctx.notes,
       before: stateBefore,
+      searchPath: ctx.searchPath,
     });
   }
   dropTemporaryTables(draft);
@@ -90,7 +93,7 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
   };
 }
 
-function apply(ctx: ReplayContext, statement: Statement, defaultSchema: string): void {
+function apply(ctx: ReplayContext, statement: Statement): void {
   const node = statement.node as never;
   switch (statement.kind) {
     case 'CreateStmt':
@@ -124,7 +127,16 @@ function apply(ctx: ReplayContext, statement: Statement, defaultSchema: string):
     case 'ViewStmt':
       return createView(ctx, node);
     case 'VariableSetStmt':
-      return setVariable(ctx, node, defaultSchema);
+      return setVariable(ctx, node);
+    case 'CreateDomainStmt':
+      return createDomain(ctx, node);
+    case 'AlterDomainStmt':
+      return alterDomain(ctx, node);
+    case 'TransactionStmt': {
+      const kind = (statement.node as { kind?: string }).kind;
+      if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') ctx.session.endTransaction();
+      return;
+    }
     case 'CreateExtensionStmt': {
       const name = (statement.node as { extname?: string }).extname ?? '';
       ctx.draft.set('extensions').add(name);
@@ -140,8 +152,9 @@ function apply(ctx: ReplayContext, statement: Statement, defaultSchema: string):
     case 'LockStmt':
       return dataStatement(ctx, statement.kind, statement.node as Record<string, unknown>);
     case 'SelectStmt': {
-      const into = (statement.node as { intoClause?: CreateTableAsStmt['into'] }).intoClause;
-      if (into) createTableAs(ctx, { into, objtype: 'OBJECT_TABLE' });
+      const select = statement.node as SelectStmt;
+      if (select.intoClause) createTableAs(ctx, { into: select.intoClause, objtype: 'OBJECT_TABLE' });
+      else if (select.targetList) selectSetConfig(ctx, select);
       return;
     }
     case 'DoStmt':

@@ -16,6 +16,7 @@
 import type { Node, RangeVar } from 'libpg-query';
 import { bodySql } from '../check/plpgsql.js';
 import { columnType } from '../facts/column-type.js';
+import { fromDomains } from '../facts/domains.js';
 import { relationKey, type SchemaState, type TableFacts } from '../facts/model.js';
 import { asNode, listItems, stringList, type NodeOf } from '../sql/nodes.js';
 import { parseSql, type Statement } from '../sql/parse.js';
@@ -200,6 +201,20 @@ function containsVolatileCall(value: unknown): boolean {
 }
 
 /**
+ * A new column of a domain with constraints (checked on every row), or one without a DEFAULT
+ * of its own that takes a domain's volatile default: PostgreSQL rewrites the table
+ * (measured in test/check/handwritten-locks.test.ts).
+ */
+function domainRewrites(c: Collector, typeName: NodeOf<'TypeName'> | undefined, hasDefault: boolean): boolean {
+  const before = c.before;
+  if (!typeName || !before?.domains) return false;
+  const type = columnType(typeName, (name) => (before.domains.has(relationKey(c.defaultSchema, name)) ? c.defaultSchema : undefined));
+  if (type.schema === undefined) return false;
+  const { constraints, defaultFrom } = fromDomains(before, type);
+  return constraints.length > 0 || (!hasDefault && (defaultFrom?.defaultCalls ?? []).some((f) => VOLATILE.has(f)));
+}
+
+/**
  * Foreign keys among `constraints`: SHARE ROW EXCLUSIVE on the referenced tables, read
  * when the key `validates` existing values.
  */
@@ -271,7 +286,8 @@ function alterTable(c: Collector, node: NodeOf<'AlterTableStmt'>): void {
         cons.some((n) => {
           const k = asNode(n, 'Constraint');
           return (k?.contype === 'CONSTR_DEFAULT' && containsVolatileCall(k.raw_expr)) || k?.contype === 'CONSTR_GENERATED' || k?.contype === 'CONSTR_IDENTITY';
-        }) || /^(small|big)?serial[248]?$/.test(stringList(col?.typeName?.names).at(-1) ?? '');
+        }) || /^(small|big)?serial[248]?$/.test(stringList(col?.typeName?.names).at(-1) ?? '') ||
+        domainRewrites(c, col?.typeName, cons.some((n) => asNode(n, 'Constraint')?.contype === 'CONSTR_DEFAULT'));
       c.range(rel, 'ACCESS EXCLUSIVE', 'ADD COLUMN', rewrites ? 'rewrite' : undefined);
       // A new column is NULL in every row, unless it has a default: only then has its key rows to check.
       const filled = cons.some((n) => {
@@ -338,8 +354,9 @@ function alterColumnTypeCost(c: Collector, table: TableFacts | undefined, cmd: N
   const column = table?.columns.find((col) => col.name === cmd.name);
   const typeName = asNode(cmd.def, 'ColumnDef')?.typeName;
   if (!table || !column || !typeName) return 'rewrite';
-  const enums = c.before?.enums;
-  const to = columnType(typeName, (name) => (enums?.has(relationKey(c.defaultSchema, name)) ? c.defaultSchema : undefined));
+  const { enums, domains } = c.before ?? {};
+  const userType = (key: string) => enums?.has(key) === true || domains?.has(key) === true;
+  const to = columnType(typeName, (name) => (userType(relationKey(c.defaultSchema, name)) ? c.defaultSchema : undefined));
   switch (typeChange(column.type, to, usingExpression(cmd))) {
     case 'rewrite':
       return 'rewrite';

@@ -32,4 +32,24 @@ describe(ID, () => {
   it("accepts a new table", () => {
     expect(found("CREATE TABLE \"Tag\" (\"id\" TEXT NOT NULL, \"name\" TEXT NOT NULL);")).toEqual([]);
   });
+  it("reports a column of a domain with NOT NULL and no default", () => {
+    const history = ["CREATE DOMAIN required_int AS INTEGER NOT NULL;"];
+    expect(renderPretty(onlyRule(checkExample("ALTER TABLE \"Post\" ADD COLUMN \"rank\" required_int;", { history }), ID))).toMatchInlineSnapshot(`
+      "error[adding-required-field]: ADD COLUMN "rank" of type "required_int", a domain with NOT NULL, without a default on existing table "Post": the migration fails if "Post" has rows ("domain required_int does not allow null values"), and old app versions, which do not know "rank", fail on every INSERT into "Post".
+        --> migration.sql:1:1
+          |
+        1 | ALTER TABLE "Post" ADD COLUMN "rank" required_int;
+          | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+        = help: Instead: add "rank" with the domain's base type (\`ADD COLUMN "rank" integer\`), optional; backfill it, and make it required in a later migration (\`prisma-zd explain adding-not-nullable-field\` shows how without a long lock). With a default, a column of a domain with NOT NULL is added by rewriting "Post" (adding-field-with-default).
+        = docs: https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules/adding-required-field.md
+
+      ✖ 1 error, 0 warnings in 1 of 1 migration."
+    `);
+  });
+  it("reports NOT NULL DEFAULT NULL (the default fills nothing)", () => {
+    expect(found("ALTER TABLE \"Post\" ADD COLUMN \"rank\" INTEGER NOT NULL DEFAULT NULL;").length).toBe(1);
+  });
+  it("accepts a NOT NULL column whose domain has a default", () => {
+    expect(found("ALTER TABLE \"Post\" ADD COLUMN \"rank\" rank NOT NULL;", { history: ["CREATE DOMAIN rank AS INTEGER DEFAULT 0;"] })).toEqual([]);
+  });
 });

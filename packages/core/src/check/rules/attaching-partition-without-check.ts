@@ -1,5 +1,5 @@
 import type { Node } from 'libpg-query';
-import { relationKey } from '../../facts/model.js';
+import { resolveName } from '../../facts/context.js';
 import { asNode } from '../../sql/nodes.js';
 import { alterCommands, commandRange } from '../helpers.js';
 import { createRule } from '../rule.js';
@@ -14,7 +14,7 @@ export const rule = createRule({
         if (command.cmd.subtype !== 'AT_AttachPartition') continue;
         const part = asNode(command.cmd.def as Node | undefined, 'PartitionCmd')?.name;
         if (part?.relname === undefined) continue;
-        const table = ctx.existingTable(s, relationKey(part.schemaname ?? ctx.defaultSchema, part.relname));
+        const table = ctx.existingTable(s, resolveName(s.facts.searchPath, part, (k) => s.facts.before.tables.has(k)));
         // A valid CHECK is how PostgreSQL skips the scan (when it implies the bound): the documented way, taken as meant.
         if (!table || table.constraints.some((c) => c.contype === 'c' && !c.notValid)) continue;
         const t = ctx.displayTable(table);

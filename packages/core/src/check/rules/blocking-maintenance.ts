@@ -1,5 +1,5 @@
 import type { Node } from 'libpg-query';
-import { relationKey } from '../../facts/model.js';
+import { resolveName } from '../../facts/context.js';
 import { asNode } from '../../sql/nodes.js';
 import type { CheckStatement, RuleContext } from '../context.js';
 import { createRule } from '../rule.js';
@@ -8,11 +8,12 @@ function options(node: Record<string, unknown>, field: string): string[] {
   return ((node[field] as Node[] | undefined) ?? []).map((o) => asNode(o, 'DefElem')?.defname ?? '').filter(Boolean);
 }
 
-/** The existing table a RangeVar names (unqualified: the default schema). */
+/** The existing table a RangeVar names (a table, or the table of an index), unqualified: along the statement's search_path. */
 function tableOf(ctx: RuleContext, s: CheckStatement, rel: { schemaname?: string; relname?: string } | undefined) {
   if (rel?.relname === undefined) return undefined;
-  const key = relationKey(rel.schemaname ?? ctx.defaultSchema, rel.relname);
-  const index = s.facts.before.indexes.get(key);
+  const { tables, indexes } = s.facts.before;
+  const key = resolveName(s.facts.searchPath, rel, (k) => tables.has(k) || indexes.has(k));
+  const index = indexes.get(key);
   return ctx.existingTable(s, index?.table ?? key);
 }
 
@@ -38,7 +39,8 @@ export const rule = createRule({
         if (node['concurrent']) continue;
         const rel = node['relation'] as { schemaname?: string; relname?: string } | undefined;
         if (rel?.relname === undefined) continue;
-        const view = s.facts.before.views.get(relationKey(rel.schemaname ?? ctx.defaultSchema, rel.relname));
+        const views = s.facts.before.views;
+        const view = views.get(resolveName(s.facts.searchPath, rel, (k) => views.has(k)));
         if (!view || view.createdIn === ctx.name) continue;
         const v = ctx.displayTable(view);
         ctx.report({

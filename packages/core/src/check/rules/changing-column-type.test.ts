@@ -82,4 +82,10 @@ describe(ID, () => {
     expect(message("ALTER TABLE \"Post\" ALTER COLUMN \"tags\" SET DATA TYPE TEXT;", ["ALTER TABLE \"Post\" ADD COLUMN \"tags\" TEXT[];"])).toContain('("operator does not exist: text = text[]")');
     expect(message("ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" SET DATA TYPE TIMESTAMPTZ(3);")).not.toMatch(/old app versions/i);
   });
+  it("reports a change to a domain with a CHECK (every row is checked by a rewrite), not to a domain without constraints over the same type", () => {
+    const history = ["CREATE DOMAIN posint AS INTEGER CHECK (VALUE > 0);\nCREATE DOMAIN counter AS INTEGER;"];
+    expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE posint;", { history }).length).toBe(1);
+    expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE counter;", { history })).toEqual([]);
+    expect(found("ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE INTEGER;", { history: [...history, "ALTER TABLE \"Post\" ALTER COLUMN \"views\" SET DATA TYPE posint;"] })).toEqual([]);
+  });
 });

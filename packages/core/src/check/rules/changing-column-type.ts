@@ -1,7 +1,10 @@
-import type { ColumnType } from '../../facts/model.js';
+import { baseType, fromDomains } from '../../facts/domains.js';
+import { relationKey } from '../../facts/model.js';
+import type { ColumnType, SchemaState } from '../../facts/model.js';
 import { quoteIdent } from '../../sql/ident.js';
 import { foreignKeysAt } from '../../locks/foreign-keys.js';
 import { rewriteSkippedInUtc, typeChange, usingExpression } from '../../locks/type-change.js';
+import type { TypeChange } from '../../locks/type-change.js';
 import { commandRange, existingColumn, stateAfter, tableCommands } from '../helpers.js';
 import { createRule } from '../rule.js';
 
@@ -100,6 +103,23 @@ export function oldAppTypeBreak(column: string, from: ColumnType, to: ColumnType
   return undefined;
 }
 
+function isEnum(state: SchemaState, t: ColumnType): boolean {
+  return t.schema !== undefined && state.enums.has(relationKey(t.schema, t.name));
+}
+
+/**
+ * `typeChange` through domains (measured in test/check/handwritten-locks.test.ts): to a
+ * domain with constraints (its own or of a domain it is over), PostgreSQL checks every row
+ * by rewriting the table; otherwise a domain stands for its base type (int to a domain
+ * over int, or a domain back to its base type, changes only the catalog).
+ */
+function domainTypeChange(before: SchemaState, from: ColumnType, after: SchemaState, to: ColumnType, using: boolean): TypeChange {
+  if (from.schema === undefined && to.schema === undefined) return typeChange(from, to, using);
+  const same = from.name === to.name && from.schema === to.schema && from.arrayDims === to.arrayDims;
+  if (!same && fromDomains(after, to).constraints.length > 0) return 'rewrite';
+  return typeChange(baseType(before, from), baseType(after, to), using);
+}
+
 export const rule = createRule({
   id: 'changing-column-type',
   severity: 'error',
@@ -110,9 +130,10 @@ export const rule = createRule({
       const column = existingColumn(ctx, table, cmd.name);
       const after = column && stateAfter(ctx, s).tables.get(table.key)?.columns.find((c) => c.name === column.name);
       if (!column || !after) continue;
-      if (column.type.schema !== undefined && after.type.schema !== undefined) continue; // an enum swap: removing-enum-value
+      const afterState = stateAfter(ctx, s);
+      if (isEnum(s.facts.before, column.type) && isEnum(afterState, after.type)) continue; // an enum swap: removing-enum-value
       const using = usingExpression(cmd);
-      const change = typeChange(column.type, after.type, using);
+      const change = domainTypeChange(s.facts.before, column.type, afterState, after.type, using);
       if (change === 'catalog') continue;
       const t = ctx.displayTable(table);
       const what = `ALTER COLUMN ${ctx.displayColumn(table, column.name)} TYPE ${after.type.text} (from ${column.type.text})`;

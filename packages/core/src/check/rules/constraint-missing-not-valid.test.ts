@@ -53,4 +53,9 @@ describe(ID, () => {
   it("accepts a foreign key after prisma-zd rewrite", () => {
     expect(found(rewriteExample("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;"))).toEqual([]);
   });
+  it("reports ALTER DOMAIN ADD CONSTRAINT on a domain that an existing column uses through a domain over it", () => {
+    const history = ["CREATE DOMAIN posint AS INTEGER;\nCREATE DOMAIN score AS posint;\nALTER TABLE \"Post\" ADD COLUMN \"score\" score;"];
+    expect(found("ALTER DOMAIN posint ADD CONSTRAINT posint_positive CHECK (VALUE > 0);", { history }).map((d) => d.table?.name)).toEqual(["Post"]);
+    expect(found("ALTER DOMAIN posint ADD CONSTRAINT posint_positive CHECK (VALUE > 0) NOT VALID;", { history })).toEqual([]);
+  });
 });

@@ -4,7 +4,9 @@ import { quoteIdent } from '../../sql/ident.js';
 import { asNode, stringList } from '../../sql/nodes.js';
 import { commandRange, tableCommands } from '../helpers.js';
 import type { CheckStatement, RuleContext } from '../context.js';
-import type { TableFacts } from '../../facts/model.js';
+import { resolveName } from '../../facts/context.js';
+import { domainChain } from '../../facts/domains.js';
+import type { ColumnFacts, TableFacts } from '../../facts/model.js';
 import { createRule } from '../rule.js';
 
 /** Is `name` a constraint of some table of `schema` before the statement (PostgreSQL picks a free name per schema)? */
@@ -13,13 +15,20 @@ function constraintNameTaken(ctx: RuleContext, schema: string, name: string): bo
   return false;
 }
 
-/** Tables that existed before this migration with a column of the domain `names` (qualified or not). */
+/**
+ * Tables that existed before this migration with a column of the domain `names` or of a
+ * domain over it (PostgreSQL checks those too). A domain the replay does not know (made
+ * outside the migrations) is matched by name.
+ */
 function tablesUsingDomain(ctx: RuleContext, s: CheckStatement, names: readonly string[]): TableFacts[] {
+  const key = s.facts.touches.find((t) => t.object === 'domain')?.key;
   const name = names.at(-1);
   const schema = names.length > 1 ? names.at(-2) : undefined;
-  return [...s.facts.before.tables.values()].filter(
-    (t) => t.createdIn !== ctx.name && t.columns.some((c) => c.type.name === name && (schema === undefined || c.type.schema === undefined || c.type.schema === schema)),
-  );
+  const uses = (c: ColumnFacts): boolean =>
+    key !== undefined
+      ? c.type.schema !== undefined && domainChain(s.facts.before, c.type).some((d) => d.key === key)
+      : c.type.name === name && (schema === undefined || c.type.schema === undefined || c.type.schema === schema);
+  return [...s.facts.before.tables.values()].filter((t) => t.createdIn !== ctx.name && t.columns.some(uses));
 }
 
 /** `ALTER DOMAIN … ADD CONSTRAINT` without NOT VALID: every column of the domain is checked under a SHARE lock on its table. */
@@ -63,7 +72,7 @@ export const rule = createRule({
           const what = name === undefined ? `ADD FOREIGN KEY (unnamed: PostgreSQL names it ${fkName})` : `ADD CONSTRAINT ${name} FOREIGN KEY`;
           const ref = con.pktable?.relname === undefined ? 'the referenced table' : quoteIdent(con.pktable.relname);
           // A key that references its own table (a tree: parent, replies) locks that one table.
-          const itself = con.pktable?.relname === table.name && (con.pktable.schemaname ?? ctx.defaultSchema) === table.schema;
+          const itself = con.pktable !== undefined && resolveName(s.facts.searchPath, con.pktable, (k) => s.facts.before.tables.has(k)) === table.key;
           const locks = itself
             ? `a SHARE ROW EXCLUSIVE lock on ${t} (the key references ${t} itself): writes to ${t} wait`
             : `SHARE ROW EXCLUSIVE locks on ${t} and ${ref}: writes to both wait`;

@@ -1,4 +1,4 @@
-import { relationKey } from '../../facts/model.js';
+import { resolveName } from '../../facts/context.js';
 import { commandRange, tableCommands } from '../helpers.js';
 import type { RuleContext } from '../context.js';
 import { createRule } from '../rule.js';
@@ -9,7 +9,7 @@ function tablesWithPolicies(ctx: RuleContext): Set<string> {
   for (const s of ctx.plain) {
     if (s.statement.kind !== 'CreatePolicyStmt') continue;
     const rel = (s.statement.node as { table?: { schemaname?: string; relname?: string } }).table;
-    if (rel?.relname !== undefined) out.add(relationKey(rel.schemaname ?? ctx.defaultSchema, rel.relname));
+    if (rel?.relname !== undefined) out.add(resolveName(s.facts.searchPath, rel, (k) => s.facts.before.tables.has(k)));
   }
   return out;
 }

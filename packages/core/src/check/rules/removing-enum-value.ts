@@ -13,6 +13,8 @@ export const rule = createRule({
       const column = existingColumn(ctx, table, cmd.name);
       const after = column && stateAfter(ctx, s).tables.get(table.key)?.columns.find((c) => c.name === column.name);
       if (!column?.type.schema || !after?.type.schema) continue;
+      // To an enum (not a domain): the swap's conversion.
+      if (!stateAfter(ctx, s).enums.has(relationKey(after.type.schema, after.type.name))) continue;
       const oldKey = relationKey(column.type.schema, column.type.name);
       const before = ctx.facts.before.enums.get(oldKey);
       if (!before) continue;
