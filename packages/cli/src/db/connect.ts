@@ -187,6 +187,13 @@ export async function connect(url: string, opts: ConnectOptions): Promise<pg.Cli
   }
   // A URL's own application_name wins over the client option: ours must show.
   await setSettings(client, { application_name: name });
+  // Our sessions' queries are prisma-zd's (catalog reads, the bookkeeping, waits for its own
+  // locks), not the app's: a statement_timeout set on the database, the role or the server
+  // must not cancel them half-way (a URL's own `options=-c statement_timeout=…` is kept).
+  await client.query(
+    `SELECT pg_catalog.set_config('statement_timeout', '0', false) FROM pg_catalog.pg_settings
+      WHERE name = 'statement_timeout' AND setting <> '0' AND source NOT IN ('client', 'session')`,
+  );
   lastServer = describeServer(url);
   return client;
 }

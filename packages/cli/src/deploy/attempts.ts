@@ -10,7 +10,9 @@ import { quoteIdent } from '@prisma-zd/core';
 import { connectionError, describeServer, readOnlyError, tooManyConnections } from '../db/connect.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { MigrationFile } from '../project/migrations.js';
+import { readSearchPath, searchPathError } from '../db/search-path.js';
 import { isConnectionLoss } from '../queue/failure.js';
+import { permissionDenied } from '../queue/privileges.js';
 import type { PrismaProject } from '../project/prisma-project.js';
 import type { BlockerInfo } from './blockers.js';
 import type { ActionRecord, DeployListener, LockWait } from './events.js';
@@ -138,6 +140,46 @@ export function connectionLost(e: unknown, url: string, context: string, prismaO
       (tail ? `. Prisma's last output: ${tail}` : ''),
     hint: 'When the server is reachable again, run `prisma-zd deploy` again: it checks what the interrupted attempt left behind and continues.',
     exit: ExitCode.Connection,
+  });
+}
+
+/** `ZD_SEARCH_PATH` for Prisma's "no schema has been selected to create in", naming the path when this session sees it too. */
+async function noSchemaSelected(client: pg.ClientBase, url: string, output: string): Promise<UserError> {
+  const why = `\`prisma migrate deploy\` could create neither _prisma_migrations nor the migrations' tables; nothing was applied`;
+  const named = searchPathError(await readSearchPath(client), { url, command: 'prisma-zd deploy', why });
+  return (
+    named ??
+    new UserError({
+      code: 'ZD_SEARCH_PATH',
+      message: `Prisma's session on ${describeServer(url)} selected no schema to create in: ${prismaErrorLines(output)}. Its search_path names only schemas that do not exist or that the role may not use; nothing was applied.`,
+      hint:
+        "Check the schema Prisma uses (the URL's `?schema=`, or the `schema` option of the driver adapter) and the role's search_path (SHOW search_path;): " +
+        'create the schema (CREATE SCHEMA <name> AUTHORIZATION <role>;) or point the search_path at one that exists, then run `prisma-zd deploy` again.',
+      exit: ExitCode.Usage,
+    })
+  );
+}
+
+/** Prisma's P3005 ("The database schema is not empty"): `ZD_NOT_BASELINED`, naming the schema, some of its tables and the baseline commands. */
+async function notBaselined(client: pg.ClientBase, url: string, schema: string, files: readonly MigrationFile[]): Promise<UserError> {
+  const { rows } = await client.query<{ name: string; n: number }>(
+    `SELECT c.relname AS name, count(*) OVER ()::int AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.relname LIMIT 3`,
+    [schema],
+  );
+  const count = rows[0]?.n ?? 0;
+  const some = rows.map((r) => quoteIdent(r.name)).join(', ');
+  const first = files[0]?.name ?? '<the first migration>';
+  return new UserError({
+    code: 'ZD_NOT_BASELINED',
+    message:
+      `Prisma refused to deploy (P3005): schema ${quoteIdent(schema)} on ${describeServer(url)} is not empty` +
+      `${count ? ` (${count === 1 ? 'table' : `${count} tables, such as`} ${some})` : ''} but has no _prisma_migrations, ` +
+      'so Prisma cannot tell which migrations it already reflects (a database made with `prisma db push` or by hand). Nothing was applied.',
+    hint:
+      `Baseline it (https://pris.ly/d/migrate-baseline): for each migration the database already reflects, starting with the first, run npx prisma migrate resolve --applied "${first}"; ` +
+      'then run `prisma-zd deploy` again (it applies the rest). Or deploy to an empty database.',
+    exit: ExitCode.Usage,
   });
 }
 
@@ -277,6 +319,15 @@ export async function runAttempts(ctx: AttemptsContext): Promise<AttemptsOutcome
             ? readOnlyError({ code: '25006', message: prismaErrorLines(child.output) }, describeServer(url))
             : undefined;
         if (refused) throw refused;
+        // Prisma's session selected no schema to create in: nothing was recorded or applied.
+        if (/no schema has been selected to create in/i.test(child.output)) throw await noSchemaSelected(client, url, child.output);
+        // P3005: tables but no _prisma_migrations (a database made by `db push` or by hand): nothing was applied.
+        if (/\bP3005\b/.test(child.output)) throw await notBaselined(client, url, schema, files);
+        // Prisma's own bookkeeping was denied (CREATE on the schema, _prisma_migrations): nothing was recorded or applied.
+        if (/permission denied for|must be owner of/i.test(child.output)) {
+          const denied = await permissionDenied({ code: '42501', message: prismaErrorLines(child.output).replace(/^Error:\s*(ERROR:\s*)?/, '') }, { url, command: 'prisma-zd deploy', client });
+          if (denied) throw denied;
+        }
         attempt.error = prismaErrorLines(child.output) || oneLine(child.output.trim().split('\n').slice(-3).join(' '), 300);
       }
       out.failure = {

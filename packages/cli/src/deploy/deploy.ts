@@ -17,11 +17,12 @@ import { dirname, relative, resolve } from 'node:path';
 import type pg from 'pg';
 import { initParser, quoteIdent } from '@prisma-zd/core';
 import { connect, describeServer, readOnlyError } from '../db/connect.js';
+import { readSearchPath, searchPathError, urlSchema } from '../db/search-path.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
-import { permissionDenied } from '../queue/privileges.js';
+import { permissionDenied, requireCreateOnSchema } from '../queue/privileges.js';
 import { runPostponed, type RunReporter, type RunResult } from '../queue/runner.js';
 import { installSchema } from '../queue/schema.js';
 import { registerSecretsFrom } from '../util/redact.js';
@@ -194,7 +195,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   registerSecretsFrom(url);
   assertSafeExecution(project);
   const cli = locatePrismaCli(project.root);
-  const schema = prismaSchemaOf(url);
+  // Where `_prisma_migrations` is: the URL's `?schema=`, else the session's current_schema() (read once connected).
+  let schema = prismaSchemaOf(url);
   const files = readMigrationsFolder(project.migrationsDir);
   const variables = urlVariables(project);
   if (variables.length === 0) {
@@ -281,6 +283,20 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
           `other blockers will only be reported. To let it: GRANT pg_signal_backend TO ${quoteIdent(signalRole)}; (on a managed service, the role the provider allows).`,
       });
     }
+    if (!urlSchema(url)) {
+      // Without `?schema=`, Prisma creates `_prisma_migrations` and the migrations' objects
+      // wherever the session's search_path points (with it, Prisma sets search_path itself
+      // and creates the schema): a path that selects no schema fails every CREATE, so a
+      // deploy with pending migrations stops here, before anything changes.
+      const searchPath = await readSearchPath(control);
+      schema = searchPath.current ?? schema;
+      const broken = searchPathError(searchPath, {
+        url,
+        command: 'prisma-zd deploy',
+        why: "Prisma's session would have nowhere to create _prisma_migrations and the migrations' tables, so nothing was run",
+      });
+      if (broken && historyState(files, await readMigrationRows(control, schema)).pending.length) throw broken;
+    }
     if (!req.dryRun) {
       // A database in read-only mode (maintenance window, a standby) fails Prisma's first write, stated before it runs.
       const ro = await control.query<{ on: string }>("SELECT current_setting('transaction_read_only') AS on");
@@ -297,6 +313,20 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
 
     let state = historyState(files, await readMigrationRows(control, schema));
     if (state.edited.length) throw editedError(project, state.edited, `"${schema}"."_prisma_migrations"`);
+    // Prisma runs only when something is pending; it then needs CREATE where it keeps _prisma_migrations.
+    if (state.pending.length && !urlSchema(url)) await requireCreateOnSchema(control, schema, { url, command: 'prisma-zd deploy' });
+    if (state.pending.length && !state.applied.length) {
+      const elsewhere = await historiesElsewhere(control, schema);
+      if (elsewhere.length) {
+        emit({
+          type: 'warning',
+          message:
+            `Prisma starts a new history in schema ${quoteIdent(schema)} (${urlSchema(url) ? "the URL's ?schema=" : "where the session's search_path creates"}) and applies every migration there, ` +
+            `while ${elsewhere.map((e) => `${quoteIdent(e)}._prisma_migrations`).join(', ')} already ${elsewhere.length === 1 ? 'records' : 'record'} migrations on this database. ` +
+            `If that is not intended (a changed search_path, a missing ?schema=${elsewhere[0]}), stop and point the URL at that schema.`,
+        });
+      }
+    }
     result.history = { total: files.length, applied: state.applied.length, pending: state.pending.map((p) => p.name) };
     emit({ type: 'history', total: files.length, applied: state.applied.length, pending: result.history.pending, failed: state.failed.map((f) => f.name) });
     for (const row of state.failed) {
@@ -392,6 +422,16 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   await countQueue(url, result).catch(() => {});
   result.durations.totalMs = performance.now() - t0;
   return result;
+}
+
+/** Schemas other than `schema` that hold a `_prisma_migrations` table. */
+async function historiesElsewhere(client: pg.ClientBase, schema: string): Promise<string[]> {
+  const { rows } = await client.query<{ nspname: string }>(
+    `SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = '_prisma_migrations' AND c.relkind IN ('r', 'p') AND n.nspname <> $1 ORDER BY 1`,
+    [schema],
+  );
+  return rows.map((r) => r.nspname);
 }
 
 /** The current role when it may not signal other roles' sessions (not superuser, not in pg_signal_backend). */

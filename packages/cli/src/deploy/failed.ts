@@ -27,6 +27,7 @@ import {
 } from '@prisma-zd/core';
 import type { ExecutionModel } from '../project/prisma-project.js';
 import type { MigrationFile } from '../project/migrations.js';
+import { deniedObject } from '../queue/privileges.js';
 import { migrationsTable, type MigrationRow } from './history.js';
 
 export type FailureKind =
@@ -291,6 +292,42 @@ export function resolveCommand(flag: '--rolled-back' | '--applied', name: string
   return `npx prisma migrate resolve ${flag} ${quoteIdent(name)}`;
 }
 
+/**
+ * The first step when the migration failed for a privilege of the deploying role (SQLSTATE
+ * 42501: "must be owner of table X", "permission denied for table X"): the object, its
+ * owner and the statement that lets the role do it; undefined for any other failure.
+ */
+async function privilegeCause(client: pg.ClientBase, log: FailureLog): Promise<string | undefined> {
+  const message = log.message ?? '';
+  if (log.sqlstate !== '42501' && !/must be owner of|permission denied for/i.test(message)) return undefined;
+  const denied = deniedObject(message);
+  if (!denied || denied.bookkeeping) return undefined;
+  const owning = /must be owner of/i.test(message);
+  const { rows } = await client
+    .query<{ role: string; object: string | null; owner: string | null }>(
+      denied.kind === 'schema'
+        ? `SELECT current_user AS role, quote_ident(nspname) AS object, pg_catalog.pg_get_userbyid(nspowner) AS owner FROM pg_catalog.pg_namespace WHERE nspname = $1`
+        : `SELECT current_user AS role, c.oid::regclass::text AS object, pg_catalog.pg_get_userbyid(c.relowner) AS owner
+             FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)`,
+      [denied.kind === 'schema' ? denied.name : quoteIdent(denied.name)],
+    )
+    .catch(() => ({ rows: [] as Array<{ role: string; object: string | null; owner: string | null }> }));
+  const r = rows[0];
+  if (!r?.object || !r.owner) return undefined;
+  const role = quoteIdent(r.role);
+  const owner = r.owner === 'pg_database_owner' ? 'the database owner' : quoteIdent(r.owner);
+  const grant =
+    denied.kind === 'schema'
+      ? `GRANT USAGE, CREATE ON SCHEMA ${r.object} TO ${role};`
+      : owning
+        ? `ALTER ${denied.kind === 'sequence' ? 'SEQUENCE' : denied.kind === 'view' ? 'VIEW' : denied.kind === 'materialized view' ? 'MATERIALIZED VIEW' : 'TABLE'} ${r.object} OWNER TO ${role};`
+        : `GRANT ALL PRIVILEGES ON ${denied.kind === 'sequence' ? 'SEQUENCE ' : ''}${r.object} TO ${role}; (or only the one the statement needs)`;
+  return (
+    `the deploying role ${role} ${owning ? 'is not the owner of' : 'lacks a privilege on'} ${denied.kind} ${r.object}, which belongs to ${owner}: ` +
+    `deploy with the role that owns the app's objects, or, as ${owner}: ${grant} then:`
+  );
+}
+
 /** Judges a failed row (see the module comment). */
 export async function analyseFailed(
   client: pg.ClientBase,
@@ -328,7 +365,7 @@ export async function analyseFailed(
       ...base,
       autoResolve: false,
       reason: 'nothing of it was applied (whole-file, all-or-nothing), but the error will happen again',
-      fix: ['fix the cause (the error above: the migration or the data), then:', ...rolledBack],
+      fix: [(await privilegeCause(client, log)) ?? 'fix the cause (the error above: the migration or the data), then:', ...rolledBack],
     };
   }
   if (!atomic.atomic && ran && left === 'nothing' && log.kind !== 'error' && log.kind !== 'statement-timeout') {

@@ -13,6 +13,7 @@ import { acquireQueueLock, releaseQueueLock } from './lock.js';
 import { reconcileLines, reconcileQueue, type ReconcileReport } from './reconcile.js';
 import { checkEntry, silentReporter, type RunReporter } from './runner.js';
 import { requireCurrentSchema } from './schema.js';
+import { prismaMigrationsSchema, urlSchema } from '../db/search-path.js';
 import { QueueSessions } from './session.js';
 
 export const CONTRACT_COMMAND = 'prisma-zd contract';
@@ -108,7 +109,7 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
     }
     await acquireQueueLock(control, '`contract`');
     try {
-      result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
+      result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: urlSchema(opts.url) ?? (await prismaMigrationsSchema(control, opts.url)) });
       for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const entries = await readEntries(control, { kind: ['contract'], status: ['pending', 'failed'] });
       // A refusal is judged again on every run against the folder given; without one, an earlier refusal stands.

@@ -3,6 +3,7 @@
  */
 import { quoteIdent } from '@prisma-zd/core';
 import { entryTable, type QueueEntry } from './entries.js';
+import { deniedObject } from './privileges.js';
 
 export interface DbFailure {
   sqlstate: string | null;
@@ -66,6 +67,24 @@ export function nextStep(e: QueueEntry, command: string): string {
       );
     case '42P07':
       return `another object already has the name ${e.objectName ? quoteIdent(e.objectName) : ''}: rename or drop it, then run \`${command}\``;
+    case '42501': {
+      const denied = deniedObject(e.error ?? '');
+      if (denied?.kind === 'schema' && !denied.bookkeeping) {
+        const schema = quoteIdent(denied.name);
+        return (
+          `the role of the database URL may not create in schema ${schema} (an index is created there, next to its table): ` +
+          `as the owner of the schema, GRANT USAGE, CREATE ON SCHEMA ${schema} TO <this role>; or run \`${command}\` with the role \`prisma migrate deploy\` uses; then run \`${command}\``
+        );
+      }
+      if (!/must be owner/i.test(e.error ?? '')) {
+        return `the role of the database URL lacks the privilege named above: grant it (as the object's owner), or run \`${command}\` with the role \`prisma migrate deploy\` uses; then run \`${command}\``;
+      }
+      const what = e.kind === 'index' ? 'build an index on it' : e.kind === 'validate' ? 'validate its constraints' : 'alter it';
+      return (
+        `the role of the database URL may not ${what} (only the owner of ${table} may): run \`${command}\` with the role that owns the app's tables ` +
+        `(the one \`prisma migrate deploy\` uses), or let this role own it (as the owner: ALTER TABLE ${table} OWNER TO <this role>;), then run \`${command}\``
+      );
+    }
     case '57014':
       return `the statement was cancelled (pg_cancel_backend or statement_timeout): run \`${command}\` again`;
     case '55P03':

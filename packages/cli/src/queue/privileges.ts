@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { ZD_SCHEMA, quoteIdent } from '@prisma-zd/core';
-import { connect, mapDbErrors } from '../db/connect.js';
+import { connect, describeServer, mapDbErrors } from '../db/connect.js';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../util/redact.js';
 
@@ -104,6 +104,15 @@ export async function permissionDenied(
       `Let ${role} create the bookkeeping schema ${ZD_SCHEMA}: as the database owner, GRANT CREATE ON DATABASE ${db} TO ${role}; ` +
       `then run \`${opts.command}\` again. Or run \`prisma-zd setup\` once as the database owner and grant ${role} the bookkeeping: ` +
       grantTables(role);
+  } else if (denied?.kind === 'schema') {
+    const s = quoteIdent(denied.name);
+    hint =
+      `As the owner of schema ${s}: GRANT USAGE, CREATE ON SCHEMA ${s} TO ${role}; ` +
+      `or run \`${opts.command}\` with the role that owns the schema. Then run \`${opts.command}\` again.`;
+  } else if (denied?.kind === 'table' && denied.name === '_prisma_migrations') {
+    hint =
+      `As its owner: GRANT SELECT, INSERT, UPDATE, DELETE ON _prisma_migrations TO ${role}; (schema-qualify it if it is not in public; Prisma records every migration there), ` +
+      `or run \`${opts.command}\` with the role that owns it. Then run \`${opts.command}\` again.`;
   } else {
     hint =
       `Grant ${role} the privilege on ${object} (as its owner), or run \`${opts.command}\` with the role that owns the schema ` +
@@ -129,4 +138,35 @@ export async function mapQueueErrors<T>(url: string, command: string, fn: () => 
     if (denied) throw denied;
     return mapDbErrors(url, 'the bookkeeping', () => Promise.reject(e));
   }
+}
+
+/**
+ * Prisma runs `CREATE TABLE IF NOT EXISTS "_prisma_migrations"` on every deploy, and
+ * PostgreSQL checks CREATE on the schema before it looks for the table: a role without it
+ * (PostgreSQL 15+ grants it on `public` to the database owner only) fails every deploy
+ * with "permission denied for schema". `ZD_PERMISSION` naming the schema and the GRANT,
+ * before anything runs.
+ */
+export async function requireCreateOnSchema(client: pg.ClientBase, schema: string, opts: { url: string; command: string }): Promise<void> {
+  const { rows } = await client.query<{ role: string; owner: string | null; ok: boolean | null }>(
+    `SELECT current_user AS role, pg_catalog.pg_get_userbyid(n.nspowner) AS owner,
+            pg_catalog.has_schema_privilege(n.oid, 'CREATE') AS ok
+       FROM pg_catalog.pg_namespace n WHERE n.nspname = $1`,
+    [schema],
+  );
+  const r = rows[0];
+  if (!r || r.ok !== false) return;
+  const role = quoteIdent(r.role);
+  const s = quoteIdent(schema);
+  const owner = !r.owner || r.owner === 'pg_database_owner' ? 'the database owner' : quoteIdent(r.owner);
+  throw new UserError({
+    code: 'ZD_PERMISSION',
+    message:
+      `Role ${role} may not create in schema ${s} on ${describeServer(opts.url)} (it lacks CREATE on it; the schema belongs to ${owner}): ` +
+      `Prisma's \`CREATE TABLE IF NOT EXISTS "_prisma_migrations"\` needs that privilege on every deploy, even when the table exists, so nothing was run.`,
+    hint:
+      `As ${owner}: GRANT CREATE ON SCHEMA ${s} TO ${role}; (PostgreSQL 15 and later no longer grant it on public to every role), ` +
+      `or run \`${opts.command}\` with the role that owns the schema. Then run \`${opts.command}\` again.`,
+    exit: ExitCode.Usage,
+  });
 }

@@ -13,6 +13,7 @@ import { dbFailure, isConnectionLoss, nextStep, REFUSED, type DbFailure } from '
 import { readBuildProgress, type BuildProgress } from './progress.js';
 import { reconcileLines, reconcileQueue, type ReconcileReport } from './reconcile.js';
 import { requireCurrentSchema } from './schema.js';
+import { prismaMigrationsSchema, urlSchema } from '../db/search-path.js';
 import { QueueSessions, recoverStaleEntries, type StaleEntry, type WorkerSettings } from './session.js';
 
 export const RUN_COMMAND = 'prisma-zd postponed run';
@@ -109,7 +110,7 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
       for (const s of result.stale) {
         reporter.log(`#${s.id} was left running by a run that ended (backend pid ${s.pid ?? '?'}): it is pending again`);
       }
-      result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: opts.schema ?? 'public' });
+      result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: urlSchema(opts.url) ?? (await prismaMigrationsSchema(control, opts.url)) });
       for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const refused = new Set(result.reconcile.refused.map((r) => r.id));
       // Entries of a failed, unresolved migration: never built before it is applied.

@@ -16,7 +16,9 @@ import { entryLabel, readEntries, type QueueEntry } from '../queue/entries.js';
 import { CONTRACT_COMMAND } from '../queue/contract.js';
 import { RUN_COMMAND } from '../queue/runner.js';
 import { requireCurrentSchema } from '../queue/schema.js';
+import { readSearchPath, searchPathError, urlSchema, type SearchPathState } from '../db/search-path.js';
 import { applyMigrations } from './apply.js';
+import { buildDenied, requireBuildPrivileges, requireVerifyPrivileges } from './privileges.js';
 import { classifyDiffs } from './classify.js';
 import { withScratchDatabase } from './scratch.js';
 
@@ -102,9 +104,16 @@ interface LiveState {
   applied: AppliedMigration[] | undefined;
   failed: Array<{ name: string; logs: string | null }>;
   entries: QueueEntry[];
+  searchPath: SearchPathState;
+  /** Schema of `_prisma_migrations` and of unqualified names. */
+  prismaSchema: string;
 }
 
-async function readLive(c: pg.ClientBase, prismaSchema: string): Promise<LiveState> {
+async function readLive(c: pg.ClientBase, url: string, given: string | undefined): Promise<LiveState> {
+  const searchPath = await readSearchPath(c);
+  // Without `?schema=`, Prisma keeps `_prisma_migrations` where the search_path creates.
+  const prismaSchema = urlSchema(url) ? (given ?? 'public') : (searchPath.current ?? given ?? 'public');
+  await requireVerifyPrivileges(c, url, prismaSchema);
   const applied = await appliedMigrations(c, prismaSchema);
   let failed: LiveState['failed'] = [];
   if (applied) {
@@ -116,7 +125,7 @@ async function readLive(c: pg.ClientBase, prismaSchema: string): Promise<LiveSta
   }
   const managed = await requireCurrentSchema(c);
   const entries = managed ? await readEntries(c, { status: ['pending', 'running', 'failed'] }) : [];
-  return { managed, applied, failed, entries };
+  return { managed, applied, failed, entries, searchPath, prismaSchema };
 }
 
 /** Schemas that a database holds besides PostgreSQL's own and prisma-zd's. */
@@ -175,10 +184,45 @@ function pendingOf(entry: QueueEntry, explains: FingerprintDiff[]): PendingItem 
   };
 }
 
+/**
+ * Without `?schema=`, Prisma builds where the session's search_path points. A path that
+ * selects no schema on the database is `ZD_SEARCH_PATH` (deploy could not run either). One
+ * that selects a schema made outside the migrations (`ALTER ROLE … SET search_path = app`
+ * after `CREATE SCHEMA app`) gets that schema, empty, in the throw-away database, so the
+ * folder is built where it was built on the database.
+ */
+async function matchSearchPath(c: pg.ClientBase, livePath: SearchPathState, url: string, scratch: { kind: string; where: string }): Promise<void> {
+  let here = await readSearchPath(c);
+  const want = livePath.current;
+  if (want !== null && here.current !== want && here.entries.some((e) => e.schema === want && !e.exists)) {
+    await c.query(`CREATE SCHEMA ${quoteIdent(want)}`).catch(() => {});
+    here = await readSearchPath(c);
+  }
+  const broken = searchPathError(here, {
+    url,
+    command: 'prisma-zd verify',
+    scratch: true,
+    place:
+      scratch.kind === 'created'
+        ? `in the throw-away database verify builds the migrations folder in (${scratch.where}; same role and URL options as ${describeServer(url)})`
+        : `on the shadow database ${scratch.where}`,
+    why: "The migrations folder cannot be built there as `prisma migrate deploy` would build it: _prisma_migrations and the migrations' unqualified tables have nowhere to go",
+  });
+  if (broken) throw broken;
+}
+
 export async function verifyDatabase(opts: VerifyOptions): Promise<VerifyReport> {
-  const prismaSchema = opts.prismaSchema ?? 'public';
   const folder = readMigrationsFolder(opts.migrationsDir);
-  const live = await withClient(opts.url, (c) => readLive(c, prismaSchema), { applicationName: 'verify' });
+  const live = await withClient(opts.url, (c) => readLive(c, opts.url, opts.prismaSchema), { applicationName: 'verify' });
+  const prismaSchema = live.prismaSchema;
+  if (!urlSchema(opts.url)) {
+    const broken = searchPathError(live.searchPath, {
+      url: opts.url,
+      command: 'prisma-zd verify',
+      why: "`prisma migrate deploy` could not create _prisma_migrations nor the migrations' tables on this database, and verify cannot build the folder as Prisma would",
+    });
+    if (broken) throw broken;
+  }
   const appliedNames = live.applied ? new Set(live.applied.map((a) => a.name)) : undefined;
   const compared = appliedNames ? folder.filter((m) => appliedNames.has(m.name)) : folder;
   const notApplied = appliedNames ? folder.filter((m) => !appliedNames.has(m.name) && !live.failed.some((f) => f.name === m.name)) : [];
@@ -198,15 +242,21 @@ export async function verifyDatabase(opts: VerifyOptions): Promise<VerifyReport>
       const built = await withClient(
         scratch.url,
         async (c) => {
+          if (!urlSchema(opts.url)) await matchSearchPath(c, live.searchPath, opts.url, scratch);
+          await requireBuildPrivileges(c, scratch);
           await applyMigrations(
             c,
             compared.map((m) => ({ name: m.name, sql: m.sql, path: m.path, checksum: m.checksum })),
             {
               record: false,
-              schema: prismaSchema,
+              // `?schema=` sets the search_path, as Prisma does; without it, the session's own (matched above) stays.
+              schema: urlSchema(opts.url) ? prismaSchema : 'public',
               failureHint: 'The migrations folder does not build on an empty database: fix that migration (or restore the file that was applied).',
             },
-          );
+          ).catch(async (e: unknown) => {
+            const role = await c.query<{ u: string }>('SELECT current_user AS u').then((r) => r.rows[0]!.u, () => live.searchPath.role);
+            throw buildDenied(e, scratch, role) ?? e;
+          });
           return { schemas: await userSchemas(c) };
         },
         { applicationName: 'verify' },
