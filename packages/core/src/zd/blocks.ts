@@ -104,8 +104,21 @@ export type MaintenanceStep =
       tableSchema?: string;
       set: { objectName?: string; tableName?: string; columns?: string[]; statement?: string };
     }
-  /** Do the pending work now, inline, because the statement needs its result. */
-  | { op: 'apply'; kind: EntryKind; objectName: string; tableName: string; tableSchema?: string; statement: string; reason: string };
+  /**
+   * Do the pending work now, inline, because the statement needs its result. With
+   * `queuedSearchPath`, under the search_path the entry was queued with (the statement's
+   * own differs), as the runner would.
+   */
+  | {
+      op: 'apply';
+      kind: EntryKind;
+      objectName: string;
+      tableName: string;
+      tableSchema?: string;
+      statement: string;
+      reason: string;
+      queuedSearchPath?: true;
+    };
 
 function stepSql(s: MaintenanceStep): string {
   const where = entryMatch(s.kind, s.objectName, s.tableName, s.tableSchema);
@@ -126,15 +139,31 @@ function stepSql(s: MaintenanceStep): string {
           ? `      IF to_regclass(${quoteLiteral(qualifiedIndex(s.objectName, s.tableSchema))}) IS NOT NULL THEN\n` +
             `        DROP INDEX ${qualifiedIndex(s.objectName, s.tableSchema)};\n      END IF;\n`
           : '';
+      const work = s.queuedSearchPath ? underQueuedSearchPath(where, `${dropLeftover}${s.statement};\n`) : `${dropLeftover}${s.statement};\n`;
       return (
         `    IF EXISTS (SELECT 1 FROM ${QUEUE_TABLE} WHERE ${where}) THEN\n` +
-        dropLeftover +
-        `${s.statement};\n` +
+        work +
         `      UPDATE ${QUEUE_TABLE} SET status = 'done', finished_at = now(), note = ${quoteLiteral(s.reason)} WHERE ${where};\n` +
         `    END IF;`
       );
     }
   }
+}
+
+/**
+ * `work` (PL/pgSQL statements) run with the search_path recorded in the entry's queue row,
+ * the statement's own restored after it (until the transaction ends, as SET LOCAL would).
+ */
+function underQueuedSearchPath(where: string, work: string): string {
+  const saved = 'zd_search_path';
+  const queued = `(SELECT search_path FROM ${QUEUE_TABLE} WHERE ${where} ORDER BY id LIMIT 1)`;
+  return (
+    `      DECLARE\n        ${saved} text := current_setting('search_path');\n      BEGIN\n` +
+    `        PERFORM set_config('search_path', COALESCE(${queued}, ${saved}), true);\n` +
+    work +
+    `        PERFORM set_config('search_path', ${saved}, true);\n` +
+    `      END;\n`
+  );
 }
 
 function qualifiedIndex(name: string, schema: string | undefined): string {

@@ -10,6 +10,7 @@
  * not carry maintenance, such as `DROP INDEX CONCURRENTLY`).
  */
 import type { IndexStmt, Node } from 'libpg-query';
+import { resolveName } from '../facts/context.js';
 import type { StatementFacts, Touch } from '../facts/model.js';
 import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { formatQualifiedName, quoteIdent } from '../sql/ident.js';
@@ -24,8 +25,17 @@ export interface PendingEntry {
   /** Facts key of the object: index, constraint, column (a deferred default) or sequence. */
   readonly key: string;
   readonly tableKey: string;
-  /** The table's schema when the SQL qualified it (otherwise resolved through search_path). */
+  /**
+   * The table's schema when the SQL qualified it, or when the migration had set the
+   * search_path the name resolved through (otherwise resolved through the session's own
+   * search_path).
+   */
   readonly tableSchema?: string;
+  /**
+   * The search_path the statement was queued with, when the migration had set it (the
+   * queue row records it as `current_setting('search_path')`); absent: the session's own.
+   */
+  readonly searchPath?: readonly string[];
   readonly tableName: string;
   readonly objectName: string;
   /** The object's and table's names when the entry was queued (kept across renames). */
@@ -382,14 +392,15 @@ function restate(entry: PendingEntry, change: { table: { schema?: string; name: 
 }
 
 /** Columns a foreign key (or ON CONFLICT) needs a unique index on, by referenced table key. */
-function neededUniqueKeys(statement: Statement, defaultSchema: string): Array<{ table: string; columns: string[]; why: string }> {
+function neededUniqueKeys(statement: Statement, facts: StatementFacts): Array<{ table: string; columns: string[]; why: string }> {
   const out: Array<{ table: string; columns: string[]; why: string }> = [];
+  const tableKey = (rel: { schemaname?: string; relname?: string }) => resolveTable(facts, rel);
   const fk = (c: Node | undefined, why: string) => {
     const con = asNode(c, 'Constraint');
     if (con?.contype !== 'CONSTR_FOREIGN' || !con.pktable) return;
     const cols = stringList(con.pk_attrs);
     if (cols.length === 0) return;
-    out.push({ table: relationKey(con.pktable.schemaname ?? defaultSchema, con.pktable.relname ?? ''), columns: cols, why });
+    out.push({ table: tableKey(con.pktable), columns: cols, why });
   };
   if (statement.kind === 'AlterTableStmt') {
     const node = statement.node as { cmds?: Node[] };
@@ -414,7 +425,7 @@ function neededUniqueKeys(statement: Statement, defaultSchema: string): Array<{ 
     const cols = elems.map((e) => asNode(e, 'IndexElem')?.name).filter((n): n is string => n !== undefined);
     if (cols.length && node.relation) {
       out.push({
-        table: relationKey(node.relation.schemaname ?? defaultSchema, node.relation.relname ?? ''),
+        table: tableKey(node.relation),
         columns: cols,
         why: 'INSERT … ON CONFLICT needs it',
       });
@@ -427,11 +438,11 @@ function neededUniqueKeys(statement: Statement, defaultSchema: string): Array<{ 
  * Indexes a statement needs by name: `ADD CONSTRAINT … USING INDEX`, `REPLICA IDENTITY
  * USING INDEX`, `CLUSTER … USING`. Their keys, with why.
  */
-function neededIndexes(statement: Statement, defaultSchema: string): Array<{ key: string; why: string }> {
+function neededIndexes(statement: Statement, facts: StatementFacts): Array<{ key: string; why: string }> {
   const out: Array<{ key: string; why: string }> = [];
   if (statement.kind === 'AlterTableStmt') {
-    const node = statement.node as { relation?: { schemaname?: string }; cmds?: Node[] };
-    const schema = node.relation?.schemaname ?? defaultSchema;
+    const node = statement.node as { relation?: { schemaname?: string; relname?: string }; cmds?: Node[] };
+    const schema = tableSchemaOf(facts, node.relation ?? {});
     for (const cmd of node.cmds ?? []) {
       const c = asNode(cmd, 'AlterTableCmd');
       const con = asNode(c?.def, 'Constraint');
@@ -443,10 +454,20 @@ function neededIndexes(statement: Statement, defaultSchema: string): Array<{ key
       if (c?.subtype === 'AT_ClusterOn' && c.name) out.push({ key: relationKey(schema, c.name), why: 'CLUSTER ON needs it' });
     }
   } else if (statement.kind === 'ClusterStmt') {
-    const node = statement.node as { relation?: { schemaname?: string }; indexname?: string };
-    if (node.indexname) out.push({ key: relationKey(node.relation?.schemaname ?? defaultSchema, node.indexname), why: 'CLUSTER … USING needs it' });
+    const node = statement.node as { relation?: { schemaname?: string; relname?: string }; indexname?: string };
+    if (node.indexname) out.push({ key: relationKey(tableSchemaOf(facts, node.relation ?? {}), node.indexname), why: 'CLUSTER … USING needs it' });
   }
   return out;
+}
+
+/** Key of the table `rel` names, resolved with the statement's search_path (the replay's). */
+function resolveTable(facts: StatementFacts, rel: { schemaname?: string; relname?: string }): string {
+  return resolveName(facts.searchPath, rel, (k) => facts.before.tables.has(k));
+}
+
+/** Schema of the table `rel` names (an index it needs by name is in its table's schema). */
+function tableSchemaOf(facts: StatementFacts, rel: { schemaname?: string; relname?: string }): string {
+  return rel.schemaname ?? facts.before.tables.get(resolveTable(facts, rel))?.schema ?? facts.searchPath[0] ?? 'public';
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -522,11 +543,12 @@ export class PendingWork {
   }
 
   /** What `statement` does to the pending entries (see `effectsOf`). */
-  effectsOf(statement: Statement, facts: StatementFacts, where: string, defaultSchema = 'public'): Effect[] {
+  effectsOf(statement: Statement, facts: StatementFacts, where: string): Effect[] {
     if (this.#entries.length === 0) return [];
     // Only a pending unique index can be needed (walking the statement for what it needs is the dearer part).
-    const needs = this.#needable > 0 ? neededUniqueKeys(statement, defaultSchema) : [];
-    const indexNeeds = neededIndexes(statement, defaultSchema);
+    // Unqualified names resolve with the statement's search_path, as the replay read it.
+    const needs = this.#needable > 0 ? neededUniqueKeys(statement, facts) : [];
+    const indexNeeds = neededIndexes(statement, facts);
     const candidates = this.#affectable(facts, needs, indexNeeds);
     return candidates.length === 0 ? [] : effectsAmong(facts, needs, indexNeeds, candidates, where);
   }
@@ -607,12 +629,11 @@ export function effectsOf(
   facts: StatementFacts,
   pending: readonly PendingEntry[],
   where: string,
-  defaultSchema = 'public',
 ): Effect[] {
   const work = new PendingWork(pending);
   // The effects name the caller's entries (the work holds them with every column their statements reference).
   const original = new Map(work.entries.map((e, i) => [e, pending[i]!]));
-  return work.effectsOf(statement, facts, where, defaultSchema).map((e) => ({ ...e, entry: original.get(e.entry) ?? e.entry }));
+  return work.effectsOf(statement, facts, where).map((e) => ({ ...e, entry: original.get(e.entry) ?? e.entry }));
 }
 
 /** The effects of a statement with these facts and needs on `candidates` (`PendingWork.effectsOf`). */
@@ -693,15 +714,27 @@ export function applyEffects(pending: readonly PendingEntry[], effects: readonly
   return out;
 }
 
-/** The maintenance step for an effect (SQL in blocks.ts). */
-export function stepOf(effect: Effect): MaintenanceStep {
+function samePath(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((s, i) => s === b[i]));
+}
+
+/**
+ * The maintenance step for an effect (SQL in blocks.ts), run before a statement whose
+ * search_path the migration set to `searchPath` (undefined: the session's own). The
+ * entry is found in its table's schema: the one it records, else, when the statement's
+ * path is not the one the entry was queued with, the schema the replay resolved it to.
+ * Work done inline runs with the search_path the entry was queued with.
+ */
+export function stepOf(effect: Effect, searchPath?: readonly string[]): MaintenanceStep {
   const { entry } = effect;
-  const base = { kind: entry.kind, objectName: entry.objectName, tableName: entry.tableName, ...(entry.tableSchema === undefined ? {} : { tableSchema: entry.tableSchema }) };
+  const samePaths = samePath(entry.searchPath, searchPath);
+  const tableSchema = entry.tableSchema ?? (samePaths ? undefined : splitKey(entry.tableKey)[0]);
+  const base = { kind: entry.kind, objectName: entry.objectName, tableName: entry.tableName, ...(tableSchema === undefined ? {} : { tableSchema }) };
   switch (effect.op) {
     case 'cancel':
       return { op: 'cancel', ...base, reason: effect.reason };
     case 'apply':
-      return { op: 'apply', ...base, statement: entry.statement, reason: effect.reason };
+      return { op: 'apply', ...base, statement: entry.statement, reason: effect.reason, ...(samePaths ? {} : { queuedSearchPath: true as const }) };
     case 'update':
       return {
         op: 'update',

@@ -13,7 +13,8 @@
  * Every other byte of the file is kept; a second run changes nothing.
  */
 import type { Node } from 'libpg-query';
-import type { MigrationFacts, SchemaState, StatementFacts, TableFacts } from '../facts/model.js';
+import { lookupName } from '../facts/context.js';
+import type { MigrationFacts, StatementFacts, TableFacts } from '../facts/model.js';
 import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { replayHistory } from '../facts/replay.js';
 import { applyEdits, type Edit } from '../sql/edits.js';
@@ -229,10 +230,10 @@ class MigrationRewriter {
     // 1. Maintenance of pending work this statement touches. The DROP SEQUENCE of a
     // deferred default moves to contract with it: it needs no maintenance.
     const moved = this.movedSequence(s, f, block?.role === 'defer' || active);
-    const effects = (this.pending.size ? this.pending.effectsOf(s, f, this.where(top), this.defaultSchema) : []).filter(
+    const effects = (this.pending.size ? this.pending.effectsOf(s, f, this.where(top)) : []).filter(
       (e) => !(moved && e.op === 'apply' && e.entry.kind === 'contract' && e.entry.dependsOn?.includes(moved)),
     );
-    if (effects.length && active) this.maintain(s, top, effects);
+    if (effects.length && active) this.maintain(s, f, top, effects);
     for (const e of effects) if (e.op !== 'update') this.removed.push({ entry: e.entry, reason: e.reason });
     this.pending.apply(effects);
     // 2. Our own rewrites (or, for blocks already written, the work they queue).
@@ -252,11 +253,12 @@ class MigrationRewriter {
     else if (s.kind === 'DropStmt') this.dropSequence(s as Statement<'DropStmt'>, f, top);
   }
 
-  maintain(s: Statement, top: Statement, effects: Effect[]): void {
+  maintain(s: Statement, f: StatementFacts, top: Statement, effects: Effect[]): void {
     const prev = this.w.parsed.statements[top.index - 1];
     const prevBlock = prev ? zdBlockOf(prev) : undefined;
     if (prevBlock?.role === 'maintain' && prevBlock.original === undefined) return; // already maintained
-    const steps = effects.map(stepOf);
+    const path = this.setPath(f);
+    const steps = effects.map((e) => stepOf(e, path));
     const line = top.loc.start.line;
     const describe = effects.map((e) => `${e.op} ${e.entry.kind} ${quoteIdent(e.entry.objectName)}`).join(', ');
     const guard = this.guardIndex(s, effects);
@@ -315,9 +317,30 @@ class MigrationRewriter {
     return undefined;
   }
 
-  tableOf(state: SchemaState, rel: { schemaname?: string; relname?: string } | undefined): TableFacts | undefined {
+  /** The table `rel` names, resolved with the statement's search_path (the replay's, `SET search_path` included). */
+  tableOf(f: StatementFacts, rel: { schemaname?: string; relname?: string } | undefined): TableFacts | undefined {
     if (!rel?.relname) return undefined;
-    return state.tables.get(relationKey(rel.schemaname ?? this.defaultSchema, rel.relname));
+    const { tables } = f.before;
+    const key = lookupName(f.searchPath, { schema: rel.schemaname, name: rel.relname }, (k) => tables.has(k));
+    return key === undefined ? undefined : tables.get(key);
+  }
+
+  /** The statement's search_path when the migration set it; undefined when it is the session's own (`defaultSchema`). */
+  setPath(f: StatementFacts): readonly string[] | undefined {
+    const path = f.searchPath;
+    return path.length === 1 && path[0] === this.defaultSchema ? undefined : path;
+  }
+
+  /**
+   * Where an entry on `table` (named `rel` in the statement) says its table is: the
+   * schema the SQL names; under a search_path the migration set, the schema the name
+   * resolved to there, with that path (the queued statement then runs in that schema
+   * whatever the session's own search_path is when it runs).
+   */
+  placement(f: StatementFacts, rel: { schemaname?: string } | undefined, table: TableFacts): { tableSchema?: string; searchPath?: readonly string[] } {
+    const path = this.setPath(f);
+    const tableSchema = rel?.schemaname ?? (path ? table.schema : undefined);
+    return { ...(tableSchema === undefined ? {} : { tableSchema }), ...(path ? { searchPath: [...path] } : {}) };
   }
 
   /** Existed before this migration (not created, nor dropped and re-created, in it). */
@@ -327,7 +350,7 @@ class MigrationRewriter {
 
   index(s: Statement<'IndexStmt'>, f: StatementFacts, top: Statement): void {
     const n = s.node;
-    const table = this.tableOf(f.before, n.relation);
+    const table = this.tableOf(f, n.relation);
     const line = top.loc.start.line;
     if (!this.existing(table) || n.concurrent) return;
     if (table.partitioned) {
@@ -338,7 +361,7 @@ class MigrationRewriter {
       this.notes.push({ line, message: 'left alone: an index without a name cannot be tracked; name it' });
       return;
     }
-    const entry = this.indexEntry(s, table);
+    const entry = this.indexEntry(s, f, table);
     this.replaced.add(top.index);
     const comment = markerComment(`postponed: index ${quoteIdent(n.idxname)} is built CONCURRENTLY by \`prisma-zd postponed run\` (inline where prisma-zd is not set up)`);
     this.edits.push({ range: top.range, text: `${comment}\n${conditionalBlock('postpone', top.text, entrySpec(entry))}` });
@@ -346,7 +369,7 @@ class MigrationRewriter {
     this.pending.push(entry);
   }
 
-  indexEntry(s: Statement<'IndexStmt'>, table: TableFacts, statement = s.text): PendingEntry {
+  indexEntry(s: Statement<'IndexStmt'>, f: StatementFacts, table: TableFacts, statement = s.text): PendingEntry {
     const n = s.node;
     // The entry's columns come from the statement's node (PendingWork reads them for every entry it holds).
     if (statement === s.text) noteIndexStatement(statement, n);
@@ -363,7 +386,7 @@ class MigrationRewriter {
       migration: this.w.name,
       key: relationKey(table.schema, n.idxname!),
       tableKey: table.key,
-      ...(n.relation?.schemaname === undefined ? {} : { tableSchema: n.relation.schemaname }),
+      ...this.placement(f, n.relation, table),
       tableName: table.name,
       objectName: n.idxname!,
       originName: n.idxname!,
@@ -378,8 +401,9 @@ class MigrationRewriter {
   alterTable(s: Statement<'AlterTableStmt'>, f: StatementFacts, top: Statement, j: number): void {
     const n = s.node;
     if (n.objtype !== 'OBJECT_TABLE') return;
-    const table = this.tableOf(f.before, n.relation);
+    const table = this.tableOf(f, n.relation);
     if (!this.existing(table)) return;
+    const placement = this.placement(f, n.relation, table);
     const cmds = (n.cmds ?? []).map((c) => asNode(c, 'AlterTableCmd'));
     const fkCmds: number[] = [];
     const deferCmds: number[] = [];
@@ -406,13 +430,13 @@ class MigrationRewriter {
         migration: this.w.name,
         key: constraintKey(table.key, con.conname!),
         tableKey: table.key,
-        ...(n.relation?.schemaname === undefined ? {} : { tableSchema: n.relation.schemaname }),
+        ...placement,
         tableName: table.name,
         objectName: con.conname!,
         originName: con.conname!,
         originTable: table.name,
         columns: stringList(con.fk_attrs),
-        statement: validateStatement(n.relation?.schemaname, table.name, con.conname!),
+        statement: validateStatement(placement.tableSchema, table.name, con.conname!),
       };
       this.pending.push(entry);
       const comment = markerComment(`postponed: foreign key ${quoteIdent(con.conname!)} is added NOT VALID (brief lock) and validated by \`prisma-zd postponed run\``);
@@ -430,13 +454,13 @@ class MigrationRewriter {
         migration: this.w.name,
         key: columnKey(table.key, column),
         tableKey: table.key,
-        ...(n.relation?.schemaname === undefined ? {} : { tableSchema: n.relation.schemaname }),
+        ...placement,
         tableName: table.name,
         objectName: column,
         originName: column,
         originTable: table.name,
         columns: [column],
-        statement: dropDefaultStatement(n.relation?.schemaname, table.name, column),
+        statement: dropDefaultStatement(placement.tableSchema, table.name, column),
         dependsOn: col.defaultSequence ? [col.defaultSequence] : [],
       };
       this.pending.push(entry);
@@ -521,6 +545,7 @@ class MigrationRewriter {
       key: drop.key,
       tableKey: ownerEntry.tableKey,
       ...(ownerEntry.tableSchema === undefined ? {} : { tableSchema: ownerEntry.tableSchema }),
+      ...(ownerEntry.searchPath === undefined ? {} : { searchPath: ownerEntry.searchPath }),
       tableName: ownerEntry.tableName,
       objectName: seq,
       originName: seq,
@@ -538,20 +563,21 @@ class MigrationRewriter {
   /** The work a block written earlier queues (for maintenance of later statements). */
   track(s: Statement, f: StatementFacts, role: 'postpone' | 'defer'): void {
     if (s.kind === 'IndexStmt') {
-      const table = this.tableOf(f.before, (s as Statement<'IndexStmt'>).node.relation);
-      if (table && (s as Statement<'IndexStmt'>).node.idxname) this.pending.push(this.indexEntry(s as Statement<'IndexStmt'>, table));
+      const table = this.tableOf(f, (s as Statement<'IndexStmt'>).node.relation);
+      if (table && (s as Statement<'IndexStmt'>).node.idxname) this.pending.push(this.indexEntry(s as Statement<'IndexStmt'>, f, table));
       return;
     }
     if (s.kind === 'AlterTableStmt') {
       const n = (s as Statement<'AlterTableStmt'>).node;
-      const table = this.tableOf(f.before, n.relation);
+      const table = this.tableOf(f, n.relation);
       const cmd = asNode(n.cmds?.[0], 'AlterTableCmd');
       if (!table || !cmd?.name) return;
-      const schema = n.relation?.schemaname;
+      const placement = this.placement(f, n.relation, table);
+      const schema = placement.tableSchema;
       const base = {
         migration: this.w.name,
         tableKey: table.key,
-        ...(schema === undefined ? {} : { tableSchema: schema }),
+        ...placement,
         tableName: table.name,
         originName: cmd.name,
         originTable: table.name,
