@@ -5,7 +5,8 @@
  *
  * Environment:
  *   DATABASE_URL               the database (URL parameters such as `options` and
- *                              `application_name` reach the session untouched)
+ *                              `application_name` reach the session untouched;
+ *                              `?schema=` sets search_path as the native engine does)
  *   SHADOW_DATABASE_URL        optional: the shadow database for `migrate dev`/`diff`;
  *                              without it a temporary one is created and dropped
  *   PRISMA_ZD_EXEC_MODE        `whole-file` (default) or `per-statement`

@@ -3,7 +3,7 @@
  *
  * Offline, only prisma@6.19.3's WebAssembly schema engine runs, and it reaches
  * PostgreSQL through a driver adapter. The stock `@prisma/adapter-pg` is almost right
- * for it; this factory wraps it and changes three things:
+ * for it; this factory wraps it and changes four things:
  *
  * 1. `executeScript` — the only method the schema engine uses to apply a
  *    `migration.sql` — runs the script the way a real engine does, instead of the
@@ -21,6 +21,26 @@
  *    running a migration as the holder of that lock.
  * 3. `"char"` (type OID 18) result columns read as text: adapter-pg 7.10.1 rejects
  *    them, and Prisma's schema describer reads `"char"` catalog columns.
+ * 4. `?schema=<name>` is honoured as the native engine (quaint) honours it. The native
+ *    engine sends `search_path="<name>"` as a startup parameter of every connection it
+ *    opens (main, temporary shadow database — whose URL keeps the main one's query —,
+ *    given shadow database with its own `?schema=`), and its schema engine then creates
+ *    the schema when it is missing and keeps `_prisma_migrations` there. prisma@6.19.3's
+ *    WebAssembly engine does the second half itself, from the adapter's
+ *    `getConnectionInfo().schemaName` (adapter-pg's `schema` option): it checks
+ *    `pg_namespace` for that name and runs `CREATE SCHEMA "<name>"` when missing, looks
+ *    for `_prisma_migrations` in it and describes it for `migrate dev`/`diff`/`reset`;
+ *    but it never sets search_path, so its unqualified `CREATE TABLE _prisma_migrations`
+ *    and every migration would land in the session's default schema (`public`), and the
+ *    next deploy would not find its history. So every connection of this adapter sends
+ *    the same startup parameter as the native engine, with the name quoted as an
+ *    identifier (`"` doubled: the native engine does not escape it, and the engine's own
+ *    `CREATE SCHEMA "<name>"` fails for such a name unless the schema exists). Being a
+ *    startup parameter, it is applied after the URL's `options=-c search_path=…` and
+ *    wins over it, as with the native engine (quaint sends both, `search_path` on its
+ *    own). Without `?schema=` nothing is sent and the URL's options, the role's or the
+ *    database's search_path apply; an empty `?schema=` counts as none here (as prisma-zd
+ *    reads it), where the native engine would send `""`.
  *
  * The connection string goes to `pg` untouched, so URL parameters such as
  * `options=-c lock_timeout=5s` and `application_name=…` reach the session.
@@ -80,16 +100,32 @@ type StockAdapter = SqlDriverAdapter & {
   onError(error: unknown): never;
 };
 
+/** The schema named by the URL's `?schema=` (percent-decoded); undefined when absent or empty. */
+export function urlSchema(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get('schema') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `name` as a search_path value: one quoted identifier, as the native engine writes it (`"` doubled). */
+export function searchPathValue(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
 async function connect(url: string, mode: ExecMode, onDispose?: () => Promise<void>): Promise<SqlDriverAdapter> {
+  const schema = urlSchema(url);
   const pool = new pg.Pool({
     connectionString: url,
     // One session for everything, like the native engine (see the module comment).
     max: 1,
     // An idle connection must not keep the CLI alive once Prisma is done.
     allowExitOnIdle: true,
-    Client: CharAsTextClient,
+    Client: schema === undefined ? CharAsTextClient : withSearchPath(searchPathValue(schema)),
   });
-  const stock = (await new PrismaPg(pool, { disposeExternalPool: true }).connect()) as unknown as StockAdapter;
+  // `schema` is what getConnectionInfo() reports to the engine (schemaName).
+  const stock = (await new PrismaPg(pool, { disposeExternalPool: true, ...(schema === undefined ? {} : { schema }) }).connect()) as unknown as StockAdapter;
   return {
     provider: stock.provider,
     adapterName: stock.adapterName,
@@ -202,4 +238,19 @@ class CharAsTextClient extends pg.Client {
     const returned = (super.query as (...a: unknown[]) => unknown)(...args);
     return (returned instanceof Promise ? returned.then(charAsText) : returned) as never;
   }
+}
+
+/**
+ * A client that sends `search_path` as a startup parameter, as the native engine does for
+ * `?schema=` (see the module comment): PostgreSQL applies it after the `options` parameter's
+ * `-c` switches, so it wins over a URL's `options=-c search_path=…`; RESET returns to it.
+ */
+function withSearchPath(value: string): typeof pg.Client {
+  return class SearchPathClient extends CharAsTextClient {
+    // Not in @types/pg: node-postgres builds the startup message with it.
+    getStartupConf(): Record<string, string> {
+      const conf = (pg.Client.prototype as unknown as { getStartupConf(this: pg.Client): Record<string, string> }).getStartupConf.call(this);
+      return { ...conf, search_path: value };
+    }
+  };
 }

@@ -1,34 +1,27 @@
 /**
  * A search_path that selects no schema (every schema it names is missing, or the role may
- * not use it), set in the URL's `options`, on the role, or reached through `?schema=`:
+ * not use it), set in the URL's `options` or on the role:
  * `deploy` and `verify` say ZD_SEARCH_PATH (exit 2) naming the path, where it is set and the
- * fix, before Prisma runs (nothing recorded). The queue commands do not need it. And
+ * fix, before Prisma runs (nothing recorded). The queue commands do not need it. `?schema=`
+ * sets Prisma's search_path itself (the sample adapter does it as the native engine does), so
+ * only an adapter that ignores it still meets a role's broken path (ZD_SEARCH_PATH too). And
  * without `?schema=`, `_prisma_migrations` is where Prisma puts it: in the schema the
  * search_path selects (measured with the real prisma CLI), so a role whose search_path is
  * `app` deploys, is up to date the next time, and verifies.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runZd, type ZdRun } from '../support/cli.js';
+import { runZd } from '../support/cli.js';
 import { freshDatabase, testServer } from '../support/db.js';
 import { TEST_PASSWORD, withAdmin } from '../support/postgres.js';
 import { addMigration, migrationNames } from '../support/prisma.js';
 import { queue, sql, statuses } from '../queue/support.js';
+import { expectUserError } from './support.js';
 import { deployProject, Resources, zdDeploy, type DeployProject } from '../deploy/support.js';
 
 const res = new Resources();
 afterAll(() => res.cleanup());
-
-function expectUserError(r: ZdRun, exit: number, code: string, what: string, ...mentions: string[]) {
-  expect(r.code, `${what}: ${r.stdout}${r.stderr}`).toBe(exit);
-  expect(r.stderr, what).toContain(`Error ${code}:`);
-  expect(r.stderr, what).toMatch(/\nhint: /);
-  for (const m of mentions) expect(r.stderr, what).toContain(m);
-  expect(r.stderr, what).not.toContain('hit a bug');
-  expect(r.stderr, what).not.toMatch(/\n\s+at .*\(/);
-  expect(r.stdout + r.stderr, what).not.toContain(TEST_PASSWORD);
-}
 
 async function database() {
   const db = await freshDatabase({ prefix: 'zd_sp' });
@@ -151,16 +144,49 @@ describe('search_path', () => {
     expect(await prismaTables(p.url)).toEqual([]);
   });
 
-  it("?schema=<missing> is Prisma's to create: deploy does not refuse it; when Prisma's session still has no schema (a role's broken search_path, a driver adapter that ignores ?schema=) it is ZD_SEARCH_PATH, not a failed migration", async () => {
+  it("?schema=<missing> is Prisma's to create: deploy does not refuse it, and Prisma builds there even when the role's search_path names a missing schema (it sets its session's search_path to the ?schema=)", async () => {
     const p = await unqualifiedProject();
     const named = new URL(p.url);
     named.searchParams.set('schema', 'fresh');
     const ok = await zdDeploy({ ...p, url: named.toString() });
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stderr).not.toContain('ZD_SEARCH_PATH');
+    expect(await prismaTables(p.url)).toEqual([{ schema: 'fresh' }]);
 
     const q = await unqualifiedProject();
     const u = new URL(await asRole(q.url, 'schemaparam', ['SET search_path = nowhere']));
+    u.searchParams.set('schema', 'fresh');
+    const r = await zdDeploy({ ...q, url: u.toString() }, ['--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await prismaTables(q.url)).toEqual([{ schema: 'fresh' }]);
+    expect((await sql(q.url, `SELECT to_regclass('fresh."Item"') IS NOT NULL AS built`))[0]).toEqual({ built: true });
+    const again = await zdDeploy({ ...q, url: u.toString() }, ['--json']);
+    expect(again.json).toMatchObject({ status: 'up-to-date' });
+  });
+
+  it("?schema= with a driver adapter that ignores it (its session keeps the role's search_path, which selects no schema): ZD_SEARCH_PATH, not a failed migration", async () => {
+    const q = await unqualifiedProject();
+    // A stub: the sample adapter, given the URL without ?schema= (neither search_path nor the engine's schemaName).
+    writeFileSync(
+      join(q.project.dir, 'prisma.config.ts'),
+      `import { defineConfig } from 'prisma/config';
+import { unrefEngineTimers } from './adapter/engine-timers.js';
+import { sampleAdapter } from './adapter/index.js';
+export default defineConfig({
+  experimental: { adapter: true },
+  engine: 'js',
+  schema: 'schema.prisma',
+  migrations: { path: 'migrations' },
+  adapter: async () => {
+    unrefEngineTimers();
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.delete('schema');
+    return sampleAdapter({ url: url.toString() });
+  },
+});
+`,
+    );
+    const u = new URL(await asRole(q.url, 'ignored', ['SET search_path = nowhere']));
     u.searchParams.set('schema', 'fresh');
     const r = await zdDeploy({ ...q, url: u.toString() });
     expectUserError(r, 2, 'ZD_SEARCH_PATH', 'deploy ?schema=', '"nowhere" does not exist', 'nothing was applied', 'prisma-zd deploy');

@@ -1,7 +1,7 @@
 /**
  * The session's search_path when it selects no schema to create in (`current_schema()`
  * is NULL: every schema it names is missing, or the role may not use it): Prisma's
- * `CREATE TABLE IF NOT EXISTS "_prisma_migrations"` and every unqualified `CREATE` of a
+ * `CREATE TABLE _prisma_migrations` (when missing) and every unqualified `CREATE` of a
  * migration fail with "no schema has been selected to create in" (SQLSTATE 3F000).
  * Found before anything runs, it is `ZD_SEARCH_PATH` naming the path, where it is set
  * (the URL, the role, the database, the server) and the fix for that place.

@@ -22,7 +22,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
-import { permissionDenied, requireCreateOnSchema } from '../queue/privileges.js';
+import { permissionDenied, requireCreateOfUrlSchema, requireCreateOnSchema } from '../queue/privileges.js';
 import { runPostponed, type RunReporter, type RunResult } from '../queue/runner.js';
 import { installSchema } from '../queue/schema.js';
 import { registerSecretsFrom } from '../util/redact.js';
@@ -311,10 +311,17 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       await waitForPrismaLock(control, req.prismaLockWaitMs ?? 60_000, emit, req.signal);
     }
 
-    let state = historyState(files, await readMigrationRows(control, schema));
+    const rows = await readMigrationRows(control, schema);
+    let state = historyState(files, rows);
     if (state.edited.length) throw editedError(project, state.edited, `"${schema}"."_prisma_migrations"`);
-    // Prisma runs only when something is pending; it then needs CREATE where it keeps _prisma_migrations.
-    if (state.pending.length && !urlSchema(url)) await requireCreateOnSchema(control, schema, { url, command: 'prisma-zd deploy' });
+    // Prisma runs only when something is pending. With `?schema=` it first creates that schema when
+    // missing (CREATE on the database). It looks for _prisma_migrations in its schema and creates it
+    // only when missing (measured with prisma 6.19.3): CREATE on the schema is needed then, not on
+    // every deploy (a role owning the tables without it deploys an ALTER TABLE as Prisma does).
+    if (state.pending.length) {
+      if (urlSchema(url)) await requireCreateOfUrlSchema(control, schema, { url, command: 'prisma-zd deploy' });
+      else if (rows === undefined) await requireCreateOnSchema(control, schema, { url, command: 'prisma-zd deploy' });
+    }
     if (state.pending.length && !state.applied.length) {
       const elsewhere = await historiesElsewhere(control, schema);
       if (elsewhere.length) {

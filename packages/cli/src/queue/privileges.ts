@@ -141,11 +141,12 @@ export async function mapQueueErrors<T>(url: string, command: string, fn: () => 
 }
 
 /**
- * Prisma runs `CREATE TABLE IF NOT EXISTS "_prisma_migrations"` on every deploy, and
- * PostgreSQL checks CREATE on the schema before it looks for the table: a role without it
- * (PostgreSQL 15+ grants it on `public` to the database owner only) fails every deploy
- * with "permission denied for schema". `ZD_PERMISSION` naming the schema and the GRANT,
- * before anything runs.
+ * Prisma creates `_prisma_migrations` (`CREATE TABLE _prisma_migrations`, unqualified) in
+ * its schema when it is not there yet: a role without CREATE on that schema (PostgreSQL 15+
+ * grants it on `public` to the database owner only) fails the first deploy with "permission
+ * denied for schema". `ZD_PERMISSION` naming the schema and the GRANT, before anything runs.
+ * (Prisma looks for the table first, measured with prisma 6.19.3: once it exists, deploys
+ * need no CREATE on the schema unless a migration creates something.)
  */
 export async function requireCreateOnSchema(client: pg.ClientBase, schema: string, opts: { url: string; command: string }): Promise<void> {
   const { rows } = await client.query<{ role: string; owner: string | null; ok: boolean | null }>(
@@ -163,10 +164,40 @@ export async function requireCreateOnSchema(client: pg.ClientBase, schema: strin
     code: 'ZD_PERMISSION',
     message:
       `Role ${role} may not create in schema ${s} on ${describeServer(opts.url)} (it lacks CREATE on it; the schema belongs to ${owner}): ` +
-      `Prisma's \`CREATE TABLE IF NOT EXISTS "_prisma_migrations"\` needs that privilege on every deploy, even when the table exists, so nothing was run.`,
+      `Prisma's first deploy creates _prisma_migrations there (\`CREATE TABLE _prisma_migrations\`), which needs that privilege, so nothing was run.`,
     hint:
       `As ${owner}: GRANT CREATE ON SCHEMA ${s} TO ${role}; (PostgreSQL 15 and later no longer grant it on public to every role), ` +
       `or run \`${opts.command}\` with the role that owns the schema. Then run \`${opts.command}\` again.`,
+    exit: ExitCode.Usage,
+  });
+}
+
+/**
+ * The URL's `?schema=` names a schema that does not exist: Prisma creates it
+ * (`CREATE SCHEMA "<name>"`) before anything else, which needs CREATE on the database. A role
+ * without it fails there with "permission denied for database", which is not about prisma-zd's
+ * bookkeeping: `ZD_PERMISSION` naming the schema and both fixes, before anything runs.
+ */
+export async function requireCreateOfUrlSchema(client: pg.ClientBase, schema: string, opts: { url: string; command: string }): Promise<void> {
+  const { rows } = await client.query<{ role: string; db: string; exists: boolean; ok: boolean }>(
+    `SELECT current_user AS role, current_database() AS db,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS exists,
+            pg_catalog.has_database_privilege(current_database(), 'CREATE') AS ok`,
+    [schema],
+  );
+  const r = rows[0];
+  if (!r || r.exists || r.ok) return;
+  const role = quoteIdent(r.role);
+  const s = quoteIdent(schema);
+  const db = quoteIdent(r.db);
+  throw new UserError({
+    code: 'ZD_PERMISSION',
+    message:
+      `The database URL's ?schema= names schema ${s}, which does not exist on ${describeServer(opts.url)}, and role ${role} may not create it (it lacks CREATE on database ${db}): ` +
+      `Prisma runs \`CREATE SCHEMA ${s}\` before anything else, so nothing was run.`,
+    hint:
+      `As the database owner: CREATE SCHEMA ${s} AUTHORIZATION ${role}; (or GRANT CREATE ON DATABASE ${db} TO ${role};), ` +
+      `or fix the schema name in the URL. Then run \`${opts.command}\` again.`,
     exit: ExitCode.Usage,
   });
 }

@@ -111,8 +111,10 @@ interface LiveState {
 
 async function readLive(c: pg.ClientBase, url: string, given: string | undefined): Promise<LiveState> {
   const searchPath = await readSearchPath(c);
-  // Without `?schema=`, Prisma keeps `_prisma_migrations` where the search_path creates.
-  const prismaSchema = urlSchema(url) ? (given ?? 'public') : (searchPath.current ?? given ?? 'public');
+  // With `?schema=`, Prisma keeps `_prisma_migrations` there (the option's documented default);
+  // without it, where the search_path creates.
+  const named = urlSchema(url);
+  const prismaSchema = named ? (given ?? named) : (searchPath.current ?? given ?? 'public');
   await requireVerifyPrivileges(c, url, prismaSchema);
   const applied = await appliedMigrations(c, prismaSchema);
   let failed: LiveState['failed'] = [];
