@@ -178,11 +178,15 @@ describe('prisma-zd explain', () => {
 });
 
 describe('prisma-zd check --database-url', () => {
-  it('shows table sizes, lowers the severity for a small table, and catches an applied migration edited since', async () => {
+  // With ?schema=, Prisma keeps the tables and _prisma_migrations in that schema: sizes and checksums are read there.
+  it.each([undefined, 'tenant'])('shows table sizes, lowers the severity for a small table, and catches an applied migration edited since (?schema=%s)', async (schema) => {
     const db = await freshDatabase({ prefix: 'zd_check' });
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
+      if (schema) await client.query(`CREATE SCHEMA ${schema}; SET search_path TO ${schema}`);
+      // A table of the same name elsewhere, with many rows: not the one the migrations change.
+      if (schema) await client.query(`CREATE TABLE public."User" AS SELECT g AS id FROM generate_series(1, 50000) g; ANALYZE public."User"`);
       await client.query(EXAMPLE_SCHEMA);
       await client.query(`INSERT INTO "User" ("email") VALUES ('a@example.com')`);
       await client.query('ANALYZE');
@@ -192,7 +196,8 @@ describe('prisma-zd check --database-url', () => {
       const p = project();
       p.migration(INIT, applied);
       p.migration('20240102000000_post_title', INDEX);
-      const r = await runZd(['check', '--database-url', db.url], { cwd: p.dir, env: ZD_ENV });
+      const url = schema ? `${db.url}${db.url.includes('?') ? '&' : '?'}schema=${schema}` : db.url;
+      const r = await runZd(['check', '--database-url', url], { cwd: p.dir, env: ZD_ENV });
       expect(r.stdout).toContain('warning[require-concurrent-index-creation]');
       expect(r.stdout).toMatch(/= table: ~0 rows, \d+(\.\d)? kB \(small table: severity lowered\)/);
       expect(r.stdout).toContain(`error[modified-migration]: ${INIT} was edited after it was applied to the database`);

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffFingerprints, fingerprintUrl, formatDiff } from '../../packages/cli/src/db/fingerprint.js';
@@ -125,6 +125,33 @@ describe('prisma-zd rewrite on the sample project', () => {
       expect(rw.stderr).not.toContain('20261123203514_post_published_index'); // committed: untouched
       const sha = createHash('sha256').update(readFileSync(join(copy.migrationsDir, name, 'migration.sql'))).digest('hex');
       expect(await query(dev.url, `SELECT checksum FROM _prisma_migrations WHERE migration_name = $1`, [name])).toEqual([{ checksum: sha }]);
+    } finally {
+      await copy.cleanup();
+      await dev.drop();
+    }
+  });
+
+  it("with ?schema=, reads and updates the checksum in that schema's _prisma_migrations (where Prisma keeps it)", async () => {
+    const copy = await copySampleProject();
+    const dev = await freshDatabase({ prefix: 'zd_rw_schema' });
+    try {
+      const url = `${dev.url}${dev.url.includes('?') ? '&' : '?'}schema=tenant`;
+      // The sample's last migration names "public" (as Prisma wrote it): not one to deploy into another schema.
+      for (const n of migrationNames(copy.migrationsDir).filter((n) => n.endsWith('_role_without_moderator'))) rmSync(join(copy.migrationsDir, n), { recursive: true });
+      await deploy(url, copy.dir, 'whole-file');
+      expect(await query(dev.url, `SELECT to_regclass('tenant._prisma_migrations') IS NOT NULL AS ok, to_regclass('public._prisma_migrations') IS NOT NULL AS public`)).toEqual([{ ok: true, public: false }]);
+      const git = (...args: string[]) => spawnSync('git', args, { cwd: copy.dir, encoding: 'utf8' });
+      git('init', '-q');
+      git('-c', 'user.name=t', '-c', 'user.email=t@t', 'add', '.');
+      git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'history');
+      const name = addMigration(copy.migrationsDir, 'comment_author_index', `-- CreateIndex\nCREATE INDEX "Comment_authorId_idx" ON "Comment"("authorId");\n`);
+      await deploy(url, copy.dir, 'whole-file');
+      const rw = await runZd(['rewrite'], { cwd: copy.dir, env: { DATABASE_URL: url } });
+      expect(rw.code, rw.stderr).toBe(0);
+      expect(rw.stderr).toContain(`${name}: rewritten`);
+      expect(rw.stderr).toContain("checksum updated in the development database's _prisma_migrations");
+      const sha = createHash('sha256').update(readFileSync(join(copy.migrationsDir, name, 'migration.sql'))).digest('hex');
+      expect(await query(dev.url, `SELECT checksum FROM tenant._prisma_migrations WHERE migration_name = $1`, [name])).toEqual([{ checksum: sha }]);
     } finally {
       await copy.cleanup();
       await dev.drop();

@@ -9,19 +9,20 @@ export interface DatabaseFacts {
   readonly sizes: Map<string, TableSize>;
   /** Migration name → checksum of the applied, not rolled back, rows of `_prisma_migrations`. */
   readonly applied: Map<string, string>;
-}
-
-/** The `?schema=` of a Prisma URL (where `_prisma_migrations` lives), else `public`. */
-export function prismaSchemaOf(url: string): string {
-  try {
-    return new URL(url).searchParams.get('schema') ?? 'public';
-  } catch {
-    return 'public';
-  }
+  /**
+   * The schema Prisma's session creates unqualified names in, where it keeps
+   * `_prisma_migrations`: the URL's `?schema=`, else this session's `current_schema()`.
+   * The replay resolves unqualified names there, so that sizes (keyed by real schemas) match.
+   */
+  readonly defaultSchema: string;
 }
 
 export async function readDatabaseFacts(url: string): Promise<DatabaseFacts> {
-  const [{ withClient }, { appliedMigrations }] = await Promise.all([import('../db/connect.js'), import('../project/migrations.js')]);
+  const [{ withClient }, { appliedMigrations }, { prismaMigrationsSchema }] = await Promise.all([
+    import('../db/connect.js'),
+    import('../project/migrations.js'),
+    import('../db/search-path.js'),
+  ]);
   return withClient(
     url,
     async (client) => {
@@ -37,9 +38,10 @@ export async function readDatabaseFacts(url: string): Promise<DatabaseFacts> {
       const sizes = new Map<string, TableSize>();
       for (const r of rows) sizes.set(relationKey(r.schema, r.name), { rows: Number(r.rows), bytes: Number(r.bytes) });
       const applied = new Map<string, string>();
+      const defaultSchema = await prismaMigrationsSchema(client, url);
       // A NULL checksum (a hand-restored column) records nothing to compare against.
-      for (const m of (await appliedMigrations(client, prismaSchemaOf(url))) ?? []) if (m.checksum !== null) applied.set(m.name, m.checksum);
-      return { sizes, applied };
+      for (const m of (await appliedMigrations(client, defaultSchema)) ?? []) if (m.checksum !== null) applied.set(m.name, m.checksum);
+      return { sizes, applied, defaultSchema };
     },
     { applicationName: 'check' },
   );

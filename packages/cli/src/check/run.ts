@@ -113,7 +113,7 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
       execution: 'unknown',
       postgresVersion: config.check.postgresVersion,
       rules: config.check.rules,
-      ...(db ? { sizes: db.sizes } : {}),
+      ...(db ? { sizes: db.sizes, defaultSchema: db.defaultSchema } : {}),
     };
     const notes = one?.notes ?? [];
     let reports: CheckReport[];
@@ -150,7 +150,7 @@ async function oneHistory(req: CheckRequest, cwd: string): Promise<{ folder: Fol
 
 /** One history checked; with `cacheRoot` (the pre-commit hook), the committed history's state is cached and a commit replays what is new. */
 async function checkFolder(folder: FolderCheck, options: CheckOptions, cacheRoot: string | undefined): Promise<CheckReport> {
-  const cache = cacheRoot === undefined ? undefined : checkpointCache(folder.folder, cacheRoot);
+  const cache = cacheRoot === undefined ? undefined : checkpointCache(folder.folder, cacheRoot, options.defaultSchema);
   const resume = cache?.load(folder.inputs);
   await beforeParsing(folder.inputs.length - (resume?.migrations ?? 0));
   await initParser();

@@ -3,13 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import pg from 'pg';
-import { initParser, QUEUE_TABLE, rewriteHistory, ZD_SCHEMA, type MigrationRewrite } from '@prisma-zd/core';
+import { initParser, QUEUE_TABLE, quoteIdent, rewriteHistory, ZD_SCHEMA, type MigrationRewrite } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, resolvePrismaProject } from '../project/prisma-project.js';
 import { paint, type Output } from '../util/output.js';
 import { redact, registerSecretsFrom } from '../util/redact.js';
 import { connect } from '../db/connect.js';
+import { prismaMigrationsSchema, urlSchema } from '../db/search-path.js';
 import { defineCommand, projectOptions } from './command.js';
 
 export interface RewriteRequest {
@@ -80,21 +81,24 @@ function committedMigrations(dir: string): Set<string> | undefined {
  * `_prisma_migrations` of the developer's database: name → checksum; or, when it cannot be
  * read, why (the server's or the connection's own words, never the URL's password).
  */
-async function appliedChecksums(url: string | undefined): Promise<{ applied?: Map<string, string>; managed?: boolean; problem?: string }> {
+async function appliedChecksums(url: string | undefined): Promise<{ applied?: Map<string, string>; managed?: boolean; problem?: string; schema?: string }> {
   if (!url) return {};
   let client: pg.Client | undefined;
   try {
     client = await connect(url, { applicationName: 'rewrite', connectTimeoutMs: 3000 });
+    // Where Prisma keeps it: the URL's ?schema= (Prisma's own session sets its search_path to it), else where this session creates.
+    const schema = await prismaMigrationsSchema(client, url);
+    const table = `${quoteIdent(schema)}._prisma_migrations`;
     const exists = await client.query<{ ok: boolean; managed: boolean }>(
-      `SELECT to_regclass('_prisma_migrations') IS NOT NULL AS ok, to_regclass($1) IS NOT NULL AS managed`,
-      [QUEUE_TABLE],
+      `SELECT to_regclass($2) IS NOT NULL AS ok, to_regclass($1) IS NOT NULL AS managed`,
+      [QUEUE_TABLE, table],
     );
     const managed = exists.rows[0]?.managed ?? false;
-    if (!exists.rows[0]?.ok) return { applied: new Map(), managed };
+    if (!exists.rows[0]?.ok) return { applied: new Map(), managed, schema };
     const { rows } = await client.query<{ migration_name: string; checksum: string }>(
-      `SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+      `SELECT migration_name, checksum FROM ${table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
     );
-    return { applied: new Map(rows.map((r) => [r.migration_name, r.checksum])), managed };
+    return { applied: new Map(rows.map((r) => [r.migration_name, r.checksum])), managed, schema };
   } catch (e) {
     return { problem: redact(e instanceof Error ? e.message : String(e)) };
   } finally {
@@ -118,7 +122,12 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   let selection: string;
   /** Selected as "not applied to the development database" (no git history to ask). */
   let byDatabase = false;
-  const { applied, managed, problem } = await appliedChecksums(project.url);
+  const { applied, managed, problem, schema: migrationsSchema } = await appliedChecksums(project.url);
+  // The schema Prisma's session creates unqualified names in (rewrite resolves them there).
+  const defaultSchema = (project.url && urlSchema(project.url)) || migrationsSchema || 'public';
+  /** `_prisma_migrations` as the UPDATEs name it: qualified where ?schema= puts it outside a session's search_path. */
+  const where = (project.url && urlSchema(project.url)) || migrationsSchema;
+  const migrationsTable = where && where !== 'public' ? `${quoteIdent(where)}._prisma_migrations` : '_prisma_migrations';
   const unread = project.url ? `the development database could not be read (${problem ?? 'no reason given'})` : 'no database URL is configured';
   if (req.all) {
     selectName = () => true;
@@ -166,7 +175,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   }
   if (!applied && project.url) warnings.push(`${unread[0]!.toUpperCase()}${unread.slice(1)}: checksums of applied migrations were not updated.`);
   await initParser();
-  const results = rewriteHistory(history, { select: selectName });
+  const results = rewriteHistory(history, { select: selectName, defaultSchema });
   const out: RewriteResult = { migrationsDir: project.migrationsDir, selection, migrations: [], warnings, devDatabaseManaged: managed ?? false };
   const checksumUpdates: Array<{ name: string; from: string; to: string }> = [];
   /** Migrations written while the development database's checksums could not be read. */
@@ -207,7 +216,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
         ? ''
         : 'No database URL is configured (the variable your datasource names is not set in the environment, nor in a .env file Prisma would load), so no checksum was updated. ') +
         `If your development database already applied ${one ? unchecked[0]!.name : 'these migrations'}, \`prisma migrate dev\` will call ${one ? 'it' : 'them'} modified; run there:\n` +
-        unchecked.map((u) => `  ${checksumUpdate(u)}`).join('\n'),
+        unchecked.map((u) => `  ${checksumUpdate(u, migrationsTable)}`).join('\n'),
     );
   }
   if (checksumUpdates.length && project.url) {
@@ -217,7 +226,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
       client = await connect(project.url, { applicationName: 'rewrite', connectTimeoutMs: 3000 });
       for (const u of checksumUpdates) {
         const res = await client.query(
-          `UPDATE _prisma_migrations SET checksum = $1 WHERE migration_name = $2 AND checksum = $3`,
+          `UPDATE ${migrationsTable} SET checksum = $1 WHERE migration_name = $2 AND checksum = $3`,
           [u.to, u.name, u.from],
         );
         const m = out.migrations.find((x) => x.name === u.name)!;
@@ -228,7 +237,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
       warnings.push(
         `The rewritten files are written, but their checksums in the development database's _prisma_migrations could not be updated (${redact(e instanceof Error ? e.message : String(e))}); ` +
           '`prisma migrate dev` would call them modified. Run in that database:\n' +
-          left.map((u) => `  ${checksumUpdate(u)}`).join('\n'),
+          left.map((u) => `  ${checksumUpdate(u, migrationsTable)}`).join('\n'),
       );
     } finally {
       await client?.end().catch(() => {});
@@ -238,8 +247,8 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
 }
 
 /** The statement that records a rewritten migration's checksum where the original's was. */
-function checksumUpdate(u: { name: string; from: string; to: string }): string {
-  return `UPDATE _prisma_migrations SET checksum = '${u.to}' WHERE migration_name = '${u.name.replace(/'/g, "''")}' AND checksum = '${u.from}';`;
+function checksumUpdate(u: { name: string; from: string; to: string }, table: string): string {
+  return `UPDATE ${table} SET checksum = '${u.to}' WHERE migration_name = '${u.name.replace(/'/g, "''")}' AND checksum = '${u.from}';`;
 }
 
 export function renderRewrite(o: Output, r: RewriteResult, check: boolean): void {
