@@ -6,26 +6,17 @@
  * nothing lost — never "prisma-zd hit a bug".
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { runZd, type ZdRun } from '../support/cli.js';
+import { runZd } from '../support/cli.js';
 import { freshDatabase, testServer } from '../support/db.js';
 import { TEST_PASSWORD, withAdmin } from '../support/postgres.js';
 import { queue, slowTable, sql, statuses } from '../queue/support.js';
+import { expectUserError } from './support.js';
 import { deployProject, Resources, zdDeploy } from '../deploy/support.js';
 import { addMigration } from '../support/prisma.js';
 
 const NOFOLDER = ['--migrations', '/nonexistent-migrations'];
 const res = new Resources();
 afterAll(() => res.cleanup());
-
-function expectUserError(r: ZdRun, exit: number, code: string, what: string, ...mentions: string[]) {
-  expect(r.code, `${what}: ${r.stderr}`).toBe(exit);
-  expect(r.stderr, what).toContain(`Error ${code}:`);
-  expect(r.stderr, what).toMatch(/\nhint: /);
-  for (const m of mentions) expect(r.stderr, what).toContain(m);
-  expect(r.stderr, what).not.toContain('hit a bug');
-  expect(r.stderr, what).not.toMatch(/\n\s+at .*\(/);
-  expect(r.stdout + r.stderr, what).not.toContain(TEST_PASSWORD);
-}
 
 async function database() {
   const db = await freshDatabase({ prefix: 'zd_odd' });

@@ -1,4 +1,7 @@
 import { conditionalBlock } from '@prisma-zd/core';
+import { expect } from 'vitest';
+import type { ZdRun } from '../support/cli.js';
+import { TEST_PASSWORD } from '../support/postgres.js';
 import { sql } from '../queue/support.js';
 
 /**
@@ -20,4 +23,18 @@ export async function contractWaiting(url: string): Promise<boolean> {
       WHERE datname = current_database() AND application_name LIKE 'prisma-zd/contract%' AND wait_event_type = 'Lock'`,
   );
   return r!.n > 0;
+}
+
+/**
+ * A user error as the CLI must end with one: the exit code, `Error <code>:`, a hint, every
+ * mention, and never a stack trace, "hit a bug" or the test server's password.
+ */
+export function expectUserError(r: ZdRun, exit: number, code: string, what: string, ...mentions: string[]): void {
+  expect(r.code, `${what}: ${r.stdout}${r.stderr}`).toBe(exit);
+  expect(r.stderr, what).toContain(`Error ${code}:`);
+  expect(r.stderr, what).toMatch(/\nhint: /);
+  for (const m of mentions) expect(r.stderr, what).toContain(m);
+  expect(r.stderr, what).not.toContain('hit a bug');
+  expect(r.stderr, what).not.toMatch(/\n\s+at .*\(/);
+  expect(r.stdout + r.stderr, what).not.toContain(TEST_PASSWORD);
 }

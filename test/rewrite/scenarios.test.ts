@@ -5,12 +5,10 @@
  * between) and in both of Prisma's execution models, then `postponed run` and
  * `contract`, gives the fingerprint of the original history on an unmanaged database.
  */
-import { describe, expect, it } from 'vitest';
-import { initParser, rewriteHistory } from '@prisma-zd/core';
-import { diffFingerprints, fingerprintUrl, formatDiff } from '../../packages/cli/src/db/fingerprint.js';
-import { applyHistory, applyLikePrisma, withConnection, type ExecMode } from '../support/apply.js';
-import { freshDatabase, templateDatabase } from '../support/db.js';
-import { deployManaged, setUp, writeMigrationsFolder } from '../support/managed.js';
+import { describe, it } from 'vitest';
+import { applyLikePrisma, withConnection, type ExecMode } from '../support/apply.js';
+import { templateDatabase } from '../support/db.js';
+import { BATCHINGS, expectScenarioConverges } from '../support/managed.js';
 
 const BASE = `CREATE TYPE "Status" AS ENUM ('A', 'B');
 CREATE TABLE "User" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, "name" TEXT, "status" "Status" NOT NULL DEFAULT 'A', "score" INTEGER NOT NULL DEFAULT 0, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
@@ -65,11 +63,6 @@ const scenarios: Array<{ name: string; steps: string[] }> = [
   },
 ];
 
-const batchings: Array<{ name: string; batches: (n: number) => number[][]; runAfter: (n: number) => Set<number> }> = [
-  { name: 'one batch', batches: (n) => [Array.from({ length: n }, (_, i) => i)], runAfter: () => new Set() },
-  { name: 'apart, queue not run between', batches: (n) => Array.from({ length: n }, (_, i) => [i]), runAfter: () => new Set() },
-  { name: 'apart, queue run between', batches: (n) => Array.from({ length: n }, (_, i) => [i]), runAfter: (n) => new Set(Array.from({ length: n }, (_, i) => i)) },
-];
 
 let template: Promise<string> | undefined;
 // The base migration is applied like Prisma applies it (with its _prisma_migrations row).
@@ -80,35 +73,10 @@ describe('I2: managed convergence, scenario by scenario', () => {
   for (const s of scenarios) {
     describe(s.name, () => {
       for (const mode of ['whole-file', 'per-statement'] as ExecMode[]) {
-        for (const b of batchings) {
-          it(`${mode}, ${b.name}`, async () => {
-            await initParser();
-            const original = s.steps.map((sql, i) => ({ name: `2026010100000${i + 1}_step${i + 1}`, sql }));
-            const history = [{ name: '20260101000000_base', sql: BASE }, ...original];
-            const rewritten = rewriteHistory(history, { select: (n) => n !== '20260101000000_base' });
-            const steps = rewritten.slice(1).map((r) => ({ name: r.name, sql: r.text }));
-            const a = await freshDatabase({ template: await base() });
-            const m = await freshDatabase({ template: await base() });
-            const folder = writeMigrationsFolder([{ name: '20260101000000_base', sql: BASE }, ...steps]);
-            try {
-              const plain = await applyHistory(a.url, original, { mode });
-              expect(plain.error).toBeUndefined();
-              await setUp(m.url);
-              const { failures } = await deployManaged(m.url, steps, {
-                batches: b.batches(steps.length),
-                runAfter: b.runAfter(steps.length),
-                migrationsDir: folder.dir,
-                mode,
-              });
-              expect(failures).toEqual([]);
-              const diff = diffFingerprints(await fingerprintUrl(a.url), await fingerprintUrl(m.url));
-              expect(diff, formatDiff(diff)).toEqual([]);
-            } finally {
-              folder.cleanup();
-              await a.drop();
-              await m.drop();
-            }
-          });
+        for (const b of BATCHINGS) {
+          it(`${mode}, ${b.name}`, () =>
+            expectScenarioConverges({ base: BASE, template: base, steps: s.steps, mode, batching: b }),
+          );
         }
       }
     });

@@ -124,3 +124,63 @@ export async function checkConvergence(opts: {
     await Promise.all([a.drop(), u.drop(), m.drop()]);
   }
 }
+
+/** How a scenario's migrations reach a managed database: together or apart, the queue run between or not. */
+export interface Batching {
+  readonly name: string;
+  readonly batches: (n: number) => number[][];
+  readonly runAfter: (n: number) => Set<number>;
+}
+
+export const BATCHINGS: readonly Batching[] = [
+  { name: 'one batch', batches: (n) => [Array.from({ length: n }, (_, i) => i)], runAfter: () => new Set() },
+  { name: 'apart, queue not run between', batches: (n) => Array.from({ length: n }, (_, i) => [i]), runAfter: () => new Set() },
+  { name: 'apart, queue run between', batches: (n) => Array.from({ length: n }, (_, i) => [i]), runAfter: (n) => new Set(Array.from({ length: n }, (_, i) => i)) },
+];
+
+/**
+ * I2 for one scenario: `steps` after the base migration (`base`, already applied in the
+ * `template` database), original on an unmanaged database and rewritten on a managed one
+ * in `batching`: no failure, and the same schema. `changed`: the first step must be rewritten.
+ */
+export async function expectScenarioConverges(opts: {
+  base: string;
+  template: () => Promise<string>;
+  steps: readonly string[];
+  mode: ExecMode;
+  batching: Batching;
+  changed?: boolean;
+}): Promise<void> {
+  const { expect } = await import('vitest');
+  const { initParser, rewriteHistory } = await import('@prisma-zd/core');
+  const { diffFingerprints, fingerprintUrl, formatDiff } = await import('../../packages/cli/src/db/fingerprint.js');
+  const { applyHistory } = await import('./apply.js');
+  const { freshDatabase } = await import('./db.js');
+  await initParser();
+  const BASE_NAME = '20260101000000_base';
+  const original = opts.steps.map((sql, i) => ({ name: `2026010100000${i + 1}_step${i + 1}`, sql }));
+  const rewritten = rewriteHistory([{ name: BASE_NAME, sql: opts.base }, ...original], { select: (n) => n !== BASE_NAME });
+  if (opts.changed) expect(rewritten[1]!.changed).toBe(true);
+  const steps = rewritten.slice(1).map((r) => ({ name: r.name, sql: r.text }));
+  const a = await freshDatabase({ template: await opts.template() });
+  const m = await freshDatabase({ template: await opts.template() });
+  const folder = writeMigrationsFolder([{ name: BASE_NAME, sql: opts.base }, ...steps]);
+  try {
+    const plain = await applyHistory(a.url, original, { mode: opts.mode });
+    expect(plain.error).toBeUndefined();
+    await setUp(m.url);
+    const { failures } = await deployManaged(m.url, steps, {
+      batches: opts.batching.batches(steps.length),
+      runAfter: opts.batching.runAfter(steps.length),
+      migrationsDir: folder.dir,
+      mode: opts.mode,
+    });
+    expect(failures).toEqual([]);
+    const diff = diffFingerprints(await fingerprintUrl(a.url), await fingerprintUrl(m.url));
+    expect(diff, formatDiff(diff)).toEqual([]);
+  } finally {
+    folder.cleanup();
+    await a.drop();
+    await m.drop();
+  }
+}
