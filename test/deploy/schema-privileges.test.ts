@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runZd } from '../support/cli.js';
-import { freshDatabase } from '../support/db.js';
+import { freshDatabase, testServer } from '../support/db.js';
 import { addMigration, migrationNames, runPrisma } from '../support/prisma.js';
 import { sql } from '../queue/support.js';
 import { deployProject, Resources, zdDeploy, type DeployProject } from './support.js';
@@ -31,9 +31,9 @@ async function unqualifiedProject(): Promise<DeployProject> {
 async function deployer(p: DeployProject, name: string): Promise<{ role: string; url: string }> {
   const role = `zd_sp_${name}_${process.pid}`;
   await sql(p.url, `DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role} LOGIN PASSWORD 'deployer-pw'`);
+  // Cleanups run side by side: the database (and what the role owns in it) may be dropped meanwhile.
   res.add(async () => {
     await sql(p.url, `DROP OWNED BY ${role}`).catch(() => {});
-    const { testServer } = await import('../support/db.js');
     await sql(testServer().url(), `DROP ROLE IF EXISTS ${role}`).catch(() => {});
   });
   expect((await runZd(['setup', '--url', p.url])).code).toBe(0);

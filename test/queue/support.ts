@@ -56,6 +56,9 @@ export async function sql<R extends Record<string, unknown> = Record<string, unk
   params: unknown[] = [],
 ): Promise<R[]> {
   const c = new pg.Client({ connectionString: url });
+  // The server may end the session (a database dropped by a concurrent cleanup): the query
+  // rejects with it; without a listener the client's 'error' event would also crash the run.
+  c.on('error', () => {});
   await c.connect();
   try {
     const r = await c.query(text, params);
