@@ -4,7 +4,7 @@ import { requireUrl, resolvePrismaProject } from '../project/prisma-project.js';
 import { registerSecretsFrom } from '../util/redact.js';
 import { verifyJson, verifyLines } from '../verify/render.js';
 import { verifyDatabase } from '../verify/verify.js';
-import { prismaSchemaOf } from '../verify/apply.js';
+import { prismaSchemaOf } from '../db/search-path.js';
 import { defineCommand, projectOptions } from './command.js';
 
 export const VERIFY_EXIT_CODES = `Exit codes:

@@ -184,6 +184,11 @@ export function urlSchema(url: string): string | undefined {
   }
 }
 
+/** The URL's `?schema=` (where Prisma keeps `_prisma_migrations` when it is given), else `public`. */
+export function prismaSchemaOf(url: string): string {
+  return urlSchema(url) ?? 'public';
+}
+
 /**
  * Where Prisma keeps `_prisma_migrations` and creates unqualified names: the URL's
  * `?schema=`; without it, the schema the session's search_path creates in

@@ -17,7 +17,7 @@ import { dirname, relative, resolve } from 'node:path';
 import type pg from 'pg';
 import { initParser, quoteIdent } from '@prisma-zd/core';
 import { connect, describeServer, readOnlyError } from '../db/connect.js';
-import { readSearchPath, searchPathError, urlSchema } from '../db/search-path.js';
+import { prismaSchemaOf, readSearchPath, searchPathError, urlSchema } from '../db/search-path.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
 import { assertSafeExecution, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
@@ -34,7 +34,7 @@ import { prismaLockHolder } from './monitor.js';
 import { buildPlan, type Plan } from './plan.js';
 import { locatePrismaCli, urlVariables } from './prisma-cli.js';
 import type { DeploySettings } from './settings.js';
-import { looksLikeDevDatabase, poolerReason, prismaSchemaOf } from './url.js';
+import { looksLikeDevDatabase, poolerReason } from './url.js';
 
 export type { AttemptResult, DeployFailure };
 

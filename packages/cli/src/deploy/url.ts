@@ -84,11 +84,3 @@ export function looksLikeDevDatabase(url: string): boolean {
   }
 }
 
-/** The URL's `schema` parameter (where Prisma keeps `_prisma_migrations`), else `public`. */
-export function prismaSchemaOf(url: string): string {
-  try {
-    return new URL(url).searchParams.get('schema') || 'public';
-  } catch {
-    return 'public';
-  }
-}

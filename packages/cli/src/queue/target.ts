@@ -7,6 +7,7 @@ import { resolvePrismaProject, requireUrl } from '../project/prisma-project.js';
 import { ExitCode } from '../errors.js';
 import type { Output } from '../util/output.js';
 import { registerSecretsFrom } from '../util/redact.js';
+import { prismaSchemaOf } from '../db/search-path.js';
 
 export interface TargetArgs {
   url?: string;
@@ -31,13 +32,8 @@ export async function queueTarget(argv: TargetArgs, needMigrations: boolean): Pr
   });
   const url = requireUrl(project);
   registerSecretsFrom(url);
-  let schema = 'public';
-  try {
-    schema = new URL(url).searchParams.get('schema') || 'public';
-  } catch {
-    // A malformed URL is reported when connecting.
-  }
-  return { url, migrationsDir: project.migrationsDir, schema };
+  // A malformed URL gives `public` here and is reported when connecting.
+  return { url, migrationsDir: project.migrationsDir, schema: prismaSchemaOf(url) };
 }
 
 /** An AbortSignal fired by the first SIGINT/SIGTERM; a second one exits at once with 130. */

@@ -20,7 +20,8 @@ import { entryLabel, entryTable, readEntries, type QueueEntry } from '../queue/e
 import { runPostponed as runPostponedQueue, type RunResult } from '../queue/runner.js';
 import { installSchema, notSetUpError, requireCurrentSchema } from '../queue/schema.js';
 import { registerSecretsFrom } from '../util/redact.js';
-import { applyMigrations, prismaSchemaOf } from '../verify/apply.js';
+import { prismaSchemaOf } from '../db/search-path.js';
+import { applyMigrations } from '../verify/apply.js';
 import { withScratchDatabase } from '../verify/scratch.js';
 import { withApplicationName } from '../deploy/url.js';
 import { reported } from './errors.js';

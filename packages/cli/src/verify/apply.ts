@@ -190,15 +190,6 @@ export interface ApplyOptions {
   failureHint?: string;
 }
 
-/** `?schema=` of a Prisma URL, else `public`. */
-export function prismaSchemaOf(url: string): string {
-  try {
-    return new URL(url).searchParams.get('schema') || 'public';
-  } catch {
-    return 'public';
-  }
-}
-
 /**
  * Applies `migrations` in order on `client` like `prisma migrate deploy` with the native
  * engine: Prisma's advisory lock, `_prisma_migrations` rows (a failed migration keeps
