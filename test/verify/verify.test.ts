@@ -115,18 +115,30 @@ describe('prisma-zd verify', () => {
   it('interrupted (SIGINT, a cancelled CI job) once its throw-away database exists: drops it and exits 130', async () => {
     const db = await freshDatabase({ template: converged, prefix: 'zd_verify' });
     const before = await scratchDatabases();
+    // Verify runs as a role of its own, so that the throw-away database it creates is told
+    // from those of verify runs in other test files (signalled before its handler is set up,
+    // the CLI would just die).
+    const role = `zd_verify_sigint_${process.pid}`;
+    await query(testServer().url(), `DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD 'sigint-pw'`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'sigint-pw';
     try {
       let pid = 0;
       let signalled = false;
       const poll = setInterval(() => {
-        void scratchDatabases().then((now) => {
-          if (!signalled && pid && now.some((n) => !before.includes(n))) {
+        void query<{ datname: string }>(
+          testServer().url(),
+          `SELECT d.datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = $1 AND d.datname LIKE 'prisma\\_zd\\_verify\\_%'`,
+          [role],
+        ).then((mine) => {
+          if (!signalled && pid && mine.length > 0) {
             signalled = true;
             process.kill(pid, 'SIGINT');
           }
         });
       }, 25);
-      const r = await runZd(['verify', '--url', db.url, '--migrations', project.migrationsDir], { cwd: project.dir, onSpawn: (p) => (pid = p) }).finally(() => clearInterval(poll));
+      const r = await runZd(['verify', '--url', url.toString(), '--migrations', project.migrationsDir], { cwd: project.dir, onSpawn: (p) => (pid = p) }).finally(() => clearInterval(poll));
       expect(signalled).toBe(true);
       expect(r.code, r.stdout + r.stderr).toBe(130);
       expect(r.stderr).toContain('SIGINT: stopping — cleaning up the throw-away database');
@@ -134,6 +146,7 @@ describe('prisma-zd verify', () => {
       await expectNoLeftover(before);
     } finally {
       await db.drop();
+      await query(testServer().url(), `DROP ROLE IF EXISTS ${role}`).catch(() => {});
     }
   });
 
