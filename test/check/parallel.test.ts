@@ -107,6 +107,20 @@ parentPort.once('message', ({ next }) => { Atomics.add(next, 0, 1); process.exit
     }
   });
 
+  it("the entry's early worker, taken or stopped unused, changes nothing in the output", async () => {
+    const dir = sampleProjects();
+    const serial = await runZd(['check', dir, '--format', 'json'], { cwd: tmp, env: { PRISMA_ZD_CHECK_THREADS: '1' } });
+    // Default threads: four small histories want no worker, so the early one is stopped unused
+    // (the process must not wait on it); with threads asked for, CheckWorkers takes it.
+    for (const threads of [undefined, '2', '3']) {
+      const r = await runZd(['check', dir, '--format', 'json'], { cwd: tmp, env: { PRISMA_ZD_CHECK_THREADS: threads }, timeoutMs: 30_000 });
+      expect(r.signal, String(threads)).toBeNull();
+      expect(r.code, String(threads)).toBe(serial.code);
+      expect(r.stdout, String(threads)).toBe(serial.stdout);
+      expect(r.stderr, String(threads)).toBe(serial.stderr);
+    }
+  });
+
   it('a missing path is reported as before, with workers asked for', async () => {
     const r = await runZd(['check', join(tmp, 'nowhere'), join(tmp, 'projects')], { env: { PRISMA_ZD_CHECK_THREADS: '3' } });
     expect(r.code).toBe(2);

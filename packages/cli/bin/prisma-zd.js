@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { startEarlyWorker } from '../dist/check/early.js';
 import { beforeParsing, tuneForShortRuns } from '../dist/check/v8-flags.js';
 
 // `check` is short and runs in hooks and CI: before a large parse it may start node again
@@ -8,5 +9,7 @@ import { beforeParsing, tuneForShortRuns } from '../dist/check/v8-flags.js';
 const check = process.argv[2] === 'check';
 tuneForShortRuns({ restart: check });
 if (check && !process.argv.includes('--staged')) await beforeParsing(Number.POSITIVE_INFINITY);
+// Several histories named: one worker thread starts loading now, beside the rest (early.ts).
+if (check) startEarlyWorker(process.argv.slice(2));
 const { main } = await import('../dist/main.js');
 process.exitCode = await main(process.argv.slice(2));

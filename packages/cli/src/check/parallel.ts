@@ -2,7 +2,8 @@
  * Independent histories checked side by side. A migrations folder is one history,
  * replayed in order, so one history is one unit of work; several (a monorepo, a folder
  * of projects) spread over worker threads. Workers are started as soon as the folders
- * are listed, so they load while the calling thread reads its configuration; the
+ * are listed (or, one of them, by the CLI's entry: early.ts), so they load while the
+ * calling thread reads its configuration; the
  * calling thread works too, taking histories from the same queue (a shared counter,
  * largest first) — each thread reads the files of the histories it takes.
  *
@@ -13,9 +14,9 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { checkHistory, initParser, type CheckOptions, type CheckReport } from '@prisma-zd/core';
 import { UserError, type ExitCode } from '../errors.js';
+import { startWorker, takeEarlyWorker, type WorkerEntry } from './early.js';
 import { markInputs, readHistorySpec, type HistorySpec, type InputMarks } from './inputs.js';
 
 /** Histories to check and how (what a worker is sent). */
@@ -63,7 +64,7 @@ export function workerCount(specs: readonly HistorySpec[], env: NodeJS.ProcessEn
 
 /** Workers started ahead of their task. */
 export class CheckWorkers {
-  private readonly workers: Array<{ worker: Worker; gone: boolean }> = [];
+  private readonly workers: WorkerEntry[] = [];
 
   /**
    * Start `count` workers (none when run from sources: the worker is compiled JavaScript
@@ -73,13 +74,8 @@ export class CheckWorkers {
     if (count === 0 || !existsSync(fileURLToPath(script))) return;
     for (let i = 0; i < count; i++) {
       try {
-        const entry = { worker: new Worker(script, { stdout: false, stderr: false }), gone: false };
-        // A worker that fails to start leaves its share to this thread.
-        entry.worker.on('error', () => (entry.gone = true));
-        entry.worker.on('exit', () => (entry.gone = true));
-        // Never what keeps the process alive: an early error leaves without them.
-        entry.worker.unref();
-        this.workers.push(entry);
+        // The entry's early worker first (early.ts), when it runs this script.
+        this.workers.push((script.href === WORKER_URL.href ? takeEarlyWorker() : undefined) ?? startWorker(script));
       } catch {
         break;
       }
@@ -149,7 +145,7 @@ function rebuild(f: FailedError): Error {
 }
 
 /** Resolves when the worker is done or gone; never rejects (what it did not report is redone). */
-function runTask(entry: { worker: Worker; gone: boolean }, task: WorkerTask, reports: Array<CheckReport | null | undefined>, fail: (e: FailedError) => void): Promise<void> {
+function runTask(entry: WorkerEntry, task: WorkerTask, reports: Array<CheckReport | null | undefined>, fail: (e: FailedError) => void): Promise<void> {
   const { worker } = entry;
   if (entry.gone) return Promise.resolve();
   return new Promise((resolve) => {

@@ -11,6 +11,7 @@ import { checkpointCache } from './cache.js';
 import { readDatabaseFacts } from './database.js';
 import { gitRoot, requireGitRoot } from './git.js';
 import { findHistories, folderHistory, markInputs, sinceHistory, stagedHistory, type FolderCheck, type HistorySpec, type InputMarks } from './inputs.js';
+import { stopEarlyWorkers } from './early.js';
 import { CheckWorkers, workerCount } from './parallel.js';
 import { beforeParsing, restartMayCome } from './v8-flags.js';
 
@@ -99,6 +100,8 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
   }
   if (specs) await beforeParsing(specs.reduce((n, s) => n + s.size, 0));
   const workers = new CheckWorkers(specs ? workerCount(specs) : 0);
+  // One the entry started for histories too few to want it (early.ts).
+  stopEarlyWorkers();
   // Everything but a pre-commit check parses: load the parser while the files are read
   // (a commit that stages no migration never loads it; nor does a process that may yet be
   // replaced by a tuned one). Its failure surfaces where it is awaited.
