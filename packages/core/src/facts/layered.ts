@@ -8,13 +8,15 @@
 const TOMBSTONE: unique symbol = Symbol('deleted');
 type Slot<V> = V | typeof TOMBSTONE;
 const MAX_DEPTH = 24;
+/** Frozen layers that keep their materialized map (the most recently materialized). */
+const KEEP_FLAT = 16;
 
 export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
   readonly #parent: LayeredMap<K, V> | undefined;
   readonly #local: Map<K, Slot<V>>;
   readonly #depth: number;
   #frozen = false;
-  #flat: WeakRef<Map<K, V>> | undefined;
+  #flat: Map<K, V> | undefined;
 
   private constructor(parent: LayeredMap<K, V> | undefined, local: Map<K, Slot<V>>) {
     this.#parent = parent;
@@ -107,22 +109,24 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   /**
-   * All entries, as one map. A frozen layer caches it behind a WeakRef: iteration is
-   * usually of the newest snapshot, and a strong cache on every snapshot would bring
-   * back the quadratic memory.
+   * All entries, as one map. A frozen layer caches it, and only the `KEEP_FLAT` layers
+   * materialized last keep theirs: iteration is usually of the newest snapshot, and a
+   * cache on every snapshot would bring back the quadratic memory. (Not a WeakRef: V8
+   * keeps every WeakRef's target alive until the end of the synchronous job that made or
+   * read it, and a history is replayed in one, so all of them stayed, and were copied by
+   * the garbage collector.)
    */
   #materialize(): Map<K, V> {
-    const cached = this.#flat?.deref();
+    const cached = this.#flat;
     if (cached) return cached;
     if (!this.#parent && !hasTombstones(this.#local)) return this.#local as Map<K, V>;
     const layers: LayeredMap<K, V>[] = [];
     let bottom: LayeredMap<K, V> = this;
     for (; bottom.#parent; bottom = bottom.#parent) {
-      const c = bottom.#flat?.deref();
-      if (c) break;
+      if (bottom.#flat) break;
       layers.push(bottom);
     }
-    const flat = new Map<K, V>(bottom.#flat?.deref() ?? (bottom.#local as Map<K, V>));
+    const flat = new Map<K, V>(bottom.#flat ?? (bottom.#local as Map<K, V>));
     if (bottom === this) return flat;
     for (let i = layers.length - 1; i >= 0; i--) {
       for (const [k, v] of layers[i]!.#local) {
@@ -130,8 +134,23 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
         else flat.set(k, v);
       }
     }
-    if (this.#frozen) this.#flat = new WeakRef(flat);
+    if (this.#frozen) {
+      this.#flat = flat;
+      LayeredMap.#keep(this);
+    }
     return flat;
+  }
+
+  static readonly #kept: Array<LayeredMap<unknown, unknown> | undefined> = new Array(KEEP_FLAT);
+  static #nextKept = 0;
+
+  /** `layer` keeps its materialized map; the one kept longest ago lets go of its own. */
+  static #keep(layer: LayeredMap<any, any>): void {
+    const slot = LayeredMap.#nextKept;
+    const evicted = LayeredMap.#kept[slot];
+    if (evicted && evicted !== layer) evicted.#flat = undefined;
+    LayeredMap.#kept[slot] = layer;
+    LayeredMap.#nextKept = (slot + 1) % KEEP_FLAT;
   }
 }
 
