@@ -334,8 +334,9 @@ $$`,
     const url = new URL(server.url('postgres'));
     url.port = String(await freePort());
     const failure = await rejection(fingerprintUrl(url.toString()));
-    expect(failure).toMatchObject({ name: 'UserError', code: 'ZD_DB_CONNECT' });
-    expect(failure.message).toContain(`${url.host}/postgres`);
+    // The code the CLI gives the same failure (db/connect.ts), naming the server.
+    expect(failure).toMatchObject({ name: 'UserError', code: 'ZD_DB_UNREACHABLE', exit: 6 });
+    expect(failure.message).toContain(url.port);
     expect(failure.message).not.toContain(TEST_PASSWORD);
 
     const malformed = await rejection(fingerprintUrl(`postgresql://u:${TEST_PASSWORD}@host:notaport/db`));

@@ -34,9 +34,9 @@ const NOT_CLI_CODES: ReadonlyMap<string, string> = new Map([
   ['ZD_PRISMA_SCHEMA', 'testing kit: the URL names a schema the Prisma config ignores'],
   ['ZD_PRISMA_ELSEWHERE', 'testing kit: Prisma reached another database than the test one'],
   ['ZD_TIMEOUT', 'testing kit: a Prisma child process timed out'],
-  // fingerprintUrl() (packages/cli/src/db/fingerprint.ts) is used by the testing kit; the
-  // CLI connects through db/connect.ts, which says ZD_DB_UNREACHABLE/ZD_DB_AUTH/ZD_DB_MISSING.
-  ['ZD_DB_CONNECT', 'fingerprintUrl() (testing kit) could not connect'],
+  // fingerprintUrl() (packages/cli/src/db/fingerprint.ts) is used by the testing kit; it gives
+  // the CLI's ZD_DB_UNREACHABLE/ZD_DB_AUTH/ZD_DB_MISSING where db/connect.ts knows the failure.
+  ['ZD_DB_CONNECT', 'fingerprintUrl() (testing kit) could not connect, for a reason the CLI does not name'],
 ]);
 
 interface Emission {

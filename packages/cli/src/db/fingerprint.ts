@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { ExitCode, UserError } from '../errors.js';
 import { redact, redactUrl, registerSecretsFrom } from '../util/redact.js';
+import { connectionError } from './connect.js';
 import { checkDatabaseUrl } from './url.js';
 import { readFingerprint } from './fingerprint/read.js';
 import type { FingerprintOptions, SchemaFingerprint } from './fingerprint/types.js';
@@ -56,8 +57,9 @@ export async function fingerprintUrl(url: string, opts: FingerprintOptions = {})
     await client.connect();
   } catch (e) {
     await client?.end().catch(() => {});
+    // The CLI's codes where the failure is one it knows (unreachable, credentials, no such database).
     // No `cause`: a URL parse error carries the whole URL (password included) in `input`.
-    throw new UserError({
+    throw connectionError(e, url) ?? new UserError({
       code: 'ZD_DB_CONNECT',
       message: redact(`Could not connect to ${describeDatabase(url)}: ${e instanceof Error ? e.message : String(e)}`),
       hint: 'Check the database URL and that the server accepts connections.',
