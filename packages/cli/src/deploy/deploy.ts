@@ -313,7 +313,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
 
     const rows = await readMigrationRows(control, schema);
     let state = historyState(files, rows);
-    if (state.edited.length) throw editedError(project, state.edited, `"${schema}"."_prisma_migrations"`);
+    if (state.edited.length) throw editedError(project, state.edited, `${quoteIdent(schema)}."_prisma_migrations"`);
     // Prisma runs only when something is pending. With `?schema=` it first creates that schema when
     // missing (CREATE on the database). It looks for _prisma_migrations in its schema and creates it
     // only when missing (measured with prisma 6.19.3): CREATE on the schema is needed then, not on

@@ -9,6 +9,7 @@ import {
   LOCK_EFFECT,
   lockRank,
   parseSql,
+  quoteIdent,
   replay,
   statementLocks,
   unmanagedView,
@@ -129,5 +130,5 @@ export async function buildPlan(
 }
 
 function quote(t: { schema: string; name: string }): string {
-  return t.schema === 'public' ? `"${t.name}"` : `"${t.schema}"."${t.name}"`;
+  return t.schema === 'public' ? quoteIdent(t.name) : `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
 }

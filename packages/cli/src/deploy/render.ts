@@ -4,7 +4,7 @@
  * `--json` summary. One renderer for the CLI and for tests.
  */
 import { relative } from 'node:path';
-import { formatBytes, formatRows, LOCK_EFFECT, type LockMode } from '@prisma-zd/core';
+import { formatBytes, formatRows, LOCK_EFFECT, quoteIdent, type LockMode } from '@prisma-zd/core';
 import { formatDuration } from '../queue/progress.js';
 import { runSummary } from '../queue/render.js';
 import { paint, type Output } from '../util/output.js';
@@ -20,7 +20,7 @@ type Colors = Pick<Output, 'color'>;
 const rel = (p: string) => relative(process.cwd(), p) || p;
 
 function table(t: { schema: string; name: string }): string {
-  return t.schema === 'public' ? `"${t.name}"` : `"${t.schema}"."${t.name}"`;
+  return t.schema === 'public' ? quoteIdent(t.name) : `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
 }
 
 function statementLines(o: Colors, s: PlannedStatement): string[] {

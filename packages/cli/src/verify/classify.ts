@@ -5,12 +5,11 @@
  * queued validation leaves its constraint NOT VALID and a deferred DROP DEFAULT leaves
  * the default in place. Those differences belong to their queue entry; the rest is drift.
  */
-import { initParser, parseSql } from '@prisma-zd/core';
+import { initParser, parseSql, quoteIdent as quote } from '@prisma-zd/core';
 import type { FingerprintDiff } from '../db/fingerprint.js';
 import type { QueueEntry } from '../queue/entries.js';
 
 /** Display quoting, as the fingerprint diff names objects. */
-const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const qualified = (schema: string, name: string) => `${quote(schema)}.${quote(name)}`;
 
 interface Expected {
