@@ -7,6 +7,12 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSql } from '../../packages/core/src/check/check.js';
+import { checkSource } from '../../packages/core/src/check/source.js';
+import { replayMigration } from '../../packages/core/src/facts/replay.js';
+import { emptySchemaState } from '../../packages/core/src/facts/draft.js';
+import { initParser, parseSql } from '../../packages/core/src/sql/parse.js';
+import { runScript } from '../support/apply.js';
 import { freshDatabase, testServer } from '../support/db.js';
 import { createDatabase, startEmbedded, type PgServer, type TestDatabase } from '../support/postgres.js';
 
@@ -205,6 +211,108 @@ describe('hand-written migration SQL: locks measured', () => {
       await client.query('DROP SCHEMA sp_app CASCADE; DROP TABLE IF EXISTS public.sp_3, public.sp_4');
     }
   });
+
+  it('search_path run statement by statement: SET LOCAL and set_config(…, true) outside BEGIN … COMMIT do nothing past their statement (SET LOCAL warns), inside it hold to COMMIT; in a DO block, to the end of the block; PERFORM set_config(…, false) holds beyond (search-path.test.ts)', async () => {
+    // Each file as a splitting engine runs it: statement by statement (autocommit) on one session. Where do its tables land?
+    const files: Record<string, string> = {
+      'SET LOCAL search_path = sq_app; CREATE TABLE sq_1 (id int)': 'public',
+      "SELECT set_config('search_path', 'sq_app', true); CREATE TABLE sq_2 (id int)": 'public',
+      'BEGIN; SET LOCAL search_path = sq_app; CREATE TABLE sq_3 (id int); COMMIT; CREATE TABLE sq_4 (id int)': 'sq_app,public',
+      'DO $$ BEGIN SET LOCAL search_path = sq_app; CREATE TABLE sq_5 (id int); END $$; CREATE TABLE sq_6 (id int)': 'sq_app,public',
+      "DO $$ BEGIN PERFORM set_config('search_path', 'sq_app', false); END $$; CREATE TABLE sq_7 (id int)": 'sq_app',
+      "DO $$ BEGIN PERFORM set_config('search_path', 'sq_app', true); END $$; CREATE TABLE sq_8 (id int)": 'public',
+    };
+    const wholeFile: Record<string, string> = {
+      "DO $$ BEGIN PERFORM set_config('search_path', 'sq_app', true); END $$; CREATE TABLE sq_9 (id int)": 'sq_app',
+      'DO $$ BEGIN SET LOCAL search_path = sq_app; CREATE TABLE sq_10 (id int); END $$; CREATE TABLE sq_11 (id int)': 'sq_app,sq_app',
+    };
+    await initParser();
+    await client.query('CREATE SCHEMA sq_app');
+    const warnings: string[] = [];
+    try {
+      const landed = async (runs: Record<string, string>, mode: 'per-statement' | 'whole-file') => {
+        const out: Record<string, string> = {};
+        for (const file of Object.keys(runs)) {
+          const session = new pg.Client({ connectionString: db.url });
+          session.on('notice', (n) => warnings.push(n.message ?? ''));
+          await session.connect();
+          try {
+            await runScript(session, file, mode);
+          } finally {
+            await session.end();
+          }
+          const tables = [...file.matchAll(/CREATE TABLE (sq_\d+)/g)].map((m) => m[1]!);
+          const schemas: string[] = [];
+          for (const t of tables) {
+            const { rows } = await client.query<{ schema: string }>(`SELECT n.nspname AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1`, [t]);
+            schemas.push(rows.map((r) => r.schema).join('+'));
+          }
+          out[file] = schemas.join(',');
+        }
+        return out;
+      };
+      expect(await landed(files, 'per-statement')).toEqual(files);
+      expect(await landed(wholeFile, 'whole-file')).toEqual(wholeFile);
+      expect(warnings).toContain('SET LOCAL can only be used in transaction blocks');
+      // The replay reads each file the same way under the same execution.
+      const replayed = (file: string, execution: 'per-statement' | 'whole-file') => {
+        const source = checkSource(parseSql(`CREATE SCHEMA sq_app; ${file}`), new Map());
+        const facts = replayMigration(emptySchemaState(), { name: 'm', parsed: source.parsed, ...(source.tops ? { tops: source.tops } : {}) }, { execution });
+        return facts.statements.filter((x) => x.kind === 'CreateStmt').map((x) => x.touches.find((t) => t.object === 'table')!.key.split('.')[0]!.replace(/"/g, '')).join(',');
+      };
+      for (const [file, schemas] of Object.entries(files)) expect(replayed(file, 'per-statement'), file).toBe(schemas);
+      for (const [file, schemas] of Object.entries(wholeFile)) expect(replayed(file, 'whole-file'), file).toBe(schemas);
+    } finally {
+      await client.query('DROP SCHEMA sq_app CASCADE; DROP TABLE IF EXISTS ' + Array.from({ length: 11 }, (_, i) => `public.sq_${i + 1}`).join(', '));
+    }
+  });
+
+  it('ALTER DOMAIN ADD CONSTRAINT, VALIDATE CONSTRAINT and SET NOT NULL fail when a column holds arrays of the domain (or of a domain over it), even with no row; NOT VALID succeeds and checks new array elements (domain-constraint-on-array-column)', async () => {
+    const setup = `CREATE DOMAIN "Tag" AS text; CREATE DOMAIN "ShortTag" AS "Tag"; CREATE TABLE "Article" (id int, tags "Tag"[]); CREATE TABLE "Label" (id int, names "ShortTag"[]);`;
+    const statements = [
+      `ALTER DOMAIN "Tag" ADD CONSTRAINT "Tag_length" CHECK (length(VALUE) <= 30)`,
+      `ALTER DOMAIN "Tag" ADD CONSTRAINT "Tag_length" CHECK (length(VALUE) <= 30) NOT VALID`,
+      `ALTER DOMAIN "Tag" ADD CONSTRAINT "Tag_length" CHECK (length(VALUE) <= 30) NOT VALID; ALTER DOMAIN "Tag" VALIDATE CONSTRAINT "Tag_length"`,
+      `ALTER DOMAIN "Tag" SET NOT NULL`,
+      `ALTER DOMAIN "Tag" ADD CONSTRAINT "Tag_not_null" CHECK (VALUE IS NOT NULL) NOT VALID; INSERT INTO "Article" VALUES (1, ARRAY[NULL]::"Tag"[])`,
+      `ALTER DOMAIN "Tag" ADD CONSTRAINT "Tag_length" CHECK (length(VALUE) <= 3) NOT VALID; INSERT INTO "Article" VALUES (1, ARRAY['abcd']::"Tag"[])`,
+      `DROP TABLE "Article"; ALTER DOMAIN "Tag" ADD CHECK (VALUE <> '')`,
+      `DROP TABLE "Article", "Label"; ALTER DOMAIN "Tag" ADD CHECK (VALUE <> '')`,
+    ];
+    const outcomes = await onServers(async (c) => {
+      const out: string[] = [];
+      for (const sql of statements) {
+        await c.query('BEGIN');
+        try {
+          await c.query(setup);
+          await c.query(sql);
+          out.push('ok');
+        } catch (error) {
+          out.push((error as Error).message);
+        } finally {
+          await c.query('ROLLBACK');
+        }
+      }
+      return out;
+    });
+    for (const out of Object.values(outcomes)) {
+      expect(out).toEqual([
+        'cannot alter type ""Tag"" because column "Article.tags" uses it',
+        'ok',
+        'cannot alter type ""Tag"" because column "Article.tags" uses it',
+        'cannot alter type ""Tag"" because column "Article.tags" uses it',
+        'value for domain "Tag" violates check constraint "Tag_not_null"',
+        'value for domain "Tag" violates check constraint "Tag_length"',
+        'cannot alter type ""ShortTag"" because column "Label.names" uses it',
+        'ok',
+      ]);
+    }
+    // check reports the statements that fail, and no other.
+    await initParser();
+    const reported = statements.map((sql) => checkSql(`${setup}
+${sql};`, { execution: 'whole-file' }).diagnostics.some((d) => d.ruleId === 'domain-constraint-on-array-column'));
+    expect(reported).toEqual(outcomes[testServer().major]!.map((o) => o.startsWith('cannot alter type')));
+  }, 120_000);
 
   it('ADD COLUMN and ALTER COLUMN TYPE of a domain type: a domain with any constraint rewrites the table, a volatile default of the domain too, an array of it does not (handwritten.test.ts)', async () => {
     // What the statement does to `scores` (10,000 rows): its file changes (a rewrite), it does not, or it fails.

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkpointFromJson, checkpointToJson, type CheckInput, type Checkpoint } from '@prisma-zd/core';
+import { checkpointFromJson, checkpointToJson, type CheckInput, type Checkpoint, type Execution } from '@prisma-zd/core';
 
 /** Checkpoints kept (the newest): the last commit's, and a few for switching branches. */
 const KEEP = 4;
@@ -28,7 +28,7 @@ export interface CheckpointCache {
  * The cache for the migrations folder `folder`: in the `node_modules` of the nearest
  * directory up to `root` (the repository) that has one; undefined when none has.
  */
-export function checkpointCache(folder: string, root: string, defaultSchema = 'public'): CheckpointCache | undefined {
+export function checkpointCache(folder: string, root: string, defaultSchema = 'public', execution: Execution = 'unknown'): CheckpointCache | undefined {
   let dir: string | undefined;
   for (let d = resolve(folder); ; d = dirname(d)) {
     if (existsSync(join(d, 'node_modules'))) {
@@ -39,7 +39,8 @@ export function checkpointCache(folder: string, root: string, defaultSchema = 'p
   }
   let seed: string;
   try {
-    seed = hash(`prisma-zd check checkpoint\0${build()}\0${defaultSchema}`);
+    // The state depends on how the files run too (how long a SET LOCAL search_path holds).
+    seed = hash(`prisma-zd check checkpoint\0${build()}\0${defaultSchema}\0${execution}`);
   } catch {
     return undefined;
   }

@@ -60,15 +60,14 @@ function merge(reports: readonly CheckReport[]): CheckReport {
 
 /** The project's migrations folder and how Prisma executes it, without loading Prisma's config (fast). */
 async function projectFolder(req: CheckRequest, cwd: string): Promise<{ folder: string; execution: Execution }> {
-  const { resolvePrismaProject } = await import('../project/prisma-project.js');
+  const { readingOf, resolvePrismaProject } = await import('../project/prisma-project.js');
   const project = await resolvePrismaProject({
     cwd,
     needUrl: false,
     ...(req.migrations === undefined ? {} : { migrations: req.migrations }),
     ...(req.schema === undefined ? {} : { schema: req.schema }),
   });
-  const execution: Execution = project.execution === 'whole-file' || project.execution === 'per-statement' ? project.execution : 'unknown';
-  return { folder: project.migrationsDir, execution };
+  return { folder: project.migrationsDir, execution: readingOf(project.execution) };
 }
 
 /** `--staged` and `--since` choose the migrations themselves: paths named with them would be ignored. */
@@ -153,7 +152,7 @@ async function oneHistory(req: CheckRequest, cwd: string): Promise<{ folder: Fol
 
 /** One history checked; with `cacheRoot` (the pre-commit hook), the committed history's state is cached and a commit replays what is new. */
 async function checkFolder(folder: FolderCheck, options: CheckOptions, cacheRoot: string | undefined): Promise<CheckReport> {
-  const cache = cacheRoot === undefined ? undefined : checkpointCache(folder.folder, cacheRoot, options.defaultSchema);
+  const cache = cacheRoot === undefined ? undefined : checkpointCache(folder.folder, cacheRoot, options.defaultSchema, options.execution);
   const resume = cache?.load(folder.inputs);
   await beforeParsing(folder.inputs.length - (resume?.migrations ?? 0));
   await initParser();

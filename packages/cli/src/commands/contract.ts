@@ -58,6 +58,7 @@ export const contractCommand = defineCommand({
       url: target.url,
       migrationsDir: target.migrationsDir,
       schema: target.schema,
+      execution: target.execution,
       lockTimeoutMs,
       attempts,
       list: argv.list,

@@ -234,6 +234,7 @@ async function runRun(argv: Argv, out: Output): Promise<ExitCode> {
     url: target.url,
     migrationsDir: target.migrationsDir,
     schema: target.schema,
+    execution: target.execution,
     failFast: Boolean(argv.failFast),
     ...(argv.maintenanceWorkMem === undefined ? {} : { maintenanceWorkMem: argv.maintenanceWorkMem }),
     ...(argv.maxParallelWorkers === undefined ? {} : { maxParallelWorkers: argv.maxParallelWorkers }),

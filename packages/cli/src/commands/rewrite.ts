@@ -6,7 +6,7 @@ import pg from 'pg';
 import { initParser, QUEUE_TABLE, quoteIdent, rewriteHistory, ZD_SCHEMA, type MigrationRewrite } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
-import { assertSafeExecution, resolvePrismaProject } from '../project/prisma-project.js';
+import { assertSafeExecution, readingOf, resolvePrismaProject } from '../project/prisma-project.js';
 import { paint, type Output } from '../util/output.js';
 import { redact, registerSecretsFrom } from '../util/redact.js';
 import { connect } from '../db/connect.js';
@@ -175,7 +175,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   }
   if (!applied && project.url) warnings.push(`${unread[0]!.toUpperCase()}${unread.slice(1)}: checksums of applied migrations were not updated.`);
   await initParser();
-  const results = rewriteHistory(history, { select: selectName, defaultSchema });
+  const results = rewriteHistory(history, { select: selectName, defaultSchema, execution: readingOf(project.execution) });
   const out: RewriteResult = { migrationsDir: project.migrationsDir, selection, migrations: [], warnings, devDatabaseManaged: managed ?? false };
   const checksumUpdates: Array<{ name: string; from: string; to: string }> = [];
   /** Migrations written while the development database's checksums could not be read. */

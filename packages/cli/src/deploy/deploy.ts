@@ -20,7 +20,7 @@ import { connect, describeServer, readOnlyError } from '../db/connect.js';
 import { prismaSchemaOf, readSearchPath, searchPathError, urlSchema } from '../db/search-path.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readMigrationsFolder } from '../project/migrations.js';
-import { assertSafeExecution, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
+import { assertSafeExecution, readingOf, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
 import { permissionDenied, requireCreateOfUrlSchema, requireCreateOnSchema } from '../queue/privileges.js';
 import { runPostponed, type RunReporter, type RunResult } from '../queue/runner.js';
@@ -410,6 +410,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
         url,
         migrationsDir: project.migrationsDir,
         schema,
+        execution: readingOf(project.execution),
         // Deploy released its queue lock with its control session: a runner that took it
         // meanwhile is doing this same work, so wait for it rather than fail.
         lockWaitMs: 300_000,

@@ -22,6 +22,15 @@ export type ExecutionModel =
   | 'naive-split'
   | 'unknown';
 
+/**
+ * The execution as `check`, `rewrite` and the queue read a file (core's `Execution`): a
+ * stock adapter's split is statements one by one too, but prisma-zd refuses it for
+ * rewritten migrations, so nothing is assumed of it.
+ */
+export function readingOf(model: ExecutionModel): 'whole-file' | 'per-statement' | 'unknown' {
+  return model === 'whole-file' || model === 'per-statement' ? model : 'unknown';
+}
+
 export interface PrismaProject {
   /** Directory commands run relative to (the config's or the schema's directory's parent). */
   root: string;

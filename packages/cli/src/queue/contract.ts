@@ -22,6 +22,8 @@ export interface ContractOptions {
   url: string;
   migrationsDir: string | undefined;
   schema?: string;
+  /** How Prisma runs the migrations, for reconciliation (default `unknown`). */
+  execution?: 'whole-file' | 'per-statement' | 'unknown';
   /** lock_timeout of each statement, in milliseconds (default 2000). */
   lockTimeoutMs?: number;
   /** Attempts per entry when the lock is not available (default 5). */
@@ -109,7 +111,11 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
     }
     await acquireQueueLock(control, '`contract`');
     try {
-      result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: urlSchema(opts.url) ?? (await prismaMigrationsSchema(control, opts.url)) });
+      result.reconcile = await reconcileQueue(control, {
+        migrationsDir: opts.migrationsDir,
+        schema: urlSchema(opts.url) ?? (await prismaMigrationsSchema(control, opts.url)),
+        ...(opts.execution ? { execution: opts.execution } : {}),
+      });
       for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const entries = await readEntries(control, { kind: ['contract'], status: ['pending', 'failed'] });
       // A refusal is judged again on every run against the folder given; without one, an earlier refusal stands.

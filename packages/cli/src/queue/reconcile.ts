@@ -35,6 +35,8 @@ export interface ReconcileOptions {
   migrationsDir: string | undefined;
   /** Schema of `_prisma_migrations` and the default schema of unqualified names. */
   schema: string;
+  /** How Prisma runs the migrations (default `unknown`). */
+  execution?: 'whole-file' | 'per-statement' | 'unknown';
 }
 
 function loadFolder(dir: string | undefined): { files?: MigrationFile[]; problem?: string } {
@@ -113,6 +115,7 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
         statement: e.statement,
       })),
       opts.schema,
+      opts.execution,
     );
   } catch (e) {
     report.skipped = `the applied migrations could not be replayed (${e instanceof Error ? e.message : String(e)}); queued work was not checked against later migrations`;

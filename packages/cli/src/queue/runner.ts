@@ -33,6 +33,8 @@ export interface RunOptions extends WorkerSettings {
   migrationsDir: string | undefined;
   /** Schema of `_prisma_migrations` and default schema of unqualified names (default `public`). */
   schema?: string;
+  /** How Prisma runs the migrations, for reconciliation (default `unknown`). */
+  execution?: 'whole-file' | 'per-statement' | 'unknown';
   /** Stop at the first failure (the rest stays pending). */
   failFast?: boolean;
   /**
@@ -110,7 +112,11 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
       for (const s of result.stale) {
         reporter.log(`#${s.id} was left running by a run that ended (backend pid ${s.pid ?? '?'}): it is pending again`);
       }
-      result.reconcile = await reconcileQueue(control, { migrationsDir: opts.migrationsDir, schema: urlSchema(opts.url) ?? (await prismaMigrationsSchema(control, opts.url)) });
+      result.reconcile = await reconcileQueue(control, {
+        migrationsDir: opts.migrationsDir,
+        schema: urlSchema(opts.url) ?? (await prismaMigrationsSchema(control, opts.url)),
+        ...(opts.execution ? { execution: opts.execution } : {}),
+      });
       for (const line of reconcileLines(result.reconcile)) reporter.log(line);
       const refused = new Set(result.reconcile.refused.map((r) => r.id));
       // Entries of a failed, unresolved migration: never built before it is applied.

@@ -3,7 +3,7 @@
  * what Prisma itself would use (`resolvePrismaProject`). Also the CLI's interrupt
  * handling: the first SIGINT/SIGTERM asks the run to stop cleanly, a second one exits.
  */
-import { resolvePrismaProject, requireUrl } from '../project/prisma-project.js';
+import { readingOf, resolvePrismaProject, requireUrl } from '../project/prisma-project.js';
 import { ExitCode } from '../errors.js';
 import type { Output } from '../util/output.js';
 import { registerSecretsFrom } from '../util/redact.js';
@@ -20,6 +20,8 @@ export interface QueueTarget {
   migrationsDir: string;
   /** Schema of `_prisma_migrations` (the URL's `?schema=`, else `public`). */
   schema: string;
+  /** How Prisma runs the migrations (as `rewrite` read them when it queued their work). */
+  execution: ReturnType<typeof readingOf>;
 }
 
 /** `needMigrations`: the command reads the folder (reconciliation), so Prisma's config is loaded for its path. */
@@ -33,7 +35,7 @@ export async function queueTarget(argv: TargetArgs, needMigrations: boolean): Pr
   const url = requireUrl(project);
   registerSecretsFrom(url);
   // A malformed URL gives `public` here and is reported when connecting.
-  return { url, migrationsDir: project.migrationsDir, schema: prismaSchemaOf(url) };
+  return { url, migrationsDir: project.migrationsDir, schema: prismaSchemaOf(url), execution: readingOf(project.execution) };
 }
 
 /** An AbortSignal fired by the first SIGINT/SIGTERM; a second one exits at once with 130. */

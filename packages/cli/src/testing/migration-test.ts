@@ -14,7 +14,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { withClient } from '../db/connect.js';
 import { diffFingerprints, fingerprint, formatDiff, type FingerprintDiff } from '../db/fingerprint.js';
 import { appliedMigrations, readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
-import { assertSafeExecution, resolvePrismaProject, schemaDatasource, type PrismaProject } from '../project/prisma-project.js';
+import { assertSafeExecution, readingOf, resolvePrismaProject, schemaDatasource, type PrismaProject } from '../project/prisma-project.js';
 import { runContract as runContractQueue, type ContractResult } from '../queue/contract.js';
 import { entryLabel, entryTable, readEntries, type QueueEntry } from '../queue/entries.js';
 import { runPostponed as runPostponedQueue, type RunResult } from '../queue/runner.js';
@@ -314,7 +314,7 @@ export class MigrationTest {
   runPostponed(options: { lockWaitMs?: number } = {}): Promise<RunResult> {
     return reported(async () => {
       const r = await withLockWatch(this.url, options.lockWaitMs ?? 10_000, (signal) =>
-        runPostponedQueue({ url: this.url, migrationsDir: this.project.migrationsDir, schema: this.prismaSchema, signal }),
+        runPostponedQueue({ url: this.url, migrationsDir: this.project.migrationsDir, schema: this.prismaSchema, execution: readingOf(this.project.execution), signal }),
       );
       if (!r.setUp) throw notSetUpError();
       // A build whose session ended (connection-lost) did not happen either: the test must not pass over it.

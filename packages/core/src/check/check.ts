@@ -120,6 +120,7 @@ export function checkHistory(inputs: readonly CheckInput[], options: CheckOption
   const ruleSet = (options.ruleSet ?? allRules).filter((r) => options.rules?.[r.id] !== 'off');
   const history = readHistory(inputs, {
     defaultSchema,
+    ...(options.execution ? { execution: options.execution } : {}),
     ...(options.resume ? { resume: options.resume } : {}),
     ...(options.checkpoint ? { checkpoint: true } : {}),
   });

@@ -5,6 +5,7 @@
  * `_prisma_migrations`. Rules report through `report`; the context turns reports into
  * findings located in the migration file.
  */
+import type { ReplayExecution } from '../facts/context.js';
 import type { MigrationFacts, ObjectKind, StatementFacts, TableFacts, Touch, TouchAction } from '../facts/model.js';
 import { quoteIdent } from '../sql/ident.js';
 import type { ParsedSql, Statement } from '../sql/parse.js';
@@ -16,7 +17,7 @@ import type { CheckSource, SourceProblem, SourceStatement } from './source.js';
 import type { Suppression } from './suppress.js';
 
 /** How Prisma sends `migration.sql` to PostgreSQL (DESIGN §3). */
-export type Execution = 'whole-file' | 'per-statement' | 'unknown';
+export type Execution = ReplayExecution;
 
 /** The transaction a statement runs in. */
 export interface Transaction {

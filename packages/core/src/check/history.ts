@@ -9,7 +9,7 @@
  */
 import { emptySchemaState, sameSchema } from '../facts/draft.js';
 import type { MigrationFacts, SchemaState } from '../facts/model.js';
-import { replayMigration, type ReplayMigration } from '../facts/replay.js';
+import { replayMigration, type ReplayMigration, type ReplayOptions } from '../facts/replay.js';
 import { parseSql, type ParsedSql } from '../sql/parse.js';
 import type { PendingEntry } from '../zd/pending.js';
 import { rewritePrepared, type MigrationRewrite } from '../zd/rewrite.js';
@@ -35,6 +35,8 @@ export interface Checkpoint {
 
 export interface HistoryOptions {
   readonly defaultSchema: string;
+  /** How Prisma runs each file (how long a `SET LOCAL search_path` holds). Default `unknown`. */
+  readonly execution?: ReplayOptions['execution'];
   /** Start after `resume.migrations` inputs, none of them reported. */
   readonly resume?: Checkpoint;
   /** Also give the checkpoint just before the first reported input. */
@@ -83,10 +85,10 @@ export function readHistory(inputs: readonly CheckInput[], options: HistoryOptio
   const views = reported.size ? read.map((m) => unmanagedView(m.parsed, parseView)) : undefined;
   const initial = emptySchemaState(defaultSchema);
   const replayed = replayViews(
-    read.map((m) => ({ name: m.input.name, parsed: m.source.parsed })),
-    views?.map((v, j) => ({ name: read[j]!.input.name, parsed: v.parsed })),
+    read.map((m) => ({ name: m.input.name, parsed: m.source.parsed, ...(m.source.tops ? { tops: m.source.tops } : {}) })),
+    views?.map((v, j) => ({ name: read[j]!.input.name, parsed: v.parsed, tops: v.source })),
     { source: resume?.source ?? initial, unmanaged: resume?.unmanaged ?? initial },
-    defaultSchema,
+    { defaultSchema, ...(options.execution ? { execution: options.execution } : {}) },
   );
 
   // Nothing before the first reported migration is selected: the work pending there is the checkpoint's.
@@ -145,9 +147,8 @@ function replayViews(
   source: readonly ReplayMigration[],
   unmanaged: readonly ReplayMigration[] | undefined,
   initial: { source: SchemaState; unmanaged: SchemaState },
-  defaultSchema: string,
+  options: ReplayOptions,
 ): { source: MigrationFacts[]; unmanaged: MigrationFacts[] | undefined } {
-  const options = { defaultSchema };
   const out = { source: [] as MigrationFacts[], unmanaged: unmanaged && ([] as MigrationFacts[]) };
   let sourceState = initial.source;
   let unmanagedState = initial.unmanaged;

@@ -31,9 +31,15 @@ export interface BodySql {
 
 type Json = { [key: string]: unknown };
 
-/** Statement nodes whose field holds SQL that runs as written. */
+/**
+ * Statement nodes whose field holds SQL that runs as written. `SELECT … INTO v` is an
+ * execsql whose query PL/pgSQL keeps without the INTO; `PERFORM expr` runs, and is held
+ * as, `SELECT expr` (so a `PERFORM set_config('search_path', …)` is followed like the
+ * migration's own `SELECT set_config(…)`).
+ */
 const STATIC: Readonly<Record<string, string>> = {
   PLpgSQL_stmt_execsql: 'sqlstmt',
+  PLpgSQL_stmt_perform: 'expr',
   PLpgSQL_stmt_fors: 'query',
   PLpgSQL_stmt_return_query: 'query',
 };
@@ -73,7 +79,8 @@ export function bodySql(body: string, language = 'plpgsql'): BodySql {
         const line = typeof n['lineno'] === 'number' ? n['lineno'] : 1;
         const query = ((n[field] as Json | undefined)?.['PLpgSQL_expr'] as Json | undefined)?.['query'];
         if (typeof query === 'string') {
-          if (STATIC[key] !== undefined) statements.push({ sql: query, offset: find(body, lines, line, firstWord(query)), line, length: query.trimEnd().length });
+          if (key === 'PLpgSQL_stmt_perform') statements.push(perform(body, lines, line, query));
+          else if (STATIC[key] !== undefined) statements.push({ sql: query, offset: find(body, lines, line, firstWord(query)), line, length: query.trimEnd().length });
           else {
             const constant = constantString(query);
             if (constant === undefined) problems.push({ line, reason: `EXECUTE of SQL built at run time (${shorten(query)})` });
@@ -86,6 +93,16 @@ export function bodySql(body: string, language = 'plpgsql'): BodySql {
   };
   visit(parsed['plpgsql_funcs']);
   return { statements, problems };
+}
+
+/** `PERFORM expr`, held by PL/pgSQL as `SELECT expr`: placed from the PERFORM keyword written in the body. */
+function perform(body: string, lines: readonly number[], line: number, query: string): EmbeddedSql {
+  const expression = query.startsWith('SELECT ') ? query.slice('SELECT '.length) : query;
+  const at = find(body, lines, line, firstWord(expression));
+  if (at === undefined) return { sql: query, offset: undefined, line, length: 0 };
+  const keyword = /perform\s*$/i.exec(body.slice(lines[Math.max(0, line - 1)] ?? 0, at));
+  const start = keyword ? at - keyword[0].length : at;
+  return { sql: query, offset: start, line, length: at - start + expression.trimEnd().length };
 }
 
 /** The value of a PL/pgSQL expression that is one string constant, else undefined. */

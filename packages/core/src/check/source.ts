@@ -49,6 +49,13 @@ export interface CheckSource {
   readonly statements: readonly SourceStatement[];
   /** Code that could not be analysed. */
   readonly problems: readonly SourceProblem[];
+  /**
+   * When the view is not the file itself: the top-level statement each statement of
+   * `parsed` comes from (`statements[i].top`), as the replay takes it
+   * (`ReplayMigration.tops`: under per-statement execution a LOCAL setting ends with its
+   * top-level statement, a DO block's SQL included).
+   */
+  readonly tops?: readonly number[];
 }
 
 /** A function body known from the history, by the function's (unqualified) name. */
@@ -133,7 +140,7 @@ export function checkSource(parsed: ParsedSql, functions: FunctionBodies, parse:
       ...(p.origin === 'statement' ? { shift: p.range.start - statement.range.start } : {}),
     };
   });
-  return { parsed: view, statements, problems };
+  return { parsed: view, statements, problems, tops: statements.map((s) => s.top) };
 }
 
 function defElems(options: readonly Node[] | undefined): Map<string, Node | undefined> {

@@ -19,19 +19,35 @@ export interface NameRef {
 }
 
 /**
+ * How the migration's statements reach the server (DESIGN §3): the whole file as one
+ * simple query (one implicit transaction), or statement by statement, each committed on
+ * its own unless an explicit BEGIN is open. `unknown` is read as `whole-file`.
+ */
+export type ReplayExecution = 'whole-file' | 'per-statement' | 'unknown';
+
+/**
  * The session's search_path while a migration runs. `SET search_path` and
  * `set_config('search_path', …, false)` change it for the rest of the migration; `SET LOCAL`
- * and `set_config(…, true)` until the transaction ends (the end of the file, when Prisma
- * runs it as one transaction, or an explicit COMMIT / ROLLBACK).
+ * and `set_config(…, true)` until the transaction ends: an explicit COMMIT / ROLLBACK, else
+ * the end of the file when Prisma runs it as one transaction, or the end of the statement
+ * when it runs statements one by one (so a `SET LOCAL` outside BEGIN … COMMIT has no effect
+ * at all: PostgreSQL warns "SET LOCAL can only be used in transaction blocks"). An unknown
+ * execution is read as one transaction: it is how Prisma's native engine runs a file, and
+ * a `SET LOCAL` written outside BEGIN means that reading (it would do nothing otherwise),
+ * so the statements after it are checked on the tables their author meant.
  */
 export class SearchPath {
   readonly initial: readonly string[];
+  readonly #perStatement: boolean;
   #session: readonly string[];
   #local: readonly string[] | undefined;
+  /** An explicit BEGIN / START TRANSACTION is open. */
+  #block = false;
 
-  constructor(initial: readonly string[]) {
+  constructor(initial: readonly string[], execution: ReplayExecution = 'unknown') {
     this.initial = initial;
     this.#session = initial;
+    this.#perStatement = execution === 'per-statement';
   }
 
   get current(): readonly string[] {
@@ -44,9 +60,24 @@ export class SearchPath {
     else [this.#session, this.#local] = [path, undefined];
   }
 
-  /** COMMIT or ROLLBACK: SET LOCAL ends with its transaction. */
-  endTransaction(): void {
+  /** BEGIN or START TRANSACTION. */
+  beginTransaction(): void {
+    this.#block = true;
+  }
+
+  /** COMMIT or ROLLBACK (or PREPARE TRANSACTION): SET LOCAL ends with its transaction; `AND CHAIN` opens the next one. */
+  endTransaction(chain = false): void {
     this.#local = undefined;
+    this.#block = chain;
+  }
+
+  /**
+   * The next top-level statement of the file starts (the SQL a DO block runs is part of
+   * its statement). Run one by one outside BEGIN … COMMIT, each statement is its own
+   * transaction, and its LOCAL settings end with it.
+   */
+  nextStatement(): void {
+    if (this.#perStatement && !this.#block) this.#local = undefined;
   }
 }
 

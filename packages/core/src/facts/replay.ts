@@ -1,7 +1,7 @@
 import type { SelectStmt } from 'libpg-query';
 import type { ParsedSql, Statement } from '../sql/parse.js';
 import { alterTable } from './alter-table.js';
-import { ReplayContext, SearchPath, TEMP_SCHEMA } from './context.js';
+import { ReplayContext, SearchPath, TEMP_SCHEMA, type ReplayExecution } from './context.js';
 import { createTable, createTableAs } from './create-table.js';
 import { Draft, emptySchemaState } from './draft.js';
 import { alterDomain, createDomain } from './domains.js';
@@ -28,6 +28,12 @@ export interface ReplayMigration {
   /** The migration's directory name. */
   readonly name: string;
   readonly parsed: ParsedSql;
+  /**
+   * For a view (`check`'s source view, the unmanaged view): the index of the file's own
+   * top-level statement each statement of `parsed` comes from, in order; the SQL of one DO
+   * block shares its block's. Default: each statement is its own.
+   */
+  readonly tops?: readonly number[];
 }
 
 export interface ReplayOptions {
@@ -35,6 +41,8 @@ export interface ReplayOptions {
   readonly defaultSchema?: string;
   /** The schema before the first migration. Default: an empty `defaultSchema`. */
   readonly initial?: SchemaState;
+  /** How the file runs, for how long a `SET LOCAL search_path` holds. Default `unknown` (as `whole-file`). */
+  readonly execution?: ReplayExecution;
 }
 
 /**
@@ -58,9 +66,14 @@ export const replayHistory = replay;
 export function replayMigration(before: SchemaState, migration: ReplayMigration, options: ReplayOptions = {}): MigrationFacts {
   const defaultSchema = options.defaultSchema ?? 'public';
   const draft = new Draft(before);
-  const session = new SearchPath([defaultSchema]);
+  const session = new SearchPath([defaultSchema], options.execution);
   const statements: StatementFacts[] = [];
+  const tops = migration.tops;
+  let top: number | undefined;
   for (const statement of migration.parsed.statements) {
+    const next = tops?.[statement.index] ?? statement.index;
+    if (top !== undefined && next !== top) session.nextStatement();
+    top = next;
     const stateBefore = draft.snapshot();
     const ctx = new ReplayContext(draft, migration.name, migration.parsed, statement, session);
     try {
@@ -133,8 +146,9 @@ function apply(ctx: ReplayContext, statement: Statement): void {
     case 'AlterDomainStmt':
       return alterDomain(ctx, node);
     case 'TransactionStmt': {
-      const kind = (statement.node as { kind?: string }).kind;
-      if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') ctx.session.endTransaction();
+      const { kind, chain } = statement.node as { kind?: string; chain?: boolean };
+      if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') ctx.session.beginTransaction();
+      else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE') ctx.session.endTransaction(chain === true);
       return;
     }
     case 'CreateExtensionStmt': {

@@ -5,6 +5,7 @@
  * in line with what the history says is still pending: cancelled when a later
  * migration dropped its object, updated when one renamed it.
  */
+import type { ReplayExecution } from '../facts/context.js';
 import type { EntryKind } from './blocks.js';
 import type { PendingEntry } from './pending.js';
 import { pendingHistory, type MigrationSource } from './rewrite.js';
@@ -32,9 +33,10 @@ export type Reconciliation =
  * privileges, so only `rewrite`'s own output may run: an entry that names a migration
  * not applied, or that its migration (as the folder has it) never queues, is refused.
  */
-export function reconcile(applied: readonly MigrationSource[], entries: readonly QueuedEntry[], defaultSchema = 'public'): Reconciliation[] {
+export function reconcile(applied: readonly MigrationSource[], entries: readonly QueuedEntry[], defaultSchema = 'public', execution: ReplayExecution = 'unknown'): Reconciliation[] {
   const names = new Set(applied.map((m) => m.name));
-  const { pending, removed } = pendingHistory(applied, defaultSchema);
+  // Read as `rewrite` read the migrations when it queued their work (the same project, the same execution).
+  const { pending, removed } = pendingHistory(applied, defaultSchema, execution);
   const taken = new Set<PendingEntry>();
   return entries.map((e): Reconciliation => {
     if (!names.has(e.migration)) {

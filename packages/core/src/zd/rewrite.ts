@@ -13,7 +13,7 @@
  * Every other byte of the file is kept; a second run changes nothing.
  */
 import type { Node } from 'libpg-query';
-import { lookupName } from '../facts/context.js';
+import { lookupName, type ReplayExecution } from '../facts/context.js';
 import type { MigrationFacts, StatementFacts, TableFacts } from '../facts/model.js';
 import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { replayHistory } from '../facts/replay.js';
@@ -74,6 +74,8 @@ export interface RewriteOptions {
   /** Which migrations to rewrite; the others are only read (their pending work is tracked). */
   select: (name: string) => boolean;
   defaultSchema?: string;
+  /** How Prisma runs each file (how long a `SET LOCAL search_path` holds). Default `unknown`. */
+  execution?: ReplayExecution;
 }
 
 // `-- squawk-ignore` is check's alias of `-- prisma-zd-ignore`: rewrite honours it too, so
@@ -119,21 +121,21 @@ export interface PreparedMigration {
 }
 
 /** Parse a history and replay its unmanaged view. */
-export function prepareHistory(history: readonly MigrationSource[], defaultSchema = 'public'): PreparedMigration[] {
+export function prepareHistory(history: readonly MigrationSource[], defaultSchema = 'public', execution: ReplayExecution = 'unknown'): PreparedMigration[] {
   const views = history.map((m) => {
     const parsed = parseSql(m.sql);
     return { name: m.name, parsed, view: unmanagedView(parsed) };
   });
   const facts = replayHistory(
-    views.map((v) => ({ name: v.name, parsed: v.view.parsed })),
-    { defaultSchema },
+    views.map((v) => ({ name: v.name, parsed: v.view.parsed, tops: v.view.source })),
+    { defaultSchema, execution },
   );
   return views.map((v, i) => ({ ...v, facts: facts[i]! }));
 }
 
 /** Rewrites the selected migrations of a history (in Prisma's order). */
 export function rewriteHistory(history: readonly MigrationSource[], opts: RewriteOptions): MigrationRewrite[] {
-  return rewritePrepared(prepareHistory(history, opts.defaultSchema), opts).results;
+  return rewritePrepared(prepareHistory(history, opts.defaultSchema, opts.execution), opts).results;
 }
 
 /**
@@ -157,8 +159,8 @@ export function rewritePrepared(
 }
 
 /** Pending work after a whole history (what a managed database may still have queued). */
-export function pendingAfter(history: readonly MigrationSource[], defaultSchema = 'public'): PendingEntry[] {
-  return pendingHistory(history, defaultSchema).pending;
+export function pendingAfter(history: readonly MigrationSource[], defaultSchema = 'public', execution: ReplayExecution = 'unknown'): PendingEntry[] {
+  return pendingHistory(history, defaultSchema, execution).pending;
 }
 
 /**
@@ -168,10 +170,11 @@ export function pendingAfter(history: readonly MigrationSource[], defaultSchema 
 export function pendingHistory(
   history: readonly MigrationSource[],
   defaultSchema = 'public',
+  execution: ReplayExecution = 'unknown',
 ): { pending: PendingEntry[]; removed: Array<{ entry: PendingEntry; reason: string }> } {
   const pending = new PendingWork();
   const removed: Array<{ entry: PendingEntry; reason: string }> = [];
-  for (const w of prepareHistory(history, defaultSchema)) {
+  for (const w of prepareHistory(history, defaultSchema, execution)) {
     const r = new MigrationRewriter(w, pending, false, defaultSchema);
     r.run();
     removed.push(...r.removed);

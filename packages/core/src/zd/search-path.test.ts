@@ -86,6 +86,21 @@ describe('rewrite under a search_path set by the migration', () => {
   });
 });
 
+describe('rewrite and the queue under each execution', () => {
+  // Run statement by statement (a driver adapter that runs them one by one), a SET LOCAL outside
+  // BEGIN … COMMIT does nothing: the index is on public."User", as the migration itself builds it.
+  const sql = `SET LOCAL search_path = "app";\nCREATE INDEX "User_email_idx" ON "User"("email");\n`;
+  for (const [execution, table] of [['whole-file', '"app"."User"'], ['unknown', '"app"."User"'], ['per-statement', '"public"."User"']] as const) {
+    it(`${execution}: queues the index on ${table}, and the queue's reading of the history agrees`, () => {
+      const h = history(sql);
+      const rewritten = rewriteHistory(h, { select: (n) => n !== INIT.name, execution });
+      expect(kinds(rewritten[1]!)).toEqual([['postpone-index', '"User_email_idx"']]);
+      const sources = h.map((m, i) => ({ name: m.name, sql: rewritten[i]!.text }));
+      expect(pendingHistory(sources, 'public', execution).pending.map((p) => p.tableKey)).toEqual([table]);
+    });
+  }
+});
+
 describe('pending-work maintenance under a search_path set by the migration', () => {
   const APP_INDEX = `SET search_path TO app;\nCREATE INDEX "T_c_idx" ON "T"("c");\n`;
 

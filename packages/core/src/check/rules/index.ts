@@ -14,6 +14,7 @@ import { rule as blockingMaintenance } from './blocking-maintenance.js';
 import { rule as changingColumnType } from './changing-column-type.js';
 import { rule as constraintMissingNotValid } from './constraint-missing-not-valid.js';
 import { rule as disallowedUniqueConstraint } from './disallowed-unique-constraint.js';
+import { rule as domainConstraintOnArrayColumn } from './domain-constraint-on-array-column.js';
 import { rule as droppingColumnDefault } from './dropping-column-default.js';
 import { rule as enablingRowLevelSecurity } from './enabling-row-level-security.js';
 import { rule as migrationNotRewritten } from './migration-not-rewritten.js';
@@ -45,6 +46,7 @@ export const rules: readonly Rule[] = [
   changingColumnType,
   constraintMissingNotValid,
   disallowedUniqueConstraint,
+  domainConstraintOnArrayColumn,
   droppingColumnDefault,
   enablingRowLevelSecurity,
   migrationNotRewritten,
