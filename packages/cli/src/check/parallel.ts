@@ -2,10 +2,10 @@
  * Independent histories checked side by side. A migrations folder is one history,
  * replayed in order, so one history is one unit of work; several (a monorepo, a folder
  * of projects) spread over worker threads. Workers are started as soon as the folders
- * are listed (or, one of them, by the CLI's entry: early.ts), so they load while the
- * calling thread reads its configuration; the
- * calling thread works too, taking histories from the same queue (a shared counter,
- * largest first) — each thread reads the files of the histories it takes.
+ * are listed (one of them already by the CLI's entry: early.ts), so they load while the
+ * calling thread reads its configuration; the calling thread works too, taking
+ * histories from the same queue (a shared counter, largest first) — each thread reads
+ * the files of the histories it takes.
  *
  * The report is the serial one: each history's report lands at its own index. A
  * worker that cannot start or dies leaves its histories to the calling thread, so a
