@@ -197,7 +197,8 @@ describe('search_path', () => {
   const APP = 'CREATE SCHEMA app;\nCREATE TABLE app."Post" ("id" INTEGER, "title" TEXT);';
 
   it('follows set_config(\'search_path\', …) with constant arguments, session-wide or LOCAL', () => {
-    expect(rulesOf('SELECT set_config(\'search_path\', \'app, public\', false);\nALTER TABLE "Post" ADD COLUMN "publicId" UUID NOT NULL DEFAULT gen_random_uuid();', [APP]).length).toBe(1);
+    // (Each migration here resets a session-level path at its end: search-path-not-reset.)
+    expect(rulesOf('SELECT set_config(\'search_path\', \'app, public\', false);\nALTER TABLE "Post" ADD COLUMN "publicId" UUID NOT NULL DEFAULT gen_random_uuid();\nRESET search_path;', [APP]).length).toBe(1);
     const [d] = checkExample('SELECT pg_catalog.set_config(\'search_path\', \'app\', true);\nALTER TABLE "Post" ADD COLUMN "n" INTEGER NOT NULL;', { history: [APP] }).diagnostics;
     expect([d!.ruleId, d!.table?.schema, d!.table?.name]).toEqual(['adding-required-field', 'app', 'Post']);
     expect(d!.message).toContain('"app"."Post"');
@@ -205,7 +206,7 @@ describe('search_path', () => {
 
   it('reads names with the path of SET search_path / SET LOCAL, and the default again after RESET, COMMIT (for LOCAL) or a set_config it cannot follow', () => {
     const index = (sql: string) => checkExample(sql, { history: [APP] }).diagnostics.map((d) => `${d.ruleId} ${d.table?.schema}`);
-    expect(index('SET search_path TO app;\nCREATE INDEX "t_idx" ON "Post" ("title");')).toEqual(['require-concurrent-index-creation app']);
+    expect(index('SET search_path TO app;\nCREATE INDEX "t_idx" ON "Post" ("title");\nRESET search_path;')).toEqual(['require-concurrent-index-creation app']);
     expect(index('BEGIN;\nSET LOCAL search_path = app;\nCOMMIT;\nCREATE INDEX "t_idx" ON "Post" ("title");')).toEqual(['require-concurrent-index-creation public']);
     expect(index('SET search_path TO app;\nRESET search_path;\nCREATE INDEX "t_idx" ON "Post" ("title");')).toEqual(['require-concurrent-index-creation public']);
     expect(index('SELECT set_config(\'search_path\', current_setting(\'app.schema\'), false);\nCREATE INDEX "t_idx" ON "Post" ("title");')).toEqual([
@@ -215,10 +216,10 @@ describe('search_path', () => {
 
   it('resolves the table of REFRESH, REINDEX and ATTACH PARTITION along the statement\'s search_path', () => {
     const history = ['CREATE SCHEMA app;\nCREATE MATERIALIZED VIEW app.stats AS SELECT 1 AS n;'];
-    expect(rulesOf('SET search_path TO app;\nREFRESH MATERIALIZED VIEW stats;', history)).toEqual(['blocking-maintenance 2:1']);
+    expect(rulesOf('SET search_path TO app;\nREFRESH MATERIALIZED VIEW stats;\nRESET search_path;', history)).toEqual(['blocking-maintenance 2:1']);
     expect(rulesOf('REFRESH MATERIALIZED VIEW stats;', history)).toEqual([]);
     const partitions = ['CREATE SCHEMA app;\nCREATE TABLE app.ev (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE app.ev_2023 (id int, at date);'];
-    const attach = "ALTER TABLE ev ATTACH PARTITION ev_2023 FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');\nREINDEX TABLE ev_2023;";
+    const attach = "ALTER TABLE ev ATTACH PARTITION ev_2023 FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');\nREINDEX TABLE ev_2023;\nRESET search_path;";
     expect(rulesOf(`SET search_path TO app;\n${attach}`, partitions)).toEqual(['attaching-partition-without-check 2:1', 'blocking-maintenance 3:1']);
     expect(checkExample(`SET search_path TO app;\n${attach}`, { history: partitions }).diagnostics.map((d) => d.table?.schema)).toEqual(['app', 'app']);
   });

@@ -54,6 +54,11 @@ export class SearchPath {
     return this.#local ?? this.#session;
   }
 
+  /** The session-level path (what a `SET` without LOCAL, or `set_config(…, false)`, set last): what outlives the file. */
+  get session(): readonly string[] {
+    return this.#session;
+  }
+
   set(path: readonly string[], local: boolean): void {
     // A session-level SET in a transaction also overrides an earlier SET LOCAL of that transaction.
     if (local) this.#local = path;

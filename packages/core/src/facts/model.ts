@@ -288,6 +288,12 @@ export interface MigrationFacts {
   readonly statements: readonly StatementFacts[];
   /** Number of statements not understood. */
   readonly notUnderstood: number;
+  /**
+   * The session-level search_path the file leaves set, when it is not the one it started
+   * with: Prisma runs its own bookkeeping and the next migrations on the same connection.
+   * `statement`: the (view's) statement that set it last.
+   */
+  readonly sessionSearchPath?: { readonly path: readonly string[]; readonly statement: number };
   /** The file did not parse: the replay covers only the statements before the error. */
   readonly parseError?: string;
 }

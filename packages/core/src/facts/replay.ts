@@ -70,7 +70,10 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
   const statements: StatementFacts[] = [];
   const tops = migration.tops;
   let top: number | undefined;
+  /** The statement that set the session-level search_path last. */
+  let sessionSetBy: number | undefined;
   for (const statement of migration.parsed.statements) {
+    const sessionPath = session.session;
     const next = tops?.[statement.index] ?? statement.index;
     if (top !== undefined && next !== top) session.nextStatement();
     top = next;
@@ -91,7 +94,10 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
       before: stateBefore,
       searchPath: ctx.searchPath,
     });
+    if (session.session !== sessionPath) sessionSetBy = statement.index;
   }
+  const left = session.session;
+  const leftSet = sessionSetBy !== undefined && !samePath(left, session.initial);
   dropTemporaryTables(draft);
   const after = draft.snapshot();
   const error = migration.parsed.error;
@@ -102,6 +108,7 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
     created: createdIn(after, migration.name),
     statements,
     notUnderstood: statements.filter((s) => !s.understood).length,
+    ...(leftSet ? { sessionSearchPath: { path: left, statement: sessionSetBy! } } : {}),
     ...(error ? { parseError: `${error.message} (line ${error.line}, column ${error.col})` } : {}),
   };
 }
@@ -250,4 +257,8 @@ function createdIn(state: SchemaState, migration: string): CreatedObjects {
       return sequences();
     },
   };
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
 }

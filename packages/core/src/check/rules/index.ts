@@ -27,6 +27,7 @@ import { rule as renamingEnumValue } from './renaming-enum-value.js';
 import { rule as renamingTable } from './renaming-table.js';
 import { rule as requireConcurrentIndexCreation } from './require-concurrent-index-creation.js';
 import { rule as requireConcurrentIndexDeletion } from './require-concurrent-index-deletion.js';
+import { rule as searchPathNotReset } from './search-path-not-reset.js';
 import { rule as unanalysableCode } from './unanalysable-code.js';
 import { rule as unbatchedBackfill } from './unbatched-backfill.js';
 import { rule as unusedSuppression } from './unused-suppression.js';
@@ -59,6 +60,7 @@ export const rules: readonly Rule[] = [
   renamingTable,
   requireConcurrentIndexCreation,
   requireConcurrentIndexDeletion,
+  searchPathNotReset,
   unanalysableCode,
   unbatchedBackfill,
   unusedSuppression,

@@ -1,0 +1,76 @@
+/*
+ * A session-level search_path a migration leaves set, measured with the real prisma CLI
+ * (through the sample adapter, one session as with the native engine, in both execution
+ * modes): Prisma records the migration in "_prisma_migrations" (unqualified) on the same
+ * connection right after the file, and applies the next ones there too. Without Prisma's
+ * schema on the path the deploy fails on its own bookkeeping (P1014) with the migration's
+ * changes committed; with it, the next migration's table lands in the other schema. The
+ * fixes the rule gives deploy cleanly. `check` reports exactly the migrations that do harm.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { query } from '../prisma/helpers.js';
+import { runZd } from '../support/cli.js';
+import { freshDatabase } from '../support/db.js';
+import { addMigration, copySampleProject, migrationNames, runPrisma, type ExecMode } from '../support/prisma.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterAll(() => Promise.all(cleanups.splice(0).map((f) => f().catch(() => {}))));
+
+/** Deploy init, `set` (the SQL given, then CREATE TABLE "A"), then `next` (CREATE TABLE "B"), and check the folder. */
+async function deploy(mode: ExecMode, setSql: string) {
+  const db = await freshDatabase({ prefix: 'zd_search_path_left' });
+  cleanups.push(() => db.drop());
+  const project = await copySampleProject();
+  cleanups.push(() => project.cleanup());
+  for (const name of migrationNames(project.migrationsDir)) rmSync(join(project.migrationsDir, name), { recursive: true });
+  addMigration(project.migrationsDir, 'init', `CREATE SCHEMA "app";\nCREATE TABLE "Item" ("id" SERIAL PRIMARY KEY);\n`);
+  const set = addMigration(project.migrationsDir, 'set', `${setSql}\nCREATE TABLE "A" ("id" INTEGER);\n`);
+  addMigration(project.migrationsDir, 'next', `CREATE TABLE "B" ("id" INTEGER);\n`);
+  const run = await runPrisma(['migrate', 'deploy'], { url: db.url, mode, cwd: project.dir });
+  const tables = (await query<{ t: string }>(db.url, `SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND c.relname IN ('A', 'B') ORDER BY 1`)).map((r) => r.t);
+  const rows = await query<{ name: string; finished: boolean }>(db.url, `SELECT migration_name AS name, finished_at IS NOT NULL AS finished FROM "_prisma_migrations" ORDER BY 1`);
+  const check = await runZd(['check', project.migrationsDir, '--format', 'json'], { cwd: project.dir });
+  const findings = (JSON.parse(check.stdout) as { findings: Array<{ ruleId: string; severity: string; migration: string; line: number }> }).findings
+    .filter((f) => f.ruleId === 'search-path-not-reset')
+    .map((f) => [f.migration === set ? 'set' : f.migration, f.severity]);
+  return { output: run.stdout + run.stderr, code: run.code, tables, unfinished: rows.filter((r) => !r.finished).map((r) => r.name.replace(/^\d+_/, '')), findings };
+}
+
+describe('a search_path left set by a migration, deployed by the real prisma CLI', () => {
+  for (const mode of ['whole-file', 'per-statement'] as const) {
+    it(`${mode}: without Prisma's schema on it, the deploy fails on its own bookkeeping, the changes committed; check says error`, async () => {
+      for (const setSql of ['SET search_path TO "app";', "SELECT set_config('search_path', 'app', false);"]) {
+        const r = await deploy(mode, setSql);
+        expect(r.code, setSql).not.toBe(0);
+        expect(r.output, setSql).toContain('P1014');
+        expect(r.tables, setSql).toEqual(['app.A']);
+        expect(r.unfinished, setSql).toEqual(['set']);
+        expect(r.findings, setSql).toEqual([['set', 'error']]);
+      }
+    }, 240_000);
+
+    it(`${mode}: with Prisma's schema still on it, the next migration's table lands in the other schema; check warns`, async () => {
+      const r = await deploy(mode, 'SET search_path TO "app", public;');
+      expect(r.code).toBe(0);
+      expect(r.tables).toEqual(['app.A', 'app.B']);
+      expect(r.findings).toEqual([['set', 'warning']]);
+    }, 240_000);
+
+    it(`${mode}: reset at the end, it deploys and the next migration is in public; check says nothing`, async () => {
+      const r = await deploy(mode, 'SET search_path TO "app";\nCREATE TABLE "A0" ("id" INTEGER);\nRESET search_path;');
+      expect(r.code, r.output).toBe(0);
+      expect(r.tables).toEqual(['public.A', 'public.B']);
+      expect(r.unfinished).toEqual([]);
+      expect(r.findings).toEqual([]);
+    }, 240_000);
+  }
+
+  it('whole-file: SET LOCAL ends with the file, and deploys; check says nothing', async () => {
+    const r = await deploy('whole-file', 'SET LOCAL search_path TO "app";');
+    expect(r.code, r.output).toBe(0);
+    expect(r.tables).toEqual(['app.A', 'public.B']);
+    expect(r.findings).toEqual([]);
+  }, 240_000);
+});
