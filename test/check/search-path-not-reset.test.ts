@@ -7,10 +7,11 @@
  * changes committed; with it, the next migration's table lands in the other schema. The
  * fixes the rule gives deploy cleanly. `check` reports exactly the migrations that do harm.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { query } from '../prisma/helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployProject, Resources, zdDeploy } from '../deploy/support.js';
+import { query, sampleTemplate } from '../prisma/helpers.js';
 import { runZd } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
 import { addMigration, copySampleProject, migrationNames, runPrisma, type ExecMode } from '../support/prisma.js';
@@ -72,5 +73,40 @@ describe('a search_path left set by a migration, deployed by the real prisma CLI
     expect(r.code, r.output).toBe(0);
     expect(r.tables).toEqual(['app.A', 'public.B']);
     expect(r.findings).toEqual([]);
+  }, 240_000);
+});
+
+describe('prisma-zd deploy and a pending migration that leaves the search_path set', () => {
+  const res = new Resources();
+  afterAll(() => res.cleanup());
+  let template: string;
+  const newDatabase = () => freshDatabase({ template, prefix: 'zd_search_path_deploy' });
+  beforeAll(async () => {
+    template = await sampleTemplate();
+  }, 300_000);
+
+  it('refuses before anything runs when Prisma\'s schema is not on it (ZD_SEARCH_PATH_LEFT, file:line, the fix); deploys once it is reset', async () => {
+    const sql = 'CREATE SCHEMA "audit";\nSET search_path TO "audit";\nCREATE TABLE "Log" ("id" INTEGER);\n';
+    const p = await deployProject(res, newDatabase, { name: 'audit_log', sql });
+    const r = await zdDeploy(p);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Error ZD_SEARCH_PATH_LEFT');
+    expect(r.stderr).toContain(`(migrations/${p.migration}/migration.sql:2)`);
+    expect(r.stderr).toContain('RESET search_path;');
+    // Nothing ran: no schema, no row for the migration.
+    expect(await query(p.url, `SELECT to_regnamespace('audit') IS NULL AS none`)).toEqual([{ none: true }]);
+    expect(await query(p.url, `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = $1`, [p.migration])).toEqual([{ n: 0 }]);
+
+    writeFileSync(join(p.project.migrationsDir, p.migration, 'migration.sql'), `${sql}RESET search_path;\n`);
+    const fixed = await zdDeploy(p);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(await query(p.url, `SELECT to_regclass('audit."Log"') IS NOT NULL AS there, finished_at IS NOT NULL AS finished FROM "_prisma_migrations" WHERE migration_name = $1`, [p.migration])).toEqual([{ there: true, finished: true }]);
+  }, 240_000);
+
+  it('warns, and deploys, when Prisma\'s schema is still on it', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'audit_first', sql: 'CREATE SCHEMA "audit";\nSET search_path TO "audit", public;\nCREATE TABLE "Log" ("id" INTEGER);\n' });
+    const r = await zdDeploy(p);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`leaves the search_path set to "audit", "public" (migrations/${p.migration}/migration.sql:2)`);
   }, 240_000);
 });

@@ -124,6 +124,38 @@ async function waitForPrismaLock(client: pg.ClientBase, waitMs: number, emit: De
   }
 }
 
+/**
+ * A pending migration that leaves a session-level search_path set (check's
+ * search-path-not-reset). Without Prisma's schema on it, Prisma's own bookkeeping after the
+ * file (`UPDATE "_prisma_migrations"`, unqualified, on the same connection) fails with
+ * P1014: the migration's changes committed, the migration left failed, the next deploy
+ * refused (P3009). Refused here before anything runs. With Prisma's schema still on it,
+ * the migrations after it in this deploy resolve names elsewhere first: a warning.
+ */
+function searchPathLeft(plan: Plan, schema: string, emit: (e: DeployEvent) => void): void {
+  for (const m of plan.migrations) {
+    const left = m.searchPathLeft;
+    if (!left) continue;
+    const path = left.path.map(quoteIdent).join(', ');
+    const file = relative(process.cwd(), m.path);
+    const where = `${file && !file.startsWith('..') ? file : m.path}:${left.line}`;
+    if (!left.path.includes(schema)) {
+      throw new UserError({
+        code: 'ZD_SEARCH_PATH_LEFT',
+        message:
+          `Migration ${m.name} leaves the search_path set to ${path} (${where}). Prisma records each migration in "_prisma_migrations" without naming its schema ${quoteIdent(schema)}, on the same connection, right after the file: ` +
+          `under that path it fails (P1014) with the migration's changes already committed, and leaves the migration failed. Nothing was applied.`,
+        hint: `Edit ${where} (the migration is not applied yet): end the migration with \`RESET search_path;\`, use SET LOCAL, or name the schema in each statement; then run \`prisma-zd deploy\` again (\`prisma-zd check\` reports it as search-path-not-reset).`,
+        exit: ExitCode.Usage,
+      });
+    }
+    emit({
+      type: 'warning',
+      message: `Migration ${m.name} leaves the search_path set to ${path} (${where}): the migrations applied after it in this deploy resolve their unqualified names in ${quoteIdent(left.path[0]!)} first. End it with \`RESET search_path;\` to keep them in ${quoteIdent(schema)}.`,
+    });
+  }
+}
+
 function editedError(project: PrismaProject, edited: ReturnType<typeof historyState>['edited'], table: string): UserError {
   const lines = edited.map(
     (e) =>
@@ -352,6 +384,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       finish('migration-failed', ExitCode.MigrationFailed);
       return result;
     }
+    searchPathLeft(result.plan, schema, emit);
     if (req.dryRun) {
       finish('dry-run', ExitCode.Ok);
       return result;

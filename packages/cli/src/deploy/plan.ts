@@ -40,6 +40,11 @@ export interface PlannedMigration {
   /** The strongest lock any statement takes, if any. */
   strongest: LockMode | undefined;
   parseError?: string;
+  /**
+   * The session-level search_path the file leaves set (`SET search_path` without LOCAL),
+   * and the line that set it: Prisma records the migration and runs the next ones under it.
+   */
+  searchPathLeft?: { path: string[]; line: number };
 }
 
 export interface TableInfo {
@@ -96,11 +101,14 @@ export async function buildPlan(
     });
     let strongest: LockMode | undefined;
     for (const s of statements) for (const l of s.locks) if (!strongest || lockRank(l.mode) > lockRank(strongest)) strongest = l.mode;
+    const left = mf.sessionSearchPath;
+    const leftLine = left ? v.parsed.statements[v.view.source[left.statement] ?? -1]?.loc.start.line : undefined;
     migrations.push({
       name: v.file.name,
       path: v.file.path,
       statements,
       strongest,
+      ...(left && leftLine !== undefined ? { searchPathLeft: { path: [...left.path], line: leftLine } } : {}),
       ...(v.parsed.error ? { parseError: `line ${v.parsed.error.line}: ${v.parsed.error.message}` } : {}),
     });
   });
