@@ -27,6 +27,7 @@ import { rule as renamingEnumValue } from './renaming-enum-value.js';
 import { rule as renamingTable } from './renaming-table.js';
 import { rule as requireConcurrentIndexCreation } from './require-concurrent-index-creation.js';
 import { rule as requireConcurrentIndexDeletion } from './require-concurrent-index-deletion.js';
+import { rule as roleNotReset } from './role-not-reset.js';
 import { rule as searchPathNotReset } from './search-path-not-reset.js';
 import { rule as unanalysableCode } from './unanalysable-code.js';
 import { rule as unbatchedBackfill } from './unbatched-backfill.js';
@@ -60,6 +61,7 @@ export const rules: readonly Rule[] = [
   renamingTable,
   requireConcurrentIndexCreation,
   requireConcurrentIndexDeletion,
+  roleNotReset,
   searchPathNotReset,
   unanalysableCode,
   unbatchedBackfill,

@@ -1,0 +1,77 @@
+/*
+ * A session-level SET ROLE a migration leaves in effect, measured with the real prisma
+ * CLI (through the sample adapter, one session as with the native engine): Prisma records
+ * the migration in "_prisma_migrations" as that role, right after the file. Without
+ * privileges there, the deploy fails with the migration's changes committed; with them,
+ * the next migration's table is owned by that role. Ended with RESET ROLE, it deploys and
+ * the next migration is the deploying role's. `check` reports exactly the harmful file.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { query } from '../prisma/helpers.js';
+import { sql } from '../queue/support.js';
+import { runZd } from '../support/cli.js';
+import { freshDatabase, testServer } from '../support/db.js';
+import { addMigration, copySampleProject, migrationNames, runPrisma } from '../support/prisma.js';
+
+const databases: Array<() => Promise<unknown>> = [];
+const roles: string[] = [];
+afterAll(async () => {
+  await Promise.all(databases.splice(0).map((f) => f().catch(() => {})));
+  for (const role of roles) await sql(testServer().url(), `DROP ROLE IF EXISTS ${role}`).catch(() => {});
+});
+
+/** Deploy init (granting the role `grant` on "_prisma_migrations"), `set` (the SQL given, then CREATE TABLE "A"), then `next` (CREATE TABLE "B"); check the folder. */
+async function deploy(setSql: (role: string) => string, grant: boolean) {
+  const db = await freshDatabase({ prefix: 'zd_role_left' });
+  databases.push(() => db.drop());
+  const role = `zd_role_left_${roles.length}_${process.pid}`;
+  roles.push(role);
+  await sql(db.url, `DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role}; GRANT CREATE, USAGE ON SCHEMA public TO ${role}`);
+  const project = await copySampleProject();
+  databases.push(() => project.cleanup());
+  for (const name of migrationNames(project.migrationsDir)) rmSync(join(project.migrationsDir, name), { recursive: true });
+  addMigration(project.migrationsDir, 'init', `CREATE TABLE "Item" ("id" SERIAL PRIMARY KEY);\n${grant ? `GRANT ALL ON "_prisma_migrations" TO ${role};\n` : ''}`);
+  const set = addMigration(project.migrationsDir, 'set', `${setSql(role)}\nCREATE TABLE "A" ("id" INTEGER);\n`);
+  addMigration(project.migrationsDir, 'next', `CREATE TABLE "B" ("id" INTEGER);\n`);
+  const run = await runPrisma(['migrate', 'deploy'], { url: db.url, mode: 'whole-file', cwd: project.dir });
+  const owners = Object.fromEntries(
+    (await query<{ t: string; owner: string }>(db.url, `SELECT relname AS t, pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname IN ('A', 'B') AND relkind = 'r'`)).map((r) => [r.t, r.owner === role ? 'role' : 'deployer']),
+  );
+  const rows = await query<{ name: string; finished: boolean }>(db.url, `SELECT migration_name AS name, finished_at IS NOT NULL AS finished FROM "_prisma_migrations"`);
+  const check = await runZd(['check', project.migrationsDir, '--format', 'json'], { cwd: project.dir });
+  const findings = (JSON.parse(check.stdout) as { findings: Array<{ ruleId: string; migration: string }> }).findings
+    .filter((f) => f.ruleId === 'role-not-reset')
+    .map((f) => (f.migration === set ? 'set' : f.migration));
+  return { output: run.stdout + run.stderr, code: run.code, owners, unfinished: rows.filter((r) => !r.finished).map((r) => r.name.replace(/^\d+_/, '')), findings };
+}
+
+describe('a role left set by a migration, deployed by the real prisma CLI', () => {
+  it("without privileges on _prisma_migrations, the deploy fails on Prisma's bookkeeping with the changes committed; check says error", async () => {
+    const r = await deploy((role) => `SET ROLE ${role};`, false);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('permission denied for table _prisma_migrations');
+    expect(r.owners).toEqual({ A: 'role' });
+    expect(r.unfinished).toEqual(['set']);
+    expect(r.findings).toEqual(['set']);
+  }, 240_000);
+
+  it('with them, the deploy goes on and the next migration runs as that role', async () => {
+    const r = await deploy((role) => `SET ROLE ${role};`, true);
+    expect(r.code, r.output).toBe(0);
+    expect(r.owners).toEqual({ A: 'role', B: 'role' });
+    expect(r.findings).toEqual(['set']);
+  }, 240_000);
+
+  it('RESET ALL does not help; RESET ROLE at the end does, and check says nothing', async () => {
+    const all = await deploy((role) => `SET ROLE ${role};\nCREATE TABLE "A0" ("id" INTEGER);\nRESET ALL;`, false);
+    expect(all.code).not.toBe(0);
+    expect(all.findings).toEqual(['set']);
+    const reset = await deploy((role) => `SET ROLE ${role};\nCREATE TABLE "A0" ("id" INTEGER);\nRESET ROLE;`, false);
+    expect(reset.code, reset.output).toBe(0);
+    expect(reset.owners).toEqual({ A: 'deployer', B: 'deployer' });
+    expect(reset.unfinished).toEqual([]);
+    expect(reset.findings).toEqual([]);
+  }, 240_000);
+});
