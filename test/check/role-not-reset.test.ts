@@ -6,10 +6,11 @@
  * the next migration's table is owned by that role. Ended with RESET ROLE, it deploys and
  * the next migration is the deploying role's. `check` reports exactly the harmful file.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { query } from '../prisma/helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployProject, Resources, zdDeploy } from '../deploy/support.js';
+import { query, sampleTemplate } from '../prisma/helpers.js';
 import { sql } from '../queue/support.js';
 import { runZd } from '../support/cli.js';
 import { freshDatabase, testServer } from '../support/db.js';
@@ -17,8 +18,10 @@ import { addMigration, copySampleProject, migrationNames, runPrisma } from '../s
 
 const databases: Array<() => Promise<unknown>> = [];
 const roles: string[] = [];
+const res = new Resources();
 afterAll(async () => {
   await Promise.all(databases.splice(0).map((f) => f().catch(() => {})));
+  await res.cleanup();
   for (const role of roles) await sql(testServer().url(), `DROP ROLE IF EXISTS ${role}`).catch(() => {});
 });
 
@@ -73,5 +76,41 @@ describe('a role left set by a migration, deployed by the real prisma CLI', () =
     expect(reset.owners).toEqual({ A: 'deployer', B: 'deployer' });
     expect(reset.unfinished).toEqual([]);
     expect(reset.findings).toEqual([]);
+  }, 240_000);
+});
+
+describe('prisma-zd deploy and a pending migration that leaves a role in effect', () => {
+  let template: string;
+  const newDatabase = () => freshDatabase({ template, prefix: 'zd_role_deploy' });
+  beforeAll(async () => {
+    template = await sampleTemplate();
+  }, 300_000);
+
+  it('refuses before anything runs when the role may not update _prisma_migrations (ZD_ROLE_LEFT, file:line, RESET ROLE); deploys once reset', async () => {
+    const role = `zd_role_deploy_${process.pid}`;
+    roles.push(role);
+    const sqlText = `SET ROLE ${role};\nCREATE TABLE "Log" ("id" INTEGER);\n`;
+    const p = await deployProject(res, newDatabase, { name: 'log', sql: sqlText });
+    await sql(p.url, `DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role}; GRANT CREATE, USAGE ON SCHEMA public TO ${role}`);
+    const r = await zdDeploy(p);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Error ZD_ROLE_LEFT');
+    expect(r.stderr).toContain(`(migrations/${p.migration}/migration.sql:1)`);
+    expect(r.stderr).toContain('RESET ROLE;');
+    expect(await query(p.url, `SELECT to_regclass('"Log"') IS NULL AS none`)).toEqual([{ none: true }]);
+    expect(await query(p.url, `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = $1`, [p.migration])).toEqual([{ n: 0 }]);
+
+    // With the privilege, it deploys, and says the next migrations would run as that role.
+    await sql(p.url, `GRANT UPDATE ON "_prisma_migrations" TO ${role}`);
+    const warned = await zdDeploy(p, ['--dry-run']);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain(`leaves SET ROLE "${role}" in effect (migrations/${p.migration}/migration.sql:1)`);
+    await sql(p.url, `REVOKE UPDATE ON "_prisma_migrations" FROM ${role}`);
+
+    writeFileSync(join(p.project.migrationsDir, p.migration, 'migration.sql'), `${sqlText}RESET ROLE;\n`);
+    const fixed = await zdDeploy(p);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(await query(p.url, `SELECT pg_get_userbyid(relowner) = $1 AS owned FROM pg_class WHERE oid = '"Log"'::regclass`, [role])).toEqual([{ owned: true }]);
+    await sql(p.url, `DROP OWNED BY ${role}`);
   }, 240_000);
 });

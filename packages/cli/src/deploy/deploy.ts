@@ -124,6 +124,12 @@ async function waitForPrismaLock(client: pg.ClientBase, waitMs: number, emit: De
   }
 }
 
+/** `path:line`, the path relative to the working directory when it is under it. */
+function fileLine(path: string, line: number): string {
+  const file = relative(process.cwd(), path);
+  return `${file && !file.startsWith('..') ? file : path}:${line}`;
+}
+
 /**
  * A pending migration that leaves a session-level search_path set (check's
  * search-path-not-reset). Without Prisma's schema on it, Prisma's own bookkeeping after the
@@ -137,8 +143,7 @@ function searchPathLeft(plan: Plan, schema: string, emit: (e: DeployEvent) => vo
     const left = m.searchPathLeft;
     if (!left) continue;
     const path = left.path.map(quoteIdent).join(', ');
-    const file = relative(process.cwd(), m.path);
-    const where = `${file && !file.startsWith('..') ? file : m.path}:${left.line}`;
+    const where = fileLine(m.path, left.line);
     if (!left.path.includes(schema)) {
       throw new UserError({
         code: 'ZD_SEARCH_PATH_LEFT',
@@ -153,6 +158,45 @@ function searchPathLeft(plan: Plan, schema: string, emit: (e: DeployEvent) => vo
       type: 'warning',
       message: `Migration ${m.name} leaves the search_path set to ${path} (${where}): the migrations applied after it in this deploy resolve their unqualified names in ${quoteIdent(left.path[0]!)} first. End it with \`RESET search_path;\` to keep them in ${quoteIdent(schema)}.`,
     });
+  }
+}
+
+/**
+ * A pending migration that leaves a `SET ROLE` / `SET SESSION AUTHORIZATION` in effect
+ * (check's role-not-reset). Prisma records the migration in "_prisma_migrations" as that
+ * role right after the file: when the role may not update that table, it fails with the
+ * migration's changes committed and leaves it failed. Refused here before anything runs.
+ * When it may, the next migrations of this deploy run as it (what they create is owned by
+ * it): a warning. A role that does not exist fails the migration itself, harmlessly.
+ */
+async function rolesLeftInEffect(client: pg.ClientBase, plan: Plan, schema: string, emit: (e: DeployEvent) => void): Promise<void> {
+  const table = `${quoteIdent(schema)}."_prisma_migrations"`;
+  for (const m of plan.migrations) {
+    for (const left of m.rolesLeft ?? []) {
+      const set = `${left.setting === 'role' ? 'SET ROLE' : 'SET SESSION AUTHORIZATION'} ${quoteIdent(left.role)}`;
+      const where = fileLine(m.path, left.line);
+      const reset = left.setting === 'role' ? 'RESET ROLE' : 'RESET SESSION AUTHORIZATION';
+      let may: boolean;
+      try {
+        may = (await client.query<{ may: boolean }>(`SELECT pg_catalog.has_table_privilege($1, $2, 'UPDATE') AS may`, [left.role, table])).rows[0]?.may === true;
+      } catch {
+        continue;
+      }
+      if (!may) {
+        throw new UserError({
+          code: 'ZD_ROLE_LEFT',
+          message:
+            `Migration ${m.name} leaves ${set} in effect (${where}), and ${quoteIdent(left.role)} may not update ${table}: Prisma records the migration there as that role, on the same connection, right after the file, ` +
+            `so it would fail (permission denied) with the migration's changes already committed, and leave it failed. Nothing was applied.`,
+          hint: `Edit ${where} (the migration is not applied yet): end the migration with \`${reset};\` (RESET ALL does not reset it), then run \`prisma-zd deploy\` again (\`prisma-zd check\` reports it as role-not-reset).`,
+          exit: ExitCode.Usage,
+        });
+      }
+      emit({
+        type: 'warning',
+        message: `Migration ${m.name} leaves ${set} in effect (${where}): the migrations applied after it in this deploy run as ${quoteIdent(left.role)}, and what they create is owned by it. End it with \`${reset};\`.`,
+      });
+    }
   }
 }
 
@@ -385,6 +429,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       return result;
     }
     searchPathLeft(result.plan, schema, emit);
+    await rolesLeftInEffect(control, result.plan, schema, emit);
     if (req.dryRun) {
       finish('dry-run', ExitCode.Ok);
       return result;

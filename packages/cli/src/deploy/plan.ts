@@ -11,6 +11,7 @@ import {
   parseSql,
   quoteIdent,
   replay,
+  rolesLeft,
   statementLocks,
   unmanagedView,
   type BlockRole,
@@ -45,6 +46,8 @@ export interface PlannedMigration {
    * and the line that set it: Prisma records the migration and runs the next ones under it.
    */
   searchPathLeft?: { path: string[]; line: number };
+  /** A `SET ROLE` / `SET SESSION AUTHORIZATION` (without LOCAL) the file leaves in effect, and its line. */
+  rolesLeft?: Array<{ setting: 'role' | 'session_authorization'; role: string; line: number }>;
 }
 
 export interface TableInfo {
@@ -102,6 +105,7 @@ export async function buildPlan(
     let strongest: LockMode | undefined;
     for (const s of statements) for (const l of s.locks) if (!strongest || lockRank(l.mode) > lockRank(strongest)) strongest = l.mode;
     const left = mf.sessionSearchPath;
+    const roles = rolesLeft(v.parsed.statements);
     const leftLine = left ? v.parsed.statements[v.view.source[left.statement] ?? -1]?.loc.start.line : undefined;
     migrations.push({
       name: v.file.name,
@@ -109,6 +113,7 @@ export async function buildPlan(
       statements,
       strongest,
       ...(left && leftLine !== undefined ? { searchPathLeft: { path: [...left.path], line: leftLine } } : {}),
+      ...(roles.length ? { rolesLeft: roles.map((r) => ({ setting: r.setting, role: r.role, line: r.statement.loc.start.line })) } : {}),
       ...(v.parsed.error ? { parseError: `line ${v.parsed.error.line}: ${v.parsed.error.message}` } : {}),
     });
   });

@@ -2,6 +2,8 @@
 export { checkHistory, checkSql, isTiny, TINY_TABLE } from './check.js';
 export type { CheckInput, CheckOptions, CheckReport, CheckSqlOptions, Diagnostic, MigrationReport, RuleSetting, TableRef, TableSize } from './check.js';
 export { checkpointFromJson, checkpointToJson } from './checkpoint.js';
+export { rolesLeft } from './roles-left.js';
+export type { RoleLeft } from './roles-left.js';
 export type { Checkpoint } from './history.js';
 export type { CheckStatement, Execution, MigrationStanding, Report, RuleContext, Transaction } from './context.js';
 export { renderGithub, renderJson, renderPretty, renderSummary, formatBytes, formatRows } from './render.js';

@@ -1,10 +1,8 @@
-import type { VariableSetStmt } from 'libpg-query';
 import { quoteIdent } from '../../sql/ident.js';
-import type { CheckStatement } from '../context.js';
+import { rolesLeft } from '../roles-left.js';
 import { createRule } from '../rule.js';
 
 const SETTINGS = { role: 'SET ROLE', session_authorization: 'SET SESSION AUTHORIZATION' } as const;
-type Setting = keyof typeof SETTINGS;
 
 /**
  * A session-level `SET ROLE` or `SET SESSION AUTHORIZATION` (in the file or in a DO block)
@@ -19,17 +17,8 @@ export const rule = createRule({
   severity: 'error',
   summary: 'SET ROLE or SET SESSION AUTHORIZATION (session-level) left in effect at the end of the migration: Prisma records the migration, and runs the next ones, as that role',
   check(ctx) {
-    const left = new Map<Setting, { at: CheckStatement; role: string }>();
-    for (const s of ctx.statements) {
-      if (s.origin === 'zd-block' || s.statement.kind !== 'VariableSetStmt') continue;
-      const node = s.statement.node as VariableSetStmt;
-      const name = node.name?.toLowerCase();
-      if ((name !== 'role' && name !== 'session_authorization') || node.is_local) continue;
-      const value = node.kind === 'VAR_SET_VALUE' ? (node.args?.[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval : undefined;
-      if (value === undefined || (name === 'role' && value.toLowerCase() === 'none')) left.delete(name);
-      else left.set(name, { at: s, role: value });
-    }
-    for (const [setting, { at, role }] of left) {
+    for (const { setting, role, statement } of rolesLeft(ctx.plain.map((s) => s.statement))) {
+      const at = ctx.plain.find((s) => s.statement === statement)!;
       const reset = setting === 'role' ? 'RESET ROLE' : 'RESET SESSION AUTHORIZATION';
       const local = setting === 'role' && ctx.execution !== 'per-statement' ? ', or use `SET LOCAL ROLE` (it ends with the migration’s transaction)' : '';
       ctx.report({
