@@ -113,4 +113,17 @@ describe('prisma-zd deploy and a pending migration that leaves a role in effect'
     expect(await query(p.url, `SELECT pg_get_userbyid(relowner) = $1 AS owned FROM pg_class WHERE oid = '"Log"'::regclass`, [role])).toEqual([{ owned: true }]);
     await sql(p.url, `DROP OWNED BY ${role}`);
   }, 240_000);
+
+  it('refuses on a first deploy too, where Prisma has yet to create _prisma_migrations (as the deploying role)', async () => {
+    const role = `zd_role_first_${process.pid}`;
+    roles.push(role);
+    const db = await freshDatabase({ prefix: 'zd_role_first' });
+    await sql(db.url, `DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role}; GRANT CREATE, USAGE ON SCHEMA public TO ${role}`);
+    const p = await deployProject(res, async () => db, { name: 'log', sql: `SET ROLE ${role};\nCREATE TABLE "Log" ("id" INTEGER);\n` });
+    const r = await zdDeploy(p);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('Error ZD_ROLE_LEFT');
+    expect(await query(p.url, `SELECT to_regclass('"_prisma_migrations"') IS NULL AS none`)).toEqual([{ none: true }]);
+    await sql(p.url, `DROP OWNED BY ${role}`);
+  }, 240_000);
 });

@@ -178,7 +178,14 @@ async function rolesLeftInEffect(client: pg.ClientBase, plan: Plan, schema: stri
       const reset = left.setting === 'role' ? 'RESET ROLE' : 'RESET SESSION AUTHORIZATION';
       let may: boolean;
       try {
-        may = (await client.query<{ may: boolean }>(`SELECT pg_catalog.has_table_privilege($1, $2, 'UPDATE') AS may`, [left.role, table])).rows[0]?.may === true;
+        // Not there yet (a first deploy): Prisma creates it as this session's role, so only a superuser or a member of that role may update it.
+        const q = await client.query<{ may: boolean | null }>(
+          `SELECT CASE WHEN pg_catalog.to_regclass($2) IS NULL
+                  THEN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = $1) OR pg_catalog.pg_has_role($1, current_user, 'USAGE')
+                  ELSE pg_catalog.has_table_privilege($1, $2, 'UPDATE') END AS may`,
+          [left.role, table],
+        );
+        may = q.rows[0]?.may === true;
       } catch {
         continue;
       }
