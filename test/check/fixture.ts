@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { EXAMPLE_SCHEMA } from '../../packages/core/src/check/examples.js';
+import { query } from '../prisma/helpers.js';
+import { runZd } from '../support/cli.js';
 import { REPO_ROOT } from '../support/corpus.js';
+import { addMigration, copySampleProject, migrationNames, runPrisma, type ExecMode } from '../support/prisma.js';
 
 export const INIT = '20240101000000_init';
 
@@ -63,3 +66,32 @@ export function makeProject(options: { git?: boolean } = {}): Project {
 
 /** The environment for prisma-zd runs in a fixture: no database URL leaking in from the test run. */
 export const ZD_ENV = { DATABASE_URL: undefined, ...GIT_ENV };
+
+/**
+ * The sample Prisma project with a history of three migrations — `init`, `set` (the SQL
+ * given, then `CREATE TABLE "A"`), `next` (`CREATE TABLE "B"`) — deployed to `url` by the
+ * real `prisma migrate deploy`; then `prisma-zd check` of its folder. For the rules about
+ * what a migration leaves set on Prisma's connection. `cleanup` receives what to remove.
+ */
+export async function deploySessionHistory(opts: {
+  url: string;
+  init: string;
+  set: string;
+  ruleId: string;
+  mode?: ExecMode;
+  cleanup: (f: () => Promise<unknown>) => void;
+}): Promise<{ output: string; code: number | null; unfinished: string[]; findings: Array<[string, string]> }> {
+  const project = await copySampleProject();
+  opts.cleanup(() => project.cleanup());
+  for (const name of migrationNames(project.migrationsDir)) rmSync(join(project.migrationsDir, name), { recursive: true });
+  addMigration(project.migrationsDir, 'init', opts.init);
+  const set = addMigration(project.migrationsDir, 'set', `${opts.set}\nCREATE TABLE "A" ("id" INTEGER);\n`);
+  addMigration(project.migrationsDir, 'next', `CREATE TABLE "B" ("id" INTEGER);\n`);
+  const run = await runPrisma(['migrate', 'deploy'], { url: opts.url, mode: opts.mode ?? 'whole-file', cwd: project.dir });
+  const rows = await query<{ name: string; finished: boolean }>(opts.url, `SELECT migration_name AS name, finished_at IS NOT NULL AS finished FROM "_prisma_migrations" ORDER BY 1`);
+  const check = await runZd(['check', project.migrationsDir, '--format', 'json'], { cwd: project.dir });
+  const findings = (JSON.parse(check.stdout) as { findings: Array<{ ruleId: string; severity: string; migration: string }> }).findings
+    .filter((f) => f.ruleId === opts.ruleId)
+    .map((f): [string, string] => [f.migration === set ? 'set' : f.migration, f.severity]);
+  return { output: run.stdout + run.stderr, code: run.code, unfinished: rows.filter((r) => !r.finished).map((r) => r.name.replace(/^\d+_/, '')), findings };
+}

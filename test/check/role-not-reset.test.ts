@@ -6,15 +6,14 @@
  * the next migration's table is owned by that role. Ended with RESET ROLE, it deploys and
  * the next migration is the deploying role's. `check` reports exactly the harmful file.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployProject, Resources, zdDeploy } from '../deploy/support.js';
 import { query, sampleTemplate } from '../prisma/helpers.js';
 import { sql } from '../queue/support.js';
-import { runZd } from '../support/cli.js';
 import { freshDatabase, testServer } from '../support/db.js';
-import { addMigration, copySampleProject, migrationNames, runPrisma } from '../support/prisma.js';
+import { deploySessionHistory } from './fixture.js';
 
 const databases: Array<() => Promise<unknown>> = [];
 const roles: string[] = [];
@@ -32,22 +31,17 @@ async function deploy(setSql: (role: string) => string, grant: boolean) {
   const role = `zd_role_left_${roles.length}_${process.pid}`;
   roles.push(role);
   await sql(db.url, `DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role}; GRANT CREATE, USAGE ON SCHEMA public TO ${role}`);
-  const project = await copySampleProject();
-  databases.push(() => project.cleanup());
-  for (const name of migrationNames(project.migrationsDir)) rmSync(join(project.migrationsDir, name), { recursive: true });
-  addMigration(project.migrationsDir, 'init', `CREATE TABLE "Item" ("id" SERIAL PRIMARY KEY);\n${grant ? `GRANT ALL ON "_prisma_migrations" TO ${role};\n` : ''}`);
-  const set = addMigration(project.migrationsDir, 'set', `${setSql(role)}\nCREATE TABLE "A" ("id" INTEGER);\n`);
-  addMigration(project.migrationsDir, 'next', `CREATE TABLE "B" ("id" INTEGER);\n`);
-  const run = await runPrisma(['migrate', 'deploy'], { url: db.url, mode: 'whole-file', cwd: project.dir });
+  const r = await deploySessionHistory({
+    url: db.url,
+    init: `CREATE TABLE "Item" ("id" SERIAL PRIMARY KEY);\n${grant ? `GRANT ALL ON "_prisma_migrations" TO ${role};\n` : ''}`,
+    set: setSql(role),
+    ruleId: 'role-not-reset',
+    cleanup: (f) => databases.push(f),
+  });
   const owners = Object.fromEntries(
-    (await query<{ t: string; owner: string }>(db.url, `SELECT relname AS t, pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname IN ('A', 'B') AND relkind = 'r'`)).map((r) => [r.t, r.owner === role ? 'role' : 'deployer']),
+    (await query<{ t: string; owner: string }>(db.url, `SELECT relname AS t, pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname IN ('A', 'B') AND relkind = 'r'`)).map((x) => [x.t, x.owner === role ? 'role' : 'deployer']),
   );
-  const rows = await query<{ name: string; finished: boolean }>(db.url, `SELECT migration_name AS name, finished_at IS NOT NULL AS finished FROM "_prisma_migrations"`);
-  const check = await runZd(['check', project.migrationsDir, '--format', 'json'], { cwd: project.dir });
-  const findings = (JSON.parse(check.stdout) as { findings: Array<{ ruleId: string; migration: string }> }).findings
-    .filter((f) => f.ruleId === 'role-not-reset')
-    .map((f) => (f.migration === set ? 'set' : f.migration));
-  return { output: run.stdout + run.stderr, code: run.code, owners, unfinished: rows.filter((r) => !r.finished).map((r) => r.name.replace(/^\d+_/, '')), findings };
+  return { ...r, owners, findings: r.findings.map(([migration]) => migration) };
 }
 
 describe('a role left set by a migration, deployed by the real prisma CLI', () => {

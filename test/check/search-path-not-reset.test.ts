@@ -7,14 +7,14 @@
  * changes committed; with it, the next migration's table lands in the other schema. The
  * fixes the rule gives deploy cleanly. `check` reports exactly the migrations that do harm.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployProject, Resources, zdDeploy } from '../deploy/support.js';
 import { query, sampleTemplate } from '../prisma/helpers.js';
-import { runZd } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
-import { addMigration, copySampleProject, migrationNames, runPrisma, type ExecMode } from '../support/prisma.js';
+import type { ExecMode } from '../support/prisma.js';
+import { deploySessionHistory } from './fixture.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(() => Promise.all(cleanups.splice(0).map((f) => f().catch(() => {}))));
@@ -23,20 +23,16 @@ afterAll(() => Promise.all(cleanups.splice(0).map((f) => f().catch(() => {}))));
 async function deploy(mode: ExecMode, setSql: string) {
   const db = await freshDatabase({ prefix: 'zd_search_path_left' });
   cleanups.push(() => db.drop());
-  const project = await copySampleProject();
-  cleanups.push(() => project.cleanup());
-  for (const name of migrationNames(project.migrationsDir)) rmSync(join(project.migrationsDir, name), { recursive: true });
-  addMigration(project.migrationsDir, 'init', `CREATE SCHEMA "app";\nCREATE TABLE "Item" ("id" SERIAL PRIMARY KEY);\n`);
-  const set = addMigration(project.migrationsDir, 'set', `${setSql}\nCREATE TABLE "A" ("id" INTEGER);\n`);
-  addMigration(project.migrationsDir, 'next', `CREATE TABLE "B" ("id" INTEGER);\n`);
-  const run = await runPrisma(['migrate', 'deploy'], { url: db.url, mode, cwd: project.dir });
-  const tables = (await query<{ t: string }>(db.url, `SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND c.relname IN ('A', 'B') ORDER BY 1`)).map((r) => r.t);
-  const rows = await query<{ name: string; finished: boolean }>(db.url, `SELECT migration_name AS name, finished_at IS NOT NULL AS finished FROM "_prisma_migrations" ORDER BY 1`);
-  const check = await runZd(['check', project.migrationsDir, '--format', 'json'], { cwd: project.dir });
-  const findings = (JSON.parse(check.stdout) as { findings: Array<{ ruleId: string; severity: string; migration: string; line: number }> }).findings
-    .filter((f) => f.ruleId === 'search-path-not-reset')
-    .map((f) => [f.migration === set ? 'set' : f.migration, f.severity]);
-  return { output: run.stdout + run.stderr, code: run.code, tables, unfinished: rows.filter((r) => !r.finished).map((r) => r.name.replace(/^\d+_/, '')), findings };
+  const r = await deploySessionHistory({
+    url: db.url,
+    mode,
+    init: `CREATE SCHEMA "app";\nCREATE TABLE "Item" ("id" SERIAL PRIMARY KEY);\n`,
+    set: setSql,
+    ruleId: 'search-path-not-reset',
+    cleanup: (f) => cleanups.push(f),
+  });
+  const tables = (await query<{ t: string }>(db.url, `SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND c.relname IN ('A', 'B') ORDER BY 1`)).map((x) => x.t);
+  return { ...r, tables };
 }
 
 describe('a search_path left set by a migration, deployed by the real prisma CLI', () => {
