@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runZd } from '../support/cli.js';
 import { freshDatabase, testServer } from '../support/db.js';
 import { TEST_PASSWORD, withAdmin } from '../support/postgres.js';
-import { addMigration, migrationNames } from '../support/prisma.js';
+import { addMigration, migrationNames, sampleConfigWithAdapter } from '../support/prisma.js';
 import { queue, sql, statuses } from '../queue/support.js';
 import { expectUserError } from './support.js';
 import { deployProject, Resources, zdDeploy, type DeployProject } from '../deploy/support.js';
@@ -169,22 +169,9 @@ describe('search_path', () => {
     // A stub: the sample adapter, given the URL without ?schema= (neither search_path nor the engine's schemaName).
     writeFileSync(
       join(q.project.dir, 'prisma.config.ts'),
-      `import { defineConfig } from 'prisma/config';
-import { unrefEngineTimers } from './adapter/engine-timers.js';
-import { sampleAdapter } from './adapter/index.js';
-export default defineConfig({
-  experimental: { adapter: true },
-  engine: 'js',
-  schema: 'schema.prisma',
-  migrations: { path: 'migrations' },
-  adapter: async () => {
-    unrefEngineTimers();
-    const url = new URL(process.env.DATABASE_URL!);
-    url.searchParams.delete('schema');
-    return sampleAdapter({ url: url.toString() });
-  },
-});
-`,
+      sampleConfigWithAdapter(`const url = new URL(process.env.DATABASE_URL!);
+url.searchParams.delete('schema');
+return sampleAdapter({ url: url.toString() });`),
     );
     const u = new URL(await asRole(q.url, 'ignored', ['SET search_path = nowhere']));
     u.searchParams.set('schema', 'fresh');

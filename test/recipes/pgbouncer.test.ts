@@ -8,24 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../support/db.js';
 import { query } from '../prisma/helpers.js';
+import { sampleConfigWithAdapter } from '../support/prisma.js';
 import { ciEnv, recipeBlock, runScript, userRepo, type UserRepo } from './support.js';
 
 /** The sample's config, its adapter built from DIRECT_URL (the CLI's adapter takes the direct URL, as the page says). */
-const DIRECT_CONFIG = `import { defineConfig } from 'prisma/config';
-import { unrefEngineTimers } from './adapter/engine-timers.js';
-import { sampleAdapter } from './adapter/index.js';
-
-export default defineConfig({
-  experimental: { adapter: true },
-  engine: 'js',
-  schema: 'schema.prisma',
-  migrations: { path: 'migrations' },
-  adapter: async () => {
-    unrefEngineTimers();
-    return sampleAdapter({ url: process.env.DIRECT_URL! });
-  },
-});
-`;
+const DIRECT_CONFIG = sampleConfigWithAdapter('return sampleAdapter({ url: process.env.DIRECT_URL! });');
 
 describe('docs/recipes/pgbouncer.md', () => {
   let repo: UserRepo;

@@ -146,3 +146,25 @@ export function addMigration(migrationsDir: string, name: string, sql: string): 
   writeFileSync(join(migrationsDir, folder, 'migration.sql'), sql);
   return folder;
 }
+
+/**
+ * A `prisma.config.ts` for a copy of the sample project whose adapter factory is `body`
+ * (statements that end in `return sampleAdapter(…)`): the sample's config otherwise.
+ */
+export function sampleConfigWithAdapter(body: string): string {
+  return `import { defineConfig } from 'prisma/config';
+import { unrefEngineTimers } from './adapter/engine-timers.js';
+import { sampleAdapter } from './adapter/index.js';
+
+export default defineConfig({
+  experimental: { adapter: true },
+  engine: 'js',
+  schema: 'schema.prisma',
+  migrations: { path: 'migrations' },
+  adapter: async () => {
+    unrefEngineTimers();
+    ${body.trim().split('\n').join('\n    ')}
+  },
+});
+`;
+}
