@@ -54,6 +54,15 @@ describe('a role left set by a migration, deployed by the real prisma CLI', () =
     expect(r.findings).toEqual(['set']);
   }, 240_000);
 
+  it("set_config('role', …, false) in a DO block's PERFORM does the same; check says error", async () => {
+    const r = await deploy((role) => `DO $$\nBEGIN\n  PERFORM set_config('role', '${role}', false);\nEND $$;`, false);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('permission denied for table _prisma_migrations');
+    expect(r.owners).toEqual({ A: 'role' });
+    expect(r.unfinished).toEqual(['set']);
+    expect(r.findings).toEqual(['set']);
+  }, 240_000);
+
   it('with them, the deploy goes on and the next migration runs as that role', async () => {
     const r = await deploy((role) => `SET ROLE ${role};`, true);
     expect(r.code, r.output).toBe(0);
@@ -106,6 +115,22 @@ describe('prisma-zd deploy and a pending migration that leaves a role in effect'
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(await query(p.url, `SELECT pg_get_userbyid(relowner) = $1 AS owned FROM pg_class WHERE oid = '"Log"'::regclass`, [role])).toEqual([{ owned: true }]);
     await sql(p.url, `DROP OWNED BY ${role}`);
+  }, 240_000);
+
+  it("refuses a role or a search_path left by a DO block as check reads it (set_config, SET), naming the body's line", async () => {
+    const role = `zd_role_do_${process.pid}`;
+    roles.push(role);
+    const body = (inner: string) => `CREATE TABLE "Log" ("id" INTEGER);\nDO $$\nBEGIN\n  ${inner}\nEND $$;\n`;
+    const p = await deployProject(res, newDatabase, { name: 'log', sql: body(`PERFORM set_config('role', '${role}', false);`) });
+    await sql(p.url, `DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role}`);
+    const r = await zdDeploy(p);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`Error ZD_ROLE_LEFT: Migration ${p.migration} leaves SET ROLE "${role}" in effect (migrations/${p.migration}/migration.sql:4)`);
+    writeFileSync(join(p.project.migrationsDir, p.migration, 'migration.sql'), body('SET search_path TO "elsewhere";'));
+    const path = await zdDeploy(p);
+    expect(path.code, path.stderr).toBe(2);
+    expect(path.stderr).toContain(`Error ZD_SEARCH_PATH_LEFT: Migration ${p.migration} leaves the search_path set to "elsewhere" (migrations/${p.migration}/migration.sql:4)`);
+    expect(await query(p.url, `SELECT to_regclass('"Log"') IS NULL AS none`)).toEqual([{ none: true }]);
   }, 240_000);
 
   it('refuses on a first deploy too, where Prisma has yet to create _prisma_migrations (as the deploying role)', async () => {

@@ -127,6 +127,58 @@ describe('createMigrationTest', () => {
     await expect(t.expectMatchesUnmanaged()).rejects.toThrow(SchemaMismatchError);
   });
 
+  for (const mode of ['prisma', 'sql'] as const) {
+    it(`${mode} mode: refuses, as deploy does and before anything runs, a migration leaving a search_path without Prisma's schema or a role that may not record it; runs it once reset`, async () => {
+      const copy = await sampleCopy();
+      const db = await database();
+      const role = `zd_kit_reader_${mode}_${process.pid}`;
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      cleanups.push(async () => {
+        await admin.query(`DROP ROLE IF EXISTS "${role}"`);
+        await admin.end();
+      });
+      await admin.query(`DROP ROLE IF EXISTS "${role}"; CREATE ROLE "${role}" NOLOGIN`);
+      const before = '20261123203533_role_without_moderator';
+      await (await createMigrationTest({ url: db.url, cwd: copy.dir, mode })).migrateTo(before);
+      const name = addMigration(copy.migrationsDir, 'session_left', '');
+      const file = join(copy.migrationsDir, name, 'migration.sql');
+      const attempt = async (sql: string) => {
+        writeFileSync(file, sql);
+        // The kit reads the folder when it is created, as a test file does once.
+        const t = await createMigrationTest({ url: db.url, cwd: copy.dir, mode });
+        const error = await t.migrateTo(name).then(
+          () => undefined,
+          (e: unknown) => e as Error & { code?: string },
+        );
+        const created = await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'kit_app'`);
+        return { error, state: await t.state(), schemaCreated: created.rowCount === 1 };
+      };
+
+      const path = await attempt('CREATE SCHEMA "kit_app";\nSET search_path TO "kit_app";\nCREATE TABLE "Left" ("id" INTEGER);\n');
+      expect(path.error?.code).toBe('ZD_SEARCH_PATH_LEFT');
+      expect(path.error?.message).toContain(`Migration ${name} leaves the search_path set to "kit_app" (`);
+      expect(path.error?.message).toContain(`${join(name, 'migration.sql')}:2). Prisma records each migration in "_prisma_migrations"`);
+      expect(path.error?.message).toContain('Nothing was applied.');
+      expect(path.error?.message).toContain('end the migration with `RESET search_path;`, use SET LOCAL, or name the schema in each statement; then run the test again');
+      expect(path.state.applied.at(-1)).toBe(before);
+      expect(path.state.failed).toEqual([]);
+      expect(path.schemaCreated).toBe(false);
+
+      const setRole = await attempt(`SET ROLE "${role}";\nSELECT 1;\n`);
+      expect(setRole.error?.code).toBe('ZD_ROLE_LEFT');
+      expect(setRole.error?.message).toContain(`Migration ${name} leaves SET ROLE "${role}" in effect (`);
+      expect(setRole.error?.message).toContain(`"${role}" may not update "public"."_prisma_migrations"`);
+      expect(setRole.error?.message).toContain('end the migration with `RESET ROLE;` (RESET ALL does not reset it), then run the test again');
+      expect(setRole.state.applied.at(-1)).toBe(before);
+
+      const reset = await attempt(`CREATE SCHEMA "kit_app";\nSET search_path TO "kit_app";\nCREATE TABLE "Left" ("id" INTEGER);\nRESET search_path;\nSET ROLE "${role}";\nSELECT 1;\nRESET ROLE;\n`);
+      expect(reset.error).toBeUndefined();
+      expect(reset.state.applied.at(-1)).toBe(name);
+      expect((await admin.query(`SELECT to_regclass('kit_app."Left"') IS NOT NULL AS ok`)).rows[0].ok).toBe(true);
+    }, 240_000);
+  }
+
   it('refuses a migration name it does not know and going back in the history', async () => {
     const db = await database();
     const t = await createMigrationTest({ url: db.url, cwd: EXAMPLE, mode: 'sql' });

@@ -33,6 +33,7 @@ import { historyState, readMigrationRows } from './history.js';
 import { prismaLockHolder } from './monitor.js';
 import { buildPlan, type Plan } from './plan.js';
 import { locatePrismaCli, urlVariables } from './prisma-cli.js';
+import { refuseSessionLeft } from './session-left.js';
 import type { DeploySettings } from './settings.js';
 import { looksLikeDevDatabase, poolerReason } from './url.js';
 
@@ -121,89 +122,6 @@ async function waitForPrismaLock(client: pg.ClientBase, waitMs: number, emit: De
       });
     }
     await sleep(250, signal);
-  }
-}
-
-/** `path:line`, the path relative to the working directory when it is under it. */
-function fileLine(path: string, line: number): string {
-  const file = relative(process.cwd(), path);
-  return `${file && !file.startsWith('..') ? file : path}:${line}`;
-}
-
-/**
- * A pending migration that leaves a session-level search_path set (check's
- * search-path-not-reset). Without Prisma's schema on it, Prisma's own bookkeeping after the
- * file (`UPDATE "_prisma_migrations"`, unqualified, on the same connection) fails with
- * P1014: the migration's changes committed, the migration left failed, the next deploy
- * refused (P3009). Refused here before anything runs. With Prisma's schema still on it,
- * the migrations after it in this deploy resolve names elsewhere first: a warning.
- */
-function searchPathLeft(plan: Plan, schema: string, emit: (e: DeployEvent) => void): void {
-  for (const m of plan.migrations) {
-    const left = m.searchPathLeft;
-    if (!left) continue;
-    const path = left.path.map(quoteIdent).join(', ');
-    const where = fileLine(m.path, left.line);
-    if (!left.path.includes(schema)) {
-      throw new UserError({
-        code: 'ZD_SEARCH_PATH_LEFT',
-        message:
-          `Migration ${m.name} leaves the search_path set to ${path} (${where}). Prisma records each migration in "_prisma_migrations" without naming its schema ${quoteIdent(schema)}, on the same connection, right after the file: ` +
-          `under that path it fails (P1014) with the migration's changes already committed, and leaves the migration failed. Nothing was applied.`,
-        hint: `Edit ${where} (the migration is not applied yet): end the migration with \`RESET search_path;\`, use SET LOCAL, or name the schema in each statement; then run \`prisma-zd deploy\` again (\`prisma-zd check\` reports it as search-path-not-reset).`,
-        exit: ExitCode.Usage,
-      });
-    }
-    emit({
-      type: 'warning',
-      message: `Migration ${m.name} leaves the search_path set to ${path} (${where}): the migrations applied after it in this deploy resolve their unqualified names in ${quoteIdent(left.path[0]!)} first. End it with \`RESET search_path;\` to keep them in ${quoteIdent(schema)}.`,
-    });
-  }
-}
-
-/**
- * A pending migration that leaves a `SET ROLE` / `SET SESSION AUTHORIZATION` in effect
- * (check's role-not-reset). Prisma records the migration in "_prisma_migrations" as that
- * role right after the file: when the role may not update that table, it fails with the
- * migration's changes committed and leaves it failed. Refused here before anything runs.
- * When it may, the next migrations of this deploy run as it (what they create is owned by
- * it): a warning. A role that does not exist fails the migration itself, harmlessly.
- */
-async function rolesLeftInEffect(client: pg.ClientBase, plan: Plan, schema: string, emit: (e: DeployEvent) => void): Promise<void> {
-  const table = `${quoteIdent(schema)}."_prisma_migrations"`;
-  for (const m of plan.migrations) {
-    for (const left of m.rolesLeft ?? []) {
-      const set = `${left.setting === 'role' ? 'SET ROLE' : 'SET SESSION AUTHORIZATION'} ${quoteIdent(left.role)}`;
-      const where = fileLine(m.path, left.line);
-      const reset = left.setting === 'role' ? 'RESET ROLE' : 'RESET SESSION AUTHORIZATION';
-      let may: boolean;
-      try {
-        // Not there yet (a first deploy): Prisma creates it as this session's role, so only a superuser or a member of that role may update it.
-        const q = await client.query<{ may: boolean | null }>(
-          `SELECT CASE WHEN pg_catalog.to_regclass($2) IS NULL
-                  THEN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = $1) OR pg_catalog.pg_has_role($1, current_user, 'USAGE')
-                  ELSE pg_catalog.has_table_privilege($1, $2, 'UPDATE') END AS may`,
-          [left.role, table],
-        );
-        may = q.rows[0]?.may === true;
-      } catch {
-        continue;
-      }
-      if (!may) {
-        throw new UserError({
-          code: 'ZD_ROLE_LEFT',
-          message:
-            `Migration ${m.name} leaves ${set} in effect (${where}), and ${quoteIdent(left.role)} may not update ${table}: Prisma records the migration there as that role, on the same connection, right after the file, ` +
-            `so it would fail (permission denied) with the migration's changes already committed, and leave it failed. Nothing was applied.`,
-          hint: `Edit ${where} (the migration is not applied yet): end the migration with \`${reset};\` (RESET ALL does not reset it), then run \`prisma-zd deploy\` again (\`prisma-zd check\` reports it as role-not-reset).`,
-          exit: ExitCode.Usage,
-        });
-      }
-      emit({
-        type: 'warning',
-        message: `Migration ${m.name} leaves ${set} in effect (${where}): the migrations applied after it in this deploy run as ${quoteIdent(left.role)}, and what they create is owned by it. End it with \`${reset};\`.`,
-      });
-    }
   }
 }
 
@@ -424,7 +342,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       result.failed.push(analysis);
       emit({ type: 'failed', failed: analysis });
     }
-    result.plan = await buildPlan(control, files, state.pending, schema);
+    result.plan = await buildPlan(control, files, state.pending, schema, readingOf(project.execution));
     emit({ type: 'plan', plan: result.plan });
     result.durations.preflightMs = performance.now() - t0;
 
@@ -435,8 +353,10 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       finish('migration-failed', ExitCode.MigrationFailed);
       return result;
     }
-    searchPathLeft(result.plan, schema, emit);
-    await rolesLeftInEffect(control, result.plan, schema, emit);
+    await refuseSessionLeft(control, result.plan.migrations, schema, {
+      again: 'run `prisma-zd deploy` again',
+      warn: (message) => emit({ type: 'warning', message }),
+    });
     if (req.dryRun) {
       finish('dry-run', ExitCode.Ok);
       return result;

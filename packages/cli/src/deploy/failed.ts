@@ -23,9 +23,10 @@ import {
   QUEUE_TABLE,
   type MigrationFacts,
   type ParsedSql,
+  type Execution,
   type SchemaState,
 } from '@prisma-zd/core';
-import type { ExecutionModel } from '../project/prisma-project.js';
+import { readingOf, type ExecutionModel } from '../project/prisma-project.js';
 import type { MigrationFile } from '../project/migrations.js';
 import { deniedObject } from '../queue/privileges.js';
 import { migrationsTable, type MigrationRow } from './history.js';
@@ -121,11 +122,14 @@ function tableOf(key: string, state: SchemaState): string | undefined {
 }
 
 /** The schema before migration `index` of `files` (replayed, prisma-zd blocks as their original statements). */
-function schemaBefore(files: readonly MigrationFile[], index: number, defaultSchema: string): SchemaState | undefined {
+function schemaBefore(files: readonly MigrationFile[], index: number, defaultSchema: string, execution: Execution): SchemaState | undefined {
   if (index === 0) return undefined;
   const facts = replay(
-    files.slice(0, index).map((f) => ({ name: f.name, parsed: unmanagedView(parseSql(f.sql)).parsed })),
-    { defaultSchema },
+    files.slice(0, index).map((f) => {
+      const view = unmanagedView(parseSql(f.sql));
+      return { name: f.name, parsed: view.parsed, tops: view.source };
+    }),
+    { defaultSchema, execution },
   );
   return facts[facts.length - 1]?.after;
 }
@@ -142,7 +146,13 @@ export interface RanMigration {
   readonly facts: MigrationFacts;
 }
 
-export async function ranMigration(client: pg.ClientBase, files: readonly MigrationFile[], index: number, defaultSchema: string): Promise<RanMigration> {
+export async function ranMigration(
+  client: pg.ClientBase,
+  files: readonly MigrationFile[],
+  index: number,
+  defaultSchema: string,
+  execution: Execution,
+): Promise<RanMigration> {
   const file = files[index]!;
   const managed = (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [QUEUE_TABLE])).rows[0]?.ok ?? false;
   const parsed = parseSql(file.sql);
@@ -150,8 +160,8 @@ export async function ranMigration(client: pg.ClientBase, files: readonly Migrat
   const text = managed
     ? parsed.statements.filter((s) => !zdBlockOf(s)).map((s) => `${s.text};\n`).join('')
     : unmanagedView(parsed).parsed.text;
-  const before = schemaBefore(files, index, defaultSchema);
-  const facts = replayMigration(before ?? emptySchemaState(defaultSchema), { name: file.name, parsed: parseSql(text) }, { defaultSchema });
+  const before = schemaBefore(files, index, defaultSchema, execution);
+  const facts = replayMigration(before ?? emptySchemaState(defaultSchema), { name: file.name, parsed: parseSql(text) }, { defaultSchema, execution });
   return { file, parsed, managed, facts };
 }
 
@@ -340,7 +350,7 @@ export async function analyseFailed(
   const file = index === -1 ? undefined : files[index];
   const log = readFailureLog(row.logs);
   const atomic = file ? atomicity(file.sql, execution) : { atomic: false, reason: 'its migration.sql is not in the migrations folder' };
-  const ran = file ? await ranMigration(client, files, index, schema) : undefined;
+  const ran = file ? await ranMigration(client, files, index, schema, readingOf(execution)) : undefined;
   const evidence = ran ? await catalogEvidence(client, ran) : [];
   const left = leftBehind(evidence);
   const rolledBack = [resolveCommand('--rolled-back', row.name), `  (or, as SQL: ${rolledBackSql(schema, row)})`, 'prisma-zd deploy'];

@@ -11,15 +11,16 @@ import {
   parseSql,
   quoteIdent,
   replay,
-  rolesLeft,
   statementLocks,
   unmanagedView,
   type BlockRole,
   type LockMode,
+  type Execution,
   type TableLock,
 } from '@prisma-zd/core';
 import type { MigrationFile } from '../project/migrations.js';
 import { oneLine } from './failed.js';
+import { leavingMigrations, type SessionLeft } from './session-left.js';
 
 export interface PlannedStatement {
   /** 0-based index among the file's statements. */
@@ -34,20 +35,13 @@ export interface PlannedStatement {
   hint?: string;
 }
 
-export interface PlannedMigration {
+export interface PlannedMigration extends SessionLeft {
   name: string;
   path: string;
   statements: PlannedStatement[];
   /** The strongest lock any statement takes, if any. */
   strongest: LockMode | undefined;
   parseError?: string;
-  /**
-   * The session-level search_path the file leaves set (`SET search_path` without LOCAL),
-   * and the line that set it: Prisma records the migration and runs the next ones under it.
-   */
-  searchPathLeft?: { path: string[]; line: number };
-  /** A `SET ROLE` / `SET SESSION AUTHORIZATION` (without LOCAL) the file leaves in effect, and its line. */
-  rolesLeft?: Array<{ setting: 'role' | 'session_authorization'; role: string; line: number }>;
 }
 
 export interface TableInfo {
@@ -73,18 +67,21 @@ export async function buildPlan(
   files: readonly MigrationFile[],
   pending: readonly MigrationFile[],
   defaultSchema: string,
+  execution: Execution = 'unknown',
 ): Promise<Plan> {
   const pendingNames = new Set(pending.map((p) => p.name));
   const views = files.map((f) => {
     const parsed = parseSql(f.sql);
     return { file: f, parsed, view: unmanagedView(parsed) };
   });
-  const facts = replay(views.map((v) => ({ name: v.file.name, parsed: v.view.parsed })), { defaultSchema });
+  const facts = replay(views.map((v) => ({ name: v.file.name, parsed: v.view.parsed, tops: v.view.source })), { defaultSchema, execution });
   const migrations: PlannedMigration[] = [];
   const tableKeys = new Map<string, { schema: string; name: string }>();
   // The costs depend on the server (SET NOT NULL proven by a CHECK skips its scan on 12+).
   const version = Number((await client.query<{ v: string }>('SELECT pg_catalog.current_setting($1) AS v', ['server_version_num'])).rows[0]?.v);
   const postgresVersion = Number.isFinite(version) && version > 0 ? Math.floor(version / 10000) : undefined;
+  // What each pending file leaves set for Prisma's bookkeeping, read as check reads it.
+  const leaving = leavingMigrations(files, pendingNames, defaultSchema, execution);
   views.forEach((v, i) => {
     if (!pendingNames.has(v.file.name)) return;
     const mf = facts[i]!;
@@ -104,16 +101,12 @@ export async function buildPlan(
     });
     let strongest: LockMode | undefined;
     for (const s of statements) for (const l of s.locks) if (!strongest || lockRank(l.mode) > lockRank(strongest)) strongest = l.mode;
-    const left = mf.sessionSearchPath;
-    const roles = rolesLeft(v.parsed.statements);
-    const leftLine = left ? v.parsed.statements[v.view.source[left.statement] ?? -1]?.loc.start.line : undefined;
     migrations.push({
       name: v.file.name,
       path: v.file.path,
       statements,
       strongest,
-      ...(left && leftLine !== undefined ? { searchPathLeft: { path: [...left.path], line: leftLine } } : {}),
-      ...(roles.length ? { rolesLeft: roles.map((r) => ({ setting: r.setting, role: r.role, line: r.statement.loc.start.line })) } : {}),
+      ...(leaving.get(v.file.name) ?? {}),
       ...(v.parsed.error ? { parseError: `line ${v.parsed.error.line}: ${v.parsed.error.message}` } : {}),
     });
   });

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type pg from 'pg';
-import { quoteIdent } from '@prisma-zd/core';
+import { initParser, quoteIdent } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { withClient } from '../db/connect.js';
 import { diffFingerprints, fingerprint, formatDiff, type FingerprintDiff } from '../db/fingerprint.js';
@@ -23,6 +23,7 @@ import { registerSecretsFrom } from '../util/redact.js';
 import { prismaSchemaOf } from '../db/search-path.js';
 import { applyMigrations } from '../verify/apply.js';
 import { withScratchDatabase } from '../verify/scratch.js';
+import { leavingMigrations, refuseSessionLeft } from '../deploy/session-left.js';
 import { withApplicationName } from '../deploy/url.js';
 import { reported } from './errors.js';
 import { lockHolders, withLockWatch } from './lock-watch.js';
@@ -202,7 +203,9 @@ export class MigrationTest {
   /**
    * Applies the migrations up to and including `name` (default: all) that are not applied
    * yet, and returns their names. Throws a `MigrationError` naming the migration and the
-   * statement that failed.
+   * statement that failed. Refuses, as `prisma-zd deploy` does and before anything runs, a
+   * migration that leaves a search_path without Prisma's schema (`ZD_SEARCH_PATH_LEFT`) or a
+   * role that may not update "_prisma_migrations" (`ZD_ROLE_LEFT`) set for Prisma's bookkeeping.
    */
   migrateTo(name?: string): Promise<string[]> {
     return reported(async () => {
@@ -230,6 +233,12 @@ export class MigrationTest {
           hint: 'Use a fresh database for each attempt (createScratchDatabase). On a real database: `prisma migrate resolve --rolled-back <migration>` once nothing of it is applied, then deploy again.',
           exit: ExitCode.Usage,
         });
+      }
+      // What `prisma-zd deploy` refuses before anything runs, refused here too (session-left.ts).
+      await initParser();
+      const leaving = [...leavingMigrations(this.files, new Set(todo.map((m) => m.name)), this.prismaSchema, readingOf(this.project.execution)).values()];
+      if (leaving.length) {
+        await withClient(this.url, (c) => refuseSessionLeft(c, leaving, this.prismaSchema, { again: 'run the test again' }), { applicationName: 'testing' });
       }
       if (this.mode === 'sql') {
         await withClient(this.url, (c) => applyMigrations(c, todo, { schema: this.prismaSchema, failureHint: FAILED_HINT }), {

@@ -3,6 +3,7 @@ export { checkHistory, checkSql, isTiny, TINY_TABLE } from './check.js';
 export type { CheckInput, CheckOptions, CheckReport, CheckSqlOptions, Diagnostic, MigrationReport, RuleSetting, TableRef, TableSize } from './check.js';
 export { checkpointFromJson, checkpointToJson } from './checkpoint.js';
 export { rolesLeft } from './roles-left.js';
+export { sessionLeft, type SessionLeft, type SessionLeftOptions } from './session-left.js';
 export type { RoleLeft } from './roles-left.js';
 export type { Checkpoint } from './history.js';
 export type { CheckStatement, Execution, MigrationStanding, Report, RuleContext, Transaction } from './context.js';

@@ -1,4 +1,5 @@
-import type { VariableSetStmt } from 'libpg-query';
+import type { SelectStmt, VariableSetStmt } from 'libpg-query';
+import { asNode, stringList } from '../sql/nodes.js';
 import type { Statement } from '../sql/parse.js';
 
 /** A session-level role setting a migration leaves in effect. */
@@ -12,20 +13,50 @@ export interface RoleLeft {
 
 /**
  * The `SET ROLE` / `SET SESSION AUTHORIZATION` (without LOCAL) still in effect after
- * `statements` run in order. `RESET ROLE`, `SET ROLE NONE`, `RESET SESSION AUTHORIZATION`
- * and `SET SESSION AUTHORIZATION DEFAULT` end them; `RESET ALL` ends neither (PostgreSQL
- * keeps both out of it: measured on 18).
+ * `statements` run in order; `SELECT set_config('role', '…', false)` (or a DO block's
+ * `PERFORM set_config(…)`) sets the role as `SET ROLE` does. `RESET ROLE`, `SET ROLE NONE`,
+ * `RESET SESSION AUTHORIZATION` and `SET SESSION AUTHORIZATION DEFAULT` end them;
+ * `RESET ALL` ends neither (PostgreSQL keeps both out of it: measured on 18). A value
+ * that is not a constant is not followed (the role it names is not known).
  */
 export function rolesLeft(statements: Iterable<Statement>): RoleLeft[] {
   const left = new Map<RoleLeft['setting'], RoleLeft>();
+  const set = (setting: RoleLeft['setting'], role: string | undefined, statement: Statement) => {
+    if (role === undefined || (setting === 'role' && role.toLowerCase() === 'none')) left.delete(setting);
+    else left.set(setting, { setting, role, statement });
+  };
   for (const statement of statements) {
+    if (statement.kind === 'SelectStmt') {
+      for (const [setting, role] of setConfigRoles(statement.node as SelectStmt)) set(setting, role, statement);
+      continue;
+    }
     if (statement.kind !== 'VariableSetStmt') continue;
     const node = statement.node as VariableSetStmt;
     const setting = node.name?.toLowerCase();
     if ((setting !== 'role' && setting !== 'session_authorization') || node.is_local) continue;
-    const role = node.kind === 'VAR_SET_VALUE' ? (node.args?.[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval : undefined;
-    if (role === undefined || (setting === 'role' && role.toLowerCase() === 'none')) left.delete(setting);
-    else left.set(setting, { setting, role, statement });
+    set(setting, node.kind === 'VAR_SET_VALUE' ? asNode(node.args?.[0], 'A_Const')?.sval?.sval : undefined, statement);
   }
   return [...left.values()];
+}
+
+/**
+ * The session-level role settings of `SELECT set_config('role' | 'session_authorization',
+ * '<constant>', false)`, run once (no FROM, WHERE, GROUP BY or HAVING), in order.
+ */
+function setConfigRoles(stmt: SelectStmt): Array<[RoleLeft['setting'], string]> {
+  if (stmt.fromClause?.length || stmt.whereClause !== undefined || stmt.havingClause !== undefined || stmt.groupClause?.length) return [];
+  const out: Array<[RoleLeft['setting'], string]> = [];
+  for (const target of stmt.targetList ?? []) {
+    const call = asNode(asNode(target, 'ResTarget')?.val, 'FuncCall');
+    const name = stringList(call?.funcname);
+    if (name.at(-1) !== 'set_config' || (name.length > 1 && name[0] !== 'pg_catalog') || call?.args?.length !== 3) continue;
+    const [setting, value, local] = call.args.map((a) => asNode(a, 'A_Const'));
+    const which = setting?.sval?.sval?.toLowerCase();
+    // Only a constant `false` is session-level; `true` ends with the transaction.
+    const isLocal = local?.boolval ? local.boolval.boolval === true : undefined;
+    if ((which !== 'role' && which !== 'session_authorization') || isLocal !== false) continue;
+    const role = value?.sval?.sval;
+    if (role) out.push([which, role]);
+  }
+  return out;
 }

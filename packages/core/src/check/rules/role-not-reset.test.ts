@@ -31,6 +31,18 @@ describe(ID, () => {
     expect(lines('DO $$ BEGIN SET ROLE a; END $$;')).toHaveLength(1);
   });
 
+  it("follows set_config('role' | 'session_authorization', '…', false), in the file or a DO block's PERFORM, as SET does", () => {
+    expect(lines("SELECT set_config('role', 'app_owner', false);\nCREATE TABLE \"Log\" (\"id\" INTEGER);")).toEqual([1]);
+    expect(lines("SELECT pg_catalog.set_config('session_authorization', 'a', false);")).toEqual([1]);
+    expect(lines("DO $$ BEGIN PERFORM set_config('role', 'a', false); END $$;")).toHaveLength(1);
+    expect(lines("SET ROLE a;\nSELECT set_config('role', 'none', false);")).toEqual([]);
+    expect(lines("SELECT set_config('role', 'a', false);\nRESET ROLE;")).toEqual([]);
+    // Until the transaction ends; a value that is not a constant, or a call that may run any number of times, names no role to report.
+    expect(lines("SELECT set_config('role', 'a', true);")).toEqual([]);
+    expect(lines("SELECT set_config('role', current_setting('app.owner'), false);")).toEqual([]);
+    expect(lines("SELECT set_config('role', 'a', false) FROM \"User\";")).toEqual([]);
+  });
+
   it('accepts RESET ROLE, SET ROLE NONE, RESET / DEFAULT SESSION AUTHORIZATION and SET LOCAL ROLE', () => {
     expect(lines('SET ROLE a;\nCREATE TABLE "Log" ("id" INTEGER);\nRESET ROLE;')).toEqual([]);
     expect(lines('SET ROLE a;\nSET ROLE NONE;')).toEqual([]);
