@@ -108,18 +108,36 @@ function renderDiagnostic(d: Diagnostic, text: string, paint: ReturnType<typeof 
 export const SYNTAX_HELP =
   "PostgreSQL's own parser rejects this statement, so `prisma migrate deploy` would fail on it too: fix the SQL, then run `prisma-zd check` again (`prisma-zd explain syntax`)";
 
+/**
+ * What to do about a file prisma-zd's copy of the parser cannot read (`kind: 'parser'`: a
+ * very large file, out of the WebAssembly module's memory). The SQL may be fine.
+ */
+export function parserHelp(path: string): string {
+  const folder = path.replace(/[\\/]migration\.sql$/, '');
+  return (
+    'This is a limit of prisma-zd, not an error in the SQL: PostgreSQL may well accept the file. Split the data into smaller migrations (or load it outside Migrate, e.g. with COPY), ' +
+    `or leave the file out of check with \`check: { exclude: [${JSON.stringify(folder)}] }\` in prisma-zd.config.ts (a path relative to that file)`
+  );
+}
+
+/** The label of a parse problem: `syntax` (PostgreSQL rejects the SQL) or `parser` (prisma-zd could not read it). */
+function parseLabel(m: MigrationReport): 'syntax' | 'parser' {
+  return m.parseError?.kind === 'parser' ? 'parser' : 'syntax';
+}
+
 function renderParseError(m: MigrationReport, paint: ReturnType<typeof painter>): string {
   const e = m.parseError!;
+  const label = parseLabel(m);
   const raw = (m.text.split('\n')[e.line - 1] ?? '').replace(/\t/g, ' ');
   const { text: line, shift } = lineWindow(raw, e.col - 1, e.col);
   const width = String(e.line).length;
   return [
-    `${paint('red', paint('bold', 'error[syntax]'))}${paint('bold', `: ${e.message}; the statements after this point were not checked`)}`,
+    `${paint('red', paint('bold', `error[${label}]`))}${paint('bold', `: ${e.message}; the statements after this point were not checked`)}`,
     `  ${paint('blue', '-->')} ${m.path}:${e.line}:${e.col}`,
     `  ${paint('blue', `${' '.repeat(width)} |`)}`,
     `  ${paint('blue', `${e.line} |`)} ${line}`,
     `  ${paint('blue', `${' '.repeat(width)} |`)} ${' '.repeat(Math.max(0, e.col - 1 - shift))}${paint('red', '^')}`,
-    `  ${paint('blue', '=')} ${paint('bold', 'help:')} ${SYNTAX_HELP}`,
+    `  ${paint('blue', '=')} ${paint('bold', 'help:')} ${label === 'parser' ? parserHelp(m.path) : SYNTAX_HELP}`,
   ].join('\n');
 }
 
@@ -171,7 +189,7 @@ export function renderJson(report: CheckReport): string {
       },
       parseErrors: report.migrations
         .filter((m) => m.parseError)
-        .map((m) => ({ migration: m.name, path: m.path, line: m.parseError!.line, column: m.parseError!.col, message: m.parseError!.message })),
+        .map((m) => ({ migration: m.name, path: m.path, line: m.parseError!.line, column: m.parseError!.col, message: m.parseError!.message, kind: parseLabel(m) })),
       findings: report.diagnostics.map((d) => ({
         ruleId: d.ruleId,
         severity: d.severity,
@@ -214,7 +232,7 @@ export function renderGithub(report: CheckReport, options: { readonly path?: (pa
   const lines: string[] = [];
   for (const m of report.migrations) {
     if (m.parseError) {
-      lines.push(`::error file=${escapeProperty(file(m.path))},line=${m.parseError.line},col=${m.parseError.col},title=${escapeProperty('prisma-zd syntax')}::${escapeData(m.parseError.message)}`);
+      lines.push(`::error file=${escapeProperty(file(m.path))},line=${m.parseError.line},col=${m.parseError.col},title=${escapeProperty(`prisma-zd ${parseLabel(m)}`)}::${escapeData(m.parseError.message)}`);
     }
   }
   for (const d of report.diagnostics) {

@@ -1,4 +1,4 @@
-import { pgQuery } from './pg-parser.js';
+import { ParserFailure, pgQuery } from './pg-parser.js';
 import type { RawStmt, ScanToken } from 'libpg-query';
 import { scan } from './lexer.js';
 import { nodeKind } from './nodes.js';
@@ -50,6 +50,11 @@ export interface Segment {
 export interface ParseProblem {
   /** PostgreSQL's message, e.g. `syntax error at or near "SELEC"`. */
   readonly message: string;
+  /**
+   * `parser`: the parser itself failed (`ParserFailure`: out of its memory on a very large
+   * file), not the SQL; PostgreSQL may accept it. Absent: PostgreSQL rejects the SQL.
+   */
+  readonly kind?: 'parser';
   /** JS string index of the error cursor. */
   readonly index: number;
   readonly line: number;
@@ -124,6 +129,11 @@ function withError(text: string, index: TextIndex, statements: Statement[], erro
 }
 
 function problemOf(index: TextIndex, error: unknown): ParseProblem {
+  if (error instanceof ParserFailure) {
+    const size = index.byteLength;
+    const shown = size >= 1024 * 1024 ? `${(size / 1024 / 1024).toFixed(0)} MB` : `${Math.ceil(size / 1024)} KB`;
+    return { ...problemAt(index, `${error.message} (the file is ${shown})`, 0), kind: 'parser' };
+  }
   if (pgQuery().hasSqlDetails(error) && error.sqlDetails) {
     // PostgreSQL counts the cursor in characters, not bytes (pg_mbstrlen_with_len).
     return problemAt(index, error.sqlDetails.message, index.indexOfCodePoint(error.sqlDetails.cursorPosition));

@@ -101,13 +101,59 @@ export async function loadDirect(): Promise<PgQuery | undefined> {
   }
   if (typeof factory !== 'function') return undefined;
   let mod: Partial<EmscriptenModule> | undefined;
+  // What the module prints (PostgreSQL's memory report and "Terminating process due to FATAL
+  // error" when it runs out of memory) is kept, never written to this process's stdout
+  // (a JSON report) or stderr: the failure is reported as a `ParserFailure`.
+  const printed: string[] = [];
+  const keep = (line: string) => {
+    printed.push(line);
+    if (printed.length > PRINTED_LINES) printed.shift();
+  };
   try {
-    mod = (await (factory as () => Promise<unknown>)()) as Partial<EmscriptenModule> | undefined;
+    mod = (await (factory as (m: object) => Promise<unknown>)({ print: keep, printErr: keep })) as Partial<EmscriptenModule> | undefined;
   } catch {
     return undefined;
   }
   if (!mod || !(mod.HEAPU8 instanceof Uint8Array) || FUNCTIONS.some((f) => typeof mod[f] !== 'function')) return undefined;
-  return directGlue(mod as EmscriptenModule);
+  return directGlue(mod as EmscriptenModule, printed);
+}
+
+/** The module's last lines of output kept for a `ParserFailure`. */
+const PRINTED_LINES = 40;
+
+/**
+ * The parser itself failed on a text, not the SQL: the WebAssembly module ran out of its
+ * memory (PostgreSQL's parser then ends "the process": Emscripten throws an `ExitStatus`),
+ * or the tree is too large for a JavaScript string. PostgreSQL itself may accept the SQL.
+ * The module stays usable for the next text.
+ */
+export class ParserFailure extends Error {
+  /** Out of memory (in the module, or for the tree's string). */
+  readonly outOfMemory: boolean;
+  constructor(message: string, outOfMemory: boolean) {
+    super(message);
+    this.name = 'ParserFailure';
+    this.outOfMemory = outOfMemory;
+  }
+}
+
+/** The module's most memory: what `ParserFailure`'s message names. */
+export const PARSER_MEMORY_BYTES = 1024 * 1024 * 1024;
+
+/** `error`, thrown by a call into the module, as a `ParserFailure` (an `SqlError` or a `ParserFailure` as it is). */
+function parserFailure(error: unknown, printed: readonly string[]): unknown {
+  if (error instanceof SqlError || error instanceof ParserFailure) return error;
+  const text = printed.join('\n');
+  const exited = typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'ExitStatus';
+  const tooLong = error instanceof RangeError || (error instanceof Error && /string longer than|Invalid string length/i.test(error.message));
+  const memory = /out of memory|Grand total:/i.test(text) || tooLong || (error instanceof Error && /out of memory|Out of bounds memory|memory allocation failed/i.test(error.message));
+  const fatal = printed.find((l) => /\b(FATAL|ERROR)\b/.test(l) && !/^Terminating process/.test(l));
+  const what = tooLong
+    ? 'its parse tree is too large for a JavaScript string'
+    : memory
+      ? `it ran out of its ${PARSER_MEMORY_BYTES / 1024 / 1024 / 1024} GB of memory`
+      : `it stopped${exited ? ` (exit ${String((error as { status?: unknown }).status)})` : ''}: ${fatal ?? (error instanceof Error ? error.message : String((error as { message?: unknown } | null)?.message ?? error))}`;
+  return new ParserFailure(`PostgreSQL's parser, run inside prisma-zd as WebAssembly, could not read this file: ${what}`, memory);
 }
 
 interface SqlDetails {
@@ -140,7 +186,10 @@ const decoder = new TextDecoder();
 /** What Emscripten's `UTF8ToString` decodes with its own loop rather than its `TextDecoder`. */
 const SHORT = 16;
 
-function directGlue(mod: EmscriptenModule): PgQuery {
+/** From this many UTF-16 code units, the query's buffer is measured rather than sized for the worst case. */
+const EXACT_SIZE_FROM = 1 << 16;
+
+function directGlue(mod: EmscriptenModule, printed: string[] = []): PgQuery {
   /** `query` as a NUL-terminated UTF-8 string in the module's memory (free it). */
   const put = (query: string): number => {
     if (typeof query !== 'string') throw new TypeError(`Expected a string, got ${typeof query}`);
@@ -151,8 +200,9 @@ function directGlue(mod: EmscriptenModule): PgQuery {
       mod.stringToUTF8(query, ptr, len);
       return ptr;
     }
-    // At most three UTF-8 bytes per UTF-16 code unit.
-    const size = query.length * 3 + 1;
+    // At most three UTF-8 bytes per UTF-16 code unit; a large text takes its exact size (the
+    // module's memory is what the parser has for its tree: a 100 MB file would take 300).
+    const size = (query.length > EXACT_SIZE_FROM ? Buffer.byteLength(query, 'utf8') : query.length * 3) + 1;
     const ptr = mod._malloc(size);
     // The memory may have grown: read the view after the allocation.
     const heap = mod.HEAPU8;
@@ -171,6 +221,7 @@ function directGlue(mod: EmscriptenModule): PgQuery {
   const parseSync = ((query: string) => {
     if (query === null || query === undefined) throw new Error('Query cannot be null or undefined');
     if (query === '') throw new Error('Query cannot be empty');
+    printed.length = 0;
     const queryPtr = put(query);
     let resultPtr = 0;
     try {
@@ -201,6 +252,8 @@ function directGlue(mod: EmscriptenModule): PgQuery {
       }
       if (!parseTreePtr) throw new Error('No parse tree generated');
       return JSON.parse(read(parseTreePtr));
+    } catch (error) {
+      throw parserFailure(error, printed);
     } finally {
       mod._free(queryPtr);
       if (resultPtr) mod._wasm_free_parse_result(resultPtr);
@@ -208,6 +261,7 @@ function directGlue(mod: EmscriptenModule): PgQuery {
   }) as LibPgQuery['parseSync'];
 
   const parsePlPgSQLSync = ((query: string) => {
+    printed.length = 0;
     const queryPtr = put(query);
     let resultPtr = 0;
     try {
@@ -216,6 +270,9 @@ function directGlue(mod: EmscriptenModule): PgQuery {
       // Success is always a JSON object; anything else is an error message.
       if (!result.startsWith('{')) throw new Error(result);
       return JSON.parse(result);
+    } catch (error) {
+      // A body PL/pgSQL rejects comes back as a message (an Error): kept as it is.
+      throw error instanceof Error && !(error instanceof RangeError) ? error : parserFailure(error, printed);
     } finally {
       mod._free(queryPtr);
       if (resultPtr) mod._wasm_free_string(resultPtr);
