@@ -160,11 +160,15 @@ describe('prisma-zd explain', () => {
     expect(r.stderr).toContain('docs/rules/ban-drop-column.md');
   });
 
-  it('explains error[syntax], which check prints like a rule', async () => {
+  it('explains error[syntax] and error[parser], which check prints like rules', async () => {
     const r = await runZd(['explain', 'syntax']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('# syntax (not a rule)');
     expect(r.stdout).toContain('prisma migrate deploy');
+    const p = await runZd(['explain', 'parser']);
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('# parser (not a rule)');
+    expect(p.stdout).toContain('1 GB of memory');
   });
 
   it('lists the rules, and rejects an unknown one', async () => {

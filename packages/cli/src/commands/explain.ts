@@ -45,6 +45,24 @@ A migration that is already applied cannot be edited safely: add a new migration
 (see \`prisma-zd explain modified-migration\`).
 `;
 
+/** `error[parser]`: prisma-zd's copy of the parser could not hold the file (not a rule either). */
+const PARSER_PAGE = `# parser (not a rule)
+
+\`error[parser]\` means prisma-zd could not read the file, not that the SQL is wrong: its copy
+of PostgreSQL's parser runs as WebAssembly with 1 GB of memory for the file's whole parse
+tree, and a very large file (a data seed of millions of rows: ~30 MB of \`INSERT … VALUES\`
+reads, ~65 MB does not) needs more. PostgreSQL itself may well accept it.
+
+- Nothing of the file is checked, and later migrations are replayed without it.
+- \`rewrite\` leaves the file alone and says why; the exit code of \`check\` is 1.
+
+## What to do
+
+Split the data into smaller migrations, or load it outside Migrate (\`COPY\`, a seed
+script); or, when the file only moves data, leave it out of check in prisma-zd.config.ts:
+\`check: { exclude: ['prisma/migrations/<its folder>'] }\`.
+`;
+
 export const explainCommand = defineCommand({
   command: 'explain [rule]',
   describe: "Print a check rule's page: why it matters, what to write instead",
@@ -58,8 +76,8 @@ export const explainCommand = defineCommand({
       for (const r of rules) o.out(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.summary}`);
       return ExitCode.Ok;
     }
-    if (argv.rule === 'syntax') {
-      o.out(SYNTAX_PAGE);
+    if (argv.rule === 'syntax' || argv.rule === 'parser') {
+      o.out(argv.rule === 'syntax' ? SYNTAX_PAGE : PARSER_PAGE);
       return ExitCode.Ok;
     }
     const rule = rules.find((r) => r.id === argv.rule);

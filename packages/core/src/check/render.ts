@@ -116,7 +116,7 @@ export function parserHelp(path: string): string {
   const folder = path.replace(/[\\/]migration\.sql$/, '');
   return (
     'This is a limit of prisma-zd, not an error in the SQL: PostgreSQL may well accept the file. Split the data into smaller migrations (or load it outside Migrate, e.g. with COPY), ' +
-    `or leave the file out of check with \`check: { exclude: [${JSON.stringify(folder)}] }\` in prisma-zd.config.ts (a path relative to that file)`
+    `or leave the file out of check with \`check: { exclude: [${JSON.stringify(folder)}] }\` in prisma-zd.config.ts (a path relative to that file; \`prisma-zd explain parser\`)`
   );
 }
 
