@@ -92,6 +92,16 @@ const NOT_UTF8 = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
 export function parseSql(text: string): ParsedSql {
   const { parseSync } = pgQuery();
   const index = new TextIndex(text);
+  // UTF-16 (PowerShell's `>` writes it): its byte order mark as the reader escapes bytes that are not UTF-8.
+  const utf16 = text.startsWith('\uDCFF\uDCFE') ? 'little-endian' : text.startsWith('\uDCFE\uDCFF') ? 'big-endian' : undefined;
+  if (utf16) {
+    return withError(
+      text,
+      index,
+      [],
+      problemAt(index, `the file is UTF-16 (${utf16}; PowerShell's \`>\` writes it), not UTF-8: Prisma reads migration.sql as UTF-8 and cannot run it: save it as UTF-8 without BOM`, 0),
+    );
+  }
   const nul = text.indexOf('\0');
   if (nul !== -1) return withError(text, index, [], problemAt(index, 'invalid byte sequence: NUL character', nul));
   // A byte that is not UTF-8, escaped by the reader as a lone surrogate U+DC80–U+DCFF.
@@ -104,7 +114,11 @@ export function parseSql(text: string): ParsedSql {
   try {
     raws = text === '' ? [] : (parseSync(text).stmts ?? []);
   } catch (error) {
-    const problem = problemOf(index, error);
+    let problem = problemOf(index, error);
+    // An editor's "UTF-8 with BOM": PostgreSQL reads the invisible U+FEFF as part of the first word.
+    if (text.startsWith('\uFEFF') && problem.index <= 1 && problem.kind === undefined) {
+      problem = { ...problem, message: `${problem.message} (the file starts with a byte order mark, U+FEFF, invisible in most editors: save it as UTF-8 without BOM)` };
+    }
     return withError(text, index, statementsBefore(text, index, problem.index), problem);
   }
   const statements = buildStatements(text, index, raws);
