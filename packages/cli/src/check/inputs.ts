@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { CheckInput } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
-import { readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
+import { listMigrationsFolder, readMigrationsFolder, type FolderRefusal, type MigrationFile } from '../project/migrations.js';
 import { absolutePath, changesSince, hasCommits, indexedPaths, readObjects, repoPath, stagedChanges, unstagedPaths } from './git.js';
 import { migrationText } from '../encoding.js';
 
@@ -18,6 +18,8 @@ export interface FolderCheck {
   readonly folder: string;
   /** The history, oldest first, with `report` set on the migrations to report. */
   readonly inputs: CheckInput[];
+  /** What makes the folder itself fail (reported when the whole folder is checked). */
+  readonly refusals?: readonly FolderRefusal[];
 }
 
 const SCRIPT = 'migration.sql';
@@ -128,7 +130,19 @@ export function findHistories(paths: readonly string[], cwd: string): HistorySpe
 /** Read a history named on the command line. */
 export function readHistorySpec(spec: HistorySpec, cwd: string): FolderCheck {
   const names = spec.names === 'all' ? undefined : new Set(spec.names);
-  return { folder: spec.folder, inputs: toInputs(readMigrationsFolder(spec.folder), cwd, (m) => names === undefined || names.has(m.name)) };
+  const listing = listMigrationsFolder(spec.folder);
+  const folder = { folder: spec.folder, inputs: toInputs(listing.files, cwd, (m) => names === undefined || names.has(m.name)) };
+  return names === undefined ? withRefusals(folder, listing.refusals) : folder;
+}
+
+/**
+ * `folder` with the refusals of its listing; another database's folder has nothing
+ * checked (its SQL is not PostgreSQL's).
+ */
+function withRefusals(folder: FolderCheck, refusals: readonly FolderRefusal[]): FolderCheck {
+  if (refusals.length === 0) return folder;
+  const foreign = refusals.some((r) => r.code === 'ZD_PROVIDER');
+  return { folder: folder.folder, inputs: foreign ? [] : folder.inputs, refusals };
 }
 
 /** What decides, beyond the paths, which inputs are reported and what they are compared with. */
@@ -151,7 +165,9 @@ export function markInputs(folder: FolderCheck, marks: InputMarks): FolderCheck 
     const checksum = marks.applied?.get(input.name);
     return checksum === undefined ? input : { ...input, appliedChecksum: checksum };
   });
-  return { folder: folder.folder, inputs };
+  // An excluded directory (or migration_lock.toml) is not reported either.
+  const refusals = folder.refusals?.filter((r) => !excluded(r.path, marks.root, globs));
+  return { folder: folder.folder, inputs, ...(refusals?.length ? { refusals } : {}) };
 }
 
 /** `findHistories`, read. */
@@ -161,7 +177,8 @@ export function pathHistories(paths: readonly string[], cwd: string): FolderChec
 
 /** The project's migrations folder, every migration reported; edits since HEAD are compared when in git. */
 export function folderHistory(folder: string, cwd: string, gitRoot: string | undefined): FolderCheck {
-  const files = readMigrationsFolder(folder);
+  const listing = listMigrationsFolder(folder);
+  const files = listing.files;
   const inputs = toInputs(files, cwd, () => true);
   if (gitRoot !== undefined) {
     let modified: Set<string> | undefined;
@@ -173,7 +190,7 @@ export function folderHistory(folder: string, cwd: string, gitRoot: string | und
     }
     if (modified) attachCommitted(gitRoot, folder, inputs, files, 'HEAD', modified);
   }
-  return { folder, inputs };
+  return withRefusals({ folder, inputs }, listing.refusals);
 }
 
 function changedSince(root: string, ref: string, folder: string): Set<string> {

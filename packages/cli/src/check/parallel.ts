@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { checkHistory, initParser, type CheckOptions, type CheckReport } from '@prisma-zd/core';
 import { UserError, type ExitCode } from '../errors.js';
 import { startWorker, takeEarlyWorker, type WorkerEntry } from './early.js';
+import { folderProblems, withFolderProblems } from './folder-problems.js';
 import { markInputs, readHistorySpec, type HistorySpec, type InputMarks } from './inputs.js';
 
 /** Histories to check and how (what a worker is sent). */
@@ -123,9 +124,10 @@ export class CheckWorkers {
 /** One history, read, marked and checked; null when none of its migrations is reported. */
 export async function checkSpec(jobs: CheckJobs, job: number): Promise<CheckReport | null> {
   const folder = markInputs(readHistorySpec(jobs.specs[job]!, jobs.marks.cwd), jobs.marks);
-  if (!folder.inputs.some((i) => i.report !== false)) return null;
+  const problems = folderProblems(folder.refusals, jobs.marks.cwd);
+  if (!folder.inputs.some((i) => i.report !== false)) return withFolderProblems(null, problems);
   await initParser();
-  return checkHistory(folder.inputs, jobs.options);
+  return withFolderProblems(checkHistory(folder.inputs, jobs.options), problems);
 }
 
 export function failedError(e: unknown): FailedError {

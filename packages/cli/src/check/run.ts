@@ -12,6 +12,7 @@ import { readDatabaseFacts } from './database.js';
 import { gitRoot, requireGitRoot } from './git.js';
 import { findHistories, folderHistory, markInputs, sinceHistory, stagedHistory, type FolderCheck, type HistorySpec, type InputMarks } from './inputs.js';
 import { stopEarlyWorkers } from './early.js';
+import { folderProblems, withFolderProblems } from './folder-problems.js';
 import { CheckWorkers, workerCount } from './parallel.js';
 import { beforeParsing, restartMayCome } from './v8-flags.js';
 
@@ -123,7 +124,9 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
       reports = (await workers.check({ specs, marks, options })).filter((r): r is CheckReport => r !== null);
     } else {
       const marked = one?.folder && markInputs(one.folder, marks);
-      reports = marked?.inputs.some((i) => i.report !== false) ? [await checkFolder(marked, { ...options, execution: one!.execution }, one!.cacheRoot)] : [];
+      const checked = marked?.inputs.some((i) => i.report !== false) ? await checkFolder(marked, { ...options, execution: one!.execution }, one!.cacheRoot) : null;
+      const report = withFolderProblems(checked, folderProblems(marked ? marked.refusals : undefined, cwd));
+      reports = report ? [report] : [];
     }
     const report = merge(reports);
     const failOn = RANK[req.failOn ?? 'error'];

@@ -5,7 +5,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import pg from 'pg';
 import { initParser, QUEUE_TABLE, quoteIdent, rewriteHistory, ZD_SCHEMA, type MigrationRewrite } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
-import { readMigrationsFolder } from '../project/migrations.js';
+import { listMigrationsFolder, refuseFolder } from '../project/migrations.js';
 import { assertSafeExecution, readingOf, resolvePrismaProject } from '../project/prisma-project.js';
 import { paint, type Output } from '../util/output.js';
 import { redact, registerSecretsFrom } from '../util/redact.js';
@@ -115,8 +115,11 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
   });
   registerSecretsFrom(project.url);
   assertSafeExecution(project);
-  const history = readMigrationsFolder(project.migrationsDir);
-  const warnings: string[] = [];
+  const listing = listMigrationsFolder(project.migrationsDir);
+  // Another database's migrations are not rewritten; a directory Prisma would stop on is said.
+  refuseFolder({ ...listing, refusals: listing.refusals.filter((r) => r.code === 'ZD_PROVIDER') }, 'run `prisma-zd rewrite` again');
+  const history = listing.files;
+  const warnings: string[] = listing.refusals.map((r) => `${r.message} ${r.hint}`);
   const cwd = resolve(req.cwd ?? process.cwd());
   let selectName: (name: string) => boolean;
   let selection: string;

@@ -19,7 +19,7 @@ import { initParser, quoteIdent } from '@prisma-zd/core';
 import { connect, describeServer, readOnlyError } from '../db/connect.js';
 import { prismaSchemaOf, readSearchPath, searchPathError, urlSchema } from '../db/search-path.js';
 import { ExitCode, UserError } from '../errors.js';
-import { readMigrationsFolder } from '../project/migrations.js';
+import { listMigrationsFolder, refuseFolder } from '../project/migrations.js';
 import { assertSafeExecution, readingOf, requireUrl, resolvePrismaProject, type PrismaProject } from '../project/prisma-project.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
 import { permissionDenied, requireCreateOfUrlSchema, requireCreateOnSchema } from '../queue/privileges.js';
@@ -198,7 +198,10 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const cli = locatePrismaCli(project.root);
   // Where `_prisma_migrations` is: the URL's `?schema=`, else the session's current_schema() (read once connected).
   let schema = prismaSchemaOf(url);
-  const files = readMigrationsFolder(project.migrationsDir);
+  // A folder `prisma migrate deploy` would stop on (or another database's): refused before anything runs.
+  const listing = listMigrationsFolder(project.migrationsDir);
+  refuseFolder(listing, 'run `prisma-zd deploy` again');
+  const files = listing.files;
   const variables = urlVariables(project);
   if (variables.length === 0) {
     throw new UserError({

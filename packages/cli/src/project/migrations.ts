@@ -19,13 +19,32 @@ export interface MigrationFile {
   checksum: string;
 }
 
+/** What makes `prisma migrate deploy` refuse a folder, or prisma-zd refuse it (another database's). */
+export interface FolderRefusal {
+  readonly code: string;
+  readonly exit: ExitCode;
+  /** The directory (no migration.sql) or `migration_lock.toml`. */
+  readonly path: string;
+  readonly message: string;
+  readonly hint: string;
+}
+
+export interface MigrationsListing {
+  /** The migrations, in the order Prisma applies them. */
+  readonly files: MigrationFile[];
+  readonly refusals: readonly FolderRefusal[];
+}
+
 /**
  * The migrations of `dir` in the order Prisma applies them (core's rules: directory
- * names in code point order, directories without a `migration.sql` skipped, top-level
- * files such as `migration_lock.toml` ignored). Throws `ZD_MIGRATIONS_MISSING` when
- * `dir` does not exist.
+ * names in code point order; top-level files such as `migration_lock.toml` ignored),
+ * and what Prisma or prisma-zd refuses in it: a directory without `migration.sql` (Prisma
+ * counts every directory, hidden ones too, and `prisma migrate deploy` fails with P3015
+ * when it reaches it, after applying the migrations before it: measured with Prisma 6) and a `migration_lock.toml` of
+ * another database. Throws `ZD_MIGRATIONS_MISSING` when `dir` does not exist and
+ * `ZD_MIGRATION_UNREADABLE` for a `migration.sql` that cannot be read.
  */
-export function readMigrationsFolder(dir: string): MigrationFile[] {
+export function listMigrationsFolder(dir: string): MigrationsListing {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError({
       code: 'ZD_MIGRATIONS_MISSING',
@@ -48,12 +67,55 @@ export function readMigrationsFolder(dir: string): MigrationFile[] {
       }
     }
   }
-  return interpretFolder({ entries }).migrations.map((m) => ({
+  const folder = interpretFolder({ entries });
+  const refusals: FolderRefusal[] = [];
+  for (const p of folder.problems) {
+    if (p.path.includes('/') || p.path === LOCK_FILE) continue;
+    const path = join(dir, p.path);
+    refusals.push({
+      code: 'ZD_MIGRATION_NO_SCRIPT',
+      exit: ExitCode.Usage,
+      path,
+      message: `${path} has no ${SCRIPT_FILE}: Prisma counts every directory of the migrations folder as a migration (hidden ones too), and \`prisma migrate deploy\` fails when it reaches this one (P3015), after applying the migrations before it.`,
+      hint: `Delete the directory, or restore its ${SCRIPT_FILE} (\`git status ${path}\`).`,
+    });
+  }
+  if (folder.provider !== undefined && !POSTGRES_PROVIDERS.has(folder.provider)) {
+    const path = join(dir, LOCK_FILE);
+    refusals.push({
+      code: 'ZD_PROVIDER',
+      exit: ExitCode.Usage,
+      path,
+      message: `${path} names the provider "${folder.provider}": prisma-zd works with PostgreSQL migrations only.`,
+      hint: 'Run prisma-zd on a PostgreSQL project (`provider = "postgresql"` in its datasource and in migration_lock.toml).',
+    });
+  }
+  const files = folder.migrations.map((m) => ({
     name: m.name,
     sql: m.sql,
     path: join(dir, m.name, SCRIPT_FILE),
     checksum: migrationChecksum(bytes.get(m.name)!),
   }));
+  return { files, refusals };
+}
+
+/** What Prisma writes in migration_lock.toml for PostgreSQL (and its alias). */
+const POSTGRES_PROVIDERS = new Set(['postgresql', 'postgres']);
+
+/**
+ * The migrations of `dir` in the order Prisma applies them (`listMigrationsFolder`,
+ * directories without a `migration.sql` skipped).
+ */
+export function readMigrationsFolder(dir: string): MigrationFile[] {
+  return listMigrationsFolder(dir).files;
+}
+
+/** Throws the first refusal of `listing` as a usage error (exit 2): before anything runs. */
+export function refuseFolder(listing: MigrationsListing, next: string): void {
+  const r = listing.refusals[0];
+  if (!r) return;
+  const more = listing.refusals.length > 1 ? ` (and ${listing.refusals.length - 1} more: ${listing.refusals.slice(1).map((x) => x.path).join(', ')})` : '';
+  throw new UserError({ code: r.code, message: `${r.message}${more}`, hint: `${r.hint} Then ${next}.`, exit: r.exit });
 }
 
 /** The file's bytes, or undefined when it does not exist (one system call where exists-then-read takes two). */
@@ -61,8 +123,14 @@ function readIfExists(path: string): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new UserError({
+      code: 'ZD_MIGRATION_UNREADABLE',
+      message: `Cannot read ${path}: ${code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message}. Prisma would fail on it too.`,
+      hint: `Make it a readable file (ls -l ${path}), then run the command again.`,
+      exit: ExitCode.Usage,
+    });
   }
 }
 

@@ -120,14 +120,24 @@ export function parserHelp(path: string): string {
   );
 }
 
-/** The label of a parse problem: `syntax` (PostgreSQL rejects the SQL) or `parser` (prisma-zd could not read it). */
-function parseLabel(m: MigrationReport): 'syntax' | 'parser' {
-  return m.parseError?.kind === 'parser' ? 'parser' : 'syntax';
+/**
+ * The label of a parse problem: `syntax` (PostgreSQL rejects the SQL), `parser`
+ * (prisma-zd could not read it) or `folder` (the migrations folder around it).
+ */
+function parseLabel(m: MigrationReport): 'syntax' | 'parser' | 'folder' {
+  return m.parseError?.kind ?? 'syntax';
 }
 
 function renderParseError(m: MigrationReport, paint: ReturnType<typeof painter>): string {
   const e = m.parseError!;
   const label = parseLabel(m);
+  if (label === 'folder') {
+    return [
+      `${paint('red', paint('bold', 'error[folder]'))}${paint('bold', `: ${e.message}`)}`,
+      `  ${paint('blue', '-->')} ${m.path}`,
+      ...(e.help ? [`  ${paint('blue', '=')} ${paint('bold', 'help:')} ${e.help}`] : []),
+    ].join('\n');
+  }
   const raw = (m.text.split('\n')[e.line - 1] ?? '').replace(/\t/g, ' ');
   const { text: line, shift } = lineWindow(raw, e.col - 1, e.col);
   const width = String(e.line).length;
@@ -137,7 +147,7 @@ function renderParseError(m: MigrationReport, paint: ReturnType<typeof painter>)
     `  ${paint('blue', `${' '.repeat(width)} |`)}`,
     `  ${paint('blue', `${e.line} |`)} ${line}`,
     `  ${paint('blue', `${' '.repeat(width)} |`)} ${' '.repeat(Math.max(0, e.col - 1 - shift))}${paint('red', '^')}`,
-    `  ${paint('blue', '=')} ${paint('bold', 'help:')} ${label === 'parser' ? parserHelp(m.path) : SYNTAX_HELP}`,
+    `  ${paint('blue', '=')} ${paint('bold', 'help:')} ${e.help ?? (label === 'parser' ? parserHelp(m.path) : SYNTAX_HELP)}`,
   ].join('\n');
 }
 
@@ -189,7 +199,15 @@ export function renderJson(report: CheckReport): string {
       },
       parseErrors: report.migrations
         .filter((m) => m.parseError)
-        .map((m) => ({ migration: m.name, path: m.path, line: m.parseError!.line, column: m.parseError!.col, message: m.parseError!.message, kind: parseLabel(m) })),
+        .map((m) => ({
+          migration: m.name,
+          path: m.path,
+          line: m.parseError!.line,
+          column: m.parseError!.col,
+          message: m.parseError!.message,
+          kind: parseLabel(m),
+          ...(m.parseError!.help === undefined ? {} : { help: m.parseError!.help }),
+        })),
       findings: report.diagnostics.map((d) => ({
         ruleId: d.ruleId,
         severity: d.severity,

@@ -52,9 +52,13 @@ export interface ParseProblem {
   readonly message: string;
   /**
    * `parser`: the parser itself failed (`ParserFailure`: out of its memory on a very large
-   * file), not the SQL; PostgreSQL may accept it. Absent: PostgreSQL rejects the SQL.
+   * file), not the SQL; PostgreSQL may accept it. `folder`: not the file but the migrations
+   * folder around it (a directory without migration.sql; another database's folder), set by
+   * the caller that lists it. Absent: PostgreSQL rejects the SQL.
    */
-  readonly kind?: 'parser';
+  readonly kind?: 'parser' | 'folder';
+  /** What to do, when the caller knows better than the kind's general advice. */
+  readonly help?: string;
   /** JS string index of the error cursor. */
   readonly index: number;
   readonly line: number;
