@@ -52,6 +52,7 @@ describe('a directory without migration.sql in the migrations folder', () => {
       const pretty = await runZd(['check'], { cwd: p.project.dir, env: { DATABASE_URL: undefined } });
       expect(pretty.stdout).toContain(`error[folder]: migrations/${dir} has no migration.sql`);
       expect(pretty.stdout).toContain(`  --> migrations/${dir}\n  = help: Delete the directory, or restore its migration.sql`);
+      expect(pretty.stdout).toMatch(/\n✖ \d+ errors?, \d+ warnings? in \d of 9 migrations and 1 in the migrations folder\./);
 
       // Excluded, it is not reported.
       writeFileSync(join(p.project.dir, 'prisma-zd.config.ts'), `export default { check: { exclude: ['migrations/${dir}'] } };\n`);

@@ -171,16 +171,23 @@ export function renderSummary(report: CheckReport, options: RenderOptions = {}):
 function summaryLine(report: CheckReport, paint: ReturnType<typeof painter>): string {
   const { error, warning, info } = report.counts;
   const errors = error + report.parseErrors;
-  const checked = report.migrations.length;
+  const migrations = migrationsOf(report);
+  const checked = migrations.length;
   const suppressed = report.migrations.reduce((n, m) => n + m.suppressed, 0);
   const extra = suppressed ? paint('dim', ` (${suppressed} suppressed by comments)`) : '';
   if (errors + warning + info === 0) return `${paint('green', '✓')} No findings in ${plural(checked, 'migration')}.${extra}`;
-  const withFindings = report.migrations.filter((m) => m.diagnostics.length || m.parseError).length;
+  const folder = report.migrations.length - checked;
+  const withFindings = `${migrations.filter((m) => m.diagnostics.length || m.parseError).length} of ${plural(checked, 'migration')}${folder ? ` and ${folder} in the migrations folder` : ''}`;
   const parts = [plural(errors, 'error'), plural(warning, 'warning'), ...(info ? [`${info} info`] : [])];
   const fixable = report.migrations.filter((m) => m.needsRewrite).length;
   const hint = fixable ? `\n  ${plural(fixable, 'migration')} still need${fixable === 1 ? 's' : ''} \`prisma-zd rewrite\`.` : '';
   const mark = errors ? paint('red', '✖') : paint('yellow', '!');
-  return `${mark} ${parts.join(', ')} in ${withFindings} of ${plural(checked, 'migration')}.${extra}${hint}`;
+  return `${mark} ${parts.join(', ')} in ${withFindings}.${extra}${hint}`;
+}
+
+/** The report's migrations, without the problems of the migrations folder itself (kind `folder`). */
+function migrationsOf(report: CheckReport): readonly MigrationReport[] {
+  return report.migrations.filter((m) => m.parseError?.kind !== 'folder');
 }
 
 /** Machine output: one JSON document. */
@@ -189,7 +196,7 @@ export function renderJson(report: CheckReport): string {
     {
       version: 1,
       summary: {
-        migrations: report.migrations.length,
+        migrations: migrationsOf(report).length,
         replayed: report.replayed,
         errors: report.counts.error + report.parseErrors,
         warnings: report.counts.warning,
