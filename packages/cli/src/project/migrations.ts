@@ -40,8 +40,8 @@ export interface MigrationsListing {
  * names in code point order; top-level files such as `migration_lock.toml` ignored),
  * and what Prisma or prisma-zd refuses in it: a directory without `migration.sql` (Prisma
  * counts every directory, hidden ones too, and `prisma migrate deploy` fails with P3015
- * when it reaches it, after applying the migrations before it: measured with Prisma 6) and a `migration_lock.toml` of
- * another database. Throws `ZD_MIGRATIONS_MISSING` when `dir` does not exist and
+ * when it reaches it, after applying the migrations before it: measured with Prisma 6)
+ * and a `migration_lock.toml` of another database. Throws `ZD_MIGRATIONS_MISSING` when `dir` does not exist and
  * `ZD_MIGRATION_UNREADABLE` for a `migration.sql` that cannot be read.
  */
 export function listMigrationsFolder(dir: string): MigrationsListing {

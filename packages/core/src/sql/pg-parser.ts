@@ -128,21 +128,18 @@ const PRINTED_LINES = 40;
  * The module stays usable for the next text.
  */
 export class ParserFailure extends Error {
-  /** Out of memory (in the module, or for the tree's string). */
-  readonly outOfMemory: boolean;
-  constructor(message: string, outOfMemory: boolean) {
+  constructor(message: string) {
     super(message);
     this.name = 'ParserFailure';
-    this.outOfMemory = outOfMemory;
   }
 }
 
 /** The module's most memory: what `ParserFailure`'s message names. */
 export const PARSER_MEMORY_BYTES = 1024 * 1024 * 1024;
 
-/** `error`, thrown by a call into the module, as a `ParserFailure` (an `SqlError` or a `ParserFailure` as it is). */
+/** `error`, thrown by a call into the module, as a `ParserFailure` (an `SqlError`, a `ParserFailure` or a caller's `TypeError` as it is). */
 function parserFailure(error: unknown, printed: readonly string[]): unknown {
-  if (error instanceof SqlError || error instanceof ParserFailure) return error;
+  if (error instanceof SqlError || error instanceof ParserFailure || error instanceof TypeError) return error;
   const text = printed.join('\n');
   const exited = typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'ExitStatus';
   const tooLong = error instanceof RangeError || (error instanceof Error && /string longer than|Invalid string length/i.test(error.message));
@@ -153,7 +150,7 @@ function parserFailure(error: unknown, printed: readonly string[]): unknown {
     : memory
       ? `it ran out of its ${PARSER_MEMORY_BYTES / 1024 / 1024 / 1024} GB of memory`
       : `it stopped${exited ? ` (exit ${String((error as { status?: unknown }).status)})` : ''}: ${fatal ?? (error instanceof Error ? error.message : String((error as { message?: unknown } | null)?.message ?? error))}`;
-  return new ParserFailure(`PostgreSQL's parser, run inside prisma-zd as WebAssembly, could not read this file: ${what}`, memory);
+  return new ParserFailure(`PostgreSQL's parser, run inside prisma-zd as WebAssembly, could not read this file: ${what}`);
 }
 
 interface SqlDetails {
@@ -190,20 +187,26 @@ const SHORT = 16;
 const EXACT_SIZE_FROM = 1 << 16;
 
 function directGlue(mod: EmscriptenModule, printed: string[] = []): PgQuery {
+  /** `size` bytes of the module's memory (a failure is a `ParserFailure` once thrown through `parserFailure`). */
+  const allocate = (size: number): number => {
+    const ptr = mod._malloc(size);
+    if (!ptr) throw new Error('memory allocation failed');
+    return ptr;
+  };
   /** `query` as a NUL-terminated UTF-8 string in the module's memory (free it). */
   const put = (query: string): number => {
     if (typeof query !== 'string') throw new TypeError(`Expected a string, got ${typeof query}`);
     if (!wellFormed(query)) {
       // Emscripten encodes a lone surrogate as its own three bytes, TextEncoder as U+FFFD: keep Emscripten's.
       const len = mod.lengthBytesUTF8(query) + 1;
-      const ptr = mod._malloc(len);
+      const ptr = allocate(len);
       mod.stringToUTF8(query, ptr, len);
       return ptr;
     }
     // At most three UTF-8 bytes per UTF-16 code unit; a large text takes its exact size (the
     // module's memory is what the parser has for its tree: a 100 MB file would take 300).
     const size = (query.length > EXACT_SIZE_FROM ? Buffer.byteLength(query, 'utf8') : query.length * 3) + 1;
-    const ptr = mod._malloc(size);
+    const ptr = allocate(size);
     // The memory may have grown: read the view after the allocation.
     const heap = mod.HEAPU8;
     const { written } = encoder.encodeInto(query, heap.subarray(ptr, ptr + size - 1));
@@ -222,9 +225,10 @@ function directGlue(mod: EmscriptenModule, printed: string[] = []): PgQuery {
     if (query === null || query === undefined) throw new Error('Query cannot be null or undefined');
     if (query === '') throw new Error('Query cannot be empty');
     printed.length = 0;
-    const queryPtr = put(query);
+    let queryPtr = 0;
     let resultPtr = 0;
     try {
+      queryPtr = put(query);
       resultPtr = mod._wasm_parse_query_raw(queryPtr);
       if (!resultPtr) throw new Error('Failed to parse query: memory allocation failed');
       // PgQueryParseResult: parse_tree, stderr_buffer, error (32-bit pointers).
@@ -255,16 +259,17 @@ function directGlue(mod: EmscriptenModule, printed: string[] = []): PgQuery {
     } catch (error) {
       throw parserFailure(error, printed);
     } finally {
-      mod._free(queryPtr);
+      if (queryPtr) mod._free(queryPtr);
       if (resultPtr) mod._wasm_free_parse_result(resultPtr);
     }
   }) as LibPgQuery['parseSync'];
 
   const parsePlPgSQLSync = ((query: string) => {
     printed.length = 0;
-    const queryPtr = put(query);
+    let queryPtr = 0;
     let resultPtr = 0;
     try {
+      queryPtr = put(query);
       resultPtr = mod._wasm_parse_plpgsql(queryPtr);
       const result = resultPtr ? read(resultPtr) : '';
       // Success is always a JSON object; anything else is an error message.
@@ -274,7 +279,7 @@ function directGlue(mod: EmscriptenModule, printed: string[] = []): PgQuery {
       // A body PL/pgSQL rejects comes back as a message (an Error): kept as it is.
       throw error instanceof Error && !(error instanceof RangeError) ? error : parserFailure(error, printed);
     } finally {
-      mod._free(queryPtr);
+      if (queryPtr) mod._free(queryPtr);
       if (resultPtr) mod._wasm_free_string(resultPtr);
     }
   }) as LibPgQuery['parsePlPgSQLSync'];
