@@ -20,7 +20,7 @@ import {
 } from '@prisma-zd/core';
 import type { MigrationFile } from '../project/migrations.js';
 import { oneLine } from './failed.js';
-import { leavingMigrations, type SessionLeft } from './session-left.js';
+import { leavingMigrations, type LeftSettings } from './session-left.js';
 
 export interface PlannedStatement {
   /** 0-based index among the file's statements. */
@@ -35,7 +35,7 @@ export interface PlannedStatement {
   hint?: string;
 }
 
-export interface PlannedMigration extends SessionLeft {
+export interface PlannedMigration extends LeftSettings {
   name: string;
   path: string;
   statements: PlannedStatement[];

@@ -10,7 +10,7 @@ import { quoteIdent, sessionLeft, type Execution } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import type { MigrationFile } from '../project/migrations.js';
 
-export interface SessionLeft {
+export interface LeftSettings {
   /**
    * The session-level search_path the file leaves set (`SET search_path` without LOCAL,
    * `set_config(…, false)`, in a DO block too), and the line that set it: Prisma records
@@ -22,7 +22,7 @@ export interface SessionLeft {
 }
 
 /** A migration about to run, with what it leaves set. */
-export interface LeavingMigration extends SessionLeft {
+export interface LeavingMigration extends LeftSettings {
   readonly name: string;
   readonly path: string;
 }
