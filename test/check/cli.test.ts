@@ -160,7 +160,7 @@ describe('prisma-zd explain', () => {
     expect(r.stderr).toContain('docs/rules/ban-drop-column.md');
   });
 
-  it('explains error[syntax] and error[parser], which check prints like rules', async () => {
+  it('explains error[syntax], error[parser] and error[folder], which check prints like rules', async () => {
     const r = await runZd(['explain', 'syntax']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('# syntax (not a rule)');
@@ -169,6 +169,10 @@ describe('prisma-zd explain', () => {
     expect(p.code).toBe(0);
     expect(p.stdout).toContain('# parser (not a rule)');
     expect(p.stdout).toContain('1 GB of memory');
+    const f = await runZd(['explain', 'folder']);
+    expect(f.code).toBe(0);
+    expect(f.stdout).toContain('# folder (not a rule)');
+    expect(f.stdout).toContain('P3015');
   });
 
   it('lists the rules, and rejects an unknown one', async () => {

@@ -63,6 +63,28 @@ script); or, when the file only moves data, leave it out of check in prisma-zd.c
 \`check: { exclude: ['prisma/migrations/<its folder>'] }\`.
 `;
 
+/** `error[folder]`: the migrations folder around the files (not a rule either). */
+const FOLDER_PAGE = `# folder (not a rule)
+
+\`error[folder]\` is about the migrations folder itself, not a migration's SQL:
+
+- **A directory without \`migration.sql\`.** Prisma counts every directory of the folder as
+  a migration, hidden ones (\`.idea\`) included, and \`prisma migrate deploy\` fails with
+  P3015 when it reaches one, after applying the migrations before it. It comes from an
+  interrupted \`prisma migrate dev --create-only\`, a checkout that left a directory behind,
+  or a tool writing into the folder. \`prisma-zd deploy\` refuses the folder before anything
+  runs (\`ZD_MIGRATION_NO_SCRIPT\`).
+- **A \`migration_lock.toml\` of another database** (\`provider = "mysql"\`, …): prisma-zd
+  reads PostgreSQL migrations only, so none of the folder's SQL is checked, and \`deploy\`
+  and \`rewrite\` refuse it (\`ZD_PROVIDER\`).
+
+## What to do
+
+Delete the directory, or restore its \`migration.sql\` (\`git status <directory>\`). A folder
+that is not a Prisma migrations folder at all can be left out of check in
+prisma-zd.config.ts: \`check: { exclude: ['<its path>'] }\`.
+`;
+
 export const explainCommand = defineCommand({
   command: 'explain [rule]',
   describe: "Print a check rule's page: why it matters, what to write instead",
@@ -76,8 +98,9 @@ export const explainCommand = defineCommand({
       for (const r of rules) o.out(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.summary}`);
       return ExitCode.Ok;
     }
-    if (argv.rule === 'syntax' || argv.rule === 'parser') {
-      o.out(argv.rule === 'syntax' ? SYNTAX_PAGE : PARSER_PAGE);
+    const page = { syntax: SYNTAX_PAGE, parser: PARSER_PAGE, folder: FOLDER_PAGE }[argv.rule];
+    if (page !== undefined) {
+      o.out(page);
       return ExitCode.Ok;
     }
     const rule = rules.find((r) => r.id === argv.rule);

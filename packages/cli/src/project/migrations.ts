@@ -77,7 +77,7 @@ export function listMigrationsFolder(dir: string): MigrationsListing {
       exit: ExitCode.Usage,
       path,
       message: `${path} has no ${SCRIPT_FILE}: Prisma counts every directory of the migrations folder as a migration (hidden ones too), and \`prisma migrate deploy\` fails when it reaches this one (P3015), after applying the migrations before it.`,
-      hint: `Delete the directory, or restore its ${SCRIPT_FILE} (\`git status ${path}\`).`,
+      hint: `Delete the directory, or restore its ${SCRIPT_FILE} (\`git status ${path}\`; \`prisma-zd explain folder\`).`,
     });
   }
   if (folder.provider !== undefined && !POSTGRES_PROVIDERS.has(folder.provider)) {
