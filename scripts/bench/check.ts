@@ -8,7 +8,9 @@
  * prisma-zd checks the corpus's histories on worker threads, as many as the machine's
  * cores allow (zdThreads); squawk runs as its npm package runs it.
  *
- * Last line: one JSON object with files, zdMs, squawkMs, zdThreads, zdFindings, squawkFindings,
+ * Last line: one JSON object with files, zdMs, squawkMs, zdThreads, zdOneThreadMs (the same
+ * check with PRISMA_ZD_CHECK_THREADS=1), nodeStartMs (`node -e 0`: the start both pay, squawk
+ * through its npm wrapper), zdFindings, squawkFindings,
  * zdFindingsByRule, squawkFindingsByRule, zdNode (the Node.js version that ran prisma-zd:
  * BENCH_NODE=/path/to/node picks another), zdReportSha256 (of prisma-zd's whole JSON
  * report: compare it across commits), ratio, stagedMs, hookMs, stagedColdMs (the
@@ -58,6 +60,14 @@ function timed(cmd: string, args: string[], cwd = repo): { ms: number; stdout: s
   return { ms, stdout: r.stdout, status: r.status };
 }
 
+/** Wall time of a run whose output is not needed, with extra environment. */
+function spawnTimed(cmd: string, args: string[], env: Record<string, string> = {}): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: repo, env: { ...process.env, ...env }, stdio: 'ignore' });
+  if (r.error) throw r.error;
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number) => Math.round(x);
 
@@ -66,6 +76,9 @@ console.error(`bench:check: ${files.length} migration.sql files under ${dir}; ${
 
 const zdTimes: number[] = [];
 const squawkTimes: number[] = [];
+// Context for the ratio, measured in the same loop: the same check on one thread, and a node that does nothing.
+const oneThreadTimes: number[] = [];
+const nodeTimes: number[] = [];
 let zdOut = '';
 let squawkOut = '';
 for (let i = 0; i < runs; i++) {
@@ -75,7 +88,10 @@ for (let i = 0; i < runs; i++) {
   const s = timed(squawk, ['--reporter', 'json', ...files]);
   squawkTimes.push(s.ms);
   squawkOut = s.stdout;
-  console.error(`  run ${i + 1}: prisma-zd ${round(z.ms)} ms, squawk ${round(s.ms)} ms`);
+  const one = spawnTimed(node, [cli, 'check', dir, '--format', 'json'], { PRISMA_ZD_CHECK_THREADS: '1' });
+  oneThreadTimes.push(one);
+  nodeTimes.push(spawnTimed(node, ['-e', '0']));
+  console.error(`  run ${i + 1}: prisma-zd ${round(z.ms)} ms, squawk ${round(s.ms)} ms (prisma-zd on one thread ${round(one)} ms)`);
 }
 
 const zd = JSON.parse(zdOut) as { findings: Array<{ ruleId: string }> };
@@ -141,6 +157,8 @@ console.log(
     squawkMs: round(squawkMs),
     ratio: Math.round((zdMs / squawkMs) * 100) / 100,
     zdThreads: threads,
+    zdOneThreadMs: round(median(oneThreadTimes)),
+    nodeStartMs: round(median(nodeTimes)),
     zdNode,
     zdFindings: zd.findings.length,
     // Equal across commits exactly when `check --format json` printed the same findings, byte for byte.
