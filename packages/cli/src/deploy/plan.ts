@@ -42,6 +42,8 @@ export interface PlannedMigration extends LeftSettings {
   /** The strongest lock any statement takes, if any. */
   strongest: LockMode | undefined;
   parseError?: string;
+  /** The parser itself could not read the file (a very large one): the SQL may be fine, its locks are not known. */
+  unread?: string;
 }
 
 export interface TableInfo {
@@ -107,7 +109,11 @@ export async function buildPlan(
       statements,
       strongest,
       ...(leaving.get(v.file.name) ?? {}),
-      ...(v.parsed.error ? { parseError: `line ${v.parsed.error.line}: ${v.parsed.error.message}` } : {}),
+      ...(v.parsed.error?.kind === 'parser'
+        ? { unread: v.parsed.error.message }
+        : v.parsed.error
+          ? { parseError: `line ${v.parsed.error.line}: ${v.parsed.error.message}` }
+          : {}),
     });
   });
   const tables: TableInfo[] = [];

@@ -55,6 +55,7 @@ export function planLines(o: Colors, plan: Plan): string[] {
   for (const m of plan.migrations) {
     lines.push(`  ${m.name}${m.strongest ? `  (strongest lock: ${m.strongest})` : ''}`);
     if (m.parseError) lines.push(`    ${paint(o, 'red', 'does not parse')}: ${m.parseError}`);
+    if (m.unread) lines.push(`    ${paint(o, 'yellow', 'not analysed')}: ${m.unread}; its locks are not shown (PostgreSQL may well accept it)`);
     const shown = m.statements.filter((s) => notable(s, existing));
     for (const s of shown) for (const l of statementLines(o, s)) lines.push(`    ${l}`);
     const rest = m.statements.length - shown.length;
