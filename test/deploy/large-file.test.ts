@@ -2,11 +2,13 @@
  * A pending migration too large for prisma-zd's copy of PostgreSQL's parser (a ~64 MB
  * seed in one INSERT): deploy does not take it for bad SQL. Its plan says the file was not
  * analysed and why, nothing of the parser's own report reaches the output, and the deploy
- * goes on (here a dry run: exit 0).
+ * goes on (here a dry run: exit 0). `rewrite` leaves it as it is and says why (exit 1:
+ * it could not make it deploy-safe).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runZd } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
 import { deployProject, Resources, zdDeploy } from './support.js';
 
@@ -27,5 +29,10 @@ describe('a pending migration too large for the parser', () => {
     expect(out).not.toContain('does not parse');
     expect(out).not.toContain('Grand total');
     expect(out).not.toContain('Terminating process');
+
+    const rewrite = await runZd(['rewrite', join(p.project.migrationsDir, p.migration)], { cwd: p.project.dir, env: { DATABASE_URL: undefined } });
+    expect(rewrite.code).toBe(1);
+    expect(rewrite.stderr).toContain(`✗ ${p.migration}: left as it is, not analysed: `);
+    expect(rewrite.stderr).toContain('could not read this file: it ran out of its 1 GB of memory (the file is 64 MB)');
   }, 240_000);
 });

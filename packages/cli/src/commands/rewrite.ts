@@ -40,6 +40,8 @@ export interface RewriteResult {
     changes: MigrationRewrite['changes'];
     notes: MigrationRewrite['notes'];
     error?: string;
+    /** With `error`: the parser could not hold the file (a very large one), not bad SQL; the file is left as it is. */
+    unread?: true;
   }>;
   warnings: string[];
   /**
@@ -196,6 +198,7 @@ export async function rewrite(req: RewriteRequest): Promise<RewriteResult> {
       changes: r.changes,
       notes: r.notes,
       ...(r.error ? { error: `${m.path}:${r.error.line}:${r.error.col}: ${r.error.message}` } : {}),
+      ...(r.error?.kind === 'parser' ? { unread: true as const } : {}),
     };
     if (r.changed && !req.check) {
       writeFileSync(m.path, r.text);
@@ -267,7 +270,7 @@ export function renderRewrite(o: Output, r: RewriteResult, check: boolean): void
   }
   for (const m of r.migrations) {
     if (m.error) {
-      o.err(`${paint(o, 'red', '✗')} ${m.name}: does not parse: ${m.error}`);
+      o.err(`${paint(o, 'red', '✗')} ${m.name}: ${m.unread ? 'left as it is, not analysed' : 'does not parse'}: ${m.error}`);
       continue;
     }
     const verb = !m.changed ? 'already deploy-safe' : check ? 'needs rewrite' : 'rewritten';
