@@ -1,7 +1,28 @@
+import type { MigrationFacts } from '../facts/model.js';
 import type { Execution } from './context.js';
 import { readHistory } from './history.js';
 import { rolesLeft, type RoleLeft } from './roles-left.js';
 import type { SourceStatement } from './source.js';
+
+/** A statement of a migration's source view with its replay facts (a rule's `CheckStatement` is one). */
+type FactStatement = Pick<SourceStatement, 'statement' | 'origin'> & { readonly facts: { readonly index: number } };
+
+/**
+ * What the migration leaves set, at the statements that set it: the session search_path
+ * (`facts.sessionSearchPath`) and the roles (`rolesLeft`). prisma-zd's own blocks stand for
+ * their original statements in the source view, not for what they run: never counted.
+ * What check's search-path-not-reset and role-not-reset report, and `sessionLeft` returns.
+ */
+export function leftAt<T extends FactStatement>(
+  statements: readonly T[],
+  facts: Pick<MigrationFacts, 'sessionSearchPath'>,
+): { searchPath?: { path: readonly string[]; at: T }; roles: Array<{ setting: RoleLeft['setting']; role: string; at: T }> } {
+  const plain = statements.filter((s) => s.origin !== 'zd-block');
+  const left = facts.sessionSearchPath;
+  const at = left ? statements.find((s) => s.facts.index === left.statement) : undefined;
+  const roles = rolesLeft(plain.map((s) => s.statement)).map((r) => ({ setting: r.setting, role: r.role, at: plain.find((s) => s.statement === r.statement)! }));
+  return { ...(left && at && at.origin !== 'zd-block' ? { searchPath: { path: left.path, at } } : {}), roles };
+}
 
 /**
  * What a migration leaves set for what runs after it on the same connection: Prisma's
@@ -36,16 +57,10 @@ export function sessionLeft(history: ReadonlyArray<{ readonly name: string; read
   for (const m of read.migrations) {
     if (options.only && !options.only.has(m.input.name)) continue;
     const line = (s: SourceStatement) => m.parsed.textIndex.positionOf(s.range.start).line;
-    // prisma-zd's own blocks stand for their original statements here: not what they run.
-    const plain = m.source.statements.filter((s) => s.origin !== 'zd-block');
-    const left = m.facts.sessionSearchPath;
-    const at = left ? m.source.statements.find((_, i) => m.facts.statements[i]?.index === left.statement) : undefined;
-    const roles = rolesLeft(plain.map((s) => s.statement)).map((r) => ({
-      setting: r.setting,
-      role: r.role,
-      line: line(plain.find((s) => s.statement === r.statement)!),
-    }));
-    const searchPath = left && at && at.origin !== 'zd-block' ? { path: left.path, line: line(at) } : undefined;
+    const statements = m.source.statements.map((s, i) => ({ ...s, facts: m.facts.statements[i] ?? { index: -1 } }));
+    const left = leftAt(statements, m.facts);
+    const roles = left.roles.map((r) => ({ setting: r.setting, role: r.role, line: line(r.at) }));
+    const searchPath = left.searchPath ? { path: left.searchPath.path, line: line(left.searchPath.at) } : undefined;
     if (searchPath || roles.length) out.set(m.input.name, { ...(searchPath ? { searchPath } : {}), roles });
   }
   return out;

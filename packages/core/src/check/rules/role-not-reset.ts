@@ -1,5 +1,5 @@
 import { quoteIdent } from '../../sql/ident.js';
-import { rolesLeft } from '../roles-left.js';
+import { leftAt } from '../session-left.js';
 import { createRule } from '../rule.js';
 
 const SETTINGS = { role: 'SET ROLE', session_authorization: 'SET SESSION AUTHORIZATION' } as const;
@@ -17,8 +17,7 @@ export const rule = createRule({
   severity: 'error',
   summary: 'SET ROLE or SET SESSION AUTHORIZATION (session-level) left in effect at the end of the migration: Prisma records the migration, and runs the next ones, as that role',
   check(ctx) {
-    for (const { setting, role, statement } of rolesLeft(ctx.plain.map((s) => s.statement))) {
-      const at = ctx.plain.find((s) => s.statement === statement)!;
+    for (const { setting, role, at } of leftAt(ctx.statements, ctx.facts).roles) {
       const reset = setting === 'role' ? 'RESET ROLE' : 'RESET SESSION AUTHORIZATION';
       const local = setting === 'role' && ctx.execution !== 'per-statement' ? ', or use `SET LOCAL ROLE` (it ends with the migration’s transaction)' : '';
       ctx.report({

@@ -1,5 +1,6 @@
 import { quoteIdent } from '../../sql/ident.js';
 import { createRule } from '../rule.js';
+import { leftAt } from '../session-left.js';
 
 /** A search_path as PostgreSQL shows it: `app, public`. */
 const shown = (path: readonly string[]) => path.map((s) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : quoteIdent(s))).join(', ');
@@ -17,10 +18,9 @@ export const rule = createRule({
   severity: 'error',
   summary: 'SET search_path (session-level) left set at the end of the migration: Prisma records the migration, and runs the next ones, under it',
   check(ctx) {
-    const left = ctx.facts.sessionSearchPath;
+    const left = leftAt(ctx.statements, ctx.facts).searchPath;
     if (!left) return;
-    const at = ctx.statements.find((s) => s.facts.index === left.statement);
-    if (!at || at.origin === 'zd-block') return;
+    const { at } = left;
     const path = shown(left.path);
     const prisma = ctx.defaultSchema;
     const breaks = !left.path.includes(prisma);
