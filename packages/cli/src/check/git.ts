@@ -68,12 +68,12 @@ export function stagedChanges(root: string, dir: string): Change[] {
   return r.ok ? parseNameStatus(r.stdout) : [];
 }
 
-/** Changes between `ref` and the working tree under `dir`, untracked files included (as added). */
 /** Does the repository have a commit yet (a new repository has no HEAD to compare with)? */
 export function hasCommits(root: string): boolean {
   return git(root, ['rev-parse', '--verify', '--quiet', 'HEAD']).ok;
 }
 
+/** Changes between `ref` and the working tree under `dir`, untracked files included (as added). */
 export function changesSince(root: string, ref: string, dir: string): Change[] {
   const path = repoPath(root, dir) || '.';
   const r = git(root, ['diff', '--name-status', '-z', '--no-renames', ref, '--', path]);

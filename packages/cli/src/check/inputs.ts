@@ -6,10 +6,10 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { CheckInput } from '@prisma-zd/core';
+import { LOCK_FILE, readMigrationsFolder as interpretFolder, type CheckInput } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
-import { listMigrationsFolder, readMigrationsFolder, type FolderRefusal, type MigrationFile } from '../project/migrations.js';
-import { absolutePath, changesSince, hasCommits, indexedPaths, readObjects, repoPath, stagedChanges, unstagedPaths } from './git.js';
+import { listMigrationsFolder, noScriptRefusal, providerRefusal, type FolderRefusal, type MigrationFile } from '../project/migrations.js';
+import { absolutePath, changesSince, hasCommits, indexedPaths, readObjects, repoPath, stagedChanges, unstagedPaths, type Change } from './git.js';
 import { migrationText } from '../encoding.js';
 
 /** One migrations folder to check. */
@@ -206,26 +206,45 @@ function attachCommitted(root: string, folder: string, inputs: CheckInput[], fil
   });
 }
 
-/** Migrations changed since `ref` (added, modified, untracked) are reported; modified ones are compared with `ref`. */
+/**
+ * Migrations changed since `ref` (added, modified, untracked) are reported; modified ones
+ * are compared with `ref`. The folder's problems are reported where the changes touch
+ * them (a directory they leave without migration.sql, a lock file they change).
+ */
 export function sinceHistory(folder: string, cwd: string, root: string, ref: string): FolderCheck {
-  const files = readMigrationsFolder(folder);
+  const listing = listMigrationsFolder(folder);
+  const files = listing.files;
   const changes = changesSince(root, ref, folder);
   const touched = new Set(changes.filter((c) => c.status !== 'D').map((c) => c.path));
   const inputs = toInputs(files, cwd, (m) => touched.has(repoPath(root, m.path)));
   attachCommitted(root, folder, inputs, files, ref, new Set(changes.filter((c) => c.status === 'M').map((c) => c.path)));
-  return { folder, inputs };
+  return withRefusals({ folder, inputs }, touchedRefusals(listing.refusals, root, changes));
+}
+
+/** The refusals at a path the changes touch: the lock file itself, or a file inside the directory. */
+function touchedRefusals(refusals: readonly FolderRefusal[], root: string, changes: readonly Change[]): FolderRefusal[] {
+  return refusals.filter((r) => {
+    const p = repoPath(root, r.path);
+    return changes.some((c) => c.path === p || c.path.startsWith(`${p}/`));
+  });
 }
 
 /**
  * The history as the next commit will hold it (the index), reporting the staged
- * migrations; staged edits of committed migrations are compared with HEAD. Undefined
- * when no migration is staged (the common commit: nothing to read).
+ * migrations; staged edits of committed migrations are compared with HEAD. The problems
+ * the commit brings to the folder itself are reported too: a directory it leaves holding
+ * files but no migration.sql (Prisma fails on it, P3015), a lock file of another database.
+ * Undefined when nothing under the folder is staged (the common commit: nothing to read).
  */
 export function stagedHistory(folder: string, cwd: string, root: string): FolderCheck | undefined {
-  const changes = stagedChanges(root, folder).filter((c) => c.status !== 'D' && c.path.endsWith(`/${SCRIPT}`));
-  if (changes.length === 0) return undefined;
+  const all = stagedChanges(root, folder);
+  if (all.length === 0) return undefined;
+  const changes = all.filter((c) => c.status !== 'D' && c.path.endsWith(`/${SCRIPT}`));
   const prefix = repoPath(root, folder);
-  const scripts = indexedPaths(root, folder).filter((p) => {
+  const indexed = indexedPaths(root, folder);
+  const refusals = stagedRefusals(root, folder, prefix, indexed, all);
+  if (changes.length === 0 && refusals.length === 0) return undefined;
+  const scripts = indexed.filter((p) => {
     const rest = prefix === '' ? p : p.slice(prefix.length + 1);
     return rest.split('/').length === 2 && rest.endsWith(`/${SCRIPT}`);
   });
@@ -249,5 +268,35 @@ export function stagedHistory(folder: string, cwd: string, root: string): Folder
     const committed = objects.get(`HEAD:${p}`);
     return { name: f.name, sql: f.sql, path: display(cwd, f.path), report: staged.has(p), ...(committed === undefined ? {} : { committed }) };
   });
-  return { folder, inputs };
+  return withRefusals({ folder, inputs }, refusals);
+}
+
+/**
+ * The folder problems in the index that the staged changes touch: a directory of the
+ * folder whose files are staged but holds no migration.sql, and a staged lock file of
+ * another database. `indexed`: repository paths under the folder in the index.
+ */
+function stagedRefusals(root: string, folder: string, prefix: string, indexed: readonly string[], changes: readonly Change[]): FolderRefusal[] {
+  const rest = (p: string) => (prefix === '' ? p : p.slice(prefix.length + 1));
+  const withScript = new Set<string>();
+  const directories = new Set<string>();
+  for (const p of indexed) {
+    const parts = rest(p).split('/');
+    if (parts.length < 2) continue;
+    directories.add(parts[0]!);
+    if (parts.length === 2 && parts[1] === SCRIPT) withScript.add(parts[0]!);
+  }
+  const touched = new Set(changes.map((c) => rest(c.path).split('/')).filter((parts) => parts.length > 1).map((parts) => parts[0]!));
+  const refusals: FolderRefusal[] = [...directories]
+    .filter((d) => !withScript.has(d) && touched.has(d))
+    .sort()
+    .map((d) => noScriptRefusal(join(folder, d)));
+  const lock = prefix === '' ? LOCK_FILE : `${prefix}/${LOCK_FILE}`;
+  if (changes.some((c) => c.path === lock && c.status !== 'D')) {
+    const text = readObjects(root, [`:${lock}`]).get(`:${lock}`);
+    const provider = text === undefined ? undefined : interpretFolder({ entries: [{ path: LOCK_FILE, content: text }] }).provider;
+    const foreign = provider === undefined ? undefined : providerRefusal(join(folder, LOCK_FILE), provider);
+    if (foreign) refusals.push(foreign);
+  }
+  return refusals;
 }

@@ -144,7 +144,7 @@ async function oneHistory(req: CheckRequest, cwd: string): Promise<{ folder: Fol
     const root = requireGitRoot(cwd, req.staged ? '--staged' : '--since');
     const project = await projectFolder(req, cwd);
     const folder = req.staged ? stagedHistory(project.folder, cwd, root) : sinceHistory(project.folder, cwd, root, req.since!);
-    const some = folder?.inputs.some((i) => i.report !== false);
+    const some = folder?.inputs.some((i) => i.report !== false) || Boolean(folder?.refusals?.length);
     const notes = some ? [] : [req.staged ? 'No staged migrations: nothing to check.' : `No migration added or changed since ${req.since}: nothing to check.`];
     return { folder: some ? folder : undefined, execution: project.execution, notes, ...(req.staged ? { cacheRoot: root } : {}) };
   }

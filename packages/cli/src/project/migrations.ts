@@ -71,25 +71,10 @@ export function listMigrationsFolder(dir: string): MigrationsListing {
   const refusals: FolderRefusal[] = [];
   for (const p of folder.problems) {
     if (p.path.includes('/') || p.path === LOCK_FILE) continue;
-    const path = join(dir, p.path);
-    refusals.push({
-      code: 'ZD_MIGRATION_NO_SCRIPT',
-      exit: ExitCode.Usage,
-      path,
-      message: `${path} has no ${SCRIPT_FILE}: Prisma counts every directory of the migrations folder as a migration (hidden ones too), and \`prisma migrate deploy\` fails when it reaches this one (P3015), after applying the migrations before it.`,
-      hint: `Delete the directory, or restore its ${SCRIPT_FILE} (\`git status ${path}\`; \`prisma-zd explain folder\`).`,
-    });
+    refusals.push(noScriptRefusal(join(dir, p.path)));
   }
-  if (folder.provider !== undefined && !POSTGRES_PROVIDERS.has(folder.provider)) {
-    const path = join(dir, LOCK_FILE);
-    refusals.push({
-      code: 'ZD_PROVIDER',
-      exit: ExitCode.Usage,
-      path,
-      message: `${path} names the provider "${folder.provider}": prisma-zd works with PostgreSQL migrations only.`,
-      hint: 'Run prisma-zd on a PostgreSQL project (`provider = "postgresql"` in its datasource and in migration_lock.toml).',
-    });
-  }
+  const foreign = folder.provider === undefined ? undefined : providerRefusal(join(dir, LOCK_FILE), folder.provider);
+  if (foreign) refusals.push(foreign);
   const files = folder.migrations.map((m) => ({
     name: m.name,
     sql: m.sql,
@@ -97,6 +82,29 @@ export function listMigrationsFolder(dir: string): MigrationsListing {
     checksum: migrationChecksum(bytes.get(m.name)!),
   }));
   return { files, refusals };
+}
+
+/** A directory of the migrations folder without `migration.sql` (absolute `path`). */
+export function noScriptRefusal(path: string): FolderRefusal {
+  return {
+    code: 'ZD_MIGRATION_NO_SCRIPT',
+    exit: ExitCode.Usage,
+    path,
+    message: `${path} has no ${SCRIPT_FILE}: Prisma counts every directory of the migrations folder as a migration (hidden ones too), and \`prisma migrate deploy\` fails when it reaches this one (P3015), after applying the migrations before it.`,
+    hint: `Delete the directory, or restore its ${SCRIPT_FILE} (\`git status ${path}\`; \`prisma-zd explain folder\`).`,
+  };
+}
+
+/** A `migration_lock.toml` (absolute `path`) naming `provider`; undefined when it is PostgreSQL's. */
+export function providerRefusal(path: string, provider: string): FolderRefusal | undefined {
+  if (POSTGRES_PROVIDERS.has(provider)) return undefined;
+  return {
+    code: 'ZD_PROVIDER',
+    exit: ExitCode.Usage,
+    path,
+    message: `${path} names the provider "${provider}": prisma-zd works with PostgreSQL migrations only.`,
+    hint: 'Run prisma-zd on a PostgreSQL project (`provider = "postgresql"` in its datasource and in migration_lock.toml).',
+  };
 }
 
 /** What Prisma writes in migration_lock.toml for PostgreSQL (and its alias). */
