@@ -1,6 +1,8 @@
 import type { SelectStmt, VariableSetStmt } from 'libpg-query';
 import { asNode, stringList } from '../sql/nodes.js';
 import type { Statement } from '../sql/parse.js';
+import type { ReplayExecution } from '../facts/context.js';
+import { SessionSetting, type TransactionNode } from '../facts/transaction.js';
 
 /** A session-level role setting a migration leaves in effect. */
 export interface RoleLeft {
@@ -16,16 +18,24 @@ export interface RoleLeft {
  * `statements` run in order; `SELECT set_config('role', '…', false)` (or a DO block's
  * `PERFORM set_config(…)`) sets the role as `SET ROLE` does. `RESET ROLE`, `SET ROLE NONE`,
  * `RESET SESSION AUTHORIZATION` and `SET SESSION AUTHORIZATION DEFAULT` end them;
- * `RESET ALL` ends neither (PostgreSQL keeps both out of it: measured on 18). A value
- * that is not a constant is not followed (the role it names is not known).
+ * `RESET ALL` ends neither (PostgreSQL keeps both out of it: measured on 18). A ROLLBACK
+ * undoes those its transaction made (a ROLLBACK TO, those made after the savepoint), as
+ * `SessionSetting` reads transactions for `execution`. A value that is not a constant is
+ * not followed (the role it names is not known).
  */
-export function rolesLeft(statements: Iterable<Statement>): RoleLeft[] {
-  const left = new Map<RoleLeft['setting'], RoleLeft>();
+export function rolesLeft(statements: Iterable<Statement>, execution: ReplayExecution = 'unknown'): RoleLeft[] {
+  const left = new SessionSetting<ReadonlyMap<RoleLeft['setting'], RoleLeft>>(new Map(), execution);
   const set = (setting: RoleLeft['setting'], role: string | undefined, statement: Statement) => {
-    if (role === undefined || (setting === 'role' && role.toLowerCase() === 'none')) left.delete(setting);
-    else left.set(setting, { setting, role, statement });
+    const next = new Map(left.value);
+    if (role === undefined || (setting === 'role' && role.toLowerCase() === 'none')) next.delete(setting);
+    else next.set(setting, { setting, role, statement });
+    left.value = next;
   };
   for (const statement of statements) {
+    if (statement.kind === 'TransactionStmt') {
+      left.transaction(statement.node as TransactionNode);
+      continue;
+    }
     if (statement.kind === 'SelectStmt') {
       for (const [setting, role] of setConfigRoles(statement.node as SelectStmt)) set(setting, role, statement);
       continue;
@@ -36,7 +46,7 @@ export function rolesLeft(statements: Iterable<Statement>): RoleLeft[] {
     if ((setting !== 'role' && setting !== 'session_authorization') || node.is_local) continue;
     set(setting, node.kind === 'VAR_SET_VALUE' ? asNode(node.args?.[0], 'A_Const')?.sval?.sval : undefined, statement);
   }
-  return [...left.values()];
+  return [...left.value.values()];
 }
 
 /**

@@ -16,11 +16,12 @@ type FactStatement = Pick<SourceStatement, 'statement' | 'origin'> & { readonly 
 export function leftAt<T extends FactStatement>(
   statements: readonly T[],
   facts: Pick<MigrationFacts, 'sessionSearchPath'>,
+  execution: Execution = 'unknown',
 ): { searchPath?: { path: readonly string[]; at: T }; roles: Array<{ setting: RoleLeft['setting']; role: string; at: T }> } {
   const plain = statements.filter((s) => s.origin !== 'zd-block');
   const left = facts.sessionSearchPath;
   const at = left ? statements.find((s) => s.facts.index === left.statement) : undefined;
-  const roles = rolesLeft(plain.map((s) => s.statement)).map((r) => ({ setting: r.setting, role: r.role, at: plain.find((s) => s.statement === r.statement)! }));
+  const roles = rolesLeft(plain.map((s) => s.statement), execution).map((r) => ({ setting: r.setting, role: r.role, at: plain.find((s) => s.statement === r.statement)! }));
   return { ...(left && at && at.origin !== 'zd-block' ? { searchPath: { path: left.path, at } } : {}), roles };
 }
 
@@ -58,7 +59,7 @@ export function sessionLeft(history: ReadonlyArray<{ readonly name: string; read
     if (options.only && !options.only.has(m.input.name)) continue;
     const line = (s: SourceStatement) => m.parsed.textIndex.positionOf(s.range.start).line;
     const statements = m.source.statements.map((s, i) => ({ ...s, facts: m.facts.statements[i] ?? { index: -1 } }));
-    const left = leftAt(statements, m.facts);
+    const left = leftAt(statements, m.facts, options.execution);
     const roles = left.roles.map((r) => ({ setting: r.setting, role: r.role, line: line(r.at) }));
     const searchPath = left.searchPath ? { path: left.searchPath.path, line: line(left.searchPath.at) } : undefined;
     if (searchPath || roles.length) out.set(m.input.name, { ...(searchPath ? { searchPath } : {}), roles });

@@ -6,6 +6,7 @@ import type { Draft } from './draft.js';
 import { columnKey, relationKey } from './model.js';
 import type { ColumnType, ObjectKind, TableFacts, Touch, TouchAction } from './model.js';
 import type { TypeName } from 'libpg-query';
+import { SessionSetting, type TransactionNode } from './transaction.js';
 
 /** Where temporary tables live; they are dropped from the model at the end of their migration. */
 export const TEMP_SCHEMA = 'pg_temp';
@@ -39,41 +40,37 @@ export type ReplayExecution = 'whole-file' | 'per-statement' | 'unknown';
 export class SearchPath {
   readonly initial: readonly string[];
   readonly #perStatement: boolean;
-  #session: readonly string[];
-  #local: readonly string[] | undefined;
-  /** An explicit BEGIN / START TRANSACTION is open. */
-  #block = false;
+  /** The session-level path and the transaction's LOCAL one, rolled back together (transaction.ts). */
+  readonly #paths: SessionSetting<{ readonly session: readonly string[]; readonly local: readonly string[] | undefined }>;
 
   constructor(initial: readonly string[], execution: ReplayExecution = 'unknown') {
     this.initial = initial;
-    this.#session = initial;
     this.#perStatement = execution === 'per-statement';
+    this.#paths = new SessionSetting({ session: initial, local: undefined }, execution);
   }
 
   get current(): readonly string[] {
-    return this.#local ?? this.#session;
+    const { session, local } = this.#paths.value;
+    return local ?? session;
   }
 
   /** The session-level path (what a `SET` without LOCAL, or `set_config(…, false)`, set last): what outlives the file. */
   get session(): readonly string[] {
-    return this.#session;
+    return this.#paths.value.session;
   }
 
   set(path: readonly string[], local: boolean): void {
     // A session-level SET in a transaction also overrides an earlier SET LOCAL of that transaction.
-    if (local) this.#local = path;
-    else [this.#session, this.#local] = [path, undefined];
+    this.#paths.value = local ? { session: this.session, local: path } : { session: path, local: undefined };
   }
 
-  /** BEGIN or START TRANSACTION. */
-  beginTransaction(): void {
-    this.#block = true;
-  }
-
-  /** COMMIT or ROLLBACK (or PREPARE TRANSACTION): SET LOCAL ends with its transaction; `AND CHAIN` opens the next one. */
-  endTransaction(chain = false): void {
-    this.#local = undefined;
-    this.#block = chain;
+  /**
+   * A transaction statement: COMMIT or ROLLBACK (or PREPARE TRANSACTION) ends SET LOCAL
+   * with its transaction, ROLLBACK also undoes the session-level SETs made in it, ROLLBACK
+   * TO a savepoint those made after it; `AND CHAIN` opens the next transaction.
+   */
+  transaction(node: TransactionNode): void {
+    if (this.#paths.transaction(node) !== undefined) this.#paths.value = { session: this.session, local: undefined };
   }
 
   /**
@@ -82,7 +79,7 @@ export class SearchPath {
    * transaction, and its LOCAL settings end with it.
    */
   nextStatement(): void {
-    if (this.#perStatement && !this.#block) this.#local = undefined;
+    if (this.#perStatement && !this.#paths.inBlock && this.#paths.value.local !== undefined) this.#paths.value = { session: this.session, local: undefined };
   }
 }
 

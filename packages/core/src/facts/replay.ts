@@ -4,6 +4,7 @@ import { alterTable } from './alter-table.js';
 import { ReplayContext, SearchPath, TEMP_SCHEMA, type ReplayExecution } from './context.js';
 import { createTable, createTableAs } from './create-table.js';
 import { Draft, emptySchemaState } from './draft.js';
+import type { TransactionNode } from './transaction.js';
 import { alterDomain, createDomain } from './domains.js';
 import { drop } from './drop.js';
 import { alterEnum, createEnum } from './enums.js';
@@ -72,6 +73,7 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
   let top: number | undefined;
   /** The statement that set the session-level search_path last. */
   let sessionSetBy: number | undefined;
+  const setBy = new Map<readonly string[], number>();
   for (const statement of migration.parsed.statements) {
     const sessionPath = session.session;
     const next = tops?.[statement.index] ?? statement.index;
@@ -94,7 +96,11 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
       before: stateBefore,
       searchPath: ctx.searchPath,
     });
-    if (session.session !== sessionPath) sessionSetBy = statement.index;
+    if (session.session !== sessionPath) {
+      // A ROLLBACK brings back a path set earlier: by the statement that set it.
+      sessionSetBy = setBy.get(session.session) ?? statement.index;
+      setBy.set(session.session, sessionSetBy);
+    }
   }
   const left = session.session;
   const leftSet = sessionSetBy !== undefined && !samePath(left, session.initial);
@@ -152,12 +158,9 @@ function apply(ctx: ReplayContext, statement: Statement): void {
       return createDomain(ctx, node);
     case 'AlterDomainStmt':
       return alterDomain(ctx, node);
-    case 'TransactionStmt': {
-      const { kind, chain } = statement.node as { kind?: string; chain?: boolean };
-      if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') ctx.session.beginTransaction();
-      else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE') ctx.session.endTransaction(chain === true);
+    case 'TransactionStmt':
+      ctx.session.transaction(statement.node as TransactionNode);
       return;
-    }
     case 'CreateExtensionStmt': {
       const name = (statement.node as { extname?: string }).extname ?? '';
       ctx.draft.set('extensions').add(name);

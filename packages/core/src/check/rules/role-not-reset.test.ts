@@ -52,6 +52,12 @@ describe(ID, () => {
     expect(lines('SET lock_timeout = \'5s\';')).toEqual([]);
   });
 
+  it('reads ROLLBACK as PostgreSQL does: a SET ROLE of a rolled-back transaction is undone, and so is a RESET ROLE', () => {
+    expect(lines('BEGIN;\nSET ROLE a;\nROLLBACK;')).toEqual([]);
+    expect(lines('SET ROLE a;\nCOMMIT;\nBEGIN;\nRESET ROLE;\nROLLBACK;')).toEqual([1]);
+    expect(lines('BEGIN;\nSAVEPOINT s;\nSET SESSION AUTHORIZATION b;\nROLLBACK TO s;\nCOMMIT;')).toEqual([]);
+  });
+
   it('statement by statement, does not offer SET LOCAL ROLE (it would do nothing there)', () => {
     const [d] = checkExample('SET ROLE a;', { execution: 'per-statement' }).diagnostics.filter((x) => x.ruleId === ID);
     expect(d?.help).toContain('RESET ROLE');

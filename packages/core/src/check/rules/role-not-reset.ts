@@ -17,7 +17,7 @@ export const rule = createRule({
   severity: 'error',
   summary: 'SET ROLE or SET SESSION AUTHORIZATION (session-level) left in effect at the end of the migration: Prisma records the migration, and runs the next ones, as that role',
   check(ctx) {
-    for (const { setting, role, at } of leftAt(ctx.statements, ctx.facts).roles) {
+    for (const { setting, role, at } of leftAt(ctx.statements, ctx.facts, ctx.execution).roles) {
       const reset = setting === 'role' ? 'RESET ROLE' : 'RESET SESSION AUTHORIZATION';
       const local = setting === 'role' && ctx.execution !== 'per-statement' ? ', or use `SET LOCAL ROLE` (it ends with the migration’s transaction)' : '';
       ctx.report({

@@ -47,6 +47,14 @@ describe(ID, () => {
     expect(found(`${AUDIT}\nSET search_path TO "audit";\nSELECT set_config('search_path', 'public', false);`)).toEqual([]);
   });
 
+  it('reads ROLLBACK as PostgreSQL does: it undoes the SETs of its transaction, ROLLBACK TO those after the savepoint (test/check/session-transactions.test.ts measures each case)', () => {
+    expect(found(`${AUDIT}\nBEGIN;\nSET search_path TO "audit";\nROLLBACK;`)).toEqual([]);
+    expect(severities(`${AUDIT}\nBEGIN;\nSET search_path TO "audit";\nSAVEPOINT s;\nSET search_path TO public;\nROLLBACK TO SAVEPOINT s;\nCOMMIT;`)).toEqual([[3, 'error']]);
+    // Statement by statement a ROLLBACK outside BEGIN undoes nothing; a whole file rolls back to its start.
+    expect(severities(`${AUDIT}\nSET search_path TO "audit";\nROLLBACK;`, { execution: 'per-statement' })).toEqual([[2, 'error']]);
+    expect(found(`${AUDIT}\nSET search_path TO "audit";\nROLLBACK;`, { execution: 'whole-file' })).toEqual([]);
+  });
+
   it('statement by statement: SET LOCAL does nothing (nothing left set), a session SET is left set and SET LOCAL is not offered', () => {
     expect(found(`${AUDIT}\nSET LOCAL search_path TO "audit";`, { execution: 'per-statement' })).toEqual([]);
     const [d] = found(`${AUDIT}\nSET search_path TO "audit";`, { execution: 'per-statement' });

@@ -18,7 +18,7 @@ export const rule = createRule({
   severity: 'error',
   summary: 'SET search_path (session-level) left set at the end of the migration: Prisma records the migration, and runs the next ones, under it',
   check(ctx) {
-    const left = leftAt(ctx.statements, ctx.facts).searchPath;
+    const left = leftAt(ctx.statements, ctx.facts, ctx.execution).searchPath;
     if (!left) return;
     const { at } = left;
     const path = shown(left.path);
