@@ -242,7 +242,7 @@ export function transactions(statements: readonly Statement[], execution: Execut
   for (const s of statements) {
     const kind = s.kind === 'TransactionStmt' ? (s.node as { kind?: string }).kind : undefined;
     const begins = kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START';
-    const ends = kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK';
+    const ends = kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE';
     if (begins) {
       if (execution === 'per-statement' && !open) id++;
       open = true;
@@ -252,6 +252,12 @@ export function transactions(statements: readonly Statement[], execution: Execut
     }
     if (ends) {
       ids.push(id);
+      if ((s.node as { chain?: boolean }).chain === true) {
+        // COMMIT / ROLLBACK AND CHAIN: the next explicit transaction opens at once.
+        id++;
+        explicitIds.add(id);
+        continue;
+      }
       // After COMMIT, a whole file goes on in a new implicit transaction; per-statement, the next statement opens its own.
       if (execution !== 'per-statement') id++;
       open = false;

@@ -65,6 +65,13 @@ describe('transactions', () => {
   it('per-statement: each statement alone unless BEGIN … COMMIT', () => {
     expect(kinds(sql, 'per-statement')).toEqual(['1/1', '2/1', '3!/1', '3!/1', '3!/1', '4/1']);
   });
+
+  it('COMMIT AND CHAIN opens the next explicit transaction at once; PREPARE TRANSACTION ends one', () => {
+    const chained = 'BEGIN;\nSELECT 1;\nCOMMIT AND CHAIN;\nSELECT 2;\nSELECT 3;\nCOMMIT;\nSELECT 4;';
+    expect(kinds(chained, 'per-statement')).toEqual(['1!/1', '1!/1', '1!/1', '2!/2', '2!/2', '2!/2', '3/1']);
+    expect(kinds(chained, 'whole-file')).toEqual(['0!/1', '0!/1', '0!/1', '1!/2', '1!/2', '1!/2', '2/1']);
+    expect(kinds("BEGIN;\nSELECT 1;\nPREPARE TRANSACTION 'x';\nSELECT 2;", 'per-statement')).toEqual(['1!/1', '1!/1', '1!/1', '2/1']);
+  });
 });
 
 describe('suppression comments', () => {
