@@ -3,7 +3,7 @@
  * each job's before_script + script runs with bash in a user's repository, GitLab's
  * predefined variables set and migrate's dotenv report passed on.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../support/db.js';
@@ -18,7 +18,7 @@ interface GitlabJob {
   variables?: Record<string, string>;
   before_script?: string[];
   script: string[];
-  artifacts?: { when?: string; paths?: string[]; reports?: { dotenv?: string } };
+  artifacts?: { when?: string; paths?: string[]; reports?: { dotenv?: string; codequality?: string } };
 }
 type Pipeline = { stages: string[]; default: { image: string; before_script: string[] } } & Record<string, GitlabJob>;
 
@@ -42,6 +42,13 @@ function dotenv(file: string): Record<string, string> {
   );
 }
 
+/** An artifact a job wrote, taken out of the working tree as GitLab uploads it (the next commit must not hold it). */
+function takeArtifact(repo: UserRepo, path: string): string {
+  const text = readFileSync(join(repo.dir, path), 'utf8');
+  rmSync(join(repo.dir, path));
+  return text;
+}
+
 async function runJob(name: string, repo: UserRepo, variables: Record<string, string>) {
   const { script, skipped } = jobScript(name);
   const job = pipeline[name] as GitlabJob;
@@ -59,6 +66,7 @@ describe('docs/recipes/gitlab-ci.md', () => {
     const onMain = '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH';
     expect(pipeline['check']!.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
     expect(pipeline['check']!.variables).toEqual({ GIT_DEPTH: '0' });
+    expect(pipeline['check']!.artifacts).toEqual({ when: 'always', reports: { codequality: 'gl-code-quality-report.json' } });
     expect(pipeline['migrate']!.rules).toEqual([{ if: onMain }]);
     expect(pipeline['migrate']!.artifacts).toEqual({ when: 'always', paths: ['deploy.json'], reports: { dotenv: 'deploy.env' } });
     expect(pipeline['rollout']!.needs).toEqual(['migrate']);
@@ -91,6 +99,9 @@ describe('docs/recipes/gitlab-ci.md', () => {
       expect(bad.code, bad.log).toBe(1);
       expect(bad.skipped).toEqual(['npm ci']);
       expect(bad.log).toContain('error[require-concurrent-index-creation]');
+      const report = JSON.parse(takeArtifact(repo, 'gl-code-quality-report.json')) as Array<{ check_name: string; severity: string; location: { path: string; lines: { begin: number } } }>;
+      expect(report.map((i) => [i.check_name, i.severity, i.location.lines.begin])).toEqual([['require-concurrent-index-creation', 'critical', 2]]);
+      expect(report[0]!.location.path).toMatch(/^(?:prisma\/)?migrations\/\d{14}_order_created_index\/migration\.sql$/);
 
       repo.git('checkout', '-q', '-b', 'mr/rewritten', 'main');
       addRepoMigration(repo, 'order_created_index', '-- CreateIndex\nCREATE INDEX "Order_createdAt_idx" ON "Order"("createdAt");\n');
@@ -99,6 +110,7 @@ describe('docs/recipes/gitlab-ci.md', () => {
       repo.git('commit', '-qm', 'index orders (rewritten)');
       const good = await runJob('check', repo, { ...mr, CI_COMMIT_REF_NAME: 'mr/rewritten' });
       expect(good.code, good.log).toBe(0);
+      expect(JSON.parse(takeArtifact(repo, 'gl-code-quality-report.json'))).toEqual([]);
       repo.git('checkout', '-q', 'main');
     });
 

@@ -9,6 +9,8 @@ export type { Checkpoint } from './history.js';
 export type { CheckStatement, Execution, MigrationStanding, Report, RuleContext, Transaction } from './context.js';
 export { renderGithub, renderJson, renderPretty, renderSummary, formatBytes, formatRows } from './render.js';
 export type { RenderOptions } from './render.js';
+export { renderGitlab, renderSarif } from './render-ci.js';
+export type { CiRenderOptions } from './render-ci.js';
 export { createRule, docUrl, DOCS_BASE } from './rule.js';
 export type { Rule, RuleMeta } from './rule.js';
 export { rules } from './rules/index.js';
