@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import {
+  checkHistory,
   LOCK_EFFECT,
   lockRank,
   parseSql,
@@ -14,6 +15,7 @@ import {
   statementLocks,
   unmanagedView,
   type BlockRole,
+  type Diagnostic,
   type LockMode,
   type Execution,
   type TableLock,
@@ -126,19 +128,46 @@ export async function buildPlan(
     const r = rows[0];
     tables.push({ key, ...t, exists: r !== undefined, rows: r?.rows ?? null, bytes: r?.bytes == null ? null : Number(r.bytes) });
   }
-  // A build or scan under a lock on a table that already holds data: `rewrite` would have postponed it.
+  // A build or scan under a lock on a table that already holds data: what to do instead,
+  // as check says it of that statement — `rewrite` where it postpones the work, the rule's
+  // own way out where it cannot (SET NOT NULL, an index on a partitioned table, …).
   const existing = new Map(tables.filter((t) => t.exists).map((t) => [t.key, t]));
+  let findings: ReadonlyMap<string, readonly Diagnostic[]> | undefined;
   for (const m of migrations) {
+    const parsed = views.find((v) => v.file.name === m.name)!.parsed;
     for (const s of m.statements) {
       if (s.zd) continue;
       const heavy = s.locks.find((l) => existing.has(l.key) && (l.cost === 'build' || l.cost === 'scan') && lockRank(l.mode) >= lockRank('SHARE'));
-      if (heavy) {
-        const what = heavy.cost === 'build' ? 'builds an index' : 'scans the table';
-        s.hint = `${what} while holding ${heavy.mode} on ${quote(heavy)} (${LOCK_EFFECT[heavy.mode]}): run \`prisma-zd rewrite\` on this migration so the work is postponed`;
-      }
+      if (!heavy) continue;
+      findings ??= checkFindings(files, pendingNames, defaultSchema, execution, postgresVersion);
+      const range = parsed.statements[s.index]!.range;
+      const here = (findings.get(m.name) ?? []).filter((d) => d.range.start >= range.start && d.range.start < range.end);
+      const what = `${heavy.cost === 'build' ? 'builds an index' : 'scans the table'} while holding ${heavy.mode} on ${quote(heavy)} (${LOCK_EFFECT[heavy.mode]})`;
+      const fixable = here.some((d) => d.fixedBy === 'rewrite');
+      const rule = here.find((d) => d.help);
+      s.hint = fixable
+        ? `${what}: run \`prisma-zd rewrite\` on this migration so the work is postponed`
+        : rule
+          ? `${what}. ${rule.help} (\`prisma-zd explain ${rule.ruleId}\`)`
+          : what;
     }
   }
   return { migrations, tables };
+}
+
+/** What `check` reports on each pending migration, read with the same history, execution and server version. */
+function checkFindings(
+  files: readonly MigrationFile[],
+  pending: ReadonlySet<string>,
+  defaultSchema: string,
+  execution: Execution,
+  postgresVersion: number | undefined,
+): Map<string, readonly Diagnostic[]> {
+  const report = checkHistory(
+    files.map((f) => ({ name: f.name, sql: f.sql, report: pending.has(f.name) })),
+    { defaultSchema, execution, ...(postgresVersion === undefined ? {} : { postgresVersion }) },
+  );
+  return new Map(report.migrations.map((m) => [m.name, m.diagnostics]));
 }
 
 function quote(t: { schema: string; name: string }): string {

@@ -1,0 +1,75 @@
+/*
+ * The deploy plan's advice on a statement that builds or scans under a lock on a table
+ * that exists: `prisma-zd rewrite` only where rewrite postpones that work; elsewhere the
+ * way out check gives for it (an index on a partitioned table, SET NOT NULL), with the
+ * rule to explain. Each piece of advice is then acted on: rewrite does postpone the
+ * index it is offered for, and leaves the other statements as they are.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { addMigration } from '../support/prisma.js';
+import { runZd } from '../support/cli.js';
+import { freshDatabase } from '../support/db.js';
+import { deployProject, Resources, zdDeploy } from './support.js';
+
+const res = new Resources();
+afterAll(() => res.cleanup());
+
+interface PlanStatement {
+  line: number;
+  text: string;
+  hint?: string;
+}
+
+describe('deploy plan hints', () => {
+  it('offer rewrite only for what it postpones; otherwise the rule\'s way out', async () => {
+    const p = await deployProject(res, () => freshDatabase({ prefix: 'zd_plan_hints' }), {
+      name: 'events',
+      sql: 'CREATE TABLE "Event" ("id" BIGINT NOT NULL, "at" TIMESTAMP(3) NOT NULL, "kind" TEXT) PARTITION BY RANGE ("at");\nCREATE TABLE "Event_2026" PARTITION OF "Event" FOR VALUES FROM (\'2026-01-01\') TO (\'2027-01-01\');\n',
+    });
+    const first = await zdDeploy(p);
+    expect(first.code, first.stderr).toBe(0);
+
+    const name = addMigration(
+      p.project.migrationsDir,
+      'heavy',
+      [
+        'CREATE INDEX "Event_kind_idx" ON "Event"("kind");',
+        'ALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL;',
+        'CREATE INDEX "Post_title_idx" ON "Post"("title");',
+        '',
+      ].join('\n'),
+    );
+    const dry = await zdDeploy(p, ['--dry-run', '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const statements = (dry.json!['plan'].migrations as Array<{ name: string; statements: PlanStatement[] }>).find((m) => m.name === name)!.statements;
+    const hint = (line: number) => statements.find((s) => s.line === line)?.hint ?? '';
+
+    expect(hint(1)).toContain('builds an index while holding SHARE on "Event"');
+    expect(hint(1)).toContain('"Event" is partitioned and PostgreSQL cannot build an index CONCURRENTLY on a partitioned table');
+    expect(hint(1)).toContain('(`prisma-zd explain require-concurrent-index-creation`)');
+    expect(hint(1)).not.toContain('prisma-zd rewrite');
+
+    expect(hint(2)).toContain('scans the table while holding ACCESS EXCLUSIVE on "Comment"');
+    expect(hint(2)).toContain('CHECK ("parentId" IS NOT NULL) NOT VALID');
+    expect(hint(2)).toContain('(`prisma-zd explain adding-not-nullable-field`)');
+    expect(hint(2)).not.toContain('prisma-zd rewrite');
+
+    expect(hint(3)).toBe('builds an index while holding SHARE on "Post" (blocks writes; reads continue): run `prisma-zd rewrite` on this migration so the work is postponed');
+    // The pretty plan says the same.
+    const pretty = await zdDeploy(p, ['--dry-run']);
+    expect(pretty.stdout + pretty.stderr).toContain('hint: scans the table while holding ACCESS EXCLUSIVE on "Comment"');
+
+    // Taken at its word: rewrite postpones line 3 and leaves lines 1 and 2 alone.
+    const rewrite = await runZd(['rewrite'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } });
+    expect(rewrite.code, rewrite.stderr).toBe(0);
+    const text = readFileSync(join(p.project.migrationsDir, name, 'migration.sql'), 'utf8');
+    expect(text).toContain('CREATE INDEX "Event_kind_idx" ON "Event"("kind");\nALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL;\n');
+    expect(text).toContain('-- prisma-zd:v1 postpone');
+    const after = await zdDeploy(p, ['--dry-run', '--json']);
+    const planned = (after.json!['plan'].migrations as Array<{ name: string; statements: Array<PlanStatement & { zd?: string }> }>).find((m) => m.name === name)!.statements;
+    expect(planned.filter((s) => s.zd === 'postponed').map((s) => s.text)).toEqual([expect.stringContaining('"Post_title_idx"')]);
+    expect(planned.filter((s) => s.hint).length).toBe(2);
+  }, 180_000);
+});
