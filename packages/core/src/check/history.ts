@@ -85,7 +85,7 @@ export function readHistory(inputs: readonly CheckInput[], options: HistoryOptio
   const views = reported.size ? read.map((m) => unmanagedView(m.parsed, parseView)) : undefined;
   const initial = emptySchemaState(defaultSchema);
   const replayed = replayViews(
-    read.map((m) => ({ name: m.input.name, parsed: m.source.parsed, ...(m.source.tops ? { tops: m.source.tops } : {}) })),
+    read.map((m) => ({ name: m.input.name, parsed: m.source.parsed, ...(m.source.tops ? { tops: m.source.tops } : {}), ...(m.source.frames ? { frames: m.source.frames } : {}) })),
     views?.map((v, j) => ({ name: read[j]!.input.name, parsed: v.parsed, tops: v.source })),
     { source: resume?.source ?? initial, unmanaged: resume?.unmanaged ?? initial },
     { defaultSchema, ...(options.execution ? { execution: options.execution } : {}) },

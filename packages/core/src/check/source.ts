@@ -5,7 +5,8 @@
  * migration calls, stand next to the statement that runs them, so DDL hidden there is
  * replayed and checked like any other statement.
  */
-import type { CreateFunctionStmt, DoStmt, Node } from 'libpg-query';
+import type { CreateFunctionStmt, DoStmt, Node, VariableSetStmt } from 'libpg-query';
+import type { FunctionFrame } from '../facts/replay.js';
 import { asNode, stringList, stringValue } from '../sql/nodes.js';
 import { parseSql, type ParsedSql, type Statement } from '../sql/parse.js';
 import type { Range } from '../sql/text.js';
@@ -56,12 +57,19 @@ export interface CheckSource {
    * top-level statement, a DO block's SQL included).
    */
   readonly tops?: readonly number[];
+  /**
+   * Where the body of a called function with its own `SET search_path` clause starts and
+   * ends among the statements of `parsed` (`ReplayMigration.frames`).
+   */
+  readonly frames?: ReadonlyArray<FunctionFrame | undefined>;
 }
 
 /** A function body known from the history, by the function's (unqualified) name. */
 export interface FunctionBody {
   readonly language: string;
   readonly body: string;
+  /** Its `SET search_path …` clause, if any: the path its body runs with. */
+  readonly searchPath?: VariableSetStmt;
 }
 
 export type FunctionBodies = Map<string, FunctionBody>;
@@ -72,6 +80,7 @@ interface Piece {
   readonly origin: Origin;
   readonly role?: BlockRole;
   readonly range: Range;
+  frame?: FunctionFrame;
 }
 
 /**
@@ -100,6 +109,7 @@ export function checkSource(parsed: ParsedSql, functions: FunctionBodies, parse:
     const found = bodySql(code.body, code.language);
     const bodyAt = code.origin === 'do-block' ? top.text.indexOf(code.body) : -1;
     for (const p of found.problems) problems.push({ top: top.index, range: lineRange(top, bodyAt, code.body, p), reason: p.reason });
+    const first = pieces.length;
     for (const e of found.statements) {
       const inner = parseSql(e.sql);
       if (inner.error || inner.statements.length === 0) {
@@ -111,6 +121,11 @@ export function checkSource(parsed: ParsedSql, functions: FunctionBodies, parse:
           ? { start: top.range.start + bodyAt + e.offset, end: top.range.start + bodyAt + e.offset + e.length }
           : top.range;
       for (const s of inner.statements) pieces.push({ text: s.text, top: top.index, origin: code.origin, range });
+    }
+    if (code.searchPath && pieces.length > first) {
+      pieces[first]!.frame = { enter: code.searchPath };
+      const last = pieces[pieces.length - 1]!;
+      last.frame = { ...last.frame, exit: true };
     }
   }
   if (!expanded) {
@@ -140,7 +155,8 @@ export function checkSource(parsed: ParsedSql, functions: FunctionBodies, parse:
       ...(p.origin === 'statement' ? { shift: p.range.start - statement.range.start } : {}),
     };
   });
-  return { parsed: view, statements, problems, tops: statements.map((s) => s.top) };
+  const framed = pieces.some((p) => p.frame);
+  return { parsed: view, statements, problems, tops: statements.map((s) => s.top), ...(framed ? { frames: pieces.map((p) => p.frame) } : {}) };
 }
 
 function defElems(options: readonly Node[] | undefined): Map<string, Node | undefined> {
@@ -158,14 +174,20 @@ function rememberFunction(node: CreateFunctionStmt, functions: FunctionBodies): 
   const as = options.get('as');
   const body = stringValue(as) ?? stringList(asNode(as, 'List')?.items)[0];
   const language = stringValue(options.get('language')) ?? 'sql';
-  if (name !== undefined && body !== undefined) functions.set(name, { language, body });
+  // Several SET clauses are several `set` elements: the search_path one, if any.
+  const searchPath = (node.options ?? [])
+    .map((o) => asNode(o, 'DefElem'))
+    .filter((d) => d?.defname === 'set')
+    .map((d) => asNode(d!.arg, 'VariableSetStmt'))
+    .find((v) => v?.name?.toLowerCase() === 'search_path');
+  if (name !== undefined && body !== undefined) functions.set(name, { language, body, ...(searchPath ? { searchPath } : {}) });
 }
 
 /** The code a statement runs: a DO block's body, or the body of a known function it calls. */
 function embeddedCode(
   top: Statement,
   functions: FunctionBodies,
-): { body: string; language: string; origin: 'do-block' | 'function' } | undefined {
+): { body: string; language: string; origin: 'do-block' | 'function'; searchPath?: VariableSetStmt } | undefined {
   if (top.kind === 'DoStmt') {
     const options = defElems((top.node as DoStmt).args);
     const body = stringValue(options.get('as'));

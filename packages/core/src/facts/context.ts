@@ -62,6 +62,26 @@ export class SearchPath {
   set(path: readonly string[], local: boolean): void {
     // A session-level SET in a transaction also overrides an earlier SET LOCAL of that transaction.
     this.#paths.value = local ? { session: this.session, local: path } : { session: path, local: undefined };
+    if (!local) for (const f of this.#frames) f.sessionSet = true;
+  }
+
+  /** Calls in progress of functions with a `SET search_path` clause: what to restore, and whether the body SET the path for the session. */
+  readonly #frames: Array<{ readonly saved: { readonly session: readonly string[]; readonly local: readonly string[] | undefined }; sessionSet: boolean }> = [];
+
+  /** A function with a `SET search_path` clause starts its body: the clause's path holds in it (undefined: `FROM CURRENT`, the path stays). */
+  enterFunction(path: readonly string[] | undefined): void {
+    this.#frames.push({ saved: this.#paths.value, sessionSet: false });
+    if (path !== undefined) this.#paths.value = { session: this.session, local: path };
+  }
+
+  /**
+   * Its body ends: the caller's path comes back, a `SET LOCAL` of the body with it; a
+   * session-level SET in the body lasts (and has ended the caller's LOCAL one).
+   */
+  exitFunction(): void {
+    const frame = this.#frames.pop();
+    if (!frame) return;
+    this.#paths.value = frame.sessionSet ? { session: this.session, local: undefined } : frame.saved;
   }
 
   /**

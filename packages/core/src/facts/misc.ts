@@ -69,6 +69,19 @@ function setPath(ctx: ReplayContext, path: readonly string[], local: boolean): v
   ctx.session.set(schemas.length ? schemas : ctx.session.initial, local);
 }
 
+/**
+ * The path a function's `SET search_path …` clause runs its body with; undefined for
+ * `FROM CURRENT` (the path when the function was created, read as the caller's).
+ */
+export function functionSearchPath(stmt: VariableSetStmt, initial: readonly string[]): readonly string[] | undefined {
+  if (stmt.kind === 'VAR_SET_CURRENT') return undefined;
+  if (stmt.kind !== 'VAR_SET_VALUE') return initial;
+  const schemas = (stmt.args ?? [])
+    .map((a) => asNode(a, 'A_Const')?.sval?.sval ?? stringList(asNode(a, 'ColumnRef')?.fields)[0])
+    .filter((s): s is string => s !== undefined && !IMPLICIT.has(s));
+  return schemas.length ? schemas : initial;
+}
+
 /** `SET [LOCAL] search_path …`, `RESET search_path`, `RESET ALL`: name resolution for the statements after it. */
 export function setVariable(ctx: ReplayContext, stmt: VariableSetStmt): void {
   if (stmt.kind === 'VAR_RESET_ALL') return setPath(ctx, ctx.session.initial, false);

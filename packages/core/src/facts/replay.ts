@@ -1,4 +1,4 @@
-import type { SelectStmt } from 'libpg-query';
+import type { SelectStmt, VariableSetStmt } from 'libpg-query';
 import type { ParsedSql, Statement } from '../sql/parse.js';
 import { alterTable } from './alter-table.js';
 import { ReplayContext, SearchPath, TEMP_SCHEMA, type ReplayExecution } from './context.js';
@@ -19,6 +19,7 @@ import {
   dataStatement,
   selectSetConfig,
   setVariable,
+  functionSearchPath,
 } from './misc.js';
 import { columnKey, constraintKey } from './model.js';
 import type { CreatedObjects, MigrationFacts, SchemaState, StatementFacts } from './model.js';
@@ -35,6 +36,20 @@ export interface ReplayMigration {
    * block shares its block's. Default: each statement is its own.
    */
   readonly tops?: readonly number[];
+  /** For check's source view: where the bodies of called functions with a `SET search_path` clause start and end. */
+  readonly frames?: ReadonlyArray<FunctionFrame | undefined>;
+}
+
+/**
+ * The body of a called function with its own `SET search_path` clause, in a view. PostgreSQL
+ * runs the body with the clause's path and restores the caller's when it returns, which also
+ * ends a `SET LOCAL` made in the body; a session-level `SET` in the body lasts (measured on 18).
+ */
+export interface FunctionFrame {
+  /** On the body's first statement: the clause, in effect from it on. */
+  readonly enter?: VariableSetStmt;
+  /** On the body's last statement: the caller's path comes back after it. */
+  readonly exit?: true;
 }
 
 export interface ReplayOptions {
@@ -79,6 +94,8 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
     const next = tops?.[statement.index] ?? statement.index;
     if (top !== undefined && next !== top) session.nextStatement();
     top = next;
+    const frame = migration.frames?.[statement.index];
+    if (frame?.enter) session.enterFunction(functionSearchPath(frame.enter, session.initial));
     const stateBefore = draft.snapshot();
     const ctx = new ReplayContext(draft, migration.name, migration.parsed, statement, session);
     try {
@@ -96,6 +113,7 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
       before: stateBefore,
       searchPath: ctx.searchPath,
     });
+    if (frame?.exit) session.exitFunction();
     if (session.session !== sessionPath) {
       // A ROLLBACK brings back a path set earlier: by the statement that set it.
       sessionSetBy = setBy.get(session.session) ?? statement.index;
