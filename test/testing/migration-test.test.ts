@@ -176,6 +176,15 @@ describe('createMigrationTest', () => {
       expect(reset.error).toBeUndefined();
       expect(reset.state.applied.at(-1)).toBe(name);
       expect((await admin.query(`SELECT to_regclass('kit_app."Left"') IS NOT NULL AS ok`)).rows[0].ok).toBe(true);
+
+      // What deploy warns of and runs (Prisma's schema still on the path): run, and warned of, with file:line.
+      const next = addMigration(copy.migrationsDir, 'session_warn', 'CREATE SCHEMA "kit_warn";\nSET search_path TO "kit_warn", public;\nCREATE TABLE "W" ("id" INTEGER);\n');
+      const heard: string[] = [];
+      const t = await createMigrationTest({ url: db.url, cwd: copy.dir, mode, onWarning: (m) => heard.push(m) });
+      expect(await t.migrateTo(next)).toEqual([next]);
+      expect(t.warnings).toEqual([expect.stringContaining(`Migration ${next} leaves the search_path set to "kit_warn", "public" (`)]);
+      expect(t.warnings[0]).toContain(`${join(next, 'migration.sql')}:2): the migrations applied after it in this deploy resolve their unqualified names in "kit_warn" first.`);
+      expect(heard).toEqual(t.warnings);
     }, 240_000);
   }
 

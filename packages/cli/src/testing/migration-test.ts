@@ -60,6 +60,12 @@ export interface MigrationTestOptions {
   timeoutMs?: number;
   /** An empty database for `compareWithUnmanaged` when the role may not CREATE DATABASE. */
   shadowUrl?: string;
+  /**
+   * What `prisma-zd deploy` warns of and does not refuse, when `migrateTo` meets it: a
+   * migration that leaves a search_path (with Prisma's schema still on it) or a role set for
+   * the migrations after it. Each is also kept in `warnings`. Default: `console.warn`.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** What the database holds between two steps of a deploy. */
@@ -156,6 +162,8 @@ export class MigrationTest {
   /** The migration folder names, in Prisma's order. */
   readonly migrations: readonly string[];
   readonly prismaSchema: string;
+  /** What `migrateTo` warned of so far (see `MigrationTestOptions.onWarning`). */
+  readonly warnings: string[] = [];
   private setUpDone = false;
 
   /** Use `createMigrationTest`. */
@@ -238,7 +246,11 @@ export class MigrationTest {
       await initParser();
       const leaving = [...leavingMigrations(this.files, new Set(todo.map((m) => m.name)), this.prismaSchema, readingOf(this.project.execution)).values()];
       if (leaving.length) {
-        await withClient(this.url, (c) => refuseSessionLeft(c, leaving, this.prismaSchema, { again: 'run the test again' }), { applicationName: 'testing' });
+        const warn = (message: string) => {
+          this.warnings.push(message);
+          (this.opts.onWarning ?? ((m: string) => console.warn(`prisma-zd: ${m}`)))(message);
+        };
+        await withClient(this.url, (c) => refuseSessionLeft(c, leaving, this.prismaSchema, { again: 'run the test again', warn }), { applicationName: 'testing' });
       }
       if (this.mode === 'sql') {
         await withClient(this.url, (c) => applyMigrations(c, todo, { schema: this.prismaSchema, failureHint: FAILED_HINT }), {
