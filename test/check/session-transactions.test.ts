@@ -6,11 +6,12 @@
  * ROLLBACK without BEGIN rolls back to its start or last COMMIT; run statement by
  * statement, each statement outside BEGIN commits on its own. Each case runs on the real
  * server in both execution modes, and `sessionLeft` (what check's rules and deploy's
- * refusal read) must say what the server kept, at the line that set it.
+ * refusal read) must say what the server kept, at the line that set it. The replay's
+ * schema goes back the same way: what a rolled-back transaction created is not there after.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initParser, parseSql, sessionLeft } from '@prisma-zd/core';
+import { emptySchemaState, initParser, parseSql, replayMigration, sessionLeft } from '@prisma-zd/core';
 import { freshDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/postgres.js';
 
@@ -117,6 +118,54 @@ describe('session settings through transactions: sessionLeft against PostgreSQL'
         expect(left?.roles.map((r) => [r.role, r.line])[0], `${mode}: modelled role`).toEqual(expected.role);
         // An unknown execution is read as a whole file.
         if (mode === 'whole') expect(sessionLeft([{ name: 'm', sql: k.sql }]).get('m')).toEqual(left);
+      }
+    });
+  }
+});
+
+/** Tables each case leaves, on the server and in the replay, under both executions. */
+const SCHEMA_CASES: Record<string, { sql: string; whole: string[]; perStatement: string[] }> = {
+  'a table created in a rolled-back transaction is not there': { sql: 'BEGIN;\nCREATE TABLE a (id int);\nROLLBACK;\nCREATE TABLE b (id int);', whole: ['b'], perStatement: ['b'] },
+  'ROLLBACK without BEGIN: the whole file rolls back to its start, statements one by one keep theirs': { sql: 'CREATE TABLE a (id int);\nROLLBACK;', whole: [], perStatement: ['a'] },
+  'ROLLBACK TO a savepoint keeps what came before it': {
+    sql: 'BEGIN;\nCREATE TABLE a (id int);\nSAVEPOINT s;\nCREATE TABLE b (id int);\nROLLBACK TO s;\nCOMMIT;',
+    whole: ['a'],
+    perStatement: ['a'],
+  },
+  'a DROP rolled back leaves the table': { sql: 'CREATE TABLE a (id int);\nCOMMIT;\nBEGIN;\nDROP TABLE a;\nROLLBACK;', whole: ['a'], perStatement: ['a'] },
+};
+
+describe('the schema through transactions: the replay against PostgreSQL', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    await initParser();
+    db = await freshDatabase({ prefix: 'zd_schema_tx' });
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function onServer(sql: string, mode: 'whole' | 'perStatement'): Promise<string[]> {
+    const c = new pg.Client({ connectionString: db.url });
+    c.on('notice', () => {});
+    await c.connect();
+    try {
+      await c.query('DROP TABLE IF EXISTS a, b');
+      if (mode === 'whole') await c.query(sql);
+      else for (const s of parseSql(sql).statements) await c.query(s.text);
+      const { rows } = await c.query<{ t: string }>("SELECT relname AS t FROM pg_class WHERE relname IN ('a', 'b') AND relkind = 'r' ORDER BY 1");
+      return rows.map((r) => r.t);
+    } finally {
+      await c.end();
+    }
+  }
+
+  for (const [name, k] of Object.entries(SCHEMA_CASES)) {
+    it(name, async () => {
+      for (const mode of ['whole', 'perStatement'] as const) {
+        expect(await onServer(k.sql, mode), `${mode}: server`).toEqual(k[mode]);
+        const facts = replayMigration(emptySchemaState(), { name: 'm', parsed: parseSql(k.sql) }, { execution: mode === 'whole' ? 'whole-file' : 'per-statement' });
+        expect([...facts.after.tables.values()].map((t) => t.name).sort(), `${mode}: replay`).toEqual(k[mode]);
       }
     });
   }

@@ -4,7 +4,7 @@ import { alterTable } from './alter-table.js';
 import { ReplayContext, SearchPath, TEMP_SCHEMA, type ReplayExecution } from './context.js';
 import { createTable, createTableAs } from './create-table.js';
 import { Draft, emptySchemaState } from './draft.js';
-import type { TransactionNode } from './transaction.js';
+import { SessionSetting, type TransactionNode } from './transaction.js';
 import { alterDomain, createDomain } from './domains.js';
 import { drop } from './drop.js';
 import { alterEnum, createEnum } from './enums.js';
@@ -81,8 +81,10 @@ export const replayHistory = replay;
 /** Replay one migration on top of `before`. */
 export function replayMigration(before: SchemaState, migration: ReplayMigration, options: ReplayOptions = {}): MigrationFacts {
   const defaultSchema = options.defaultSchema ?? 'public';
-  const draft = new Draft(before);
+  let draft = new Draft(before);
   const session = new SearchPath([defaultSchema], options.execution);
+  /** The schema as transactions see it: a ROLLBACK (TO a savepoint) brings back what it was. */
+  const schema = new SessionSetting<SchemaState>(before, options.execution);
   const statements: StatementFacts[] = [];
   const tops = migration.tops;
   let top: number | undefined;
@@ -113,6 +115,15 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
       before: stateBefore,
       searchPath: ctx.searchPath,
     });
+    if (statement.kind === 'TransactionStmt') {
+      schema.value = stateBefore;
+      schema.transaction(statement.node as TransactionNode);
+      if (schema.value !== stateBefore) {
+        const { tempTables } = draft;
+        draft = new Draft(schema.value);
+        draft.tempTables = tempTables;
+      }
+    }
     if (frame?.exit) session.exitFunction();
     if (session.session !== sessionPath) {
       // A ROLLBACK brings back a path set earlier: by the statement that set it.
