@@ -18,6 +18,7 @@ INSERT INTO "Post" ("title", "authorEmail") VALUES ('first', 'a@example.com'), (
 `;
 
 const POST_TITLE_IDX = `-- CreateIndex\nCREATE INDEX "Post_title_idx" ON "Post"("title");\n`;
+const POST_VIEWS_CHECK = `ALTER TABLE "Post" ADD CONSTRAINT "Post_views_check" CHECK ("views" >= 0 AND "title" <> '');\n`;
 const USER_EMAIL_KEY = `-- CreateIndex\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n`;
 
 const scenarios: Array<{ name: string; steps: string[] }> = [
@@ -39,6 +40,10 @@ const scenarios: Array<{ name: string; steps: string[] }> = [
       `ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\n`,
     ],
   },
+  { name: 'CHECK on an existing table, then its column dropped', steps: [POST_VIEWS_CHECK, `ALTER TABLE "Post" DROP COLUMN "views";\n`] },
+  { name: 'CHECK on an existing table, then renamed', steps: [POST_VIEWS_CHECK, `ALTER TABLE "Post" RENAME CONSTRAINT "Post_views_check" TO "Post_views_positive";\n`] },
+  { name: 'CHECK on an existing table, then its column and its table renamed', steps: [POST_VIEWS_CHECK, `ALTER TABLE "Post" RENAME COLUMN "views" TO "viewCount";\nALTER TABLE "Post" RENAME TO "Article";\n`] },
+  { name: 'CHECK on an existing table, then dropped', steps: [POST_VIEWS_CHECK, `ALTER TABLE "Post" DROP CONSTRAINT "Post_views_check";\n`] },
   { name: 'DROP DEFAULT, then SET DEFAULT', steps: [`ALTER TABLE "User" ALTER COLUMN "score" DROP DEFAULT;\n`, `ALTER TABLE "User" ALTER COLUMN "score" SET DEFAULT 5;\n`] },
   {
     name: 'DROP DEFAULT, then an enum swap of the same column',

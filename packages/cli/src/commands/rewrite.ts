@@ -322,7 +322,7 @@ function managedDevDatabase(written: RewriteResult['migrations']): string | unde
 
 export const rewriteCommand = defineCommand({
   command: 'rewrite [paths..]',
-  describe: 'Make new migrations deploy-safe (postponed indexes, NOT VALID foreign keys, deferred DROP DEFAULT)',
+  describe: 'Make new migrations deploy-safe (postponed indexes, NOT VALID foreign keys and checks, deferred DROP DEFAULT)',
   builder: (y) =>
     projectOptions(y)
       .positional('paths', { type: 'string', array: true, describe: 'Migration directories or files (default: the new ones)' })

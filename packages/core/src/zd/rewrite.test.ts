@@ -47,6 +47,30 @@ describe('rewrite', () => {
     expect(unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.kind)).toEqual(['AlterTableStmt', 'AlterTableStmt']);
   });
 
+  it('adds a named CHECK on an existing table NOT VALID and postpones its validation; leaves an unnamed one', () => {
+    const sql = `ALTER TABLE "Post" ADD CONSTRAINT "Post_title_check" CHECK (length("title") > 0);\n`;
+    const r = rewrite(sql);
+    expect(r.changes.map((c) => [c.kind, c.object, c.message])).toEqual([['validate-later', '"Post_title_check"', 'check constraint "Post_title_check" on "Post": NOT VALID now, validated later']]);
+    expect(r.text).toContain('CHECK (length("title") > 0) NOT VALID;\n-- prisma-zd: postponed: check constraint "Post_title_check" is added NOT VALID');
+    expect(unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.text)).toEqual([
+      'ALTER TABLE "Post" ADD CONSTRAINT "Post_title_check" CHECK (length("title") > 0) NOT VALID',
+      'ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_title_check"',
+    ]);
+    expect(rewrite(`ALTER TABLE "Post" ADD CHECK (length("title") > 0);\n`).changed).toBe(false);
+  });
+
+  it('leaves a foreign key on a partitioned table alone (PostgreSQL before 18 refuses NOT VALID there), with a note', () => {
+    const parted: MigrationSource = {
+      name: '20260101500000_events',
+      sql: `CREATE TABLE "Event" ("id" INTEGER NOT NULL, "at" DATE NOT NULL, "authorId" INTEGER) PARTITION BY RANGE ("at");\n`,
+    };
+    const sql = `ALTER TABLE "Event" ADD CONSTRAINT "Event_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");\nALTER TABLE "Event" ADD CONSTRAINT "Event_at_check" CHECK ("at" > '2000-01-01');\n`;
+    const r = rewrite(sql, [parted]);
+    expect(r.changes.map((c) => c.object)).toEqual(['"Event_at_check"']);
+    expect(r.notes).toContainEqual({ line: 1, message: 'left alone: "Event" is partitioned (PostgreSQL before 18 cannot add a NOT VALID foreign key to a partitioned table)' });
+    expect(r.text.startsWith('ALTER TABLE "Event" ADD CONSTRAINT "Event_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");\n')).toBe(true);
+  });
+
   it('defers DROP DEFAULT, splitting a multi-command ALTER TABLE so the rest keeps its bytes', () => {
     const sql = `ALTER TABLE "User" ADD COLUMN "bio" TEXT,\n  ALTER COLUMN "score" DROP DEFAULT,\n  ALTER COLUMN "email" SET DEFAULT 'x';\n`;
     const r = rewrite(sql);

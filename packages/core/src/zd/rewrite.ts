@@ -3,7 +3,7 @@
  *
  * - `CREATE [UNIQUE] INDEX` on a table that existed before the migration → postponed:
  *   built CONCURRENTLY by `postponed run` (inline where prisma-zd is not installed).
- * - `ADD CONSTRAINT … FOREIGN KEY` on an existing table → `NOT VALID` inline, the
+ * - `ADD CONSTRAINT … FOREIGN KEY` or `… CHECK` on an existing table → `NOT VALID` inline, the
  *   `VALIDATE CONSTRAINT` postponed.
  * - `ALTER COLUMN … DROP DEFAULT` on an existing column → deferred to `contract`, with
  *   the `DROP SEQUENCE` that goes with it; left alone when something later in the same
@@ -19,7 +19,7 @@ import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { replayHistory } from '../facts/replay.js';
 import { applyEdits, type Edit } from '../sql/edits.js';
 import { quoteIdent } from '../sql/ident.js';
-import { asNode, stringList } from '../sql/nodes.js';
+import { asNode, referencedColumns, stringList } from '../sql/nodes.js';
 import { codeTokens, parseSql, type Comment, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
 import { alterTableParts } from './alter.js';
 import { conditionalBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
@@ -413,7 +413,17 @@ class MigrationRewriter {
     cmds.forEach((c, i) => {
       if (!c) return;
       const con = asNode(c.def, 'Constraint');
-      if (c.subtype === 'AT_AddConstraint' && con?.contype === 'CONSTR_FOREIGN' && !con.skip_validation && con.conname) fkCmds.push(i);
+      // A named foreign key or CHECK: added NOT VALID, validated later (an unnamed one has no name to validate it by).
+      if (c.subtype === 'AT_AddConstraint' && (con?.contype === 'CONSTR_FOREIGN' || con?.contype === 'CONSTR_CHECK') && !con.skip_validation && con.conname) {
+        // PostgreSQL before 18 refuses a NOT VALID foreign key on a partitioned table (measured on 14), and
+        // a migration must run on every server it is deployed to.
+        if (con.contype === 'CONSTR_FOREIGN' && table.partitioned) {
+          this.notes.push({
+            line: top.loc.start.line,
+            message: `left alone: ${quoteIdent(table.name)} is partitioned (PostgreSQL before 18 cannot add a NOT VALID foreign key to a partitioned table)`,
+          });
+        } else fkCmds.push(i);
+      }
       if (c.subtype === 'AT_ColumnDefault' && c.def === undefined && c.name && this.canDefer(table, c.name, cmds, i, j)) deferCmds.push(i);
     });
     if (!fkCmds.length && !deferCmds.length) return;
@@ -426,6 +436,7 @@ class MigrationRewriter {
     const after: string[] = [];
     for (const i of fkCmds) {
       const con = asNode(cmds[i]!.def, 'Constraint')!;
+      const what = con.contype === 'CONSTR_CHECK' ? 'check constraint' : 'foreign key';
       const range = parts.commands[i]!;
       this.edits.push({ range: { start: range.end, end: range.end }, text: ' NOT VALID' });
       const entry: PendingEntry = {
@@ -438,13 +449,13 @@ class MigrationRewriter {
         objectName: con.conname!,
         originName: con.conname!,
         originTable: table.name,
-        columns: stringList(con.fk_attrs),
+        columns: con.contype === 'CONSTR_CHECK' ? referencedColumns(con.raw_expr) : stringList(con.fk_attrs),
         statement: validateStatement(placement.tableSchema, table.name, con.conname!),
       };
       this.pending.push(entry);
-      const comment = markerComment(`postponed: foreign key ${quoteIdent(con.conname!)} is added NOT VALID (brief lock) and validated by \`prisma-zd postponed run\``);
+      const comment = markerComment(`postponed: ${what} ${quoteIdent(con.conname!)} is added NOT VALID (brief lock) and validated by \`prisma-zd postponed run\``);
       after.push(`${comment}\n${conditionalBlock('postpone', entry.statement, entrySpec(entry))};`);
-      this.changes.push({ kind: 'validate-later', object: quoteIdent(con.conname!), line, message: `foreign key ${quoteIdent(con.conname!)} on ${quoteIdent(table.name)}: NOT VALID now, validated later` });
+      this.changes.push({ kind: 'validate-later', object: quoteIdent(con.conname!), line, message: `${what} ${quoteIdent(con.conname!)} on ${quoteIdent(table.name)}: NOT VALID now, validated later` });
     }
     for (const i of deferCmds) {
       const column = cmds[i]!.name!;

@@ -38,8 +38,24 @@ describe(ID, () => {
     const [taken] = found("ALTER TABLE \"Post\" ADD FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\");", { history: ['ALTER TABLE "User" ADD CONSTRAINT "Post_authorId_fkey" CHECK ("id" > 0);'] });
     expect(taken?.help).toContain('VALIDATE CONSTRAINT "Post_authorId_fkey1";');
   });
-  it("reports a CHECK constraint", () => {
-    expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0);").length).toBeGreaterThan(0);
+  it("reports a CHECK constraint: a named one fixed by rewrite, an unnamed one to be named", () => {
+    const [named] = found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0);");
+    expect(named?.fixedBy).toBe('rewrite');
+    expect(named?.help).toBe('Instead: run `prisma-zd rewrite`: it adds the check NOT VALID (a brief lock; new writes are checked at once) and `prisma-zd deploy` validates it after the migration (reads and writes continue).');
+    const [unnamed] = found("ALTER TABLE \"Post\" ADD CHECK (\"views\" >= 0);");
+    expect(unnamed?.fixedBy).toBeUndefined();
+    expect(unnamed?.help).toContain('or name it and let `prisma-zd rewrite` do both.');
+    expect(found(rewriteExample("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0);"))).toEqual([]);
+  });
+  it("a foreign key on a partitioned table: not fixed by rewrite (NOT VALID is refused there before PostgreSQL 18), the partitions first", () => {
+    const history = ['CREATE TABLE "Event" ("id" INTEGER NOT NULL, "at" DATE NOT NULL, "authorId" INTEGER) PARTITION BY RANGE ("at");\nCREATE TABLE "Event_2026" PARTITION OF "Event" FOR VALUES FROM (\'2026-01-01\') TO (\'2027-01-01\');'];
+    const sql = 'ALTER TABLE "Event" ADD CONSTRAINT "Event_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");';
+    const [d] = found(sql, { history });
+    expect(d?.fixedBy).toBeUndefined();
+    expect(d?.help).toContain('"Event" is partitioned, and PostgreSQL before 18 cannot add a NOT VALID foreign key to a partitioned table: add the same key to each partition with NOT VALID');
+    // Checked for PostgreSQL 18, the plain way out.
+    const [on18] = found(sql, { history, postgresVersion: 18 });
+    expect(on18?.help).toContain('Instead: add it with NOT VALID (a brief lock) and run `ALTER TABLE "Event" VALIDATE CONSTRAINT "Event_authorId_fkey";`');
   });
   it("reports NOT VALID, then VALIDATE in the same transaction", () => {
     expect(found("ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_views_check\" CHECK (\"views\" >= 0) NOT VALID;\nALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_views_check\";").length).toBeGreaterThan(0);

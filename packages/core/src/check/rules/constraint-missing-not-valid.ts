@@ -77,24 +77,31 @@ export const rule = createRule({
             ? `a SHARE ROW EXCLUSIVE lock on ${t} (the key references ${t} itself): writes to ${t} wait`
             : `SHARE ROW EXCLUSIVE locks on ${t} and ${ref}: writes to both wait`;
           const change = con.conname === undefined ? undefined : ctx.rewriteChange(s, 'validate-later', quoteIdent(con.conname));
+          // PostgreSQL before 18 refuses NOT VALID on a partitioned table's foreign key (measured on 14): the partitions first.
+          const partitioned = table.partitioned === true && ctx.postgresVersion < 18;
           ctx.report({
             ...at(),
             message: `${what} on existing table ${t} checks every row of ${t} while holding ${locks} until the check is done.`,
             help: change
               ? 'Instead: run `prisma-zd rewrite`: it adds the foreign key NOT VALID (a brief lock) and `prisma-zd deploy` validates it after the migration (reads and writes continue).'
-              : `Instead: add it with NOT VALID (a brief lock) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${fkName};\` in a later migration (reads and writes continue).`,
+              : partitioned
+                ? `Instead: ${t} is partitioned, and PostgreSQL before 18 cannot add a NOT VALID foreign key to a partitioned table: add the same key to each partition with NOT VALID and VALIDATE it there in a later migration (reads and writes continue), then add it to ${t}: PostgreSQL attaches each partition's valid key instead of adding another.`
+                : `Instead: add it with NOT VALID (a brief lock) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${fkName};\` in a later migration (reads and writes continue).`,
             lock: 'SHARE ROW EXCLUSIVE',
             ...(change ? { rewrite: change } : {}),
           });
         } else if (con.contype === 'CONSTR_CHECK') {
+          const change = name === undefined ? undefined : ctx.rewriteChange(s, 'validate-later', name);
           ctx.report({
             ...at(),
             message: `${name === undefined ? 'ADD CHECK (unnamed)' : `ADD CONSTRAINT ${name} CHECK`} on existing table ${t} checks every row under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until the check is done.`,
-            help:
-              name === undefined
-                ? `Instead: name it and add it with NOT VALID (\`ADD CONSTRAINT "<name>" CHECK (…) NOT VALID\`, a brief lock; new writes are checked at once), then run \`ALTER TABLE ${t} VALIDATE CONSTRAINT "<name>";\` in a later migration (reads and writes continue).`
+            help: change
+              ? 'Instead: run `prisma-zd rewrite`: it adds the check NOT VALID (a brief lock; new writes are checked at once) and `prisma-zd deploy` validates it after the migration (reads and writes continue).'
+              : name === undefined
+                ? `Instead: name it and add it with NOT VALID (\`ADD CONSTRAINT "<name>" CHECK (…) NOT VALID\`, a brief lock; new writes are checked at once), then run \`ALTER TABLE ${t} VALIDATE CONSTRAINT "<name>";\` in a later migration (reads and writes continue); or name it and let \`prisma-zd rewrite\` do both.`
                 : `Instead: add it with NOT VALID (a brief lock; new writes are checked at once) and run \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};\` in a later migration (reads and writes continue).`,
             lock: 'ACCESS EXCLUSIVE',
+            ...(change ? { rewrite: change } : {}),
           });
         }
       }
