@@ -1,0 +1,81 @@
+/*
+ * Why `rewrite` leaves a foreign key on a partitioned table alone, on the server that
+ * shows it: PostgreSQL 14 refuses `NOT VALID` on a partitioned table's foreign key ("not
+ * yet supported"), so a rewritten file would fail on it — in production, or in Prisma's
+ * shadow database. The rewritten history (a CHECK on the same table is rewritten: 14 takes
+ * that one NOT VALID) applies on 14 as one simple query per file, as Prisma's native engine
+ * runs it, and gives the original's constraints, valid.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initParser, rewriteHistory } from '@prisma-zd/core';
+import { createDatabase, startEmbedded, type PgServer } from '../support/postgres.js';
+
+const HISTORY = [
+  {
+    name: '20260101000000_init',
+    sql: `CREATE TABLE "User" ("id" INTEGER PRIMARY KEY);
+CREATE TABLE "Event" ("id" INTEGER NOT NULL, "at" DATE NOT NULL, "userId" INTEGER, "kind" TEXT) PARTITION BY RANGE ("at");
+CREATE TABLE "Event_2026" PARTITION OF "Event" FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO "User" VALUES (1);
+INSERT INTO "Event" VALUES (1, '2026-05-01', 1, 'a');
+`,
+  },
+  {
+    name: '20260102000000_event_keys',
+    sql: `-- AddForeignKey
+ALTER TABLE "Event" ADD CONSTRAINT "Event_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+ALTER TABLE "Event" ADD CONSTRAINT "Event_kind_check" CHECK ("kind" <> '');
+`,
+  },
+];
+
+let server: PgServer;
+beforeAll(async () => {
+  await initParser();
+  server = await startEmbedded({ major: 14 });
+}, 120_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function withDb<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const db = await createDatabase(server, { prefix: 'zd_parted14' });
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+    await db.drop();
+  }
+}
+
+describe('PostgreSQL 14 and a partitioned table', () => {
+  it('refuses a NOT VALID foreign key on it (the premise), takes a NOT VALID CHECK', async () => {
+    await withDb(async (c) => {
+      await c.query(HISTORY[0]!.sql);
+      await expect(c.query(`ALTER TABLE "Event" ADD CONSTRAINT "Event_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") NOT VALID`)).rejects.toThrow(
+        /cannot add NOT VALID foreign key on partitioned table "Event"/,
+      );
+      await c.query(`ALTER TABLE "Event" ADD CONSTRAINT "Event_kind_check" CHECK ("kind" <> '') NOT VALID`);
+    });
+  });
+
+  it("the rewritten history applies there, unmanaged, with the original's constraints, all valid", async () => {
+    const rewritten = rewriteHistory(HISTORY, { select: (n) => n !== HISTORY[0]!.name });
+    const last = rewritten.at(-1)!;
+    expect(last.changes.map((ch) => ch.object)).toEqual(['"Event_kind_check"']);
+    expect(last.notes.map((n) => n.message)).toContain('left alone: "Event" is partitioned (PostgreSQL before 18 cannot add a NOT VALID foreign key to a partitioned table)');
+    await withDb(async (c) => {
+      for (const m of rewritten) await c.query(m.text);
+      const { rows } = await c.query<{ conname: string; convalidated: boolean }>(
+        `SELECT conname, convalidated FROM pg_constraint WHERE conrelid = '"Event"'::regclass AND contype IN ('f', 'c') ORDER BY 1`,
+      );
+      expect(rows).toEqual([
+        { conname: 'Event_kind_check', convalidated: true },
+        { conname: 'Event_userId_fkey', convalidated: true },
+      ]);
+    });
+  });
+});
