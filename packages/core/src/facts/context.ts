@@ -37,16 +37,23 @@ export type ReplayExecution = 'whole-file' | 'per-statement' | 'unknown';
  * a `SET LOCAL` written outside BEGIN means that reading (it would do nothing otherwise),
  * so the statements after it are checked on the tables their author meant.
  */
+/** The session-level search_path and the transaction's LOCAL one. */
+interface Paths {
+  readonly session: readonly string[];
+  readonly local: readonly string[] | undefined;
+}
+
 export class SearchPath {
   readonly initial: readonly string[];
   readonly #perStatement: boolean;
   /** The session-level path and the transaction's LOCAL one, rolled back together (transaction.ts). */
-  readonly #paths: SessionSetting<{ readonly session: readonly string[]; readonly local: readonly string[] | undefined }>;
+  readonly #paths: SessionSetting<Paths>;
 
   constructor(initial: readonly string[], execution: ReplayExecution = 'unknown') {
     this.initial = initial;
     this.#perStatement = execution === 'per-statement';
-    this.#paths = new SessionSetting({ session: initial, local: undefined }, execution);
+    // A transaction's end ends its LOCAL path (before the next transaction starts from what is left).
+    this.#paths = new SessionSetting<Paths>({ session: initial, local: undefined }, execution, (v) => (v.local === undefined ? v : { session: v.session, local: undefined }));
   }
 
   get current(): readonly string[] {
@@ -66,7 +73,7 @@ export class SearchPath {
   }
 
   /** Calls in progress of functions with a `SET search_path` clause: what to restore, and whether the body SET the path for the session. */
-  readonly #frames: Array<{ readonly saved: { readonly session: readonly string[]; readonly local: readonly string[] | undefined }; sessionSet: boolean }> = [];
+  readonly #frames: Array<{ readonly saved: Paths; sessionSet: boolean }> = [];
 
   /** A function with a `SET search_path` clause starts its body: the clause's path holds in it (undefined: `FROM CURRENT`, the path stays). */
   enterFunction(path: readonly string[] | undefined): void {
@@ -90,7 +97,7 @@ export class SearchPath {
    * TO a savepoint those made after it; `AND CHAIN` opens the next transaction.
    */
   transaction(node: TransactionNode): void {
-    if (this.#paths.transaction(node) !== undefined) this.#paths.value = { session: this.session, local: undefined };
+    this.#paths.transaction(node);
   }
 
   /**

@@ -48,6 +48,15 @@ describe('SET LOCAL search_path under each execution', () => {
     expect(landed(chain, 'per-statement')).toEqual(['"app"."t1"']);
   });
 
+  it('a ROLLBACK brings back the path its transaction started with, not a LOCAL one an earlier transaction ended', () => {
+    const sql = 'CREATE SCHEMA app;\nCREATE SCHEMA other;\nBEGIN;\nSET LOCAL search_path = app;\nCOMMIT;\nSET search_path = other;\nROLLBACK;\nCREATE TABLE t1 (id int);';
+    expect(landed(sql, 'whole-file')).toEqual(['"public"."t1"']);
+    expect(landed(sql, 'per-statement')).toEqual(['"other"."t1"']);
+    // ROLLBACK TO a savepoint brings back the LOCAL path of then.
+    const savepoint = 'CREATE SCHEMA app;\nCREATE SCHEMA other;\nBEGIN;\nSET LOCAL search_path = app;\nSAVEPOINT s;\nSET LOCAL search_path = other;\nROLLBACK TO s;\nCREATE TABLE t1 (id int);\nCOMMIT;';
+    for (const execution of ['per-statement', 'whole-file'] as const) expect(landed(savepoint, execution)).toEqual(['"app"."t1"']);
+  });
+
   it('per statement: a LOCAL path set in a DO block holds for the rest of that block only', () => {
     const sql = "CREATE SCHEMA app;\nDO $$ BEGIN\n  SET LOCAL search_path = app;\n  CREATE TABLE t1 (id int);\nEND $$;\nCREATE TABLE t2 (id int);";
     expect(landed(sql, 'per-statement')).toEqual(['"app"."t1"', '"public"."t2"']);

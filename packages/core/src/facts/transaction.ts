@@ -24,11 +24,14 @@ export class SessionSetting<T> {
   #savepoints: Array<{ readonly name: string; readonly value: T }> = [];
   #block = false;
   readonly #implicit: boolean;
+  /** What the end of a transaction (COMMIT or ROLLBACK) does to the value besides: e.g. a LOCAL setting ends. */
+  readonly #ended: (value: T) => T;
 
-  constructor(initial: T, execution: ReplayExecution = 'unknown') {
+  constructor(initial: T, execution: ReplayExecution = 'unknown', ended: (value: T) => T = (v) => v) {
     this.#value = initial;
     this.#implicit = execution !== 'per-statement';
     this.#start = this.#implicit ? initial : undefined;
+    this.#ended = ended;
   }
 
   get value(): T {
@@ -55,10 +58,12 @@ export class SessionSetting<T> {
         return undefined;
       case 'TRANS_STMT_COMMIT':
       case 'TRANS_STMT_PREPARE':
+        this.#value = this.#ended(this.#value);
         this.#restart(node.chain === true);
         return 'commit';
       case 'TRANS_STMT_ROLLBACK':
         if (this.#start !== undefined) this.#value = this.#start;
+        this.#value = this.#ended(this.#value);
         this.#restart(node.chain === true);
         return 'rollback';
       case 'TRANS_STMT_SAVEPOINT':
