@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/corpus.js';
 import { runZd } from '../support/cli.js';
@@ -71,7 +71,8 @@ describe('check --format sarif / gitlab', () => {
 
     const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/sarif-2.1.0-rtm.5.json'), 'utf8')) as object;
     // The schema's `language` pattern is not valid under the `u` flag; its formats are checked here.
-    const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+    // A CommonJS module: its class is the module and its `default` (the latter is what the types say).
+    const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
     const isUri = (base: string | undefined) => (s: string) => URL.canParse(s, base);
     ajv.addFormat('uri', isUri(undefined));
     ajv.addFormat('uri-reference', isUri('file:///repo/'));
