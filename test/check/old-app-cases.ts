@@ -483,7 +483,7 @@ COMMIT;
   {
     change: 'add a CHECK by hand',
     sql: `ALTER TABLE "User" ADD CONSTRAINT "User_age_check" CHECK ("age" >= 0);\n`,
-    findings: { 'constraint-missing-not-valid': 'lock' },
+    findings: { 'constraint-missing-not-valid': 'lock+rewrite' },
   },
   {
     change: 'add a CHECK (… IS NOT NULL) NOT VALID by hand',
