@@ -35,6 +35,14 @@ describe(ID, () => {
     expect(rewritten).toContain('ON UPDATE CASCADE NOT VALID;');
     expect(found(rewritten, { standing: { committed } }).map((d) => d.severity)).toEqual(['warning']);
   });
+  it("only warns for a rewritten CHECK too (NOT VALID, validated in the block)", () => {
+    const committed = 'ALTER TABLE "Post" ADD CONSTRAINT "Post_views_check" CHECK ("views" >= 0);\n';
+    const rewritten = rewriteExample(committed);
+    expect(rewritten).toContain('CHECK ("views" >= 0) NOT VALID;');
+    expect(found(rewritten, { standing: { committed } }).map((d) => d.severity)).toEqual(['warning']);
+    // Another expression is an edit.
+    expect(found(rewritten.replace('>= 0) NOT VALID', '> 0) NOT VALID'), { standing: { committed } }).map((d) => d.severity)).toEqual(['error']);
+  });
   it("still reports an edited foreign key that also became NOT VALID and validated", () => {
     const committed = 'ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;\n';
     const edited = 'ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE NOT VALID;\nALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey";\n';

@@ -8,8 +8,8 @@ import { createRule } from '../rule.js';
 
 /**
  * The statements a migration runs on a database without prisma-zd, as text. A foreign
- * key added NOT VALID and validated by a later statement of the migration (what
- * `rewrite` makes of an ADD CONSTRAINT … FOREIGN KEY) counts as the plain ADD it was.
+ * key or CHECK added NOT VALID and validated by a later statement of the migration (what
+ * `rewrite` makes of an ADD CONSTRAINT … FOREIGN KEY or CHECK) counts as the plain ADD it was.
  */
 function effect(text: string): string[] {
   const { parsed } = unmanagedView(parseSql(text));
@@ -31,13 +31,13 @@ function effect(text: string): string[] {
 
 const validationKey = (relation: RangeVar | undefined, constraint: string) => `${relation?.schemaname ?? ''}.${relation?.relname ?? ''}.${constraint}`;
 
-/** The statement's text without the NOT VALID of foreign keys that a later statement validates (marking those validations folded). */
+/** The statement's text without the NOT VALID of foreign keys and checks that a later statement validates (marking those validations folded). */
 function withoutNotValid(parsed: ParsedSql, s: Statement<'AlterTableStmt'>, validations: ReadonlyMap<string, Statement>, folded: Set<Statement>): string {
   const cmds = (s.node.cmds ?? []).map((c) => asNode(c, 'AlterTableCmd'));
   const cuts: number[] = [];
   cmds.forEach((c, i) => {
     const con = asNode(c?.def, 'Constraint');
-    if (c?.subtype !== 'AT_AddConstraint' || con?.contype !== 'CONSTR_FOREIGN' || !con.skip_validation || !con.conname) return;
+    if (c?.subtype !== 'AT_AddConstraint' || (con?.contype !== 'CONSTR_FOREIGN' && con?.contype !== 'CONSTR_CHECK') || !con.skip_validation || !con.conname) return;
     const validation = validations.get(validationKey(s.node.relation, con.conname));
     const end = alterTableParts(parsed, s)?.commands[i]?.end;
     if (!validation || validation.index < s.index || end === undefined || !/\sNOT\s+VALID$/i.test(parsed.text.slice(s.range.start, end))) return;
