@@ -163,7 +163,8 @@ export function markInputs(folder: FolderCheck, marks: InputMarks): FolderCheck 
     if (input.report === false) return input;
     if (excluded(resolve(marks.cwd, input.path ?? ''), marks.root, globs)) return { ...input, report: false };
     const checksum = marks.applied?.get(input.name);
-    return checksum === undefined ? input : { ...input, appliedChecksum: checksum };
+    const renamedApplied = input.renamedFrom !== undefined && marks.applied?.has(input.renamedFrom) === true;
+    return { ...input, ...(checksum === undefined ? {} : { appliedChecksum: checksum }), ...(renamedApplied ? { renamedApplied } : {}) };
   });
   // An excluded directory (or migration_lock.toml) is not reported either.
   const refusals = folder.refusals?.filter((r) => !excluded(r.path, marks.root, globs));
@@ -181,20 +182,19 @@ export function folderHistory(folder: string, cwd: string, gitRoot: string | und
   const files = listing.files;
   const inputs = toInputs(files, cwd, () => true);
   if (gitRoot !== undefined) {
-    let modified: Set<string> | undefined;
+    let changes: Change[] | undefined;
     try {
-      modified = changedSince(gitRoot, 'HEAD', folder);
+      changes = changesSince(gitRoot, 'HEAD', folder);
     } catch (e) {
       // A repository without a commit yet has nothing committed to compare with.
       if (hasCommits(gitRoot)) throw e;
     }
-    if (modified) attachCommitted(gitRoot, folder, inputs, files, 'HEAD', modified);
+    if (changes) {
+      attachCommitted(gitRoot, folder, inputs, files, 'HEAD', new Set(changes.filter((c) => c.status === 'M').map((c) => c.path)));
+      markRenames(gitRoot, 'HEAD', files, inputs, changes);
+    }
   }
   return withRefusals({ folder, inputs }, listing.refusals);
-}
-
-function changedSince(root: string, ref: string, folder: string): Set<string> {
-  return new Set(changesSince(root, ref, folder).filter((c) => c.status === 'M').map((c) => c.path));
 }
 
 function attachCommitted(root: string, folder: string, inputs: CheckInput[], files: readonly MigrationFile[], ref: string, modified: ReadonlySet<string>): void {
@@ -203,6 +203,29 @@ function attachCommitted(root: string, folder: string, inputs: CheckInput[], fil
   files.forEach((f, i) => {
     const text = texts.get(`${ref}:${repoPath(root, f.path)}`);
     if (text !== undefined) inputs[i] = { ...inputs[i]!, committed: text };
+  });
+}
+
+/**
+ * Marks the inputs that are a committed migration moved to another directory with its
+ * text unchanged (`renamedFrom`): a `migration.sql` deleted since `ref` whose text there
+ * is the text of one added since. `files[i]` is `inputs[i]`'s file; one read of git's
+ * objects, only when a migration was deleted.
+ */
+function markRenames(root: string, ref: string, files: ReadonlyArray<{ path: string; sql: string }>, inputs: CheckInput[], changes: readonly Change[]): void {
+  const deleted = changes.filter((c) => c.status === 'D' && c.path.endsWith(`/${SCRIPT}`)).map((c) => c.path);
+  if (deleted.length === 0) return;
+  const added = new Set(changes.filter((c) => c.status === 'A').map((c) => c.path));
+  const texts = readObjects(root, deleted.map((p) => `${ref}:${p}`));
+  const byText = new Map<string, string>();
+  for (const p of deleted) {
+    const text = texts.get(`${ref}:${p}`);
+    if (text !== undefined && !byText.has(text)) byText.set(text, basename(dirname(p)));
+  }
+  files.forEach((f, i) => {
+    if (!added.has(repoPath(root, f.path))) return;
+    const from = byText.get(f.sql);
+    if (from !== undefined && from !== inputs[i]!.name) inputs[i] = { ...inputs[i]!, renamedFrom: from };
   });
 }
 
@@ -218,6 +241,7 @@ export function sinceHistory(folder: string, cwd: string, root: string, ref: str
   const touched = new Set(changes.filter((c) => c.status !== 'D').map((c) => c.path));
   const inputs = toInputs(files, cwd, (m) => touched.has(repoPath(root, m.path)));
   attachCommitted(root, folder, inputs, files, ref, new Set(changes.filter((c) => c.status === 'M').map((c) => c.path)));
+  markRenames(root, ref, files, inputs, changes);
   return withRefusals({ folder, inputs }, touchedRefusals(listing.refusals, root, changes));
 }
 
@@ -263,11 +287,12 @@ export function stagedHistory(folder: string, cwd: string, root: string): Folder
     })
     .filter((f): f is MigrationFile => f !== undefined)
     .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-  const inputs = files.map((f) => {
+  const inputs: CheckInput[] = files.map((f) => {
     const p = repoPath(root, f.path);
     const committed = objects.get(`HEAD:${p}`);
     return { name: f.name, sql: f.sql, path: display(cwd, f.path), report: staged.has(p), ...(committed === undefined ? {} : { committed }) };
   });
+  markRenames(root, 'HEAD', files, inputs, all);
   return withRefusals({ folder, inputs }, refusals);
 }
 

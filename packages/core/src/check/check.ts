@@ -178,6 +178,7 @@ function checkMigration(
     standing: {
       ...(input.committed === undefined ? {} : { committed: input.committed }),
       ...(input.appliedChecksum === undefined ? {} : { appliedChecksum: input.appliedChecksum }),
+      ...(input.renamedFrom === undefined ? {} : { renamedFrom: input.renamedFrom, ...(input.renamedApplied ? { renamedApplied: true } : {}) }),
     },
     execution: options.execution ?? 'unknown',
     postgresVersion: options.postgresVersion ?? 14,

@@ -42,6 +42,13 @@ export interface MigrationStanding {
   readonly committed?: string;
   /** `_prisma_migrations.checksum` when it is applied to the database given. */
   readonly appliedChecksum?: string;
+  /**
+   * The directory name it had where it is committed (HEAD, or the base of `--since`), when
+   * it is a committed migration moved to another directory with the same text.
+   */
+  readonly renamedFrom?: string;
+  /** With `renamedFrom`: the database given applied it under that name. */
+  readonly renamedApplied?: boolean;
 }
 
 /** A rule's report about one place of the migration. */

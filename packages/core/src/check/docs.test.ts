@@ -29,15 +29,17 @@ interface ExampleMigration {
   name: string;
   sql: string;
   rewritten: boolean;
+  /** `(renamed from <name>)`: that committed migration, moved to this name. */
+  renamedFrom?: string;
 }
 
-/** An example block: migrations separated by `-- migration: <name> [(rewritten|committed|edited)]`. */
+/** An example block: migrations separated by `-- migration: <name> [(rewritten|committed|edited|renamed from <name>)]`. */
 function migrationsOf(block: string): ExampleMigration[] {
   const out: ExampleMigration[] = [];
   let preamble = '';
   for (const line of block.split('\n')) {
-    const m = /^-- migration: (\S+)(?:\s+\((\w+)\))?\s*$/.exec(line);
-    if (m) out.push({ name: m[1]!, sql: out.length === 0 ? preamble : '', rewritten: m[2] === 'rewritten' });
+    const m = /^-- migration: (\S+)(?:\s+\((\w+)(?: from (\S+))?\))?\s*$/.exec(line);
+    if (m) out.push({ name: m[1]!, sql: out.length === 0 ? preamble : '', rewritten: m[2] === 'rewritten', ...(m[2] === 'renamed' && m[3] ? { renamedFrom: m[3] } : {}) });
     else if (out.length === 0) preamble += `${line}\n`;
     else out[out.length - 1]!.sql += `${line}\n`;
   }
@@ -48,6 +50,7 @@ function migrationsOf(block: string): ExampleMigration[] {
 function findings(ruleId: string, block: string): string[] {
   const history = [{ name: '00000000000000_example_schema', sql: EXAMPLE_SCHEMA }];
   let committed: string | undefined;
+  let renamedFrom: string | undefined;
   for (const m of migrationsOf(block)) {
     let sql = m.sql;
     if (m.rewritten) sql = rewriteHistory([...history, { name: m.name, sql }], { select: (n) => n === m.name }).at(-1)!.text;
@@ -56,12 +59,20 @@ function findings(ruleId: string, block: string): string[] {
       committed = history[previous]!.sql;
       history.splice(previous, 1);
     }
+    // A rename moves the committed migration: its text stays, under the new name, in the new place.
+    const moved = m.renamedFrom === undefined ? -1 : history.findIndex((h) => h.name === m.renamedFrom);
+    if (moved !== -1) {
+      sql = history[moved]!.sql;
+      history.splice(moved, 1);
+      renamedFrom = m.renamedFrom;
+    }
     history.push({ name: m.name, sql });
   }
   const inputs = history.map((h, i) => ({
     ...h,
     report: i === history.length - 1,
     ...(i === history.length - 1 && committed !== undefined ? { committed } : {}),
+    ...(i === history.length - 1 && renamedFrom !== undefined ? { renamedFrom } : {}),
   }));
   return checkHistory(inputs, { execution: 'whole-file' })
     .diagnostics.filter((d) => d.ruleId === ruleId)

@@ -22,6 +22,7 @@ import { rule as modifiedMigration } from './modified-migration.js';
 import { rule as newEnumValueInTransaction } from './new-enum-value-in-transaction.js';
 import { rule as recreatingColumn } from './recreating-column.js';
 import { rule as removingEnumValue } from './removing-enum-value.js';
+import { rule as renamedMigration } from './renamed-migration.js';
 import { rule as renamingColumn } from './renaming-column.js';
 import { rule as renamingEnumValue } from './renaming-enum-value.js';
 import { rule as renamingTable } from './renaming-table.js';
@@ -56,6 +57,7 @@ export const rules: readonly Rule[] = [
   newEnumValueInTransaction,
   recreatingColumn,
   removingEnumValue,
+  renamedMigration,
   renamingColumn,
   renamingEnumValue,
   renamingTable,
