@@ -12,6 +12,8 @@ import { runZd } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
 import { copySampleProject, migrationNames, runPrisma } from '../support/prisma.js';
 import { GIT_ENV, makeProject, ZD_ENV } from './fixture.js';
+import { zdDeploy } from '../deploy/support.js';
+import { query } from '../prisma/helpers.js';
 
 interface Finding {
   ruleId: string;
@@ -66,7 +68,7 @@ describe('a committed migration renamed', () => {
     expect(back.code, back.stdout).toBe(0);
   });
 
-  it('prisma migrate deploy runs the renamed migration again and fails; check, given the database, says that it applied the old name', async () => {
+  it('check, given the database, says that it applied the old name; prisma-zd deploy refuses it; plain prisma migrate deploy runs it again and fails', async () => {
     const copy = await copySampleProject();
     cleanups.push(() => copy.cleanup());
     const db = await freshDatabase({ prefix: 'zd_renamed' });
@@ -87,7 +89,16 @@ describe('a committed migration renamed', () => {
     expect(check.code).toBe(1);
     expect(renamed(check.stdout).map((f) => f.message)).toEqual([expect.stringMatching(new RegExp(`The database given applied it as ${last}\\.$`))]);
 
-    // Why it is an error: Prisma takes it for a new migration and runs it again.
+    // prisma-zd deploy refuses it before anything runs, naming both names and the ways out.
+    const refused = await zdDeploy({ url: db.url, project: copy });
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('Error ZD_MIGRATION_RENAMED: A migration this database applied was moved to another directory.');
+    expect(refused.stderr).toContain(`${join(copy.migrationsDir, moved, 'migration.sql')}: the text this database applied as ${last}`);
+    expect(refused.stderr).toContain(`git mv ${join(copy.migrationsDir, moved)} ${join(copy.migrationsDir, last)}`);
+    expect(refused.stderr).toContain(`prisma migrate resolve --applied ${moved}`);
+    expect(await query(db.url, `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = $1`, [moved])).toEqual([{ n: 0 }]);
+
+    // Why: plain Prisma takes it for a new migration and runs it again.
     const again = await runPrisma(['migrate', 'deploy'], { url: db.url, cwd: copy.dir });
     expect(again.code).not.toBe(0);
     expect(again.stdout + again.stderr).toContain(moved);

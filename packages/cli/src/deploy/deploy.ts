@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type pg from 'pg';
 import { initParser, quoteIdent } from '@prisma-zd/core';
 import { connect, describeServer, readOnlyError } from '../db/connect.js';
@@ -137,6 +137,23 @@ function editedError(project: PrismaProject, edited: ReturnType<typeof historySt
       `${edited.length === 1 ? 'A migration was' : `${edited.length} migrations were`} edited after being applied to this database ` +
       `(Prisma never runs an applied migration again, so the edit would silently not reach it; \`prisma migrate deploy\` does not check this):\n${lines.join('\n')}`,
     hint: `Restore the file as it was applied (git log -p -- ${project.migrationsDir}), or, when the change is intended (e.g. \`prisma-zd rewrite --all\` when adopting prisma-zd), record the new checksum with the UPDATE above.`,
+    exit: ExitCode.Failure,
+  });
+}
+
+/** Applied migrations moved to another directory: Prisma would run each again under its new name. */
+function renamedError(renamed: ReturnType<typeof historyState>['renamed']): UserError {
+  const lines = renamed.map((r) => `  ${r.path}: the text this database applied as ${r.from} (checksum ${r.checksum.slice(0, 12)}…), which the folder no longer has`);
+  const first = renamed[0]!;
+  return new UserError({
+    code: 'ZD_MIGRATION_RENAMED',
+    message:
+      `${renamed.length === 1 ? 'A migration this database applied was' : `${renamed.length} migrations this database applied were`} moved to another directory. ` +
+      `Prisma knows a migration by its name: \`prisma migrate deploy\` would take ${renamed.length === 1 ? 'it' : 'each'} for a new migration and run it again here ` +
+      `(failing on the objects it created, or running its data changes twice). Nothing was applied:\n${lines.join('\n')}`,
+    hint:
+      `Give the directory its applied name back (git mv ${dirname(first.path)} ${join(dirname(dirname(first.path)), first.from)}); to keep the new name, ` +
+      `record it as applied here without running it (\`prisma migrate resolve --applied ${first.name}\`). Then run \`prisma-zd deploy\` again (\`prisma-zd check\` reports it as renamed-migration).`,
     exit: ExitCode.Failure,
   });
 }
@@ -318,6 +335,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     const rows = await readMigrationRows(control, schema);
     let state = historyState(files, rows);
     if (state.edited.length) throw editedError(project, state.edited, `${quoteIdent(schema)}."_prisma_migrations"`);
+    if (state.renamed.length) throw renamedError(state.renamed);
     // Prisma runs only when something is pending. With `?schema=` it first creates that schema when
     // missing (CREATE on the database). It looks for _prisma_migrations in its schema and creates it
     // only when missing (measured with prisma 6.19.3): CREATE on the schema is needed then, not on

@@ -77,6 +77,12 @@ export interface HistoryState {
   edited: EditedMigration[];
   /** Applied migrations without a file here (Prisma warns and carries on). */
   missing: string[];
+  /**
+   * Pending migrations with the checksum of an applied one the folder no longer has: the
+   * applied migration moved to another directory. Prisma knows a migration by its name,
+   * so it would run it again.
+   */
+  renamed: Array<{ name: string; path: string; from: string; checksum: string }>;
 }
 
 export function historyState(files: MigrationFile[], rows: MigrationRow[] | undefined): HistoryState {
@@ -89,14 +95,26 @@ export function historyState(files: MigrationFile[], rows: MigrationRow[] | unde
     // A NULL checksum (the column was restored by hand) records nothing to compare.
     if (f && row.checksum !== null && f.checksum !== row.checksum) edited.push({ name, path: f.path, stored: row.checksum, actual: f.checksum });
   }
+  const missing = [...appliedRows.keys()].filter((n) => !byName.has(n));
+  const pending = files.filter((f) => !appliedRows.has(f.name));
+  const missingByChecksum = new Map<string, string>();
+  for (const n of missing) {
+    const checksum = appliedRows.get(n)!.checksum;
+    if (checksum !== null && !missingByChecksum.has(checksum)) missingByChecksum.set(checksum, n);
+  }
+  const renamed = pending.flatMap((f) => {
+    const from = missingByChecksum.get(f.checksum);
+    return from === undefined ? [] : [{ name: f.name, path: f.path, from, checksum: f.checksum }];
+  });
   return {
     files,
     rows: all,
     fresh: rows === undefined,
     applied: [...appliedRows.keys()],
-    pending: files.filter((f) => !appliedRows.has(f.name)),
+    pending,
     failed: all.filter(isFailed),
     edited,
-    missing: [...appliedRows.keys()].filter((n) => !byName.has(n)),
+    missing,
+    renamed,
   };
 }
