@@ -336,6 +336,17 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     let state = historyState(files, rows);
     if (state.edited.length) throw editedError(project, state.edited, `${quoteIdent(schema)}."_prisma_migrations"`);
     if (state.renamed.length) throw renamedError(state.renamed);
+    if (state.missing.length) {
+      // Prisma says nothing of it (measured with 6.19.3) and carries on.
+      const n = state.missing.length;
+      emit({
+        type: 'warning',
+        message:
+          `${n === 1 ? 'A migration' : `${n} migrations`} applied to this database ${n === 1 ? 'is' : 'are'} not in ${project.migrationsDir}: ${state.missing.join(', ')}. ` +
+          `Prisma carries on without a word, but a database built from this folder (a new environment, Prisma's shadow database) will not have what ${n === 1 ? 'it' : 'they'} did. ` +
+          `Restore ${n === 1 ? 'it' : 'them'} from git (\`git log --diff-filter=D --name-only -- ${project.migrationsDir}\`), or deploy from the checkout that has ${n === 1 ? 'it' : 'them'}.`,
+      });
+    }
     // Prisma runs only when something is pending. With `?schema=` it first creates that schema when
     // missing (CREATE on the database). It looks for _prisma_migrations in its schema and creates it
     // only when missing (measured with prisma 6.19.3): CREATE on the schema is needed then, not on
