@@ -15,7 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Severity } from '../sql/edits.js';
-import type { CheckReport, MigrationReport } from './check.js';
+import type { CheckReport } from './check.js';
+import { parseLabel } from './render.js';
 import { DOCS_BASE } from './rule.js';
 import { rules as allRules } from './rules/index.js';
 
@@ -45,16 +46,12 @@ const NOT_RULES: Readonly<Record<string, string>> = {
   folder: 'The migrations folder itself: a directory without migration.sql, or a lock file of another database',
 };
 
-function kindOf(m: MigrationReport): string {
-  return m.parseError?.kind ?? 'syntax';
-}
-
 function items(report: CheckReport, path: (p: string) => string): Item[] {
   const out: Item[] = [];
   for (const m of report.migrations) {
     const e = m.parseError;
     if (!e) continue;
-    const kind = kindOf(m);
+    const kind = parseLabel(m);
     out.push({
       ruleId: kind,
       severity: 'error',

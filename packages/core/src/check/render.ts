@@ -124,7 +124,8 @@ export function parserHelp(path: string): string {
  * The label of a parse problem: `syntax` (PostgreSQL rejects the SQL), `parser`
  * (prisma-zd could not read it) or `folder` (the migrations folder around it).
  */
-function parseLabel(m: MigrationReport): 'syntax' | 'parser' | 'folder' {
+/** The kind of a migration's problem that is not a rule: `error[syntax]`, `error[parser]` or `error[folder]`. */
+export function parseLabel(m: MigrationReport): 'syntax' | 'parser' | 'folder' {
   return m.parseError?.kind ?? 'syntax';
 }
 

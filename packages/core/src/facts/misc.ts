@@ -64,33 +64,38 @@ export const UNMODELLED_TYPES = new Set<string>(['CompositeTypeStmt', 'CreateRan
 /** Schemas a search_path never creates in: `$user` (no such schema in a migration's database) and pg_catalog. */
 const IMPLICIT = new Set(['$user', 'pg_catalog']);
 
-function setPath(ctx: ReplayContext, path: readonly string[], local: boolean): void {
+/** A path as the session takes it: `$user` and pg_catalog dropped; nothing left, the default. */
+function effectivePath(path: readonly string[], initial: readonly string[]): readonly string[] {
   const schemas = path.filter((s) => !IMPLICIT.has(s));
-  ctx.session.set(schemas.length ? schemas : ctx.session.initial, local);
+  return schemas.length ? schemas : initial;
+}
+
+function setPath(ctx: ReplayContext, path: readonly string[], local: boolean): void {
+  ctx.session.set(effectivePath(path, ctx.session.initial), local);
 }
 
 /**
- * The path a function's `SET search_path …` clause runs its body with; undefined for
- * `FROM CURRENT` (the path when the function was created, read as the caller's).
+ * The path a `SET search_path …` sets, as a statement or as a function's clause (`TO
+ * DEFAULT`, `RESET`: the default one); undefined for `FROM CURRENT`, which keeps the path
+ * in effect (for a function's clause, the path of when it was created: read as the caller's).
  */
-export function functionSearchPath(stmt: VariableSetStmt, initial: readonly string[]): readonly string[] | undefined {
+export function searchPathOf(stmt: VariableSetStmt, initial: readonly string[]): readonly string[] | undefined {
   if (stmt.kind === 'VAR_SET_CURRENT') return undefined;
   if (stmt.kind !== 'VAR_SET_VALUE') return initial;
-  const schemas = (stmt.args ?? [])
-    .map((a) => asNode(a, 'A_Const')?.sval?.sval ?? stringList(asNode(a, 'ColumnRef')?.fields)[0])
-    .filter((s): s is string => s !== undefined && !IMPLICIT.has(s));
-  return schemas.length ? schemas : initial;
+  const path = (stmt.args ?? []).map((a) => asNode(a, 'A_Const')?.sval?.sval ?? stringList(asNode(a, 'ColumnRef')?.fields)[0]);
+  return effectivePath(
+    path.filter((s): s is string => s !== undefined),
+    initial,
+  );
 }
 
 /** `SET [LOCAL] search_path …`, `RESET search_path`, `RESET ALL`: name resolution for the statements after it. */
 export function setVariable(ctx: ReplayContext, stmt: VariableSetStmt): void {
   if (stmt.kind === 'VAR_RESET_ALL') return setPath(ctx, ctx.session.initial, false);
   if (stmt.name?.toLowerCase() !== 'search_path') return;
-  const path =
-    stmt.kind === 'VAR_SET_VALUE'
-      ? (stmt.args ?? []).map((a) => asNode(a, 'A_Const')?.sval?.sval ?? stringList(asNode(a, 'ColumnRef')?.fields)[0]).filter((s): s is string => s !== undefined)
-      : ctx.session.initial;
-  setPath(ctx, path, stmt.is_local === true);
+  // FROM CURRENT as a statement changes nothing.
+  const path = searchPathOf(stmt, ctx.session.initial);
+  if (path !== undefined) ctx.session.set(path, stmt.is_local === true);
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   dataStatement,
   selectSetConfig,
   setVariable,
-  functionSearchPath,
+  searchPathOf,
 } from './misc.js';
 import { columnKey, constraintKey } from './model.js';
 import type { CreatedObjects, MigrationFacts, SchemaState, StatementFacts } from './model.js';
@@ -97,7 +97,7 @@ export function replayMigration(before: SchemaState, migration: ReplayMigration,
     if (top !== undefined && next !== top) session.nextStatement();
     top = next;
     const frame = migration.frames?.[statement.index];
-    if (frame?.enter) session.enterFunction(functionSearchPath(frame.enter, session.initial));
+    if (frame?.enter) session.enterFunction(searchPathOf(frame.enter, session.initial));
     const stateBefore = draft.snapshot();
     const ctx = new ReplayContext(draft, migration.name, migration.parsed, statement, session);
     try {
