@@ -212,6 +212,14 @@ describe('rewrite', () => {
     expect(twice.text).toBe(once.text);
   });
 
+  it('is idempotent for a CHECK too (I4): a second run changes nothing', () => {
+    const once = rewrite(`ALTER TABLE "Post" ADD CONSTRAINT "Post_title_check" CHECK (length("title") > 0) NO INHERIT;\n`);
+    expect(once.changes.map((c) => c.kind)).toEqual(['validate-later']);
+    const twice = rewrite(once.text);
+    expect(twice.changed).toBe(false);
+    expect(twice.text).toBe(once.text);
+  });
+
   it('reports a located parse error and changes nothing', () => {
     const r = rewrite(`CREATE INDEX "x" ON "Post"("title");\nCREATE TABLE oops (;\n`);
     expect(r.changed).toBe(false);
