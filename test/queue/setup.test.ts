@@ -9,12 +9,12 @@ describe('prisma-zd setup', () => {
     try {
       const first = await cli(['setup', '--url', db.url, '--json']);
       expect(first.code).toBe(0);
-      expect(JSON.parse(first.stdout)).toMatchObject({ from: 0, to: 1, changed: true, owner: 'postgres', schema: 'prisma_zd' });
+      expect(JSON.parse(first.stdout)).toMatchObject({ from: 0, to: 2, changed: true, owner: 'postgres', schema: 'prisma_zd' });
       const again = await cli(['setup', '--url', db.url]);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('already set up');
       expect(await sql(db.url, `SELECT key, value FROM prisma_zd.meta WHERE key = 'schema_version'`)).toEqual([
-        { key: 'schema_version', value: '1' },
+        { key: 'schema_version', value: '2' },
       ]);
       const acl = await sql<{ schema_usage: boolean; table_select: boolean; owner: string }>(
         db.url,
@@ -36,6 +36,33 @@ describe('prisma-zd setup', () => {
       } finally {
         await sql(db.url, `DROP ROLE ${role}`);
       }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('upgrades a version 1 schema (before postponed NOT NULL): the queue commands ask for setup (exit 2); setup (or deploy) upgrades it in place, keeping the queue', async () => {
+    const db = await freshDatabase();
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      // The schema as version 1 installed it, with an entry queued.
+      await sql(
+        db.url,
+        `ALTER TABLE prisma_zd.queue DROP CONSTRAINT queue_kind_check, ADD CONSTRAINT queue_kind_check CHECK (kind IN ('index', 'validate', 'contract'));
+         UPDATE prisma_zd.meta SET value = '1' WHERE key = 'schema_version';
+         INSERT INTO prisma_zd.queue (kind, migration, table_name, object_name, statement) VALUES ('index', 'm1', 'T', 'T_idx', 'CREATE INDEX "T_idx" ON "T"("a")');`,
+      );
+      await expect(sql(db.url, `INSERT INTO prisma_zd.queue (kind, statement) VALUES ('not-null', 'x')`)).rejects.toMatchObject({ code: '23514' });
+      const list = await cli(['postponed', 'list', '--url', db.url]);
+      expect(list.code).toBe(2);
+      expect(list.stderr).toContain('ZD_SCHEMA_OLD');
+      expect(list.stderr).toContain('prisma-zd setup');
+      const up = await cli(['setup', '--url', db.url, '--json']);
+      expect(up.code, up.stderr).toBe(0);
+      expect(JSON.parse(up.stdout)).toMatchObject({ from: 1, to: 2, changed: true });
+      expect(await sql(db.url, `SELECT kind, object_name FROM prisma_zd.queue`)).toEqual([{ kind: 'index', object_name: 'T_idx' }]);
+      await sql(db.url, `INSERT INTO prisma_zd.queue (kind, migration, statement, status) VALUES ('not-null', 'm2', 'x', 'cancelled')`);
+      expect((await cli(['postponed', 'list', '--url', db.url])).code).toBe(0);
     } finally {
       await db.drop();
     }
@@ -72,8 +99,8 @@ describe('prisma-zd setup', () => {
   it('bookkeeping changed by hand (queue table dropped, version row gone or garbled): ZD_SCHEMA_DAMAGED naming what is wrong, never "already set up" or a crash; the repair it names works', async () => {
     for (const [damage, repairHint] of [
       [`DROP TABLE prisma_zd.queue`, 'DROP SCHEMA prisma_zd CASCADE;'],
-      [`DELETE FROM prisma_zd.meta WHERE key = 'schema_version'`, "INSERT INTO prisma_zd.meta (key, value) VALUES ('schema_version', '1')"],
-      [`UPDATE prisma_zd.meta SET value = 'abc' WHERE key = 'schema_version'`, "INSERT INTO prisma_zd.meta (key, value) VALUES ('schema_version', '1')"],
+      [`DELETE FROM prisma_zd.meta WHERE key = 'schema_version'`, "INSERT INTO prisma_zd.meta (key, value) VALUES ('schema_version', '2')"],
+      [`UPDATE prisma_zd.meta SET value = 'abc' WHERE key = 'schema_version'`, "INSERT INTO prisma_zd.meta (key, value) VALUES ('schema_version', '2')"],
     ] as const) {
       const db = await freshDatabase();
       try {

@@ -224,7 +224,7 @@ async function openEntriesOf(client: pg.ClientBase, migration: string): Promise<
     label:
       r.kind === 'contract'
         ? `contract: ${oneLine(r.statement, 80)}`
-        : `${r.kind === 'index' ? 'index' : 'validate'} ${quoteIdent(r.object_name ?? '?')} on ${quoteIdent(r.table_name ?? '?')}`,
+        : `${r.kind === 'index' ? 'index' : r.kind === 'not-null' ? 'NOT NULL (check)' : 'validate'} ${quoteIdent(r.object_name ?? '?')} on ${quoteIdent(r.table_name ?? '?')}`,
   }));
 }
 

@@ -100,7 +100,7 @@ export async function runContract(opts: ContractOptions): Promise<ContractResult
     result.setUp = true;
     const countPostponed = async () => {
       const { rows } = await control.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${QUEUE_TABLE} WHERE kind IN ('index', 'validate') AND status IN ('pending', 'running', 'failed')`,
+        `SELECT count(*) AS n FROM ${QUEUE_TABLE} WHERE kind IN ('index', 'validate', 'not-null') AND status IN ('pending', 'running', 'failed')`,
       );
       result.postponedPending = Number(rows[0]?.n ?? 0);
     };

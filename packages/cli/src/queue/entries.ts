@@ -7,7 +7,7 @@ import { QUEUE_TABLE, quoteIdent, type EntryKind } from '@prisma-zd/core';
 
 export const STATUSES = ['pending', 'running', 'done', 'failed', 'cancelled'] as const;
 export type EntryStatus = (typeof STATUSES)[number];
-export const KINDS = ['index', 'validate', 'contract'] as const satisfies readonly EntryKind[];
+export const KINDS = ['index', 'validate', 'not-null', 'contract'] as const satisfies readonly EntryKind[];
 
 export interface QueueEntry {
   id: number;
@@ -170,6 +170,8 @@ export function entryLabel(e: QueueEntry): string {
       return `index ${object} on ${entryTable(e)}`;
     case 'validate':
       return `validate ${object} on ${entryTable(e)}`;
+    case 'not-null':
+      return `NOT NULL ${entryTable(e)}.${e.columns[0] === undefined ? '(unknown column)' : quoteIdent(e.columns[0])}`;
     case 'contract':
       return `contract ${oneLine(e.statement, 100)}`;
   }

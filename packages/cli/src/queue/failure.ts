@@ -54,9 +54,13 @@ export function nextStep(e: QueueEntry, command: string): string {
         (cols ? ` (find them: SELECT ${cols}, count(*) FROM ${table} GROUP BY ${cols} HAVING count(*) > 1;)` : '') +
         `, then run \`${command}\``
       );
-    case '23503':
     case '23514':
     case '23502':
+    case '23503':
+      if (e.kind === 'not-null' && e.columns[0] !== undefined && e.sqlstate !== '23503') {
+        const c = quoteIdent(e.columns[0]);
+        return `set ${c} in the rows of ${table} that have none (find them: SELECT count(*) FROM ${table} WHERE ${c} IS NULL;), then run \`${command}\``;
+      }
       return `fix the rows of ${table} that violate ${e.objectName ? quoteIdent(e.objectName) : 'the constraint'}, then run \`${command}\``;
     case '42P01':
     case '42703':
@@ -79,7 +83,7 @@ export function nextStep(e: QueueEntry, command: string): string {
       if (!/must be owner/i.test(e.error ?? '')) {
         return `the role of the database URL lacks the privilege named above: grant it (as the object's owner), or run \`${command}\` with the role \`prisma migrate deploy\` uses; then run \`${command}\``;
       }
-      const what = e.kind === 'index' ? 'build an index on it' : e.kind === 'validate' ? 'validate its constraints' : 'alter it';
+      const what = e.kind === 'index' ? 'build an index on it' : e.kind === 'validate' || e.kind === 'not-null' ? 'validate its constraints' : 'alter it';
       return (
         `the role of the database URL may not ${what} (only the owner of ${table} may): run \`${command}\` with the role that owns the app's tables ` +
         `(the one \`prisma migrate deploy\` uses), or let this role own it (as the owner: ALTER TABLE ${table} OWNER TO <this role>;), then run \`${command}\``

@@ -66,9 +66,9 @@ export function countsLine(entries: readonly QueueEntry[]): string {
 export function runSummary(o: Pick<Output, 'color'>, r: RunResult): string[] {
   const lines: string[] = [];
   const failed = r.outcomes.filter((x) => x.status === 'failed');
-  const ok = r.outcomes.filter((x) => x.status === 'built' || x.status === 'validated' || x.status === 'already');
+  const ok = r.outcomes.filter((x) => x.status === 'built' || x.status === 'validated' || x.status === 'set-not-null' || x.status === 'already');
   if (r.outcomes.length === 0 && !r.interrupted) {
-    lines.push('Nothing to build: no postponed index or validation is pending.');
+    lines.push('Nothing to build: no postponed index, validation or NOT NULL is pending.');
   } else {
     for (const x of r.outcomes) {
       if (x.status === 'failed') {
@@ -80,7 +80,10 @@ export function runSummary(o: Pick<Output, 'color'>, r: RunResult): string[] {
         lines.push(`${paint(o, 'yellow', '!')} ${x.label}: connection lost${x.sqlstate ? ` (${x.sqlstate})` : ''}: ${x.error}; it is pending again`);
         lines.push(`    ${paint(o, 'dim', 'next:')} ${x.next}`);
       } else {
-        const what = x.status === 'already' ? 'already built' : x.status === 'built' ? 'built CONCURRENTLY' : 'validated';
+        const what =
+          x.status === 'already'
+            ? x.kind === 'not-null' ? 'already NOT NULL' : 'already built'
+            : x.status === 'built' ? 'built CONCURRENTLY' : x.status === 'set-not-null' ? 'validated and set NOT NULL (no scan under lock)' : 'validated';
         lines.push(`${paint(o, 'green', '✓')} ${x.label}: ${what}${x.status === 'already' ? '' : ` in ${formatDuration(x.durationMs)}`}`);
       }
     }

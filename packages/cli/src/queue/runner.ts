@@ -48,7 +48,7 @@ export interface RunOptions extends WorkerSettings {
 }
 
 /** `connection-lost`: the statement's session ended under it (terminated, server restart); the entry is pending again. */
-export type OutcomeStatus = 'built' | 'validated' | 'already' | 'failed' | 'interrupted' | 'connection-lost';
+export type OutcomeStatus = 'built' | 'validated' | 'set-not-null' | 'already' | 'failed' | 'interrupted' | 'connection-lost';
 
 export interface EntryOutcome {
   id: number;
@@ -125,7 +125,7 @@ export async function runPostponed(opts: RunOptions): Promise<RunResult> {
       // right folder builds what a run with a wrong one refused. Without a folder to judge
       // by, an earlier refusal stands.
       const judged = result.reconcile.skipped === undefined;
-      const entries = await readEntries(control, { status: ['pending', 'failed'], kind: ['index', 'validate'] });
+      const entries = await readEntries(control, { status: ['pending', 'failed'], kind: ['index', 'validate', 'not-null'] });
       for (const entry of entries) {
         if (held.has(entry.id)) continue;
         if (refused.has(entry.id) || (!judged && entry.error?.startsWith(REFUSED))) {
@@ -213,11 +213,14 @@ async function runEntry(ctx: Ctx, entry: QueueEntry): Promise<EntryOutcome> {
     let status: OutcomeStatus;
     if (entry.kind === 'index') {
       status = await buildIndex(ctx, worker, entry, label);
+    } else if (entry.kind === 'not-null') {
+      status = await setNotNull(ctx, worker, entry, label);
     } else {
       await guarded(ctx, label, worker.query(entry.statement));
       status = 'validated';
     }
-    await markDone(control, entry.id, status === 'already' ? 'already built: a valid index of that name exists on the table' : null);
+    const already = entry.kind === 'index' ? 'already built: a valid index of that name exists on the table' : 'already NOT NULL: the column was made NOT NULL otherwise';
+    await markDone(control, entry.id, status === 'already' ? already : null);
     return { ...base, status, durationMs: Date.now() - started };
   } catch (e) {
     const failure = dbFailure(e);
@@ -314,6 +317,70 @@ async function buildIndex(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label:
   }
   await guarded(ctx, label, worker.query(concurrentIndexStatement(entry.statement)), entry.kind === 'index');
   return 'built';
+}
+
+/** How long SET NOT NULL waits for its lock per attempt, and how many attempts (backing off between them). */
+export const NOT_NULL_LOCK_TIMEOUT_MS = 2_000;
+export const NOT_NULL_ATTEMPTS = 5;
+
+/**
+ * A postponed SET NOT NULL: its temporary check (added NOT VALID by the migration) is
+ * validated (SHARE UPDATE EXCLUSIVE: reads and writes continue), then NOT NULL is set and
+ * the check dropped in one short transaction: PostgreSQL 12+ takes the valid check as
+ * proof and does not scan, so the ACCESS EXCLUSIVE lock lasts milliseconds. That lock is
+ * taken under a lock timeout and retried with backoff, never queued behind a long query
+ * (which would queue every query of the table behind it). Each step is idempotent: a run
+ * killed between them is completed by the next.
+ */
+async function setNotNull(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label: string): Promise<OutcomeStatus> {
+  const table = await entryTableRef(worker, entry);
+  const check = quoteIdent(entry.objectName!);
+  const exists = await worker.query<{ valid: boolean }>(
+    `SELECT convalidated AS valid FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2 AND contype = 'c'`,
+    [table, entry.objectName],
+  );
+  if (exists.rows[0] && !exists.rows[0].valid) {
+    await guarded(ctx, label, worker.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}`));
+  } else if (!exists.rows[0]) {
+    // The migration's check is gone (dropped by hand): SET NOT NULL would scan under its lock; stop and say so.
+    const column = await worker.query<{ notnull: boolean }>(
+      `SELECT attnotnull AS notnull FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2 AND NOT attisdropped`,
+      [table, entry.columns[0]],
+    );
+    if (column.rows[0]?.notnull) return 'already';
+    throw {
+      code: '42704',
+      message: `the check ${check} the migration added on ${table} is gone, so SET NOT NULL would scan the table under an ACCESS EXCLUSIVE lock`,
+    } satisfies { code: string; message: string };
+  }
+  ctx.reporter.log(`${label}: validated; setting NOT NULL (no scan: the check proves it)…`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await worker.query('BEGIN');
+      await worker.query(`SET LOCAL lock_timeout = '${NOT_NULL_LOCK_TIMEOUT_MS}ms'`);
+      await worker.query(entry.statement);
+      await worker.query(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`);
+      await worker.query('COMMIT');
+      return 'set-not-null';
+    } catch (e) {
+      await worker.query('ROLLBACK').catch(() => {});
+      if (dbFailure(e).sqlstate !== '55P03' || attempt >= NOT_NULL_ATTEMPTS || ctx.opts.signal?.aborted) throw e;
+      const waitMs = Math.min(8_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      ctx.reporter.log(`${label}: SET NOT NULL could not take its lock within ${NOT_NULL_LOCK_TIMEOUT_MS} ms (attempt ${attempt} of ${NOT_NULL_ATTEMPTS}); again in ${Math.round(waitMs)} ms`);
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+}
+
+/** The entry's table, schema-qualified (resolved with the entry's search_path, set on the worker). */
+async function entryTableRef(worker: pg.Client, entry: QueueEntry): Promise<string> {
+  if (entry.tableSchema) return `${quoteIdent(entry.tableSchema)}.${quoteIdent(entry.tableName ?? '')}`;
+  const { rows } = await worker.query<{ schema: string | null }>(
+    `SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = pg_catalog.to_regclass($1)`,
+    [quoteIdent(entry.tableName ?? '')],
+  );
+  const schema = rows[0]?.schema;
+  return schema ? `${quoteIdent(schema)}.${quoteIdent(entry.tableName ?? '')}` : quoteIdent(entry.tableName ?? '');
 }
 
 /** Awaits a queued statement while reporting progress; an abort cancels it (again each tick if needed). */

@@ -11,7 +11,7 @@ import { withTransaction } from '../db/connect.js';
 import { acquireQueueLock, releaseQueueLock } from './lock.js';
 
 /** The schema version this build installs and understands. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Step `n` upgrades version n-1 to n. Append only: a released step never changes. */
 const UPGRADES: Record<number, readonly string[]> = {
@@ -43,6 +43,12 @@ const UPGRADES: Record<number, readonly string[]> = {
        finished_at timestamptz
      )`,
     `COMMENT ON TABLE ${QUEUE_TABLE} IS 'Statements queued by rewritten migrations: index builds and validations (prisma-zd postponed run), contract statements (prisma-zd contract).'`,
+  ],
+  // Postponed SET NOT NULL (a NOT VALID check in the migration; validated, NOT NULL set and the check dropped by postponed run).
+  2: [
+    `ALTER TABLE ${QUEUE_TABLE} DROP CONSTRAINT queue_kind_check,
+       ADD CONSTRAINT queue_kind_check CHECK (kind IN ('index', 'validate', 'not-null', 'contract'))`,
+    `COMMENT ON TABLE ${QUEUE_TABLE} IS 'Statements queued by rewritten migrations: index builds, validations and NOT NULLs (prisma-zd postponed run), contract statements (prisma-zd contract).'`,
   ],
 };
 

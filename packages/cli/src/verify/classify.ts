@@ -2,7 +2,8 @@
  * Which differences between "what the migrations folder produces" (A) and the live
  * database (B) are drift, and which are work prisma-zd still has queued: on a managed
  * database, until `postponed run` and `contract` finish, a queued index is missing, a
- * queued validation leaves its constraint NOT VALID and a deferred DROP DEFAULT leaves
+ * queued validation leaves its constraint NOT VALID, a postponed NOT NULL leaves its
+ * column nullable and its temporary check in place, and a deferred DROP DEFAULT leaves
  * the default in place. Those differences belong to their queue entry; the rest is drift.
  */
 import { initParser, parseSql, quoteIdent as quote } from '@prisma-zd/core';
@@ -19,10 +20,24 @@ interface Expected {
   accepts(d: FingerprintDiff): boolean;
 }
 
-/** The schema difference an open entry causes until it is done. */
-async function expectedDiff(e: QueueEntry, defaultSchema: string): Promise<Expected | undefined> {
-  if (!e.objectName) return undefined;
+/** The schema differences an open entry causes until it is done. */
+async function expectedDiffs(e: QueueEntry, defaultSchema: string): Promise<Expected[]> {
   const schema = e.tableSchema ?? defaultSchema;
+  // A postponed NOT NULL: the column is still nullable, and its temporary check stands.
+  if (e.kind === 'not-null') {
+    if (!e.objectName || !e.tableName || e.columns[0] === undefined) return [];
+    return [
+      { kind: 'column', object: `${qualified(schema, e.tableName)}.${quote(e.columns[0])}`, accepts: (d) => d.change === 'changed' && d.property === 'notNull' },
+      { kind: 'constraint', object: `${quote(e.objectName)} on ${qualified(schema, e.tableName)}`, accepts: (d) => d.change === 'missing-in-a' },
+    ];
+  }
+  const want = await expectedDiff(e, schema);
+  return want ? [want] : [];
+}
+
+/** The schema difference an open index, validate or contract entry causes until it is done. */
+async function expectedDiff(e: QueueEntry, schema: string): Promise<Expected | undefined> {
+  if (!e.objectName) return undefined;
   switch (e.kind) {
     case 'index':
       return {
@@ -50,6 +65,8 @@ async function expectedDiff(e: QueueEntry, defaultSchema: string): Promise<Expec
         accepts: (d) => d.change === 'changed' && d.property === 'default',
       };
     }
+    default:
+      return undefined;
   }
 }
 
@@ -73,8 +90,8 @@ export async function classifyDiffs(
   const pending: Classified['pending'] = [];
   const explained = new Set<FingerprintDiff>();
   for (const entry of open) {
-    const want = await expectedDiff(entry, defaultSchema);
-    const explains = want ? diffs.filter((d) => !explained.has(d) && d.kind === want.kind && d.object === want.object && want.accepts(d)) : [];
+    const wants = await expectedDiffs(entry, defaultSchema);
+    const explains = diffs.filter((d) => !explained.has(d) && wants.some((want) => d.kind === want.kind && d.object === want.object && want.accepts(d)));
     for (const d of explains) explained.add(d);
     pending.push({ entry, explains });
   }

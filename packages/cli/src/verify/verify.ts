@@ -53,7 +53,7 @@ export interface DriftItem {
 
 /** Work that is expected to be left: reported, drift only with `strict`. */
 export interface PendingItem {
-  kind: 'index' | 'validate' | 'contract' | 'migration';
+  kind: 'index' | 'validate' | 'not-null' | 'contract' | 'migration';
   object: string;
   message: string;
   /** The command that does it. */
@@ -175,7 +175,8 @@ function historyDrift(folder: MigrationFile[], live: LiveState): DriftItem[] {
 }
 
 function pendingOf(entry: QueueEntry, explains: FingerprintDiff[]): PendingItem {
-  const what = entry.kind === 'index' ? 'not built yet' : entry.kind === 'validate' ? 'not validated yet' : 'deferred until contract';
+  const what =
+    entry.kind === 'index' ? 'not built yet' : entry.kind === 'validate' ? 'not validated yet' : entry.kind === 'not-null' ? 'not set NOT NULL yet' : 'deferred until contract';
   return {
     kind: entry.kind,
     object: entryLabel(entry),
@@ -299,7 +300,7 @@ export async function verifyDatabase(opts: VerifyOptions): Promise<VerifyReport>
   ];
 
   const openIndex = new Set(live.entries.filter((e) => e.kind === 'index' && e.status !== 'failed').map((e) => e.objectName));
-  const openValidate = new Set(live.entries.filter((e) => e.kind === 'validate' && e.status !== 'failed').map((e) => e.objectName));
+  const openValidate = new Set(live.entries.filter((e) => (e.kind === 'validate' || e.kind === 'not-null') && e.status !== 'failed').map((e) => e.objectName));
   const invalidIndexes: InvalidIndex[] = [];
   const unvalidatedConstraints: UnvalidatedConstraint[] = [];
   for (const t of result.have.tables) {

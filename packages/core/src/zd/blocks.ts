@@ -25,6 +25,13 @@ export type EntryKind =
   | 'index'
   /** `ALTER TABLE … VALIDATE CONSTRAINT` run by `postponed run`. */
   | 'validate'
+  /**
+   * `ALTER TABLE … ALTER COLUMN … SET NOT NULL` without a scan under lock: the migration
+   * adds `CHECK (column IS NOT NULL) NOT VALID` (the entry's object, a brief lock; new
+   * writes are held to it at once); `postponed run` validates it (reads and writes
+   * continue), sets NOT NULL (the valid check proves it: no scan) and drops it.
+   */
+  | 'not-null'
   /** A destructive statement (`DROP DEFAULT`, its `DROP SEQUENCE`) applied by `contract`. */
   | 'contract';
 
@@ -34,7 +41,7 @@ export type BlockRole = 'postpone' | 'defer' | 'maintain';
 export interface EntrySpec {
   kind: EntryKind;
   migration: string;
-  /** Index, constraint or sequence name; for a column default, the column. */
+  /** Index, constraint or sequence name; for a column default, the column; for NOT NULL, its temporary check. */
   objectName: string;
   /** Explicit schema of the table when the SQL qualified it. */
   tableSchema?: string;
@@ -73,13 +80,14 @@ function doBlock(role: BlockRole, body: string): string {
 }
 
 /**
- * `original` inline on unmanaged databases, queued on managed ones.
- * `original` must not end with `;`.
+ * `original` inline on unmanaged databases, queued on managed ones (after `managedFirst`,
+ * a statement run there first). `original` must not end with `;`.
  */
-export function conditionalBlock(role: 'postpone' | 'defer', original: string, entry: EntrySpec): string {
+export function conditionalBlock(role: 'postpone' | 'defer', original: string, entry: EntrySpec, managedFirst?: string): string {
+  const first = managedFirst === undefined ? '' : `    ${managedFirst};\n`;
   return doBlock(
     role,
-    `  IF ${UNMANAGED} THEN\n${original};\n  ELSE\n    ${enqueueSql(entry)};\n  END IF;`,
+    `  IF ${UNMANAGED} THEN\n${original};\n  ELSE\n${first}    ${enqueueSql(entry)};\n  END IF;`,
   );
 }
 
@@ -95,7 +103,17 @@ export function entryMatch(kind: EntryKind, objectName: string, tableName: strin
 
 /** One maintenance step, run on managed databases before the statement it protects. */
 export type MaintenanceStep =
-  | { op: 'cancel'; kind: EntryKind; objectName: string; tableName: string; tableSchema?: string; reason: string }
+  | {
+      op: 'cancel';
+      kind: EntryKind;
+      objectName: string;
+      tableName: string;
+      tableSchema?: string;
+      reason: string;
+      /** Run first where the entry is still open (a NOT NULL's temporary check dropped), as `apply` runs its statement. */
+      undo?: string;
+      queuedSearchPath?: true;
+    }
   | {
       op: 'update';
       kind: EntryKind;
@@ -123,8 +141,12 @@ export type MaintenanceStep =
 function stepSql(s: MaintenanceStep): string {
   const where = entryMatch(s.kind, s.objectName, s.tableName, s.tableSchema);
   switch (s.op) {
-    case 'cancel':
-      return `    UPDATE ${QUEUE_TABLE} SET status = 'cancelled', finished_at = now(), note = ${quoteLiteral(s.reason)} WHERE ${where};`;
+    case 'cancel': {
+      const cancel = `UPDATE ${QUEUE_TABLE} SET status = 'cancelled', finished_at = now(), note = ${quoteLiteral(s.reason)} WHERE ${where};`;
+      if (s.undo === undefined) return `    ${cancel}`;
+      const undo = s.queuedSearchPath ? underQueuedSearchPath(where, `${s.undo};\n`) : `${s.undo};\n`;
+      return `    IF EXISTS (SELECT 1 FROM ${QUEUE_TABLE} WHERE ${where}) THEN\n${undo}      ${cancel}\n    END IF;`;
+    }
     case 'update': {
       const sets: string[] = [];
       if (s.set.objectName !== undefined) sets.push(`object_name = ${quoteLiteral(s.set.objectName)}`);

@@ -9,6 +9,7 @@
  * transaction) and the queue runner (reconciling entries with migrations that could
  * not carry maintenance, such as `DROP INDEX CONCURRENTLY`).
  */
+import { createHash } from 'node:crypto';
 import type { IndexStmt, Node } from 'libpg-query';
 import { resolveName } from '../facts/context.js';
 import type { StatementFacts, Touch } from '../facts/model.js';
@@ -79,6 +80,41 @@ export function validateStatement(schema: string | undefined, table: string, con
 /** `ALTER TABLE t ALTER COLUMN c DROP DEFAULT`, as the queue stores it. */
 export function dropDefaultStatement(schema: string | undefined, table: string, column: string): string {
   return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} DROP DEFAULT`;
+}
+
+/** `ALTER TABLE t ALTER COLUMN c SET NOT NULL`, as the queue stores it. */
+export function setNotNullStatement(schema: string | undefined, table: string, column: string): string {
+  return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL`;
+}
+
+/** The temporary `CHECK (c IS NOT NULL) NOT VALID` a postponed SET NOT NULL adds in its migration. */
+export function addNotNullCheckStatement(schema: string | undefined, table: string, column: string, check: string): string {
+  return `ALTER TABLE ${tableRef(schema, table)} ADD CONSTRAINT ${quoteIdent(check)} CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID`;
+}
+
+/** Drops a postponed SET NOT NULL's temporary check (gone already with its column: IF EXISTS). */
+export function dropNotNullCheckStatement(schema: string | undefined, table: string, check: string): string {
+  return `ALTER TABLE ${tableRef(schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(check)}`;
+}
+
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * The name of the temporary check of a postponed SET NOT NULL on `table`.`column`:
+ * `<table>_<column>_zd_not_null`, shortened with a hash of the full name past 63 bytes
+ * (PostgreSQL would cut it). Not `<table>_<column>_not_null`: PostgreSQL 18 names the
+ * column's own NOT NULL constraint so, and would name it otherwise while the check
+ * holds that name. `rewrite` reads its own blocks back by recomputing it: never change it.
+ */
+export function notNullCheckName(table: string, column: string): string {
+  const suffix = '_zd_not_null';
+  const full = `${table}_${column}${suffix}`;
+  if (Buffer.byteLength(full, 'utf8') <= MAX_IDENTIFIER_BYTES) return full;
+  const hash = createHash('sha256').update(`${table}\0${column}`).digest('hex').slice(0, 8);
+  let head = `${table}_${column}`;
+  const room = MAX_IDENTIFIER_BYTES - suffix.length - hash.length - 1;
+  while (Buffer.byteLength(head, 'utf8') > room) head = head.slice(0, -1);
+  return `${head}_${hash}${suffix}`;
 }
 
 function unquote(token: string): string {
@@ -365,6 +401,10 @@ function renamed(entry: PendingEntry, touch: Touch): PendingEntry | undefined {
       if (entry.kind === 'contract' && entry.key === touch.key) {
         return { ...next, key: newKey, objectName: to, statement: dropDefaultStatement(entry.tableSchema, entry.tableName, to) };
       }
+      // The temporary check keeps its name (a check follows its column's rename).
+      if (entry.kind === 'not-null' && entry.key === touch.key) {
+        return { ...next, key: newKey, statement: setNotNullStatement(entry.tableSchema, entry.tableName, to) };
+      }
       if (entry.kind === 'index') return { ...next, statement: renameInIndexStatement(entry.statement, { column: { from, to } }) };
       return next;
     }
@@ -384,6 +424,8 @@ function restate(entry: PendingEntry, change: { table: { schema?: string; name: 
       return renameInIndexStatement(entry.statement, { table: change.table });
     case 'validate':
       return validateStatement(change.table.schema, change.table.name, entry.objectName);
+    case 'not-null':
+      return setNotNullStatement(change.table.schema, change.table.name, entry.columns[0]!);
     case 'contract':
       return isDeferredDropDefault(entry)
         ? dropDefaultStatement(change.table.schema, change.table.name, entry.objectName)
@@ -668,6 +710,14 @@ function effectsAmong(
         } else if (touch.change === 'type') {
           set({ op: 'apply', entry, reason: `applied before ${where}, which changes the type of ${describe(touch)}` });
         }
+      } else if (entry.kind === 'not-null' && onObject && touch.object === 'column' && touch.action === 'alter' && touch.change === 'drop-not-null') {
+        set({ op: 'cancel', entry, reason: `${describe(touch)} made nullable again by ${where}` });
+      } else if (entry.kind === 'not-null' && onObject && touch.object === 'column' && touch.action === 'alter' && touch.change === 'identity') {
+        // An identity column must be NOT NULL.
+        set({ op: 'apply', entry, reason: `set NOT NULL before ${where}, which makes ${describe(touch)} an identity` });
+      } else if (entry.kind === 'not-null' && onTable && touch.action === 'alter' && touch.change === 'partition-of') {
+        // A partition must be NOT NULL where its parent is.
+        set({ op: 'apply', entry, reason: `set NOT NULL before ${where}, which makes ${describe(touch)} a partition` });
       } else if (entry.kind === 'contract' && touch.action === 'drop' && entry.dependsOn?.includes(touch.key)) {
         set({ op: 'apply', entry, reason: `applied before ${where}, which drops ${describe(touch)}` });
       } else if (isDeferredDropDefault(entry) && touch.action === 'drop' && (touch.object === 'function' || touch.object === 'extension')) {
@@ -730,11 +780,14 @@ export function stepOf(effect: Effect, searchPath?: readonly string[]): Maintena
   const samePaths = samePath(entry.searchPath, searchPath);
   const tableSchema = entry.tableSchema ?? (samePaths ? undefined : splitKey(entry.tableKey)[0]);
   const base = { kind: entry.kind, objectName: entry.objectName, tableName: entry.tableName, ...(tableSchema === undefined ? {} : { tableSchema }) };
+  const path = samePaths ? {} : { queuedSearchPath: true as const };
+  // A postponed NOT NULL's temporary check goes with it, cancelled or applied.
+  const dropCheck = entry.kind === 'not-null' ? dropNotNullCheckStatement(entry.tableSchema, entry.tableName, entry.objectName) : undefined;
   switch (effect.op) {
     case 'cancel':
-      return { op: 'cancel', ...base, reason: effect.reason };
+      return { op: 'cancel', ...base, reason: effect.reason, ...(dropCheck === undefined ? {} : { undo: dropCheck, ...path }) };
     case 'apply':
-      return { op: 'apply', ...base, statement: entry.statement, reason: effect.reason, ...(samePaths ? {} : { queuedSearchPath: true as const }) };
+      return { op: 'apply', ...base, statement: dropCheck === undefined ? entry.statement : `${entry.statement};\n${dropCheck}`, reason: effect.reason, ...path };
     case 'update':
       return {
         op: 'update',

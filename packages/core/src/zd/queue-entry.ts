@@ -2,7 +2,9 @@
  * What the queue runner may execute. Statements in `prisma_zd.queue` run later with the
  * runner's privileges, so only the shapes `rewrite` writes are accepted: one
  * `CREATE [UNIQUE] INDEX` named as the entry says, one `ALTER TABLE … VALIDATE
- * CONSTRAINT`, one `ALTER TABLE … ALTER COLUMN … DROP DEFAULT`, one `DROP SEQUENCE`.
+ * CONSTRAINT`, one `ALTER TABLE … ALTER COLUMN … SET NOT NULL` (its object: the temporary
+ * check the runner validates first and drops after), one `ALTER TABLE … ALTER COLUMN …
+ * DROP DEFAULT`, one `DROP SEQUENCE`.
  * Anything else is refused before it reaches PostgreSQL.
  */
 import { asNode, stringList } from '../sql/nodes.js';
@@ -36,6 +38,11 @@ export function checkQueueStatement(kind: EntryKind, objectName: string, stateme
   const n = s.node as { objtype?: string; cmds?: unknown[] };
   const cmd = asNode(n.cmds?.[0] as never, 'AlterTableCmd');
   if (n.objtype !== 'OBJECT_TABLE' || n.cmds?.length !== 1 || !cmd) return { ok: false, reason: 'must be ALTER TABLE with exactly one sub-command' };
+  if (kind === 'not-null') {
+    return cmd.subtype === 'AT_SetNotNull' && cmd.name !== undefined && objectName !== ''
+      ? { ok: true }
+      : { ok: false, reason: 'must be ALTER COLUMN … SET NOT NULL' };
+  }
   if (kind === 'validate') {
     return cmd.subtype === 'AT_ValidateConstraint' && cmd.name === objectName
       ? { ok: true }

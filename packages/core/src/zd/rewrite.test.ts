@@ -220,6 +220,83 @@ describe('rewrite', () => {
     expect(twice.text).toBe(once.text);
   });
 
+  it('postpones SET NOT NULL on an existing table: a NOT VALID check in the migration, the original where prisma-zd is not set up; a second run changes nothing', () => {
+    const sql = `-- AlterTable\nALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL;\n`;
+    const once = rewrite(sql);
+    expect(once.changes.map((c) => [c.kind, c.object, c.line])).toEqual([['postpone-not-null', '"Post"."authorId"', 2]]);
+    expect(once.text).toContain(`ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_zd_not_null" CHECK ("authorId" IS NOT NULL) NOT VALID;`);
+    expect(once.text).toContain(`VALUES ('not-null', '20260102000000_next'`);
+    expect(unmanagedView(parseSql(once.text)).parsed.statements.map((s) => s.text)).toEqual(['ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL']);
+    const twice = rewrite(once.text);
+    expect(twice.changed).toBe(false);
+    expect(twice.text).toBe(once.text);
+  });
+
+  it('splits SET NOT NULL out of a multi-command ALTER TABLE, keeping the rest; the unmanaged view runs the same sub-commands', () => {
+    const r = rewrite(`ALTER TABLE "Post" ADD COLUMN "slug" TEXT,\nALTER COLUMN "authorId" SET NOT NULL;\n`);
+    expect(r.changes.map((c) => c.kind)).toEqual(['postpone-not-null']);
+    const view = unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.text);
+    expect(view).toEqual(['ALTER TABLE "Post" ADD COLUMN "slug" TEXT', 'ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL']);
+  });
+
+  it('leaves SET NOT NULL alone where postponing it gains nothing or would change what the migration does', () => {
+    const left = (sql: string, extra: MigrationSource[] = []) => {
+      const r = rewrite(sql, extra);
+      expect(r.changes.filter((c) => c.kind === 'postpone-not-null')).toEqual([]);
+      return r.notes.map((n) => n.message);
+    };
+    // A table created in the same migration, a column already NOT NULL.
+    expect(left(`CREATE TABLE "Tag" ("id" INTEGER, "name" TEXT);\nALTER TABLE "Tag" ALTER COLUMN "name" SET NOT NULL;\n`)).toEqual([]);
+    expect(left(`ALTER TABLE "Post" ALTER COLUMN "title" SET NOT NULL;\n`)).toEqual([]);
+    // A type change in the same statement rewrites the table anyway.
+    expect(left(`ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL, ALTER COLUMN "title" TYPE VARCHAR(200);\n`)).toEqual([]);
+    // Proven by a valid check already: no scan.
+    expect(left(`ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL;\n`, [
+      { name: '20260101000001_check', sql: `ALTER TABLE "Post" ADD CONSTRAINT "a" CHECK ("authorId" IS NOT NULL);\n` },
+    ])).toEqual([]);
+    expect(left(`ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL;\nALTER TABLE "Post" ALTER COLUMN "authorId" DROP NOT NULL;\n`)).toEqual([
+      'left alone: SET NOT NULL on "Post"."authorId": a later statement of this migration changes the column again',
+    ]);
+    expect(left(`ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL;\nALTER TABLE "Post" RENAME TO "Article";\n`)).toEqual([
+      'left alone: SET NOT NULL on "Post"."authorId": a later statement of this migration drops or renames the table',
+    ]);
+    expect(left(`ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL, ALTER COLUMN "authorId" SET STATISTICS 100;\n`)).toEqual([
+      'left alone: SET NOT NULL on "Post"."authorId": the statement changes the column otherwise too',
+    ]);
+    expect(left(`ALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;\n`, [
+      { name: '20260101000001_event', sql: `CREATE TABLE "Event" ("id" INTEGER NOT NULL, "at" TIMESTAMP(3) NOT NULL, "kind" TEXT) PARTITION BY RANGE ("at");\n` },
+    ])).toEqual(['left alone: SET NOT NULL on "Event"."kind": "Event" is partitioned (each partition would have to be made NOT NULL on its own)']);
+  });
+
+  it('keeps a postponed NOT NULL in step with later migrations: rename (column, table), DROP NOT NULL and DROP COLUMN (its check dropped), identity (set first)', () => {
+    const first = { name: '20260101000001_required', sql: `ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL;\n` };
+    const steps = (sql: string) => {
+      const r = rewrite(sql, [first]);
+      return r.changes.map((c) => c.object);
+    };
+    expect(steps(`ALTER TABLE "Post" RENAME COLUMN "authorId" TO "writerId";\n`)).toEqual(['update not-null "Post_authorId_zd_not_null"']);
+    expect(rewrite(`ALTER TABLE "Post" RENAME COLUMN "authorId" TO "writerId";\n`, [first]).text).toContain(
+      `statement = $s$ALTER TABLE "Post" ALTER COLUMN "writerId" SET NOT NULL$s$`,
+    );
+    expect(rewrite(`ALTER TABLE "Post" RENAME TO "Article";\n`, [first]).text).toContain(`table_name = 'Article', statement = $s$ALTER TABLE "Article" ALTER COLUMN "authorId" SET NOT NULL$s$`);
+    for (const sql of [`ALTER TABLE "Post" ALTER COLUMN "authorId" DROP NOT NULL;\n`, `ALTER TABLE "Post" DROP COLUMN "authorId";\n`, `DROP TABLE "Post";\n`]) {
+      const text = rewrite(sql, [first]).text;
+      expect(text).toContain(`ALTER TABLE "Post" DROP CONSTRAINT IF EXISTS "Post_authorId_zd_not_null";\n      UPDATE prisma_zd.queue SET status = 'cancelled'`);
+    }
+    const identity = rewrite(`ALTER TABLE "Post" ALTER COLUMN "authorId" ADD GENERATED BY DEFAULT AS IDENTITY;\n`, [first]).text;
+    expect(identity).toContain(`ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL;\nALTER TABLE "Post" DROP CONSTRAINT IF EXISTS "Post_authorId_zd_not_null";\n      UPDATE prisma_zd.queue SET status = 'done'`);
+  });
+
+  it('names the temporary check within 63 bytes, with a hash past that', async () => {
+    const { notNullCheckName } = await import('./pending.js');
+    expect(notNullCheckName('User', 'name')).toBe('User_name_zd_not_null');
+    const long = notNullCheckName('A'.repeat(40), 'é'.repeat(20));
+    expect(Buffer.byteLength(long, 'utf8')).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/_[0-9a-f]{8}_zd_not_null$/);
+    expect(notNullCheckName('A'.repeat(40), 'é'.repeat(20))).toBe(long);
+    expect(notNullCheckName('A'.repeat(40), 'é'.repeat(21))).not.toBe(long);
+  });
+
   it('reports a located parse error and changes nothing', () => {
     const r = rewrite(`CREATE INDEX "x" ON "Post"("title");\nCREATE TABLE oops (;\n`);
     expect(r.changed).toBe(false);

@@ -5,6 +5,9 @@
  *   built CONCURRENTLY by `postponed run` (inline where prisma-zd is not installed).
  * - `ADD CONSTRAINT … FOREIGN KEY` or `… CHECK` on an existing table → `NOT VALID` inline, the
  *   `VALIDATE CONSTRAINT` postponed.
+ * - `ALTER COLUMN … SET NOT NULL` on an existing table → `CHECK (column IS NOT NULL) NOT
+ *   VALID` inline; the validation, the SET NOT NULL it lets skip the scan, and the check's
+ *   drop postponed.
  * - `ALTER COLUMN … DROP DEFAULT` on an existing column → deferred to `contract`, with
  *   the `DROP SEQUENCE` that goes with it; left alone when something later in the same
  *   migration needs the default gone (Prisma's enum swap).
@@ -17,6 +20,7 @@ import { lookupName, type ReplayExecution } from '../facts/context.js';
 import type { MigrationFacts, StatementFacts, TableFacts } from '../facts/model.js';
 import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { replayHistory } from '../facts/replay.js';
+import { provenNotNull } from '../locks/type-change.js';
 import { applyEdits, type Edit } from '../sql/edits.js';
 import { quoteIdent } from '../sql/ident.js';
 import { asNode, referencedColumns, stringList } from '../sql/nodes.js';
@@ -24,8 +28,11 @@ import { codeTokens, parseSql, type Comment, type ParsedSql, type ParseProblem, 
 import { alterTableParts } from './alter.js';
 import { conditionalBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
 import {
+  addNotNullCheckStatement,
   dropDefaultStatement,
   entrySpec,
+  notNullCheckName,
+  setNotNullStatement,
   noteIndexStatement,
   PendingWork,
   stepOf,
@@ -43,7 +50,7 @@ export interface MigrationSource {
 /** Column sub-commands of an ALTER TABLE that neither need nor change the column's default. */
 const DEFAULT_AGNOSTIC: ReadonlySet<string> = new Set(['AT_DropNotNull', 'AT_SetNotNull', 'AT_SetStatistics', 'AT_SetStorage', 'AT_SetCompression', 'AT_SetOptions', 'AT_ResetOptions']);
 
-export type ChangeKind = 'postpone-index' | 'validate-later' | 'defer-drop-default' | 'defer-drop-sequence' | 'maintenance';
+export type ChangeKind = 'postpone-index' | 'validate-later' | 'postpone-not-null' | 'defer-drop-default' | 'defer-drop-sequence' | 'maintenance';
 
 export interface RewriteChange {
   kind: ChangeKind;
@@ -410,6 +417,7 @@ class MigrationRewriter {
     const cmds = (n.cmds ?? []).map((c) => asNode(c, 'AlterTableCmd'));
     const fkCmds: number[] = [];
     const deferCmds: number[] = [];
+    const notNullCmds: number[] = [];
     cmds.forEach((c, i) => {
       if (!c) return;
       const con = asNode(c.def, 'Constraint');
@@ -425,8 +433,13 @@ class MigrationRewriter {
         } else fkCmds.push(i);
       }
       if (c.subtype === 'AT_ColumnDefault' && c.def === undefined && c.name && this.canDefer(table, c.name, cmds, i, j)) deferCmds.push(i);
+      if (c.subtype === 'AT_SetNotNull' && c.name) {
+        const why = this.cannotPostponeNotNull(table, c.name, cmds, i, j);
+        if (why === undefined) notNullCmds.push(i);
+        else if (why) this.notes.push({ line: top.loc.start.line, message: `left alone: SET NOT NULL on ${quoteIdent(table.name)}.${quoteIdent(c.name)}: ${why}` });
+      }
     });
-    if (!fkCmds.length && !deferCmds.length) return;
+    if (!fkCmds.length && !deferCmds.length && !notNullCmds.length) return;
     const parts = alterTableParts(this.w.parsed, top as Statement<'AlterTableStmt'>);
     const line = top.loc.start.line;
     if (!parts) {
@@ -460,9 +473,7 @@ class MigrationRewriter {
     for (const i of deferCmds) {
       const column = cmds[i]!.name!;
       const col = table.columns.find((c) => c.name === column)!;
-      const original = deferCmds.length === cmds.length && cmds.length === 1
-        ? top.text
-        : `${this.w.parsed.text.slice(parts.header.start, parts.header.end)} ${this.w.parsed.text.slice(parts.commands[i]!.start, parts.commands[i]!.end)}`;
+      const original = cmds.length === 1 ? top.text : this.subcommandText(parts, i);
       const entry: PendingEntry = {
         kind: 'contract',
         migration: this.w.name,
@@ -489,17 +500,50 @@ class MigrationRewriter {
       }
       this.changes.push({ kind: 'defer-drop-default', object: `${quoteIdent(table.name)}.${quoteIdent(column)}`, line, message: `default of ${quoteIdent(table.name)}.${quoteIdent(column)}: dropped at contract` });
     }
-    if (cmds.length > 1 && deferCmds.length) {
-      // Remove deferred sub-commands (each with one neighbouring comma) from the statement.
-      const keep = cmds.map((_, i) => !deferCmds.includes(i));
+    for (const i of notNullCmds) {
+      const column = cmds[i]!.name!;
+      const original = cmds.length === 1 ? top.text : this.subcommandText(parts, i);
+      const check = notNullCheckName(table.name, column);
+      const entry: PendingEntry = {
+        kind: 'not-null',
+        migration: this.w.name,
+        key: columnKey(table.key, column),
+        tableKey: table.key,
+        ...placement,
+        tableName: table.name,
+        objectName: check,
+        originName: check,
+        originTable: table.name,
+        columns: [column],
+        statement: setNotNullStatement(placement.tableSchema, table.name, column),
+      };
+      this.pending.push(entry);
+      const col = `${quoteIdent(table.name)}.${quoteIdent(column)}`;
+      const comment = markerComment(
+        `postponed: ${col} is held to CHECK (… IS NOT NULL) NOT VALID now (a brief lock); \`prisma-zd postponed run\` validates it, then sets NOT NULL without a scan`,
+      );
+      const addCheck = addNotNullCheckStatement(placement.tableSchema, table.name, column, check);
+      const blockText = `${comment}\n${conditionalBlock('postpone', original, entrySpec(entry), addCheck)}`;
+      if (cmds.length === 1) {
+        this.replaced.add(top.index);
+        this.edits.push({ range: top.range, text: blockText });
+      } else {
+        after.push(`${blockText};`);
+      }
+      this.changes.push({ kind: 'postpone-not-null', object: col, line, message: `SET NOT NULL on ${col}: a NOT VALID check now, validated and set NOT NULL later` });
+    }
+    const moved = [...deferCmds, ...notNullCmds].sort((a, b) => a - b);
+    if (cmds.length > 1 && moved.length) {
+      // Remove moved sub-commands (each with one neighbouring comma) from the statement.
+      const keep = cmds.map((_, i) => !moved.includes(i));
       if (!keep.some(Boolean)) {
         this.replaced.add(top.index);
         this.edits.push({ range: top.range, text: after.shift()!.replace(/;$/, '') });
       } else {
-        for (const i of deferCmds) {
+        for (const i of moved) {
           const r = parts.commands[i]!;
           const prevKept = keep.slice(0, i).lastIndexOf(true);
-          const range = prevKept >= 0 && !deferCmds.includes(i - 1)
+          const range = prevKept >= 0 && !moved.includes(i - 1)
             ? { start: parts.commands[i - 1]!.end, end: r.end }
             : { start: r.start, end: (parts.commands[i + 1] ?? r).start };
           this.edits.push({ range, text: '' });
@@ -507,6 +551,43 @@ class MigrationRewriter {
       }
     }
     if (after.length) this.edits.push({ range: { start: top.end, end: top.end }, text: `\n${after.join('\n')}` });
+  }
+
+  /** Sub-command `i` of an ALTER TABLE as a statement of its own: the header and that sub-command. */
+  subcommandText(parts: NonNullable<ReturnType<typeof alterTableParts>>, i: number): string {
+    const text = this.w.parsed.text;
+    return `${text.slice(parts.header.start, parts.header.end)} ${text.slice(parts.commands[i]!.start, parts.commands[i]!.end)}`;
+  }
+
+  /**
+   * Why a SET NOT NULL on an existing table stays as it is: a reason for the notes, ''
+   * when it is not worth one (nothing to postpone), undefined when it can be postponed.
+   */
+  cannotPostponeNotNull(table: TableFacts, column: string, cmds: ReadonlyArray<{ name?: string; subtype?: string } | undefined>, i: number, j: number): string | undefined {
+    const col = table.columns.find((c) => c.name === column);
+    // Already NOT NULL (a no-op), or a column the replay does not know.
+    if (!col || col.notNull) return '';
+    // A valid CHECK (c IS NOT NULL) already lets it skip the scan (PostgreSQL 12+).
+    if (provenNotNull(table, column)) return '';
+    if (table.partitioned) return `${quoteIdent(table.name)} is partitioned (each partition would have to be made NOT NULL on its own)`;
+    const check = notNullCheckName(table.name, column);
+    if (table.constraints.some((c) => c.name === check)) return `${quoteIdent(table.name)} already has a constraint named ${quoteIdent(check)}`;
+    // A type change in the same statement rewrites the table under the same lock: the NOT NULL check rides along.
+    if (cmds.some((c) => c?.subtype === 'AT_AlterColumnType')) return '';
+    // Other sub-commands on the column: only its default may change beside it.
+    if (cmds.some((c, k) => k !== i && c?.name === column && c.subtype !== 'AT_ColumnDefault')) {
+      return 'the statement changes the column otherwise too';
+    }
+    const key = columnKey(table.key, column);
+    if (this.pending.find((p) => p.kind === 'not-null' && p.key === key)) return 'SET NOT NULL of the column is already postponed';
+    for (const sf of this.w.facts.statements.slice(j + 1)) {
+      for (const t of sf.touches) {
+        if (t.key === key && t.action !== 'read' && t.action !== 'write') return 'a later statement of this migration changes the column again';
+        if (t.key === table.key && (t.action === 'drop' || t.action === 'rename' || t.action === 'set-schema')) return 'a later statement of this migration drops or renames the table';
+        if (t.key === table.key && t.change === 'partition-of') return 'a later statement of this migration makes the table a partition';
+      }
+    }
+    return undefined;
   }
 
   /** A DROP DEFAULT can wait for contract unless this migration needs the default gone. */
@@ -599,6 +680,9 @@ class MigrationRewriter {
       if (role === 'postpone' && cmd.subtype === 'AT_ValidateConstraint') {
         const con = table.constraints.find((c) => c.name === cmd.name);
         this.pending.push({ ...base, kind: 'validate', key: constraintKey(table.key, cmd.name), objectName: cmd.name, columns: [...(con?.columns ?? [])], statement: validateStatement(schema, table.name, cmd.name) });
+      } else if (role === 'postpone' && cmd.subtype === 'AT_SetNotNull') {
+        const check = notNullCheckName(table.name, cmd.name);
+        this.pending.push({ ...base, kind: 'not-null', key: columnKey(table.key, cmd.name), objectName: check, originName: check, columns: [cmd.name], statement: setNotNullStatement(schema, table.name, cmd.name) });
       } else if (role === 'defer' && cmd.subtype === 'AT_ColumnDefault') {
         const col = table.columns.find((c) => c.name === cmd.name);
         const key = columnKey(table.key, cmd.name);

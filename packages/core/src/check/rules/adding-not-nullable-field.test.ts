@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initParser } from '../../sql/parse.js';
-import { checkExample, onlyRule } from '../examples.js';
+import { checkExample, onlyRule, rewriteExample } from '../examples.js';
 import { renderPretty } from '../render.js';
 
 await initParser();
@@ -18,11 +18,26 @@ describe(ID, () => {
         1 | ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;
           | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
         = lock: ACCESS EXCLUSIVE on "User" (blocks every read and write)
-        = help: Instead: first release an app version that always sets "name"; once no older version runs, \`ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) NOT VALID;\` (a brief lock), then in a later migration \`ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_not_null";\` (reads and writes continue), \`ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\` (no scan: the valid constraint proves it) and \`ALTER TABLE "User" DROP CONSTRAINT "User_name_not_null";\`.
+        = help: Instead: first release an app version that always sets "name"; then run \`prisma-zd rewrite\`: it adds \`CHECK ("name" IS NOT NULL) NOT VALID\` in the migration (a brief lock; new writes are held to it at once), and \`prisma-zd deploy\` validates it after the migration (reads and writes continue), sets NOT NULL without a scan (the valid check proves it) and drops the check.
+        = fix: \`prisma-zd rewrite\`
         = docs: https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules/adding-not-nullable-field.md
 
-      ✖ 1 error, 0 warnings in 1 of 1 migration."
+      ✖ 1 error, 0 warnings in 1 of 1 migration.
+        1 migration still needs \`prisma-zd rewrite\`."
     `);
+  });
+  it("is fixed by rewrite on an existing table, and the rewritten statement is not reported", () => {
+    const d = found("ALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;")[0];
+    expect(d?.fixedBy).toBe('rewrite');
+    const rewritten = rewriteExample("-- AlterTable\nALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;");
+    expect(rewritten).toContain('ADD CONSTRAINT "User_name_zd_not_null" CHECK ("name" IS NOT NULL) NOT VALID');
+    expect(checkExample(rewritten).diagnostics).toEqual([]);
+  });
+  it("gives the manual path, with a check name PostgreSQL 18 does not take for the NOT NULL, where rewrite leaves it (partitioned table, ignored)", () => {
+    const history = ['CREATE TABLE "Event" ("id" INTEGER NOT NULL, "at" TIMESTAMP(3) NOT NULL, "kind" TEXT) PARTITION BY RANGE ("at");'];
+    const d = found('ALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;', { history })[0];
+    expect(d?.fixedBy).toBeUndefined();
+    expect(d?.help).toContain('ADD CONSTRAINT "Event_kind_zd_not_null" CHECK ("kind" IS NOT NULL) NOT VALID;');
   });
   it("accepts a column already NOT NULL", () => {
     expect(found("ALTER TABLE \"User\" ALTER COLUMN \"email\" SET NOT NULL;")).toEqual([]);

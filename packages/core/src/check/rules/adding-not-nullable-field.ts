@@ -6,6 +6,7 @@ import { commandRange, existingColumn, stateAfter, tableCommands } from '../help
 import type { CheckStatement, RuleContext } from '../context.js';
 import type { TableFacts } from '../../facts/model.js';
 import { createRule } from '../rule.js';
+import { notNullCheckName } from '../../zd/pending.js';
 
 /** The columns a CHECK requires to be set: `c IS NOT NULL`, alone or joined by AND. */
 function requiredColumns(expr: Node | undefined): string[] {
@@ -59,17 +60,21 @@ export const rule = createRule({
       if (!column || column.notNull) continue;
       if (ctx.postgresVersion >= 12 && provenNotNull(current, column.name)) continue;
       const c = quoteIdent(column.name);
-      const check = quoteIdent(`${table.name}_${column.name}_not_null`);
+      // Not `<table>_<column>_not_null`: PostgreSQL 18 names the column's NOT NULL so, and would name it otherwise.
+      const check = quoteIdent(notNullCheckName(table.name, column.name));
       const first = `first release an app version that always sets ${c}; once no older version runs,`;
+      const change = ctx.postgresVersion >= 12 ? ctx.rewriteChange(s, 'postpone-not-null', `${quoteIdent(table.name)}.${c}`) : undefined;
       ctx.report({
         at: s,
         ...commandRange(command),
         message: `SET NOT NULL on ${ctx.displayColumn(table, column.name)} scans all of ${t} under an ACCESS EXCLUSIVE lock: every read and write of ${t} waits until the scan is done. ${capitalize(whoFails(ctx, s, table, column.name))} fail from then on.`,
-        help:
-          ctx.postgresVersion >= 12
+        help: change
+          ? `Instead: first release an app version that always sets ${c}; then run \`prisma-zd rewrite\`: it adds \`CHECK (${c} IS NOT NULL) NOT VALID\` in the migration (a brief lock; new writes are held to it at once), and \`prisma-zd deploy\` validates it after the migration (reads and writes continue), sets NOT NULL without a scan (the valid check proves it) and drops the check.`
+          : ctx.postgresVersion >= 12
             ? `Instead: ${first} \`ALTER TABLE ${t} ADD CONSTRAINT ${check} CHECK (${c} IS NOT NULL) NOT VALID;\` (a brief lock), then in a later migration \`ALTER TABLE ${t} VALIDATE CONSTRAINT ${check};\` (reads and writes continue), \`ALTER TABLE ${t} ALTER COLUMN ${c} SET NOT NULL;\` (no scan: the valid constraint proves it) and \`ALTER TABLE ${t} DROP CONSTRAINT ${check};\`.`
             : `Instead: ${first} enforce it with \`CHECK (${c} IS NOT NULL) NOT VALID\` validated in a later migration; on PostgreSQL ${ctx.postgresVersion} SET NOT NULL always scans: upgrade to PostgreSQL 12+ to turn it into NOT NULL without a scan.`,
         lock: 'ACCESS EXCLUSIVE',
+        ...(change ? { rewrite: change } : {}),
         table: table.key,
       });
     }
