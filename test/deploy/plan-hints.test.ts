@@ -1,9 +1,9 @@
 /*
  * The deploy plan's advice on a statement that builds or scans under a lock on a table
  * that exists: `prisma-zd rewrite` only where rewrite postpones that work; elsewhere the
- * way out check gives for it (an index on a partitioned table, SET NOT NULL), with the
+ * way out check gives for it (an index or SET NOT NULL on a partitioned table), with the
  * rule to explain. Each piece of advice is then acted on: rewrite does postpone the
- * index it is offered for, and leaves the other statements as they are.
+ * index and the SET NOT NULL it is offered for, and leaves the other statements as they are.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,8 +36,9 @@ describe('deploy plan hints', () => {
       'heavy',
       [
         'CREATE INDEX "Event_kind_idx" ON "Event"("kind");',
-        'ALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL;',
+        'ALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;',
         'CREATE INDEX "Post_title_idx" ON "Post"("title");',
+        'ALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL;',
         '',
       ].join('\n'),
     );
@@ -51,25 +52,29 @@ describe('deploy plan hints', () => {
     expect(hint(1)).toContain('(`prisma-zd explain require-concurrent-index-creation`)');
     expect(hint(1)).not.toContain('prisma-zd rewrite');
 
-    expect(hint(2)).toContain('scans the table while holding ACCESS EXCLUSIVE on "Comment"');
-    expect(hint(2)).toContain('CHECK ("parentId" IS NOT NULL) NOT VALID');
+    expect(hint(2)).toContain('scans the table while holding ACCESS EXCLUSIVE on "Event"');
+    expect(hint(2)).toContain('CHECK ("kind" IS NOT NULL) NOT VALID');
     expect(hint(2)).toContain('(`prisma-zd explain adding-not-nullable-field`)');
     expect(hint(2)).not.toContain('prisma-zd rewrite');
 
     expect(hint(3)).toBe('builds an index while holding SHARE on "Post" (blocks writes; reads continue): run `prisma-zd rewrite` on this migration so the work is postponed');
+    expect(hint(4)).toBe('scans the table while holding ACCESS EXCLUSIVE on "Comment" (blocks every read and write): run `prisma-zd rewrite` on this migration so the work is postponed');
     // The pretty plan says the same.
     const pretty = await zdDeploy(p, ['--dry-run']);
-    expect(pretty.stdout + pretty.stderr).toContain('hint: scans the table while holding ACCESS EXCLUSIVE on "Comment"');
+    expect(pretty.stdout + pretty.stderr).toContain('hint: scans the table while holding ACCESS EXCLUSIVE on "Event"');
 
-    // Taken at its word: rewrite postpones line 3 and leaves lines 1 and 2 alone.
+    // Taken at its word: rewrite postpones lines 3 and 4 and leaves lines 1 and 2 alone.
     const rewrite = await runZd(['rewrite'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } });
     expect(rewrite.code, rewrite.stderr).toBe(0);
     const text = readFileSync(join(p.project.migrationsDir, name, 'migration.sql'), 'utf8');
-    expect(text).toContain('CREATE INDEX "Event_kind_idx" ON "Event"("kind");\nALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL;\n');
+    expect(text).toContain('CREATE INDEX "Event_kind_idx" ON "Event"("kind");\nALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;\n');
     expect(text).toContain('-- prisma-zd:v1 postpone');
     const after = await zdDeploy(p, ['--dry-run', '--json']);
     const planned = (after.json!['plan'].migrations as Array<{ name: string; statements: Array<PlanStatement & { zd?: string }> }>).find((m) => m.name === name)!.statements;
-    expect(planned.filter((s) => s.zd === 'postponed').map((s) => s.text)).toEqual([expect.stringContaining('"Post_title_idx"')]);
+    expect(planned.filter((s) => s.zd === 'postponed').map((s) => s.text)).toEqual([
+      expect.stringContaining('"Post_title_idx"'),
+      expect.stringContaining('ALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL'),
+    ]);
     expect(planned.filter((s) => s.hint).length).toBe(2);
   }, 180_000);
 });

@@ -4,12 +4,15 @@
  * previous ones left. Operations are the ones prisma-zd's rewrite and queue maintenance
  * care about: indexes created, dropped (also by a lone DROP INDEX CONCURRENTLY IF
  * EXISTS), renamed; defaults dropped and set; foreign keys; columns dropped and renamed;
- * tables renamed and dropped; Prisma's enum swap.
+ * tables renamed and dropped; Prisma's enum swap; a field made required (backfill, then SET
+ * NOT NULL) and optional again (DROP NOT NULL).
  */
 interface Column {
   name: string;
   type: 'TEXT' | 'INTEGER' | '"Kind"';
   default?: string;
+  /** Made NOT NULL by the history (the base's own NOT NULLs are not tracked). */
+  notNull?: boolean;
 }
 interface Table {
   name: string;
@@ -150,6 +153,25 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
       for (const f of fks) if (f.table === t.name) f.table = name;
       t.name = name;
       return sql;
+    },
+    // A field made required: the rows without a value filled (distinct values: c1 may get a unique index), then SET NOT NULL.
+    () => {
+      const t = pick(tables);
+      const c = plainCols(t).filter((x) => !x.notNull && x.name !== 'ref');
+      if (!c.length) return undefined;
+      const col = pick(c);
+      col.notNull = true;
+      const value = col.type === 'TEXT' ? `'f' || "id"` : col.type === 'INTEGER' ? '"id"' : `'a'`;
+      return `UPDATE ${q(t.name)} SET ${q(col.name)} = ${value} WHERE ${q(col.name)} IS NULL;\n-- AlterTable\nALTER TABLE ${q(t.name)} ALTER COLUMN ${q(col.name)} SET NOT NULL;`;
+    },
+    // Made optional again.
+    () => {
+      const t = pick(tables);
+      const c = plainCols(t).filter((x) => x.notNull);
+      if (!c.length) return undefined;
+      const col = pick(c);
+      col.notNull = false;
+      return `-- AlterTable\nALTER TABLE ${q(t.name)} ALTER COLUMN ${q(col.name)} DROP NOT NULL;`;
     },
     // Prisma's enum swap (removing the last value), on every column of the enum.
     () => {

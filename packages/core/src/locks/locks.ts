@@ -11,7 +11,8 @@
  *
  * prisma-zd's own blocks are described by what they do on a managed database: a
  * postponed or deferred statement only inserts a queue row (no lock on the user's
- * table); a maintenance block may take the locks of the statements it runs.
+ * table; a postponed NOT NULL also adds its check NOT VALID, a brief ACCESS EXCLUSIVE);
+ * a maintenance block may take the locks of the statements it runs.
  */
 import type { Node, RangeVar } from 'libpg-query';
 import { bodySql } from '../check/plpgsql.js';
@@ -497,7 +498,16 @@ export function statementLocks(statement: Statement, ctx: LockContext = {}): Sta
   const block = zdBlockOf(statement);
   if (block) {
     const zd = { role: block.role, ...(block.original === undefined ? {} : { original: block.original }) };
-    if (block.role !== 'maintain') return c.result({ zd });
+    if (block.role !== 'maintain') {
+      // A postponed NOT NULL adds its check NOT VALID on a managed database, beside the queue row: that lock, not the original's.
+      const body = doBody(statement) ?? '';
+      if (block.role === 'postpone' && body.includes('ADD CONSTRAINT')) {
+        for (const embedded of bodySql(body).statements) {
+          for (const s of parseSql(embedded.sql).statements) if (s.text.trim() !== block.original?.trim()) plainStatement(c, s);
+        }
+      }
+      return c.result({ zd });
+    }
     // A maintenance block may build a pending index inline, and runs its guarded statement.
     for (const embedded of bodySql(doBody(statement) ?? '').statements) {
       const parsed = parseSql(embedded.sql);
