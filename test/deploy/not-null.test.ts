@@ -96,4 +96,18 @@ describe('SET NOT NULL on an existing table', () => {
     expect(done.stdout + done.stderr).toMatch(/SET NOT NULL could not take its lock within 2000 ms \(attempt 1 of 5\)/);
     expect(await state(p.url)).toEqual({ notNull: true, checks: [] });
   }, 180_000);
+
+  it('given up (postponed cancel), the check it leaves is named, with the statement that drops it', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'user_name_required', sql: REQUIRED });
+    expect((await runZd(['rewrite'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } })).code).toBe(0);
+    expect((await zdDeploy(p, ['--no-postponed'])).code).toBe(0);
+    const [entry] = await query<{ id: string }>(p.url, `SELECT id FROM prisma_zd.queue WHERE kind = 'not-null'`);
+    const cancel = await runZd(['postponed', 'cancel', '--id', entry!.id, '--reason', 'not needed'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } });
+    expect(cancel.code, cancel.stderr).toBe(0);
+    const drop = /ALTER TABLE "User" DROP CONSTRAINT "User_name_zd_not_null";/.exec(cancel.stderr)?.[0];
+    expect(drop, cancel.stderr).toBeDefined();
+    expect(cancel.stderr).toContain('keeps the check "User_name_zd_not_null" (NOT VALID: new writes must still set "name")');
+    await query(p.url, drop!);
+    expect(await state(p.url)).toEqual({ notNull: false, checks: [] });
+  }, 120_000);
 });

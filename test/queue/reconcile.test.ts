@@ -59,6 +59,40 @@ describe('reconciliation before the runner builds', () => {
     }
   });
 
+  it('cancels a postponed NOT NULL that a later migration rewrite did not process made nullable again, and drops the check it left', async () => {
+    await initParser();
+    const original = [
+      { name: '20260101000000_init', sql: 'CREATE TABLE "t" ("id" SERIAL NOT NULL, "a" INTEGER, CONSTRAINT "t_pkey" PRIMARY KEY ("id"));\nINSERT INTO "t" ("a") VALUES (1);\n' },
+      { name: '20260102000000_a_required', sql: '-- AlterTable\nALTER TABLE "t" ALTER COLUMN "a" SET NOT NULL;\n' },
+      { name: '20260103000000_a_optional', sql: '-- prisma-zd-ignore-file adding-not-nullable-field: written by hand\nALTER TABLE "t" ALTER COLUMN "a" DROP NOT NULL;\n' },
+    ];
+    const rewritten = rewriteHistory(original, { select: () => true }).map((r, i) => ({ name: original[i]!.name, sql: r.text }));
+    expect(rewritten[1]!.sql).toContain('"t_a_zd_not_null"');
+    expect(rewritten[2]!.sql).toBe(original[2]!.sql);
+    const dir = mkdtempSync(join(tmpdir(), 'prisma-zd-reconcile-'));
+    const db = await freshDatabase();
+    try {
+      for (const m of rewritten) {
+        mkdirSync(join(dir, m.name));
+        writeFileSync(join(dir, m.name, 'migration.sql'), m.sql);
+      }
+      writeFileSync(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await deploy(db.url, rewritten);
+      const checks = () => sql<{ conname: string }>(db.url, `SELECT conname FROM pg_constraint WHERE conrelid = '"t"'::regclass AND contype = 'c'`);
+      expect(await checks()).toEqual([{ conname: 't_a_zd_not_null' }]);
+      const run = await cli(['postponed', 'run', '--url', db.url, '--migrations', dir]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/reconcile: cancelled #1 not-null "t_a_zd_not_null": .*20260103000000_a_optional/);
+      expect(await checks()).toEqual([]);
+      expect(await sql(db.url, `SELECT attnotnull FROM pg_attribute WHERE attrelid = '"t"'::regclass AND attname = 'a'`)).toEqual([{ attnotnull: false }]);
+      await sql(db.url, `INSERT INTO "t" ("a") VALUES (NULL)`);
+    } finally {
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('judges refusals again on every run: a stale copy of the folder is refused up front (exit 2, nothing marked), the right folder builds what an older run refused, a foreign entry stays refused', async () => {
     await initParser();
     const original = [

@@ -1,7 +1,7 @@
-import type { EntryKind } from '@prisma-zd/core';
+import { quoteIdent, type EntryKind } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { connect, describeServer } from '../db/connect.js';
-import { deleteEntries, entryJson, KINDS, markCancelled, readEntries, STATUSES, type EntryStatus, type QueueEntry } from '../queue/entries.js';
+import { deleteEntries, entryJson, entryTable, KINDS, markCancelled, readEntries, STATUSES, type EntryStatus, type QueueEntry } from '../queue/entries.js';
 import { acquireQueueLock, releaseQueueLock } from '../queue/lock.js';
 import { mapQueueErrors } from '../queue/privileges.js';
 import { progressView } from '../queue/progress.js';
@@ -104,7 +104,7 @@ const csv = (values: unknown) =>
 
 export const postponedCommand = defineCommand({
   command: 'postponed [action]',
-  describe: 'The postponed work: `run` builds queued indexes CONCURRENTLY and validates constraints; `list` (default); `cleanup`; `cancel --id <n>`',
+  describe: 'The postponed work: `run` builds queued indexes CONCURRENTLY, validates constraints and sets NOT NULL without a scan; `list` (default); `cleanup`; `cancel --id <n>`',
   builder: (y) =>
     projectOptions(y)
       .positional('action', {
@@ -219,6 +219,13 @@ async function runCancel(argv: Argv, out: Output): Promise<ExitCode> {
   // What was queued will not happen: the database's schema now differs from the history's there.
   const built = r.cancelled.filter((e) => e.kind !== 'contract');
   if (built.length) out.err(`note: ${built.map((e) => `#${e.id}`).join(', ')} will not be built or validated: the database differs from the migration history there until you do it by hand or in a new migration (\`prisma-zd verify\` shows the difference).`);
+  for (const e of r.cancelled.filter((x) => x.kind === 'not-null' && x.objectName)) {
+    const table = entryTable(e);
+    out.err(
+      `note: #${e.id}: ${table} keeps the check ${quoteIdent(e.objectName!)} (NOT VALID: new writes must still set ${quoteIdent(e.columns[0] ?? '?')}); ` +
+        `to let them leave it empty again: ALTER TABLE ${table} DROP CONSTRAINT ${quoteIdent(e.objectName!)};`,
+    );
+  }
   return ExitCode.Ok;
 }
 

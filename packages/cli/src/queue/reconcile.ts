@@ -6,11 +6,11 @@
  * `_prisma_migrations`, and writes the outcome to the queue in one transaction.
  */
 import type pg from 'pg';
-import { reconcile } from '@prisma-zd/core';
+import { quoteIdent, reconcile } from '@prisma-zd/core';
 import { withTransaction } from '../db/connect.js';
 import { appliedMigrations, readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
 import { ExitCode, UserError } from '../errors.js';
-import { entryLabel, markCancelled, markFailed, readEntries, updateTarget, type QueueEntry } from './entries.js';
+import { entryLabel, entryTable, markCancelled, markFailed, readEntries, updateTarget, type QueueEntry } from './entries.js';
 import { REFUSED } from './failure.js';
 import { readMigrationRows } from '../deploy/history.js';
 
@@ -149,7 +149,35 @@ export async function reconcileQueue(client: pg.ClientBase, opts: ReconcileOptio
       }
     }
   });
+  await dropCancelledChecks(client, decisions.filter((d) => d.action === 'cancel').map((d) => byId.get(Number(d.id))!), report);
   return report;
+}
+
+/**
+ * A postponed NOT NULL that a later migration made moot (nullable again, or its column
+ * dropped) without queue maintenance (a migration `rewrite` did not process) leaves its
+ * temporary check on the table, still refusing NULL: dropped here, after the queue is
+ * reconciled, under a short lock timeout; where that fails, the statement is given.
+ */
+async function dropCancelledChecks(client: pg.ClientBase, cancelled: readonly QueueEntry[], report: ReconcileReport): Promise<void> {
+  for (const e of cancelled) {
+    if (e.kind !== 'not-null' || !e.objectName || !e.tableName) continue;
+    const table = entryTable(e);
+    const drop = `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(e.objectName)}`;
+    try {
+      await withTransaction(client, async () => {
+        await client.query(`SET LOCAL lock_timeout = '2s'`);
+        if (e.searchPath !== null) await client.query(`SELECT pg_catalog.set_config('search_path', $1, true)`, [e.searchPath]);
+        const exists = await client.query(`SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2`, [table, e.objectName]);
+        if (exists.rowCount) await client.query(drop);
+      });
+    } catch (err) {
+      report.warnings.push(
+        `#${e.id}: the check ${quoteIdent(e.objectName)} it added on ${table} could not be dropped (${err instanceof Error ? err.message : String(err)}); ` +
+          `it still refuses NULL there: run ${drop};`,
+      );
+    }
+  }
 }
 
 /** Per migration name, what `_prisma_migrations` records of its attempts. */
