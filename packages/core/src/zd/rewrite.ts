@@ -567,6 +567,9 @@ class MigrationRewriter {
     const col = table.columns.find((c) => c.name === column);
     // Already NOT NULL (a no-op), or a column the replay does not know.
     if (!col || col.notNull) return '';
+    // A column added in this migration (ADD COLUMN, backfill, SET NOT NULL): no app version uses it yet, and
+    // check reports none of it (adding-not-nullable-field), so that rewrite and check agree.
+    if (col.createdIn === this.w.name) return '';
     // A valid CHECK (c IS NOT NULL) already lets it skip the scan (PostgreSQL 12+).
     if (provenNotNull(table, column)) return '';
     if (table.partitioned) return `${quoteIdent(table.name)} is partitioned (each partition would have to be made NOT NULL on its own)`;
