@@ -560,7 +560,7 @@ export async function observe(s: Scenario, openOldApp: (url: string) => Promise<
     if (out.migrationError) return out;
     out.migrated = await app.run('migrated');
     const run = await runPostponed({ url: db.url, migrationsDir: folder.dir });
-    const failed = run.outcomes.filter((o) => o.status !== 'built' && o.status !== 'validated' && o.status !== 'set-not-null' && o.status !== 'already');
+    const failed = run.outcomes.filter((o) => o.status !== 'built' && o.status !== 'validated' && o.status !== 'set-not-null' && o.status !== 'set-not-null-scanned' && o.status !== 'already');
     if (failed.length) out.postponedError = failed.map((o) => `${o.label}: ${o.error ?? o.status}`).join('; ');
     out.postponed = await app.run('postponed');
     const contract = await runContract({ url: db.url, migrationsDir: folder.dir });

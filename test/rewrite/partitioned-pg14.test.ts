@@ -4,12 +4,15 @@
  * yet supported"), so a rewritten file would fail on it — in production, or in Prisma's
  * shadow database. The rewritten history (a CHECK on the same table is rewritten: 14 takes
  * that one NOT VALID) applies on 14 as one simple query per file, as Prisma's native engine
- * runs it, and gives the original's constraints, valid.
+ * runs it, and gives the original's constraints, valid. And a postponed SET NOT NULL on 14:
+ * the valid check spares the scan there too (PostgreSQL 12+), as the runner hears it say.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initParser, rewriteHistory } from '@prisma-zd/core';
 import { createDatabase, startEmbedded, type PgServer } from '../support/postgres.js';
+import { installSchema } from '../../packages/cli/src/queue/schema.js';
+import { runPostponed } from '../../packages/cli/src/queue/runner.js';
 
 const HISTORY = [
   {
@@ -39,12 +42,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function withDb<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+async function withDb<T>(fn: (c: pg.Client, url: string) => Promise<T>): Promise<T> {
   const db = await createDatabase(server, { prefix: 'zd_parted14' });
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
   try {
-    return await fn(c);
+    return await fn(c, db.url);
   } finally {
     await c.end();
     await db.drop();
@@ -76,6 +79,34 @@ describe('PostgreSQL 14 and a partitioned table', () => {
         { conname: 'Event_kind_check', convalidated: true },
         { conname: 'Event_userId_fkey', convalidated: true },
       ]);
+    });
+  });
+});
+
+describe('PostgreSQL 14 and a postponed SET NOT NULL', () => {
+  it('the migration adds the check NOT VALID; postponed run validates it and sets NOT NULL without a scan (PostgreSQL says so), dropping the check', async () => {
+    const history = [
+      { name: '20260101000000_init', sql: `CREATE TABLE "User" ("id" INTEGER PRIMARY KEY, "name" TEXT);\nINSERT INTO "User" SELECT g, 'n' || g FROM generate_series(1, 1000) g;\n` },
+      { name: '20260102000000_name_required', sql: `-- AlterTable\nALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\n` },
+    ];
+    const rewritten = rewriteHistory(history, { select: (n) => n !== history[0]!.name });
+    expect(rewritten.at(-1)!.changes.map((ch) => ch.kind)).toEqual(['postpone-not-null']);
+    await withDb(async (c, url) => {
+      await installSchema(c);
+      for (const m of rewritten) await c.query(m.text);
+      const state = async () =>
+        (
+          await c.query<{ notnull: boolean; checks: string[] }>(
+            `SELECT (SELECT attnotnull FROM pg_attribute WHERE attrelid = '"User"'::regclass AND attname = 'name') AS notnull,
+                    ARRAY(SELECT conname || ':' || convalidated FROM pg_constraint WHERE conrelid = '"User"'::regclass AND contype = 'c')::text[] AS checks`,
+          )
+        ).rows[0];
+      expect(await state()).toEqual({ notnull: false, checks: ['User_name_zd_not_null:false'] });
+      const logs: string[] = [];
+      const run = await runPostponed({ url, migrationsDir: undefined, reporter: { log: (t) => logs.push(t), progress() {}, clearProgress() {} } });
+      expect(run.outcomes.map((o) => o.status)).toEqual(['set-not-null']);
+      expect(logs).toContain('#1 NOT NULL "User"."name": NOT NULL set without a scan (PostgreSQL: the valid check proves it)');
+      expect(await state()).toEqual({ notnull: true, checks: [] });
     });
   });
 });

@@ -66,7 +66,7 @@ export function countsLine(entries: readonly QueueEntry[]): string {
 export function runSummary(o: Pick<Output, 'color'>, r: RunResult): string[] {
   const lines: string[] = [];
   const failed = r.outcomes.filter((x) => x.status === 'failed');
-  const ok = r.outcomes.filter((x) => x.status === 'built' || x.status === 'validated' || x.status === 'set-not-null' || x.status === 'already');
+  const ok = r.outcomes.filter((x) => x.status === 'built' || x.status === 'validated' || x.status === 'set-not-null' || x.status === 'set-not-null-scanned' || x.status === 'already');
   if (r.outcomes.length === 0 && !r.interrupted) {
     lines.push('Nothing to build: no postponed index, validation or NOT NULL is pending.');
   } else {
@@ -83,7 +83,9 @@ export function runSummary(o: Pick<Output, 'color'>, r: RunResult): string[] {
         const what =
           x.status === 'already'
             ? x.kind === 'not-null' ? 'already NOT NULL' : 'already built'
-            : x.status === 'built' ? 'built CONCURRENTLY' : x.status === 'set-not-null' ? 'validated and set NOT NULL (no scan under lock)' : 'validated';
+            : x.status === 'built' ? 'built CONCURRENTLY' : x.status === 'set-not-null'
+                ? 'validated and set NOT NULL (no scan under lock)'
+                : x.status === 'set-not-null-scanned' ? 'validated and set NOT NULL (PostgreSQL scanned the table under its lock)' : 'validated';
         lines.push(`${paint(o, 'green', '✓')} ${x.label}: ${what}${x.status === 'already' ? '' : ` in ${formatDuration(x.durationMs)}`}`);
       }
     }

@@ -48,7 +48,8 @@ export interface RunOptions extends WorkerSettings {
 }
 
 /** `connection-lost`: the statement's session ended under it (terminated, server restart); the entry is pending again. */
-export type OutcomeStatus = 'built' | 'validated' | 'set-not-null' | 'already' | 'failed' | 'interrupted' | 'connection-lost';
+/** `set-not-null-scanned`: NOT NULL set, but PostgreSQL scanned the table for it under its lock (it said so). */
+export type OutcomeStatus = 'built' | 'validated' | 'set-not-null' | 'set-not-null-scanned' | 'already' | 'failed' | 'interrupted' | 'connection-lost';
 
 export interface EntryOutcome {
   id: number;
@@ -354,14 +355,29 @@ async function setNotNull(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label:
     } satisfies { code: string; message: string };
   }
   ctx.reporter.log(`${label}: validated; setting NOT NULL (no scan: the check proves it)…`);
+  // PostgreSQL says at DEBUG1 whether the check proved it or the table was scanned: heard, it is reported.
+  let scan: 'proven' | 'scanned' | undefined;
+  const listen = (n: { message?: string }) => {
+    if (/are sufficient to prove that it does not contain nulls/.test(n.message ?? '')) scan ??= 'proven';
+    else if (/^verifying table /.test(n.message ?? '')) scan = 'scanned';
+  };
   for (let attempt = 1; ; attempt++) {
     try {
       await worker.query('BEGIN');
       await worker.query(`SET LOCAL lock_timeout = '${NOT_NULL_LOCK_TIMEOUT_MS}ms'`);
-      await worker.query(entry.statement);
+      await worker.query(`SET LOCAL client_min_messages = debug1`);
+      worker.on('notice', listen);
+      try {
+        await worker.query(entry.statement);
+      } finally {
+        worker.off('notice', listen);
+      }
+      await worker.query(`SET LOCAL client_min_messages = notice`);
       await worker.query(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`);
       await worker.query('COMMIT');
-      return 'set-not-null';
+      if (scan === 'scanned') ctx.reporter.log(`${label}: PostgreSQL scanned the table to set NOT NULL (before PostgreSQL 12 a valid check does not spare the scan)`);
+      if (scan === 'proven') ctx.reporter.log(`${label}: NOT NULL set without a scan (PostgreSQL: the valid check proves it)`);
+      return scan === 'scanned' ? 'set-not-null-scanned' : 'set-not-null';
     } catch (e) {
       await worker.query('ROLLBACK').catch(() => {});
       if (dbFailure(e).sqlstate !== '55P03' || attempt >= NOT_NULL_ATTEMPTS || ctx.opts.signal?.aborted) throw e;
