@@ -99,7 +99,7 @@ describe('SET NOT NULL on an existing table', () => {
     expect(await state(p.url)).toEqual({ notNull: true, checks: [] });
   }, 180_000);
 
-  it('given up (postponed cancel), the check it leaves is named, with the statement that drops it', async () => {
+  it('given up (postponed cancel), the check it leaves is named, with the statement that drops it; left, it is replaced when the field is made required again', async () => {
     const p = await deployProject(res, newDatabase, { name: 'user_name_required', sql: REQUIRED });
     expect((await runZd(['rewrite'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } })).code).toBe(0);
     expect((await zdDeploy(p, ['--no-postponed'])).code).toBe(0);
@@ -109,7 +109,14 @@ describe('SET NOT NULL on an existing table', () => {
     const drop = /ALTER TABLE "User" DROP CONSTRAINT "User_name_zd_not_null";/.exec(cancel.stderr)?.[0];
     expect(drop, cancel.stderr).toBeDefined();
     expect(cancel.stderr).toContain('keeps the check "User_name_zd_not_null" (NOT VALID: new writes must still set "name")');
-    await query(p.url, drop!);
-    expect(await state(p.url)).toEqual({ notNull: false, checks: [] });
+    // Left in place, the check does not stand in the way of the field made optional and required again later.
+    addMigration(p.project.migrationsDir, 'user_name_optional', '-- AlterTable\nALTER TABLE "User" ALTER COLUMN "name" DROP NOT NULL;\n');
+    addMigration(p.project.migrationsDir, 'user_name_required_again', REQUIRED);
+    const again = await runZd(['rewrite'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } });
+    expect(again.code, again.stderr).toBe(0);
+    const deploy = await zdDeploy(p);
+    expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
+    expect(await state(p.url)).toEqual({ notNull: true, checks: [] });
+    expect(drop).toBe('ALTER TABLE "User" DROP CONSTRAINT "User_name_zd_not_null";');
   }, 120_000);
 });

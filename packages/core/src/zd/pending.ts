@@ -87,9 +87,13 @@ export function setNotNullStatement(schema: string | undefined, table: string, c
   return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL`;
 }
 
-/** The temporary `CHECK (c IS NOT NULL) NOT VALID` a postponed SET NOT NULL adds in its migration. */
+/**
+ * The temporary `CHECK (c IS NOT NULL) NOT VALID` a postponed SET NOT NULL adds in its
+ * migration; one of that name left by an entry given up earlier (`postponed cancel`) is
+ * replaced, in the same statement.
+ */
 export function addNotNullCheckStatement(schema: string | undefined, table: string, column: string, check: string): string {
-  return `ALTER TABLE ${tableRef(schema, table)} ADD CONSTRAINT ${quoteIdent(check)} CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID`;
+  return `ALTER TABLE ${tableRef(schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(check)}, ADD CONSTRAINT ${quoteIdent(check)} CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID`;
 }
 
 /** Drops a postponed SET NOT NULL's temporary check (gone already with its column: IF EXISTS). */

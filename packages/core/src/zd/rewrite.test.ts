@@ -224,7 +224,7 @@ describe('rewrite', () => {
     const sql = `-- AlterTable\nALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL;\n`;
     const once = rewrite(sql);
     expect(once.changes.map((c) => [c.kind, c.object, c.line])).toEqual([['postpone-not-null', '"Post"."authorId"', 2]]);
-    expect(once.text).toContain(`ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_zd_not_null" CHECK ("authorId" IS NOT NULL) NOT VALID;`);
+    expect(once.text).toContain(`ALTER TABLE "Post" DROP CONSTRAINT IF EXISTS "Post_authorId_zd_not_null", ADD CONSTRAINT "Post_authorId_zd_not_null" CHECK ("authorId" IS NOT NULL) NOT VALID;`);
     expect(once.text).toContain(`VALUES ('not-null', '20260102000000_next'`);
     expect(unmanagedView(parseSql(once.text)).parsed.statements.map((s) => s.text)).toEqual(['ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL']);
     const twice = rewrite(once.text);
