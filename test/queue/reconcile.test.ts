@@ -15,6 +15,19 @@ async function deploy(url: string, migrations: Array<{ name: string; sql: string
   });
 }
 
+/** The history rewritten into a migrations folder `dir`, the database set up and deployed with all of it. */
+async function deployRewritten(original: ReadonlyArray<{ name: string; sql: string }>, dir: string, url: string) {
+  const rewritten = rewriteHistory(original, { select: () => true }).map((r, i) => ({ name: original[i]!.name, sql: r.text }));
+  for (const m of rewritten) {
+    mkdirSync(join(dir, m.name));
+    writeFileSync(join(dir, m.name, 'migration.sql'), m.sql);
+  }
+  writeFileSync(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+  expect((await cli(['setup', '--url', url])).code).toBe(0);
+  await deploy(url, rewritten);
+  return rewritten;
+}
+
 describe('reconciliation before the runner builds', () => {
   it('cancels an entry whose index a later migration dropped with DROP INDEX CONCURRENTLY IF EXISTS', async () => {
     await initParser();
@@ -24,19 +37,12 @@ describe('reconciliation before the runner builds', () => {
       { name: '20260103000000_b_idx', sql: '-- CreateIndex\nCREATE INDEX "t_b_idx" ON "t"("b");\n' },
       { name: '20260104000000_drop_a', sql: 'DROP INDEX CONCURRENTLY IF EXISTS "t_a_idx";\n' },
     ];
-    const rewritten = rewriteHistory(original, { select: () => true }).map((r, i) => ({ name: original[i]!.name, sql: r.text }));
-    expect(rewritten[1]!.sql).toContain('prisma_zd.queue');
     const dir = mkdtempSync(join(tmpdir(), 'prisma-zd-reconcile-'));
     const db = await freshDatabase();
     try {
-      for (const m of rewritten) {
-        mkdirSync(join(dir, m.name));
-        writeFileSync(join(dir, m.name, 'migration.sql'), m.sql);
-      }
-      writeFileSync(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
       // One deploy applies all four: the DROP INDEX CONCURRENTLY IF EXISTS is a no-op (the index is only queued).
-      await deploy(db.url, rewritten);
+      const rewritten = await deployRewritten(original, dir, db.url);
+      expect(rewritten[1]!.sql).toContain('prisma_zd.queue');
       expect((await statuses(db.url)).map((s) => [s.object_name, s.status])).toEqual([
         ['t_a_idx', 'pending'],
         ['t_b_idx', 'pending'],
@@ -66,19 +72,12 @@ describe('reconciliation before the runner builds', () => {
       { name: '20260102000000_a_required', sql: '-- AlterTable\nALTER TABLE "t" ALTER COLUMN "a" SET NOT NULL;\n' },
       { name: '20260103000000_a_optional', sql: '-- prisma-zd-ignore-file adding-not-nullable-field: written by hand\nALTER TABLE "t" ALTER COLUMN "a" DROP NOT NULL;\n' },
     ];
-    const rewritten = rewriteHistory(original, { select: () => true }).map((r, i) => ({ name: original[i]!.name, sql: r.text }));
-    expect(rewritten[1]!.sql).toContain('"t_a_zd_not_null"');
-    expect(rewritten[2]!.sql).toBe(original[2]!.sql);
     const dir = mkdtempSync(join(tmpdir(), 'prisma-zd-reconcile-'));
     const db = await freshDatabase();
     try {
-      for (const m of rewritten) {
-        mkdirSync(join(dir, m.name));
-        writeFileSync(join(dir, m.name, 'migration.sql'), m.sql);
-      }
-      writeFileSync(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
-      await deploy(db.url, rewritten);
+      const rewritten = await deployRewritten(original, dir, db.url);
+      expect(rewritten[1]!.sql).toContain('"t_a_zd_not_null"');
+      expect(rewritten[2]!.sql).toBe(original[2]!.sql);
       const checks = () => sql<{ conname: string }>(db.url, `SELECT conname FROM pg_constraint WHERE conrelid = '"t"'::regclass AND contype = 'c'`);
       expect(await checks()).toEqual([{ conname: 't_a_zd_not_null' }]);
       const run = await cli(['postponed', 'run', '--url', db.url, '--migrations', dir]);
