@@ -1,7 +1,7 @@
 /*
  * The deploy plan's advice on a statement that builds or scans under a lock on a table
  * that exists: `prisma-zd rewrite` only where rewrite postpones that work; elsewhere the
- * way out check gives for it (an index or SET NOT NULL on a partitioned table), with the
+ * way out check gives for it (an index on a partitioned table, an unnamed CHECK), with the
  * rule to explain. Each piece of advice is then acted on: rewrite does postpone the
  * index and the SET NOT NULL it is offered for, and leaves the other statements as they are.
  */
@@ -36,7 +36,7 @@ describe('deploy plan hints', () => {
       'heavy',
       [
         'CREATE INDEX "Event_kind_idx" ON "Event"("kind");',
-        'ALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;',
+        'ALTER TABLE "Event" ADD CHECK ("kind" <> \'\');',
         'CREATE INDEX "Post_title_idx" ON "Post"("title");',
         'ALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL;',
         '',
@@ -53,9 +53,9 @@ describe('deploy plan hints', () => {
     expect(hint(1)).not.toContain('prisma-zd rewrite');
 
     expect(hint(2)).toContain('scans the table while holding ACCESS EXCLUSIVE on "Event"');
-    expect(hint(2)).toContain('CHECK ("kind" IS NOT NULL) NOT VALID');
-    expect(hint(2)).toContain('(`prisma-zd explain adding-not-nullable-field`)');
-    expect(hint(2)).not.toContain('prisma-zd rewrite');
+    expect(hint(2)).toContain('name it and add it with NOT VALID');
+    expect(hint(2)).toContain('(`prisma-zd explain constraint-missing-not-valid`)');
+    expect(hint(2)).not.toContain('run `prisma-zd rewrite` on this migration');
 
     expect(hint(3)).toBe('builds an index while holding SHARE on "Post" (blocks writes; reads continue): run `prisma-zd rewrite` on this migration so the work is postponed');
     expect(hint(4)).toBe('scans the table while holding ACCESS EXCLUSIVE on "Comment" (blocks every read and write): run `prisma-zd rewrite` on this migration so the work is postponed');
@@ -67,7 +67,7 @@ describe('deploy plan hints', () => {
     const rewrite = await runZd(['rewrite'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } });
     expect(rewrite.code, rewrite.stderr).toBe(0);
     const text = readFileSync(join(p.project.migrationsDir, name, 'migration.sql'), 'utf8');
-    expect(text).toContain('CREATE INDEX "Event_kind_idx" ON "Event"("kind");\nALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;\n');
+    expect(text).toContain('CREATE INDEX "Event_kind_idx" ON "Event"("kind");\nALTER TABLE "Event" ADD CHECK ("kind" <> \'\');\n');
     expect(text).toContain('-- prisma-zd:v1 postpone');
     const after = await zdDeploy(p, ['--dry-run', '--json']);
     const planned = (after.json!['plan'].migrations as Array<{ name: string; statements: Array<PlanStatement & { zd?: string }> }>).find((m) => m.name === name)!.statements;

@@ -83,30 +83,49 @@ describe('PostgreSQL 14 and a partitioned table', () => {
   });
 });
 
-describe('PostgreSQL 14 and a postponed SET NOT NULL', () => {
+describe('PostgreSQL 14 and a postponed SET NOT NULL (a plain and a partitioned table)', () => {
   it('the migration adds the check NOT VALID; postponed run validates it and sets NOT NULL without a scan (PostgreSQL says so), dropping the check', async () => {
     const history = [
-      { name: '20260101000000_init', sql: `CREATE TABLE "User" ("id" INTEGER PRIMARY KEY, "name" TEXT);\nINSERT INTO "User" SELECT g, 'n' || g FROM generate_series(1, 1000) g;\n` },
-      { name: '20260102000000_name_required', sql: `-- AlterTable\nALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\n` },
+      {
+        name: '20260101000000_init',
+        sql: `CREATE TABLE "User" ("id" INTEGER PRIMARY KEY, "name" TEXT);
+INSERT INTO "User" SELECT g, 'n' || g FROM generate_series(1, 1000) g;
+CREATE TABLE "Event" ("id" INTEGER NOT NULL, "at" DATE NOT NULL, "kind" TEXT) PARTITION BY RANGE ("at");
+CREATE TABLE "Event_2026" PARTITION OF "Event" FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO "Event" SELECT g, DATE '2026-01-01' + g % 300, 'k' FROM generate_series(1, 1000) g;
+`,
+      },
+      { name: '20260102000000_name_required', sql: `-- AlterTable\nALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\nALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;\n` },
     ];
     const rewritten = rewriteHistory(history, { select: (n) => n !== history[0]!.name });
-    expect(rewritten.at(-1)!.changes.map((ch) => ch.kind)).toEqual(['postpone-not-null']);
+    expect(rewritten.at(-1)!.changes.map((ch) => ch.kind)).toEqual(['postpone-not-null', 'postpone-not-null']);
     await withDb(async (c, url) => {
       await installSchema(c);
       for (const m of rewritten) await c.query(m.text);
+      // Each table and partition: whether the column is NOT NULL, and its checks.
       const state = async () =>
         (
-          await c.query<{ notnull: boolean; checks: string[] }>(
-            `SELECT (SELECT attnotnull FROM pg_attribute WHERE attrelid = '"User"'::regclass AND attname = 'name') AS notnull,
-                    ARRAY(SELECT conname || ':' || convalidated FROM pg_constraint WHERE conrelid = '"User"'::regclass AND contype = 'c')::text[] AS checks`,
+          await c.query<{ rel: string; notnull: boolean; checks: string[] }>(
+            `SELECT a.attrelid::regclass::text AS rel, a.attnotnull AS notnull,
+                    ARRAY(SELECT conname || ':' || convalidated FROM pg_constraint WHERE conrelid = a.attrelid AND contype = 'c' AND conname LIKE '%zd%')::text[] AS checks
+               FROM pg_attribute a WHERE (a.attrelid, a.attname) IN (('"User"'::regclass, 'name'), ('"Event"'::regclass, 'kind'), ('"Event_2026"'::regclass, 'kind')) ORDER BY 1`,
           )
-        ).rows[0];
-      expect(await state()).toEqual({ notnull: false, checks: ['User_name_zd_not_null:false'] });
+        ).rows;
+      expect(await state()).toEqual([
+        { rel: '"Event"', notnull: false, checks: ['Event_kind_zd_not_null:false'] },
+        { rel: '"Event_2026"', notnull: false, checks: ['Event_kind_zd_not_null:false'] },
+        { rel: '"User"', notnull: false, checks: ['User_name_zd_not_null:false'] },
+      ]);
       const logs: string[] = [];
       const run = await runPostponed({ url, migrationsDir: undefined, reporter: { log: (t) => logs.push(t), progress() {}, clearProgress() {} } });
-      expect(run.outcomes.map((o) => o.status)).toEqual(['set-not-null']);
+      expect(run.outcomes.map((o) => o.status)).toEqual(['set-not-null', 'set-not-null']);
       expect(logs).toContain('#1 NOT NULL "User"."name": NOT NULL set without a scan (PostgreSQL: the valid check proves it)');
-      expect(await state()).toEqual({ notnull: true, checks: [] });
+      expect(logs).toContain('#2 NOT NULL "Event"."kind": NOT NULL set without a scan (PostgreSQL: the valid check proves it)');
+      expect(await state()).toEqual([
+        { rel: '"Event"', notnull: true, checks: [] },
+        { rel: '"Event_2026"', notnull: true, checks: [] },
+        { rel: '"User"', notnull: true, checks: [] },
+      ]);
     });
   });
 });

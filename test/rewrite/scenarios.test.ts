@@ -21,6 +21,11 @@ const POST_TITLE_IDX = `-- CreateIndex\nCREATE INDEX "Post_title_idx" ON "Post"(
 const POST_VIEWS_CHECK = `ALTER TABLE "Post" ADD CONSTRAINT "Post_views_check" CHECK ("views" >= 0 AND "title" <> '');\n`;
 // Prisma's "make it required" after a backfill: SET NOT NULL postponed (a NOT VALID check, validated, then NOT NULL).
 const USER_NAME_REQUIRED = `UPDATE "User" SET "name" = 'anon' WHERE "name" IS NULL;\n-- AlterTable\nALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;\n`;
+const EV_PARTITIONED = `CREATE TABLE "Ev" ("id" INTEGER NOT NULL, "at" DATE NOT NULL, "kind" TEXT) PARTITION BY RANGE ("at");
+CREATE TABLE "Ev_2026" PARTITION OF "Ev" FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO "Ev" VALUES (1, '2026-05-01', 'a');
+CREATE TABLE "Ev_2027" ("id" INTEGER NOT NULL, "at" DATE NOT NULL, "kind" TEXT NOT NULL);
+`;
 const USER_EMAIL_KEY = `-- CreateIndex\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n`;
 
 const scenarios: Array<{ name: string; steps: string[] }> = [
@@ -50,6 +55,14 @@ const scenarios: Array<{ name: string; steps: string[] }> = [
   { name: 'SET NOT NULL on an existing table, then DROP NOT NULL', steps: [USER_NAME_REQUIRED, `ALTER TABLE "User" ALTER COLUMN "name" DROP NOT NULL;\n`] },
   { name: 'SET NOT NULL on an existing table, then its column dropped', steps: [USER_NAME_REQUIRED, `ALTER TABLE "User" DROP COLUMN "name";\n`] },
   { name: 'SET NOT NULL on an existing table, then the table dropped', steps: [USER_NAME_REQUIRED, `DROP TABLE "User";\n`] },
+  {
+    name: 'SET NOT NULL on a partitioned table, then a partition attached',
+    steps: [EV_PARTITIONED, `ALTER TABLE "Ev" ALTER COLUMN "kind" SET NOT NULL;\n`, `ALTER TABLE "Ev" ATTACH PARTITION "Ev_2027" FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\n`],
+  },
+  {
+    name: 'SET NOT NULL on a partitioned table, then a partition detached',
+    steps: [EV_PARTITIONED, `ALTER TABLE "Ev" ALTER COLUMN "kind" SET NOT NULL;\n`, `ALTER TABLE "Ev" DETACH PARTITION "Ev_2026";\n`],
+  },
   {
     name: 'SET NOT NULL on an existing column, then made an identity',
     steps: [

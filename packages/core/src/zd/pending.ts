@@ -722,6 +722,9 @@ function effectsAmong(
       } else if (entry.kind === 'not-null' && onTable && touch.action === 'alter' && touch.change === 'partition-of') {
         // A partition must be NOT NULL where its parent is.
         set({ op: 'apply', entry, reason: `set NOT NULL before ${where}, which makes ${describe(touch)} a partition` });
+      } else if (entry.kind === 'not-null' && onTable && touch.action === 'alter' && (touch.change === 'attach-partition' || touch.change === 'detach-partition')) {
+        // A partition attached must have its parent's checks (the temporary one, which it lacks); one detached keeps its copy.
+        set({ op: 'apply', entry, reason: `set NOT NULL before ${where}, which attaches or detaches a partition of ${describe(touch)}` });
       } else if (entry.kind === 'contract' && touch.action === 'drop' && entry.dependsOn?.includes(touch.key)) {
         set({ op: 'apply', entry, reason: `applied before ${where}, which drops ${describe(touch)}` });
       } else if (isDeferredDropDefault(entry) && touch.action === 'drop' && (touch.object === 'function' || touch.object === 'extension')) {

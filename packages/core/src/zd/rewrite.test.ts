@@ -264,9 +264,18 @@ describe('rewrite', () => {
     expect(left(`ALTER TABLE "Post" ALTER COLUMN "authorId" SET NOT NULL, ALTER COLUMN "authorId" SET STATISTICS 100;\n`)).toEqual([
       'left alone: SET NOT NULL on "Post"."authorId": the statement changes the column otherwise too',
     ]);
-    expect(left(`ALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;\n`, [
-      { name: '20260101000001_event', sql: `CREATE TABLE "Event" ("id" INTEGER NOT NULL, "at" TIMESTAMP(3) NOT NULL, "kind" TEXT) PARTITION BY RANGE ("at");\n` },
-    ])).toEqual(['left alone: SET NOT NULL on "Event"."kind": "Event" is partitioned (each partition would have to be made NOT NULL on its own)']);
+    const event = { name: '20260101000001_event', sql: `CREATE TABLE "Event" ("id" INTEGER NOT NULL, "at" TIMESTAMP(3) NOT NULL, "kind" TEXT) PARTITION BY RANGE ("at");\nCREATE TABLE "Event_2026" (LIKE "Event");\n` };
+    expect(left(`ALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;\nALTER TABLE "Event" ATTACH PARTITION "Event_2026" FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n`, [event])).toEqual([
+      'left alone: SET NOT NULL on "Event"."kind": a later statement of this migration attaches or detaches a partition',
+    ]);
+    // A partitioned table's own: its partitions inherit the check (each proven by it: measured on PostgreSQL 14 and 18).
+    expect(rewrite(`ALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;\n`, [event]).changes.map((c) => c.kind)).toEqual(['postpone-not-null']);
+    // Attaching a partition later: NOT NULL is set first (the partition lacks the temporary check its parent has).
+    const attach = rewrite(`ALTER TABLE "Event" ATTACH PARTITION "Event_2026" FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n`, [
+      event,
+      { name: '20260101000002_kind_required', sql: `ALTER TABLE "Event" ALTER COLUMN "kind" SET NOT NULL;\n` },
+    ]);
+    expect(attach.changes.map((c) => c.object)).toEqual(['apply not-null "Event_kind_zd_not_null"']);
   });
 
   it('keeps a postponed NOT NULL in step with later migrations: rename (column, table), DROP NOT NULL and DROP COLUMN (its check dropped), identity (set first)', () => {
