@@ -4,8 +4,9 @@
  * yet supported"), so a rewritten file would fail on it — in production, or in Prisma's
  * shadow database. The rewritten history (a CHECK on the same table is rewritten: 14 takes
  * that one NOT VALID) applies on 14 as one simple query per file, as Prisma's native engine
- * runs it, and gives the original's constraints, valid. And a postponed SET NOT NULL on 14:
- * the valid check spares the scan there too (PostgreSQL 12+), as the runner hears it say.
+ * runs it, and gives the original's constraints, valid. And a postponed SET NOT NULL on 14,
+ * on a plain and a partitioned table: the valid check spares the scan there too (PostgreSQL
+ * 12+; each partition is proven by the check it inherits), as the runner hears it say.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
