@@ -119,4 +119,20 @@ describe('SET NOT NULL on an existing table', () => {
     expect(await state(p.url)).toEqual({ notNull: true, checks: [] });
     expect(drop).toBe('ALTER TABLE "User" DROP CONSTRAINT "User_name_zd_not_null";');
   }, 120_000);
+
+  it('its check dropped by hand: postponed run stops rather than scan under the lock (exit 5), naming the statement that adds it back; added back, it finishes', async () => {
+    const p = await deployProject(res, newDatabase, { name: 'user_name_required', sql: REQUIRED });
+    expect((await runZd(['rewrite'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } })).code).toBe(0);
+    expect((await zdDeploy(p, ['--no-postponed'])).code).toBe(0);
+    await query(p.url, `ALTER TABLE "User" DROP CONSTRAINT "${CHECK}"`);
+    const run = await runZd(['postponed', 'run'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } });
+    expect(run.code, run.stdout + run.stderr).toBe(5);
+    expect(run.stdout + run.stderr).toContain(`the check "${CHECK}" the migration added on "public"."User" is gone, so SET NOT NULL would scan the table under an ACCESS EXCLUSIVE lock`);
+    const add = new RegExp(`ALTER TABLE "User" ADD CONSTRAINT "${CHECK}" CHECK \\("name" IS NOT NULL\\) NOT VALID;`).exec(run.stdout + run.stderr)?.[0];
+    expect(add, run.stdout + run.stderr).toBeDefined();
+    await query(p.url, add!);
+    const again = await runZd(['postponed', 'run'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(await state(p.url)).toEqual({ notNull: true, checks: [] });
+  }, 120_000);
 });

@@ -65,6 +65,13 @@ export function nextStep(e: QueueEntry, command: string): string {
     case '42P01':
     case '42703':
     case '42704':
+      if (e.kind === 'not-null' && e.sqlstate === '42704' && e.objectName && e.columns[0] !== undefined) {
+        const check = quoteIdent(e.objectName);
+        return (
+          `add the check again (a brief lock; new writes are held to it at once): ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${quoteIdent(e.columns[0])} IS NOT NULL) NOT VALID; ` +
+          `then run \`${command}\`; or, if the column is to stay nullable, cancel it: \`prisma-zd postponed cancel --id ${e.id} --reason "…"\``
+        );
+      }
       return (
         `the object it needs is missing: check that every migration is applied (\`prisma migrate status\`), then run \`${command}\`; ` +
         `if the object was changed by hand and this work is moot, cancel it: \`prisma-zd postponed cancel --id ${e.id} --reason "…"\``

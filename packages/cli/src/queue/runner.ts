@@ -354,7 +354,7 @@ async function setNotNull(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label:
       message: `the check ${check} the migration added on ${table} is gone, so SET NOT NULL would scan the table under an ACCESS EXCLUSIVE lock`,
     } satisfies { code: string; message: string };
   }
-  ctx.reporter.log(`${label}: validated; setting NOT NULL (no scan: the check proves it)…`);
+  ctx.reporter.log(`${label}: validated; setting NOT NULL…`);
   // PostgreSQL says at DEBUG1 whether the check proved it or the table was scanned: heard, it is reported.
   let scan: 'proven' | 'scanned' | undefined;
   const listen = (n: { message?: string }) => {
@@ -362,6 +362,8 @@ async function setNotNull(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label:
     else if (/^verifying table /.test(n.message ?? '')) scan = 'scanned';
   };
   for (let attempt = 1; ; attempt++) {
+    // Interrupted while backing off: the entry is pending again (its check stays validated).
+    if (ctx.opts.signal?.aborted) throw new Error('interrupted');
     try {
       await worker.query('BEGIN');
       await worker.query(`SET LOCAL lock_timeout = '${NOT_NULL_LOCK_TIMEOUT_MS}ms'`);
@@ -383,7 +385,10 @@ async function setNotNull(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label:
       if (dbFailure(e).sqlstate !== '55P03' || attempt >= NOT_NULL_ATTEMPTS || ctx.opts.signal?.aborted) throw e;
       const waitMs = Math.min(8_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
       ctx.reporter.log(`${label}: SET NOT NULL could not take its lock within ${NOT_NULL_LOCK_TIMEOUT_MS} ms (attempt ${attempt} of ${NOT_NULL_ATTEMPTS}); again in ${Math.round(waitMs)} ms`);
-      await new Promise((r) => setTimeout(r, waitMs));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, waitMs);
+        ctx.opts.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      });
     }
   }
 }
