@@ -14,7 +14,7 @@ export const ExitCode = {
   MigrationFailed: 3,
   /** Lock timeout retries exhausted (`deploy`): nothing was applied by the last attempt. */
   LockTimeout: 4,
-  /** Postponed work (an index build, a validation) failed: do not roll out code that needs it. */
+  /** Postponed work (an index build, a validation, a NOT NULL) failed: do not roll out code that needs it. */
   PostponedFailed: 5,
   /** The database could not be reached or refused our credentials. */
   Connection: 6,

@@ -14,7 +14,7 @@ export const DEPLOY_EXIT_CODES = `Exit codes:
   2  usage or configuration error
   3  a migration failed: the report says what it left behind and the exact fix
   4  lock_timeout reached in every attempt: nothing of the migration was applied
-  5  postponed work (an index build, a validation) failed: do not roll out code that needs it
+  5  postponed work (an index build, a validation, a NOT NULL) failed: do not roll out code that needs it
   6  the database could not be reached, or the connection was lost (run deploy again)
   7  busy: another prisma-zd run holds the queue lock, or Prisma's migrate lock stayed taken
 130  interrupted`;
