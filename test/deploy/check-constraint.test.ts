@@ -39,8 +39,12 @@ describe('a CHECK constraint on an existing table', () => {
     expect(rewritten).toContain('CHECK (length("name") > 1) NOT VALID;');
     expect((await runZd(['check', join('migrations', name)], { cwd: p.project.dir, env: { DATABASE_URL: undefined } })).code).toBe(0);
 
+    const dry = await zdDeploy(p, ['--dry-run', '--json']);
+    const planned = (dry.json!['plan'].migrations as Array<{ name: string; statements: Array<{ zd?: string; postponed?: string }> }>).find((m) => m.name === name)!;
+    expect(planned.statements.map((s) => [s.zd, s.postponed])).toEqual([[undefined, undefined], ['postponed', 'validate']]);
     const deploy = await zdDeploy(p);
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(5);
+    expect(deploy.stdout + deploy.stderr).toContain('validated by `prisma-zd postponed run` after the migration (SHARE UPDATE EXCLUSIVE: reads and writes continue)');
     expect(deploy.stdout + deploy.stderr).toContain('fix the rows of "Tag" that violate "Tag_name_length"');
     // The migration is applied; the constraint holds for new writes already.
     expect(await query(p.url, `SELECT finished_at IS NOT NULL AS done FROM "_prisma_migrations" WHERE migration_name = $1`, [name])).toEqual([{ done: true }]);

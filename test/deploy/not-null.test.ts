@@ -78,6 +78,12 @@ describe('SET NOT NULL on an existing table', () => {
   it('takes the lock of SET NOT NULL under a timeout and retries: it does not queue behind a long transaction (and every query behind itself)', async () => {
     const p = await deployProject(res, newDatabase, { name: 'user_name_required', sql: REQUIRED });
     expect((await runZd(['rewrite'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } })).code).toBe(0);
+    // The plan says what happens now and what after the migration.
+    const dry = await zdDeploy(p, ['--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout + dry.stderr).toContain(
+      'the migration adds CHECK (… IS NOT NULL) NOT VALID (ACCESS EXCLUSIVE, briefly); `prisma-zd postponed run` validates it after the migration (SHARE UPDATE EXCLUSIVE: reads and writes continue), then sets NOT NULL without a scan (ACCESS EXCLUSIVE, milliseconds)',
+    );
     // Deploy without the postponed work, then hold a lock that SET NOT NULL's ACCESS EXCLUSIVE must wait for.
     const deploy = await zdDeploy(p, ['--no-postponed']);
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);

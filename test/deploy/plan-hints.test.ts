@@ -75,6 +75,7 @@ describe('deploy plan hints', () => {
       expect.stringContaining('"Post_title_idx"'),
       expect.stringContaining('ALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL'),
     ]);
+    expect(planned.filter((s) => s.zd === 'postponed').map((s) => (s as { postponed?: string }).postponed)).toEqual(['index', 'not-null']);
     expect(planned.filter((s) => s.hint).length).toBe(2);
   }, 180_000);
 });

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import {
+  asNode,
   checkHistory,
   LOCK_EFFECT,
   lockRank,
@@ -18,6 +19,7 @@ import {
   type Diagnostic,
   type LockMode,
   type Execution,
+  type Statement,
   type TableLock,
 } from '@prisma-zd/core';
 import type { MigrationFile } from '../project/migrations.js';
@@ -31,10 +33,25 @@ export interface PlannedStatement {
   text: string;
   locks: TableLock[];
   /** A prisma-zd block: postponed (queued for `postponed run`), deferred (queued for `contract`), or maintenance. */
-  zd?: { role: BlockRole; original?: string };
+  zd?: { role: BlockRole; original?: string; work?: PostponedWork };
   opaque?: string;
   /** Advice, e.g. that `prisma-zd rewrite` would postpone this index build. */
   hint?: string;
+}
+
+function zdOf(zd: { role: BlockRole; original?: string }, work: PostponedWork | undefined): NonNullable<PlannedStatement['zd']> {
+  return { role: zd.role, ...(zd.original === undefined ? {} : { original: oneLine(zd.original, 160) }), ...(work === undefined ? {} : { work }) };
+}
+
+/** What a postponed block leaves to `postponed run`: an index build, a validation, or a NOT NULL. */
+export type PostponedWork = 'index' | 'validate' | 'not-null';
+
+/** The work a postponed block's original statement (`s`, of the unmanaged view) is. */
+function postponedWork(s: Statement | undefined): PostponedWork | undefined {
+  if (s?.kind === 'IndexStmt') return 'index';
+  if (s?.kind !== 'AlterTableStmt') return undefined;
+  const cmd = asNode((s.node as { cmds?: unknown[] }).cmds?.[0] as never, 'AlterTableCmd');
+  return cmd?.subtype === 'AT_ValidateConstraint' ? 'validate' : cmd?.subtype === 'AT_SetNotNull' ? 'not-null' : undefined;
 }
 
 export interface PlannedMigration extends LeftSettings {
@@ -99,7 +116,7 @@ export async function buildPlan(
         line: s.loc.start.line,
         text: oneLine(s.text, 160),
         locks: [...r.locks],
-        ...(r.zd ? { zd: { role: r.zd.role, ...(r.zd.original === undefined ? {} : { original: oneLine(r.zd.original, 160) }) } } : {}),
+        ...(r.zd ? { zd: zdOf(r.zd, r.zd.role === 'postpone' ? postponedWork(j === -1 ? undefined : v.view.parsed.statements[j]) : undefined) } : {}),
         ...(r.opaque ? { opaque: r.opaque } : {}),
       };
     });

@@ -26,7 +26,13 @@ function table(t: { schema: string; name: string }): string {
 function statementLines(o: Colors, s: PlannedStatement): string[] {
   const at = paint(o, 'dim', `line ${String(s.line).padEnd(4)}`);
   if (s.zd?.role === 'postpone') {
-    return [`${at} ${paint(o, 'green', 'postponed')}: ${s.zd.original ?? s.text}`, `           built by \`prisma-zd postponed run\` after the migration, CONCURRENTLY (SHARE UPDATE EXCLUSIVE: reads and writes continue)`];
+    const after =
+      s.zd.work === 'validate'
+        ? 'validated by `prisma-zd postponed run` after the migration (SHARE UPDATE EXCLUSIVE: reads and writes continue)'
+        : s.zd.work === 'not-null'
+          ? 'the migration adds CHECK (… IS NOT NULL) NOT VALID (ACCESS EXCLUSIVE, briefly); `prisma-zd postponed run` validates it after the migration (SHARE UPDATE EXCLUSIVE: reads and writes continue), then sets NOT NULL without a scan (ACCESS EXCLUSIVE, milliseconds)'
+          : 'built by `prisma-zd postponed run` after the migration, CONCURRENTLY (SHARE UPDATE EXCLUSIVE: reads and writes continue)';
+    return [`${at} ${paint(o, 'green', 'postponed')}: ${s.zd.original ?? s.text}`, `           ${after}`];
   }
   if (s.zd?.role === 'defer') {
     return [`${at} ${paint(o, 'green', 'deferred')} to \`prisma-zd contract\`: ${s.zd.original ?? s.text}`];
@@ -259,6 +265,8 @@ export function deployJson(r: DeployResult): Record<string, unknown> {
           text: s.text,
           locks: s.locks.map((l) => ({ table: `${l.schema}.${l.name}`, mode: l.mode as LockMode, what: l.what, ...(l.cost ? { cost: l.cost } : {}) })),
           ...(s.zd ? { zd: s.zd.role === 'postpone' ? 'postponed' : s.zd.role === 'defer' ? 'deferred' : 'maintenance' } : {}),
+          // What `postponed run` does of a postponed statement: 'index', 'validate' or 'not-null'.
+          ...(s.zd?.work ? { postponed: s.zd.work } : {}),
           ...(s.hint ? { hint: s.hint } : {}),
         })),
       })),
