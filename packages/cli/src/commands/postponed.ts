@@ -218,7 +218,7 @@ async function runCancel(argv: Argv, out: Output): Promise<ExitCode> {
   }
   // What was queued will not happen: the database's schema now differs from the history's there.
   const built = r.cancelled.filter((e) => e.kind !== 'contract');
-  if (built.length) out.err(`note: ${built.map((e) => `#${e.id}`).join(', ')} will not be built or validated: the database differs from the migration history there until you do it by hand or in a new migration (\`prisma-zd verify\` shows the difference).`);
+  if (built.length) out.err(`note: ${built.map((e) => `#${e.id}`).join(', ')} will not be done (built, validated or set NOT NULL): the database differs from the migration history there until you do it by hand or in a new migration (\`prisma-zd verify\` shows the difference).`);
   for (const e of r.cancelled.filter((x) => x.kind === 'not-null' && x.objectName)) {
     const table = entryTable(e);
     out.err(

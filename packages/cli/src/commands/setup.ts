@@ -27,7 +27,7 @@ export function renderSetup(o: Output, r: SetupResult, where: string): string {
   const verb = r.from === 0 ? 'Installed' : `Upgraded (from version ${r.from})`;
   return (
     `${paint(o, 'green', '✓')} ${verb} the prisma-zd bookkeeping schema ${ZD_SCHEMA} (version ${r.to}) on ${where}, owned by "${r.owner}".\n` +
-    `  Migrations rewritten by prisma-zd now queue their index builds and validations here: run \`prisma-zd postponed run\` after \`prisma migrate deploy\`.`
+    `  Migrations rewritten by prisma-zd now queue their index builds, validations and NOT NULLs here: run \`prisma-zd postponed run\` after \`prisma migrate deploy\`.`
   );
 }
 

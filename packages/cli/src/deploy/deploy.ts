@@ -8,7 +8,7 @@
  *     previous `prisma migrate deploy` still holding Prisma's own lock is waited for.
  *  3. The attempts (attempts.ts): `prisma migrate deploy` under lock_timeout, watched by
  *     the blocker monitor, retried after a lock timeout that left nothing applied.
- *  4. `postponed run` (the queued index builds and validations), and a reminder of the
+ *  4. `postponed run` (the queued index builds, validations and NOT NULLs), and a reminder of the
  *     contract statements waiting for `prisma-zd contract`.
  */
 import { randomBytes } from 'node:crypto';
