@@ -50,7 +50,7 @@ export { reconcile } from './zd/reconcile.js';
 export type { QueuedEntry, Reconciliation } from './zd/reconcile.js';
 export { rewriteHistory, pendingAfter, pendingHistory, ignoredFile } from './zd/rewrite.js';
 export type { ChangeKind, MigrationRewrite, MigrationSource, RewriteChange, RewriteNote, RewriteOptions } from './zd/rewrite.js';
-export { effectsOf, applyEffects, renameInIndexStatement } from './zd/pending.js';
+export { effectsOf, applyEffects, renameInIndexStatement, dropNotNullCheckStatement, validateStatement } from './zd/pending.js';
 export type { Effect, PendingEntry } from './zd/pending.js';
 export { unmanagedView, zdBlockOf, doBody } from './zd/view.js';
 export type { UnmanagedView } from './zd/view.js';

@@ -6,7 +6,7 @@
  * `_prisma_migrations`, and writes the outcome to the queue in one transaction.
  */
 import type pg from 'pg';
-import { quoteIdent, reconcile } from '@prisma-zd/core';
+import { dropNotNullCheckStatement, quoteIdent, reconcile } from '@prisma-zd/core';
 import { withTransaction } from '../db/connect.js';
 import { appliedMigrations, readMigrationsFolder, type MigrationFile } from '../project/migrations.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -163,7 +163,7 @@ async function dropCancelledChecks(client: pg.ClientBase, cancelled: readonly Qu
   for (const e of cancelled) {
     if (e.kind !== 'not-null' || !e.objectName || !e.tableName) continue;
     const table = entryTable(e);
-    const drop = `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(e.objectName)}`;
+    const drop = dropNotNullCheckStatement(e.tableSchema ?? undefined, e.tableName, e.objectName);
     try {
       await withTransaction(client, async () => {
         await client.query(`SET LOCAL lock_timeout = '2s'`);

@@ -5,7 +5,17 @@
  * completed by the next run (I5). Reconciliation with the applied history comes first.
  */
 import type pg from 'pg';
-import { checkQueueStatement, concurrentIndexStatement, initParser, parseSql, QUEUE_TABLE, quoteIdent } from '@prisma-zd/core';
+import {
+  checkQueueStatement,
+  concurrentIndexStatement,
+  dropNotNullCheckStatement,
+  formatQualifiedName,
+  initParser,
+  parseSql,
+  QUEUE_TABLE,
+  quoteIdent,
+  validateStatement,
+} from '@prisma-zd/core';
 import { setSettings } from '../db/connect.js';
 import { acquireQueueLock, releaseQueueLock } from './lock.js';
 import { entryLabel, markDone, markFailed, markPending, markRunning, readEntries, type QueueEntry } from './entries.js';
@@ -334,14 +344,15 @@ export const NOT_NULL_ATTEMPTS = 5;
  * killed between them is completed by the next.
  */
 async function setNotNull(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label: string): Promise<OutcomeStatus> {
-  const table = await entryTableRef(worker, entry);
+  const schema = await entrySchema(worker, entry);
+  const table = formatQualifiedName(schema === undefined ? { name: entry.tableName ?? '' } : { schema, name: entry.tableName ?? '' });
   const check = quoteIdent(entry.objectName!);
   const exists = await worker.query<{ valid: boolean }>(
     `SELECT convalidated AS valid FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2 AND contype = 'c'`,
     [table, entry.objectName],
   );
   if (exists.rows[0] && !exists.rows[0].valid) {
-    await guarded(ctx, label, worker.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}`));
+    await guarded(ctx, label, worker.query(validateStatement(schema, entry.tableName ?? '', entry.objectName!)));
   } else if (!exists.rows[0]) {
     // The migration's check is gone (dropped by hand): SET NOT NULL would scan under its lock; stop and say so.
     const column = await worker.query<{ notnull: boolean }>(
@@ -375,7 +386,7 @@ async function setNotNull(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label:
         worker.off('notice', listen);
       }
       await worker.query(`SET LOCAL client_min_messages = notice`);
-      await worker.query(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`);
+      await worker.query(dropNotNullCheckStatement(schema, entry.tableName ?? '', entry.objectName!));
       await worker.query('COMMIT');
       if (scan === 'scanned') ctx.reporter.log(`${label}: PostgreSQL scanned the table to set NOT NULL (before PostgreSQL 12 a valid check does not spare the scan)`);
       if (scan === 'proven') ctx.reporter.log(`${label}: NOT NULL set without a scan (PostgreSQL: the valid check proves it)`);
@@ -393,15 +404,14 @@ async function setNotNull(ctx: Ctx, worker: pg.Client, entry: QueueEntry, label:
   }
 }
 
-/** The entry's table, schema-qualified (resolved with the entry's search_path, set on the worker). */
-async function entryTableRef(worker: pg.Client, entry: QueueEntry): Promise<string> {
-  if (entry.tableSchema) return `${quoteIdent(entry.tableSchema)}.${quoteIdent(entry.tableName ?? '')}`;
+/** The schema of the entry's table: recorded, or resolved with the entry's search_path (set on the worker). */
+async function entrySchema(worker: pg.Client, entry: QueueEntry): Promise<string | undefined> {
+  if (entry.tableSchema) return entry.tableSchema;
   const { rows } = await worker.query<{ schema: string | null }>(
     `SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = pg_catalog.to_regclass($1)`,
     [quoteIdent(entry.tableName ?? '')],
   );
-  const schema = rows[0]?.schema;
-  return schema ? `${quoteIdent(schema)}.${quoteIdent(entry.tableName ?? '')}` : quoteIdent(entry.tableName ?? '');
+  return rows[0]?.schema ?? undefined;
 }
 
 /** Awaits a queued statement while reporting progress; an abort cancels it (again each tick if needed). */
