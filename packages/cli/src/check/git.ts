@@ -92,6 +92,12 @@ export function changesSince(root: string, ref: string, dir: string): Change[] {
   ];
 }
 
+/** The commit where HEAD forked from `ref` (`git merge-base`); undefined when they share none. */
+export function mergeBase(root: string, ref: string): string | undefined {
+  const r = git(root, ['merge-base', ref, 'HEAD']);
+  return r.ok ? r.stdout.trim() || undefined : undefined;
+}
+
 /** Paths (repository-relative) under `dir` whose working-tree file differs from the index. */
 export function unstagedPaths(root: string, dir: string): Set<string> {
   const r = git(root, ['diff', '--name-only', '-z', '--no-renames', '--', repoPath(root, dir) || '.']);

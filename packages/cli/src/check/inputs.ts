@@ -6,10 +6,10 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { LOCK_FILE, readMigrationsFolder as interpretFolder, type CheckInput } from '@prisma-zd/core';
+import { LOCK_FILE, readMigrationsFolder as interpretFolder, type CheckInput, type DeletedMigration } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
 import { listMigrationsFolder, noScriptRefusal, providerRefusal, type FolderRefusal, type MigrationFile } from '../project/migrations.js';
-import { absolutePath, changesSince, hasCommits, indexedPaths, readObjects, repoPath, stagedChanges, unstagedPaths, type Change } from './git.js';
+import { absolutePath, changesSince, hasCommits, indexedPaths, mergeBase, readObjects, repoPath, stagedChanges, unstagedPaths, type Change } from './git.js';
 import { migrationText } from '../encoding.js';
 
 /** One migrations folder to check. */
@@ -20,6 +20,8 @@ export interface FolderCheck {
   readonly inputs: CheckInput[];
   /** What makes the folder itself fail (reported when the whole folder is checked). */
   readonly refusals?: readonly FolderRefusal[];
+  /** Committed migrations the change deletes (git), reported by `deleted-migration`. */
+  readonly deleted?: readonly DeletedMigration[];
 }
 
 const SCRIPT = 'migration.sql';
@@ -142,7 +144,11 @@ export function readHistorySpec(spec: HistorySpec, cwd: string): FolderCheck {
 function withRefusals(folder: FolderCheck, refusals: readonly FolderRefusal[]): FolderCheck {
   if (refusals.length === 0) return folder;
   const foreign = refusals.some((r) => r.code === 'ZD_PROVIDER');
-  return { folder: folder.folder, inputs: foreign ? [] : folder.inputs, refusals };
+  if (foreign) return { folder: folder.folder, inputs: [], refusals };
+  // A directory left without migration.sql is reported as such, not as a deleted migration.
+  const left = new Set(refusals.map((r) => basename(r.path)));
+  const deleted = folder.deleted?.filter((d) => !left.has(d.name));
+  return { folder: folder.folder, inputs: folder.inputs, refusals, ...(deleted?.length ? { deleted } : {}) };
 }
 
 /** What decides, beyond the paths, which inputs are reported and what they are compared with. */
@@ -168,7 +174,10 @@ export function markInputs(folder: FolderCheck, marks: InputMarks): FolderCheck 
   });
   // An excluded directory (or migration_lock.toml) is not reported either.
   const refusals = folder.refusals?.filter((r) => !excluded(r.path, marks.root, globs));
-  return { folder: folder.folder, inputs, ...(refusals?.length ? { refusals } : {}) };
+  const deleted = folder.deleted
+    ?.filter((d) => !excluded(resolve(marks.cwd, d.path), marks.root, globs))
+    .map((d) => (marks.applied?.has(d.name) ? { ...d, applied: true } : d));
+  return { folder: folder.folder, inputs, ...(refusals?.length ? { refusals } : {}), ...(deleted?.length ? { deleted } : {}) };
 }
 
 /** `findHistories`, read. */
@@ -191,7 +200,8 @@ export function folderHistory(folder: string, cwd: string, gitRoot: string | und
     }
     if (changes) {
       attachCommitted(gitRoot, folder, inputs, files, 'HEAD', new Set(changes.filter((c) => c.status === 'M').map((c) => c.path)));
-      markRenames(gitRoot, 'HEAD', files, inputs, changes);
+      const deleted = markRenames(gitRoot, 'HEAD', files, inputs, changes, cwd);
+      return withRefusals({ folder, inputs, ...(deleted.length ? { deleted } : {}) }, listing.refusals);
     }
   }
   return withRefusals({ folder, inputs }, listing.refusals);
@@ -209,12 +219,12 @@ function attachCommitted(root: string, folder: string, inputs: CheckInput[], fil
 /**
  * Marks the inputs that are a committed migration moved to another directory with its
  * text unchanged (`renamedFrom`): a `migration.sql` deleted since `ref` whose text there
- * is the text of one added since. `files[i]` is `inputs[i]`'s file; one read of git's
- * objects, only when a migration was deleted.
+ * is the text of one added since. Returns the other deleted migrations. `files[i]` is
+ * `inputs[i]`'s file; one read of git's objects, only when a migration was deleted.
  */
-function markRenames(root: string, ref: string, files: ReadonlyArray<{ path: string; sql: string }>, inputs: CheckInput[], changes: readonly Change[]): void {
-  const deleted = changes.filter((c) => c.status === 'D' && c.path.endsWith(`/${SCRIPT}`)).map((c) => c.path);
-  if (deleted.length === 0) return;
+function markRenames(root: string, ref: string, files: ReadonlyArray<{ path: string; sql: string }>, inputs: CheckInput[], changes: readonly Change[], cwd: string, shownRef = ref): DeletedMigration[] {
+  const deleted = changes.filter((c) => c.status === 'D' && isScript(c.path)).map((c) => c.path);
+  if (deleted.length === 0) return [];
   const added = new Set(changes.filter((c) => c.status === 'A').map((c) => c.path));
   const texts = readObjects(root, deleted.map((p) => `${ref}:${p}`));
   const byText = new Map<string, string>();
@@ -222,12 +232,33 @@ function markRenames(root: string, ref: string, files: ReadonlyArray<{ path: str
     const text = texts.get(`${ref}:${p}`);
     if (text !== undefined && !byText.has(text)) byText.set(text, basename(dirname(p)));
   }
+  const renamed = new Set<string>();
   files.forEach((f, i) => {
     if (!added.has(repoPath(root, f.path))) return;
     const from = byText.get(f.sql);
-    if (from !== undefined && from !== inputs[i]!.name) inputs[i] = { ...inputs[i]!, renamedFrom: from };
+    if (from !== undefined && from !== inputs[i]!.name) {
+      inputs[i] = { ...inputs[i]!, renamedFrom: from };
+      renamed.add(from);
+    }
   });
+  const addedNames = files
+    .filter((f, i) => added.has(repoPath(root, f.path)) && inputs[i]!.renamedFrom === undefined)
+    .map((f) => basename(dirname(f.path)));
+  const present = new Set(files.map((f) => basename(dirname(f.path))));
+  return deleted
+    .filter((p) => texts.has(`${ref}:${p}`) && !renamed.has(basename(dirname(p))) && !present.has(basename(dirname(p))))
+    .map((p) => ({
+      name: basename(dirname(p)),
+      sql: texts.get(`${ref}:${p}`)!,
+      path: display(cwd, absolutePath(root, p)),
+      ...(shownRef === 'HEAD' ? {} : { ref: shownRef }),
+      ...(addedNames.length ? { added: addedNames } : {}),
+    }))
+    .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
 }
+
+/** A migration's script: `<folder>/<directory>/migration.sql`. */
+const isScript = (p: string) => p.endsWith(`/${SCRIPT}`);
 
 /**
  * Migrations changed since `ref` (added, modified, untracked) are reported; modified ones
@@ -241,8 +272,10 @@ export function sinceHistory(folder: string, cwd: string, root: string, ref: str
   const touched = new Set(changes.filter((c) => c.status !== 'D').map((c) => c.path));
   const inputs = toInputs(files, cwd, (m) => touched.has(repoPath(root, m.path)));
   attachCommitted(root, folder, inputs, files, ref, new Set(changes.filter((c) => c.status === 'M').map((c) => c.path)));
-  markRenames(root, ref, files, inputs, changes);
-  return withRefusals({ folder, inputs }, touchedRefusals(listing.refusals, root, changes));
+  // What this branch deleted or moved is judged from where it forked from `ref`: a
+  // migration `ref` gained since is not one the branch deleted.
+  const deleted = markRenames(root, mergeBase(root, ref) ?? ref, files, inputs, changes, cwd, ref);
+  return withRefusals({ folder, inputs, ...(deleted.length ? { deleted } : {}) }, touchedRefusals(listing.refusals, root, changes));
 }
 
 /** The refusals at a path the changes touch: the lock file itself, or a file inside the directory. */
@@ -267,7 +300,7 @@ export function stagedHistory(folder: string, cwd: string, root: string): Folder
   const prefix = repoPath(root, folder);
   const indexed = indexedPaths(root, folder);
   const refusals = stagedRefusals(root, folder, prefix, indexed, all);
-  if (changes.length === 0 && refusals.length === 0) return undefined;
+  if (changes.length === 0 && refusals.length === 0 && !all.some((c) => c.status === 'D' && isScript(c.path))) return undefined;
   const scripts = indexed.filter((p) => {
     const rest = prefix === '' ? p : p.slice(prefix.length + 1);
     return rest.split('/').length === 2 && rest.endsWith(`/${SCRIPT}`);
@@ -292,8 +325,8 @@ export function stagedHistory(folder: string, cwd: string, root: string): Folder
     const committed = objects.get(`HEAD:${p}`);
     return { name: f.name, sql: f.sql, path: display(cwd, f.path), report: staged.has(p), ...(committed === undefined ? {} : { committed }) };
   });
-  markRenames(root, 'HEAD', files, inputs, all);
-  return withRefusals({ folder, inputs }, refusals);
+  const deleted = markRenames(root, 'HEAD', files, inputs, all, cwd);
+  return withRefusals({ folder, inputs, ...(deleted.length ? { deleted } : {}) }, refusals);
 }
 
 /**

@@ -124,7 +124,7 @@ export async function runCheck(req: CheckRequest): Promise<CheckRun> {
       reports = (await workers.check({ specs, marks, options })).filter((r): r is CheckReport => r !== null);
     } else {
       const marked = one?.folder && markInputs(one.folder, marks);
-      const checked = marked?.inputs.some((i) => i.report !== false) ? await checkFolder(marked, { ...options, execution: one!.execution }, one!.cacheRoot) : null;
+      const checked = marked && (marked.inputs.some((i) => i.report !== false) || marked.deleted) ? await checkFolder(marked, { ...options, execution: one!.execution }, one!.cacheRoot) : null;
       const report = withFolderProblems(checked, folderProblems(marked ? marked.refusals : undefined, cwd));
       reports = report ? [report] : [];
     }
@@ -144,7 +144,7 @@ async function oneHistory(req: CheckRequest, cwd: string): Promise<{ folder: Fol
     const root = requireGitRoot(cwd, req.staged ? '--staged' : '--since');
     const project = await projectFolder(req, cwd);
     const folder = req.staged ? stagedHistory(project.folder, cwd, root) : sinceHistory(project.folder, cwd, root, req.since!);
-    const some = folder?.inputs.some((i) => i.report !== false) || Boolean(folder?.refusals?.length);
+    const some = folder?.inputs.some((i) => i.report !== false) || Boolean(folder?.refusals?.length) || Boolean(folder?.deleted?.length);
     const notes = some ? [] : [req.staged ? 'No staged migrations: nothing to check.' : `No migration added or changed since ${req.since}: nothing to check.`];
     return { folder: some ? folder : undefined, execution: project.execution, notes, ...(req.staged ? { cacheRoot: root } : {}) };
   }
@@ -155,6 +155,9 @@ async function oneHistory(req: CheckRequest, cwd: string): Promise<{ folder: Fol
 
 /** One history checked; with `cacheRoot` (the pre-commit hook), the committed history's state is cached and a commit replays what is new. */
 async function checkFolder(folder: FolderCheck, options: CheckOptions, cacheRoot: string | undefined): Promise<CheckReport> {
+  if (folder.deleted) options = { ...options, deleted: folder.deleted };
+  // Only deletions to report: no history to read.
+  if (!folder.inputs.some((i) => i.report !== false)) return checkHistory(folder.inputs, options);
   const cache = cacheRoot === undefined ? undefined : checkpointCache(folder.folder, cacheRoot, options.defaultSchema, options.execution);
   const resume = cache?.load(folder.inputs);
   await beforeParsing(folder.inputs.length - (resume?.migrations ?? 0));

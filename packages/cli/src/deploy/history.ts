@@ -75,7 +75,7 @@ export interface HistoryState {
   failed: MigrationRow[];
   /** Applied migrations whose file changed since. */
   edited: EditedMigration[];
-  /** Applied migrations without a file here (Prisma warns and carries on). */
+  /** Applied migrations without a file here (Prisma carries on without a word). */
   missing: string[];
   /**
    * Pending migrations with the checksum of an applied one the folder no longer has: the

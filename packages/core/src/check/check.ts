@@ -6,12 +6,13 @@
 import type { MigrationFacts } from '../facts/model.js';
 import type { Finding, Severity } from '../sql/edits.js';
 import type { ParsedSql, ParseProblem } from '../sql/parse.js';
-import type { Position } from '../sql/text.js';
+import { TextIndex, type Position } from '../sql/text.js';
 import type { MigrationRewrite } from '../zd/rewrite.js';
 import { RuleContext, type ContextInit, type Execution, type MigrationStanding, type Report } from './context.js';
 import { readHistory, type Checkpoint } from './history.js';
 import type { LockMode } from '../locks/locks.js';
 import type { Rule } from './rule.js';
+import { deletedFinding, rule as deletedMigration, type DeletedMigration } from './rules/deleted-migration.js';
 import { rules as allRules } from './rules/index.js';
 import type { CheckSource } from './source.js';
 import { suppress, suppressionsOf } from './suppress.js';
@@ -56,6 +57,11 @@ export interface CheckOptions {
    * earlier check of the same history: `checkpoint`); none of them may be reported.
    */
   readonly resume?: Checkpoint;
+  /**
+   * Committed migrations the change deletes (not in the inputs: they are not history any
+   * more). Each is reported by `deleted-migration`, in name order among the others.
+   */
+  readonly deleted?: readonly DeletedMigration[];
   /** Give the checkpoint just before the first reported input (`CheckReport.checkpoint`). */
   readonly checkpoint?: boolean;
 }
@@ -118,7 +124,8 @@ export function isTiny(size: TableSize): boolean {
 export function checkHistory(inputs: readonly CheckInput[], options: CheckOptions = {}): CheckReport {
   const defaultSchema = options.defaultSchema ?? 'public';
   const ruleSet = (options.ruleSet ?? allRules).filter((r) => options.rules?.[r.id] !== 'off');
-  const history = readHistory(inputs, {
+  // Nothing reported (a change that only deletes migrations): no history to read.
+  const history = !inputs.some((i) => i.report !== false) ? { migrations: [] } : readHistory(inputs, {
     defaultSchema,
     ...(options.execution ? { execution: options.execution } : {}),
     ...(options.resume ? { resume: options.resume } : {}),
@@ -133,6 +140,13 @@ export function checkHistory(inputs: readonly CheckInput[], options: CheckOption
   for (const m of history.migrations) {
     if (m.input.report === false) continue;
     migrations.push(checkMigration(m.input, m.parsed, m.source, m.facts, m.rewrite, rules, options, defaultSchema, m.afterPrismaZd));
+  }
+  const deletedRule = rules.byId.get(deletedMigration.id);
+  if (deletedRule) {
+    for (const d of options.deleted ?? []) {
+      const at = migrations.findIndex((m) => Buffer.compare(Buffer.from(m.name), Buffer.from(d.name)) > 0);
+      migrations.splice(at === -1 ? migrations.length : at, 0, deletedReport(d, deletedRule, options));
+    }
   }
   const diagnostics = migrations.flatMap((m) => m.diagnostics);
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
@@ -209,6 +223,32 @@ function checkMigration(
     ...(parsed.error ? { parseError: parsed.error } : {}),
     needsRewrite: diagnostics.some((d) => d.fixedBy === 'rewrite'),
   };
+}
+
+/** A deleted migration's report: the finding at its first line that is not blank or a comment. */
+function deletedReport(d: DeletedMigration, rule: Rule, options: CheckOptions): MigrationReport {
+  const lines = d.sql.split('\n');
+  let start = 0;
+  let line = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('--'));
+  if (line === -1) line = 0;
+  for (let i = 0; i < line; i++) start += lines[i]!.length + 1;
+  const end = start + lines[line]!.replace(/\r$/, '').length;
+  const index = new TextIndex(d.sql);
+  const finding = deletedFinding(d);
+  const configured = options.rules?.[rule.id];
+  const severity: Severity = configured !== undefined && configured !== 'off' ? configured : (finding.severity ?? rule.severity);
+  const diagnostic: Diagnostic = {
+    ruleId: rule.id,
+    severity,
+    message: finding.message,
+    help: finding.help,
+    range: { start, end },
+    migration: d.name,
+    path: d.path,
+    loc: { start: index.positionOf(start), end: index.positionOf(end) },
+    docUrl: rule.docUrl,
+  };
+  return { name: d.name, path: d.path, text: d.sql, diagnostics: [diagnostic], suppressed: 0, needsRewrite: false };
 }
 
 function isSuppressed(ctx: RuleContext, ruleId: string, report: Report): boolean {

@@ -11,6 +11,7 @@ import { initParser } from '../sql/parse.js';
 import { checkHistory } from './check.js';
 import { EXAMPLE_SCHEMA } from './examples.js';
 import { rewriteHistory } from '../zd/rewrite.js';
+import type { DeletedMigration } from './rules/deleted-migration.js';
 import { rules } from './rules/index.js';
 
 await initParser();
@@ -31,19 +32,21 @@ interface ExampleMigration {
   rewritten: boolean;
   /** `(renamed from <name>)`: that committed migration, moved to this name. */
   renamedFrom?: string;
+  /** `(deleted)`: the committed migration of that name, deleted (its text is not repeated). */
+  deleted: boolean;
 }
 
-/** An example block: migrations separated by `-- migration: <name> [(rewritten|committed|edited|renamed from <name>)]`. */
+/** An example block: migrations separated by `-- migration: <name> [(rewritten|committed|edited|deleted|renamed from <name>)]`. */
 function migrationsOf(block: string): ExampleMigration[] {
   const out: ExampleMigration[] = [];
   let preamble = '';
   for (const line of block.split('\n')) {
     const m = /^-- migration: (\S+)(?:\s+\((\w+)(?: from (\S+))?\))?\s*$/.exec(line);
-    if (m) out.push({ name: m[1]!, sql: out.length === 0 ? preamble : '', rewritten: m[2] === 'rewritten', ...(m[2] === 'renamed' && m[3] ? { renamedFrom: m[3] } : {}) });
+    if (m) out.push({ name: m[1]!, sql: out.length === 0 ? preamble : '', rewritten: m[2] === 'rewritten', deleted: m[2] === 'deleted', ...(m[2] === 'renamed' && m[3] ? { renamedFrom: m[3] } : {}) });
     else if (out.length === 0) preamble += `${line}\n`;
     else out[out.length - 1]!.sql += `${line}\n`;
   }
-  return out.length ? out : [{ name: '20990101000000_example', sql: preamble, rewritten: false }];
+  return out.length ? out : [{ name: '20990101000000_example', sql: preamble, rewritten: false, deleted: false }];
 }
 
 /** The rule's findings on the last migration of an example. */
@@ -51,7 +54,16 @@ function findings(ruleId: string, block: string): string[] {
   const history = [{ name: '00000000000000_example_schema', sql: EXAMPLE_SCHEMA }];
   let committed: string | undefined;
   let renamedFrom: string | undefined;
+  const deleted: DeletedMigration[] = [];
+  let lastDeleted = false;
   for (const m of migrationsOf(block)) {
+    lastDeleted = m.deleted;
+    if (m.deleted) {
+      const at = history.findIndex((h) => h.name === m.name);
+      if (at !== -1) deleted.push({ name: m.name, sql: history[at]!.sql, path: `${m.name}/migration.sql` });
+      if (at !== -1) history.splice(at, 1);
+      continue;
+    }
     let sql = m.sql;
     if (m.rewritten) sql = rewriteHistory([...history, { name: m.name, sql }], { select: (n) => n === m.name }).at(-1)!.text;
     const previous = history.findIndex((h) => h.name === m.name);
@@ -70,11 +82,11 @@ function findings(ruleId: string, block: string): string[] {
   }
   const inputs = history.map((h, i) => ({
     ...h,
-    report: i === history.length - 1,
+    report: i === history.length - 1 && !lastDeleted,
     ...(i === history.length - 1 && committed !== undefined ? { committed } : {}),
     ...(i === history.length - 1 && renamedFrom !== undefined ? { renamedFrom } : {}),
   }));
-  return checkHistory(inputs, { execution: 'whole-file' })
+  return checkHistory(inputs, { execution: 'whole-file', deleted })
     .diagnostics.filter((d) => d.ruleId === ruleId)
     .map((d) => d.message);
 }

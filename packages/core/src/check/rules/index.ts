@@ -13,6 +13,7 @@ import { rule as banTruncate } from './ban-truncate.js';
 import { rule as blockingMaintenance } from './blocking-maintenance.js';
 import { rule as changingColumnType } from './changing-column-type.js';
 import { rule as constraintMissingNotValid } from './constraint-missing-not-valid.js';
+import { rule as deletedMigration } from './deleted-migration.js';
 import { rule as disallowedUniqueConstraint } from './disallowed-unique-constraint.js';
 import { rule as domainConstraintOnArrayColumn } from './domain-constraint-on-array-column.js';
 import { rule as droppingColumnDefault } from './dropping-column-default.js';
@@ -48,6 +49,7 @@ export const rules: readonly Rule[] = [
   blockingMaintenance,
   changingColumnType,
   constraintMissingNotValid,
+  deletedMigration,
   disallowedUniqueConstraint,
   domainConstraintOnArrayColumn,
   droppingColumnDefault,
