@@ -80,7 +80,7 @@ describe('a committed migration deleted', () => {
     expect(deletedOf((await runZd(['check', '--staged', '--format', 'json'], { cwd: p.dir, env: ZD_ENV })).stdout)).toEqual([]);
   });
 
-  it('is not reported for a rename, a directory left without migration.sql, or a migration the base gained after the branch forked', async () => {
+  it('is not reported for a rename, a directory left without migration.sql, or a migration the base gained after the branch forked; --since restores from the ref', async () => {
     const p = makeProject({ git: true });
     cleanups.push(() => p.remove());
     p.migration('20240102000000_add_summary', SUMMARY);
@@ -118,6 +118,13 @@ describe('a committed migration deleted', () => {
     const found = deletedOf(since.stdout);
     expect(found.map((f) => f.migration)).toEqual(['20240102000000_add_summary']);
     expect(found[0]!.help).toContain('`git checkout main -- prisma/migrations/20240102000000_add_summary`');
+
+    // The branch then edits a committed migration: modified-migration's restore command names the ref too.
+    p.file('prisma/migrations/20240101000000_init/migration.sql', 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n');
+    const edited = JSON.parse((await runZd(['check', '--since', 'main', '--format', 'json'], { cwd: p.dir, env: ZD_ENV })).stdout) as { findings: Finding[] };
+    const modified = edited.findings.filter((f) => f.ruleId === 'modified-migration');
+    expect(modified.map((f) => f.migration)).toEqual(['20240101000000_init']);
+    expect(modified[0]!.help).toContain('`git checkout main -- prisma/migrations/20240101000000_init/migration.sql`');
   });
 
   it('Prisma: migrate deploy and migrate status say nothing of an applied migration deleted; check with the database says it applied it', async () => {

@@ -73,14 +73,14 @@ export function hasCommits(root: string): boolean {
   return git(root, ['rev-parse', '--verify', '--quiet', 'HEAD']).ok;
 }
 
-/** Changes between `ref` and the working tree under `dir`, untracked files included (as added). */
-export function changesSince(root: string, ref: string, dir: string): Change[] {
+/** Changes between `ref` and the working tree under `dir`, untracked files included (as added). `shown`: how messages name `ref`. */
+export function changesSince(root: string, ref: string, dir: string, shown = ref): Change[] {
   const path = repoPath(root, dir) || '.';
   const r = git(root, ['diff', '--name-status', '-z', '--no-renames', ref, '--', path]);
   if (!r.ok) {
     throw new UserError({
       code: 'ZD_GIT_REF',
-      message: `git could not compare with ${ref}: ${r.stderr.trim()}`,
+      message: `git could not compare with ${shown}: ${r.stderr.trim()}`,
       hint: 'Name a ref git knows (e.g. origin/main); in CI, fetch it first (actions/checkout with fetch-depth: 0).',
       exit: ExitCode.Usage,
     });

@@ -207,12 +207,12 @@ export function folderHistory(folder: string, cwd: string, gitRoot: string | und
   return withRefusals({ folder, inputs }, listing.refusals);
 }
 
-function attachCommitted(root: string, folder: string, inputs: CheckInput[], files: readonly MigrationFile[], ref: string, modified: ReadonlySet<string>): void {
+function attachCommitted(root: string, folder: string, inputs: CheckInput[], files: readonly MigrationFile[], ref: string, modified: ReadonlySet<string>, shownRef = ref): void {
   const specs = files.map((f) => repoPath(root, f.path)).filter((p) => modified.has(p)).map((p) => `${ref}:${p}`);
   const texts = readObjects(root, specs);
   files.forEach((f, i) => {
     const text = texts.get(`${ref}:${repoPath(root, f.path)}`);
-    if (text !== undefined) inputs[i] = { ...inputs[i]!, committed: text };
+    if (text !== undefined) inputs[i] = { ...inputs[i]!, committed: text, ...(shownRef === 'HEAD' ? {} : { committedRef: shownRef }) };
   });
 }
 
@@ -262,19 +262,21 @@ const isScript = (p: string) => p.endsWith(`/${SCRIPT}`);
 
 /**
  * Migrations changed since `ref` (added, modified, untracked) are reported; modified ones
- * are compared with `ref`. The folder's problems are reported where the changes touch
- * them (a directory they leave without migration.sql, a lock file they change).
+ * are compared with `ref`. The changes are the branch's: from the commit where it forked
+ * from `ref` (`git merge-base`; `ref` itself when they share none, as in a shallow clone),
+ * so what `ref` gained since (a migration added or edited there) is not taken for a
+ * deletion or an edit of the branch's. The folder's problems are reported where the
+ * changes touch them (a directory they leave without migration.sql, a lock file they change).
  */
 export function sinceHistory(folder: string, cwd: string, root: string, ref: string): FolderCheck {
   const listing = listMigrationsFolder(folder);
   const files = listing.files;
-  const changes = changesSince(root, ref, folder);
+  const base = (hasCommits(root) ? mergeBase(root, ref) : undefined) ?? ref;
+  const changes = changesSince(root, base, folder, ref);
   const touched = new Set(changes.filter((c) => c.status !== 'D').map((c) => c.path));
   const inputs = toInputs(files, cwd, (m) => touched.has(repoPath(root, m.path)));
-  attachCommitted(root, folder, inputs, files, ref, new Set(changes.filter((c) => c.status === 'M').map((c) => c.path)));
-  // What this branch deleted or moved is judged from where it forked from `ref`: a
-  // migration `ref` gained since is not one the branch deleted.
-  const deleted = markRenames(root, mergeBase(root, ref) ?? ref, files, inputs, changes, cwd, ref);
+  attachCommitted(root, folder, inputs, files, base, new Set(changes.filter((c) => c.status === 'M').map((c) => c.path)), ref);
+  const deleted = markRenames(root, base, files, inputs, changes, cwd, ref);
   return withRefusals({ folder, inputs, ...(deleted.length ? { deleted } : {}) }, touchedRefusals(listing.refusals, root, changes));
 }
 

@@ -190,7 +190,7 @@ function checkMigration(
     facts,
     rewrite,
     standing: {
-      ...(input.committed === undefined ? {} : { committed: input.committed }),
+      ...(input.committed === undefined ? {} : { committed: input.committed, ...(input.committedRef === undefined ? {} : { committedRef: input.committedRef }) }),
       ...(input.appliedChecksum === undefined ? {} : { appliedChecksum: input.appliedChecksum }),
       ...(input.renamedFrom === undefined ? {} : { renamedFrom: input.renamedFrom, ...(input.renamedApplied ? { renamedApplied: true } : {}) }),
     },

@@ -40,6 +40,8 @@ export interface CheckStatement extends SourceStatement {
 export interface MigrationStanding {
   /** The text committed in git (HEAD, or the base of `--since`), when it is committed. */
   readonly committed?: string;
+  /** Where `committed` is, as the user names it (`--since`'s ref), for the command that restores it. Default `HEAD`. */
+  readonly committedRef?: string;
   /** `_prisma_migrations.checksum` when it is applied to the database given. */
   readonly appliedChecksum?: string;
   /**

@@ -75,7 +75,7 @@ export const rule = createRule({
     }
     ctx.report({
       message: `${ctx.name} was edited after it was ${where}: databases that already applied it (other developers, staging, production) keep the old version, and \`prisma migrate deploy\` never runs the new one there.`,
-      help: `Instead: restore the ${applied ? 'applied' : 'committed'} version (\`git checkout HEAD -- ${ctx.path}\`) and make the change in a new migration (\`prisma migrate dev --create-only\`).`,
+      help: `Instead: restore the ${applied ? 'applied' : 'committed'} version (\`git checkout ${ctx.standing.committedRef ?? 'HEAD'} -- ${ctx.path}\`) and make the change in a new migration (\`prisma migrate dev --create-only\`).`,
     });
   },
 });
