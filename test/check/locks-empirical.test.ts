@@ -307,7 +307,7 @@ COMMIT;`,
 
   // Indexes and constraints
   { change: 'add @unique', sql: 'CREATE UNIQUE INDEX "User_name_key" ON "User"("name");', measured: 'User SHARE read', rules: ['require-concurrent-index-creation'] },
-  { change: 'remove @unique', sql: 'DROP INDEX "User_email_key";', measured: 'User ACCESS EXCLUSIVE', rules: ['require-concurrent-index-deletion'] },
+  { change: 'remove @unique', sql: 'DROP INDEX "User_email_key";', measured: 'User ACCESS EXCLUSIVE', rules: ['dropping-unique-index', 'require-concurrent-index-deletion'] },
   { change: 'add @@index', sql: 'CREATE INDEX "Post_title_idx" ON "Post"("title");', measured: 'Post SHARE read', rules: ['require-concurrent-index-creation'] },
   { change: 'remove @@index', sql: 'DROP INDEX "Post_authorId_idx";', measured: 'Post ACCESS EXCLUSIVE', rules: ['require-concurrent-index-deletion'] },
   {
@@ -359,7 +359,7 @@ COMMIT;`,
     change: 'change the @@id',
     sql: 'ALTER TABLE "User" DROP CONSTRAINT "User_pkey",\nADD CONSTRAINT "User_pkey" PRIMARY KEY ("id", "email");',
     measured: 'User ACCESS EXCLUSIVE read',
-    rules: ['disallowed-unique-constraint'],
+    rules: ['dropping-unique-index', 'disallowed-unique-constraint'],
   },
   {
     change: 'add a UNIQUE constraint (raw SQL)',

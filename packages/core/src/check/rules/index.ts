@@ -17,6 +17,7 @@ import { rule as deletedMigration } from './deleted-migration.js';
 import { rule as disallowedUniqueConstraint } from './disallowed-unique-constraint.js';
 import { rule as domainConstraintOnArrayColumn } from './domain-constraint-on-array-column.js';
 import { rule as droppingColumnDefault } from './dropping-column-default.js';
+import { rule as droppingUniqueIndex } from './dropping-unique-index.js';
 import { rule as enablingRowLevelSecurity } from './enabling-row-level-security.js';
 import { rule as migrationNotRewritten } from './migration-not-rewritten.js';
 import { rule as modifiedMigration } from './modified-migration.js';
@@ -53,6 +54,7 @@ export const rules: readonly Rule[] = [
   disallowedUniqueConstraint,
   domainConstraintOnArrayColumn,
   droppingColumnDefault,
+  droppingUniqueIndex,
   enablingRowLevelSecurity,
   migrationNotRewritten,
   modifiedMigration,
