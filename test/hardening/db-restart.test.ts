@@ -53,7 +53,10 @@ describe('database restarts', () => {
     await holder.connect();
     await holder.query(`BEGIN; SELECT * FROM "P"`);
     const contract = startCli(['contract', '--url', db.url, '--lock-timeout', '5s', ...NOFOLDER]);
-    for (let i = 0; i < 100 && !(await contractWaiting(db.url)); i++) await new Promise((res) => setTimeout(res, 100));
+    // Up to 30 s for the CLI to start and reach the lock on a loaded machine; the restart must find it waiting.
+    let waiting = false;
+    for (let i = 0; i < 300 && !(waiting = await contractWaiting(db.url)); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(waiting).toBe(true);
     holder.on('error', () => {});
     await server.restart!('immediate');
     const r = await contract.done;
