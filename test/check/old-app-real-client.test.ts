@@ -13,18 +13,15 @@
  * with its reason; and check's findings must agree with the real client's failures, except
  * where a difference says check overstates the break for this client.
  */
-import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initParser } from '../../packages/core/src/index.js';
 import { withConnection } from '../support/apply.js';
 import { freshDatabase } from '../support/db.js';
-import { copySampleProject, runPrisma, type SampleProjectCopy } from '../support/prisma.js';
+import { runPrisma, type SampleProjectCopy } from '../support/prisma.js';
+import { generateOldClient } from './old-client.js';
 import {
   BASE_SQL,
-  OLD_SCHEMA,
   baseTemplate,
   expectCheckAgrees,
   matrixLine,
@@ -201,15 +198,7 @@ async function openRealApp(url: string, sent?: Map<string, string>): Promise<Old
 
 beforeAll(async () => {
   await initParser();
-  project = await copySampleProject();
-  writeFileSync(join(project.dir, 'schema.prisma'), OLD_SCHEMA);
-  // generate reads no database; the config still wants a URL.
-  const run = await runPrisma(['generate'], { url: 'postgresql://unused@127.0.0.1:1/unused', cwd: project.dir });
-  if (run.code !== 0) throw new Error(`prisma generate failed:\n${run.stdout}\n${run.stderr}`);
-  // Resolved from the copy, like an app would: @prisma/client's runtime through its node_modules link.
-  const require = createRequire(join(project.dir, 'package.json'));
-  ({ PrismaClient } = require('./generated/old-client') as { PrismaClient: typeof PrismaClient });
-  ({ PrismaPg } = require('@prisma/adapter-pg') as { PrismaPg: typeof PrismaPg });
+  ({ project, PrismaClient, PrismaPg } = await generateOldClient<Client>());
 });
 afterAll(() => project?.cleanup());
 

@@ -5,7 +5,6 @@
  * migration Prisma generates for the new schema has dropped the index; its other queries by
  * that field keep working. `prisma-zd check` reports that migration.
  */
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withConnection } from '../support/apply.js';
 import { runZd } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
-import { copySampleProject, runPrisma, type SampleProjectCopy } from '../support/prisma.js';
+import { runPrisma, type SampleProjectCopy } from '../support/prisma.js';
+import { generateOldClient } from './old-client.js';
 import { makeProject, ZD_ENV } from './fixture.js';
 import { BASE_SQL, OLD_SCHEMA } from './old-app-cases.js';
 
@@ -33,14 +33,7 @@ let PrismaPg: new (config: pg.PoolConfig) => object;
 const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {
-  project = await copySampleProject();
-  writeFileSync(join(project.dir, 'schema.prisma'), OLD_SCHEMA);
-  // generate reads no database; the config still wants a URL.
-  const run = await runPrisma(['generate'], { url: 'postgresql://unused@127.0.0.1:1/unused', cwd: project.dir });
-  if (run.code !== 0) throw new Error(`prisma generate failed:\n${run.stdout}\n${run.stderr}`);
-  const require = createRequire(join(project.dir, 'package.json'));
-  ({ PrismaClient } = require('./generated/old-client') as { PrismaClient: typeof PrismaClient });
-  ({ PrismaPg } = require('@prisma/adapter-pg') as { PrismaPg: typeof PrismaPg });
+  ({ project, PrismaClient, PrismaPg } = await generateOldClient<Client>());
 });
 afterAll(async () => {
   for (const c of cleanups.splice(0)) await c();
