@@ -32,12 +32,14 @@ describe(ID, () => {
     expect(pk?.help).toContain('remove the `@id` (or `@@id`)');
   });
 
-  it('accepts a plain index, a partial or expression one, one made in the same migration, and a table dropped anyway', () => {
+  it('accepts a plain index, a partial or expression one, one made in the same migration, and a table or column dropped or renamed anyway', () => {
     expect(found('DROP INDEX "Post_authorId_idx";\n')).toEqual([]);
     expect(found('DROP INDEX "User_name_lower_key";\n', { history: ['CREATE UNIQUE INDEX "User_name_lower_key" ON "User"(lower("name"));\n'] })).toEqual([]);
     expect(found('DROP INDEX "User_name_key";\n', { history: ['CREATE UNIQUE INDEX "User_name_key" ON "User"("name") WHERE "name" IS NOT NULL;\n'] })).toEqual([]);
     expect(found('CREATE UNIQUE INDEX "User_name_key" ON "User"("name");\nDROP INDEX "User_name_key";\n')).toEqual([]);
     expect(found('DROP INDEX "User_email_key";\nDROP TABLE "User" CASCADE;\n')).toEqual([]);
+    expect(found('DROP INDEX "User_email_key";\nALTER TABLE "User" DROP COLUMN "email";\n')).toEqual([]);
+    expect(found('DROP INDEX "User_email_key";\nALTER TABLE "User" RENAME COLUMN "email" TO "mail";\n')).toEqual([]);
   });
 
   it('accepts a unique index on the same columns that stays, or that the same transaction creates in its place', () => {

@@ -36,8 +36,9 @@ export const rule = createRule({
       }
       for (const d of dropped) {
         const table = ctx.existingTable(s, d.table);
-        // A table dropped or renamed later in the migration has its own finding.
-        if (!table || !ctx.facts.after.tables.has(d.table)) continue;
+        // A table or column dropped or renamed later in the migration has its own finding (old app versions fail on it anyway).
+        const after = ctx.facts.after.tables.get(d.table);
+        if (!table || !after || d.columns.some((c) => !after.columns.some((col) => col.name === c))) continue;
         const replacement = replacementOf(ctx, s, d.table, d.columns);
         if (replacement === 'in-place') continue;
         const tn = ctx.displayTable(table);
