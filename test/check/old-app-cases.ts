@@ -207,7 +207,7 @@ export const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
 // The changes.
 
 /** A finding says that old app versions break (fail, cannot read, store NULL …). */
-export const OLD_APP_BREAKS = /old app versions?\b[^.]*?\b(fail|fails|break|breaks|cannot|store NULL|rejects?)\b/i;
+export { OLD_APP_BREAKS } from '../../packages/core/src/index.js';
 
 export interface Scenario {
   readonly change: string;
@@ -576,7 +576,7 @@ export async function observe(s: Scenario, openOldApp: (url: string) => Promise<
 }
 
 export function kindOf(d: Diagnostic): string {
-  return `${OLD_APP_BREAKS.test(d.message) ? 'breaks' : 'lock'}${d.fixedBy === 'rewrite' ? '+rewrite' : ''}`;
+  return `${d.breaksOldApp ? 'breaks' : 'lock'}${d.fixedBy === 'rewrite' ? '+rewrite' : ''}`;
 }
 
 /** One line per change, for the report. */
@@ -602,7 +602,7 @@ export function matrixLine(s: Scenario, o: Observed): string {
  * `contract` has such a finding fixed by rewrite; one that breaks nothing has none.
  */
 export function expectCheckAgrees(o: Observed, line: string): void {
-  const breaking = o.findings.filter((d) => OLD_APP_BREAKS.test(d.message));
+  const breaking = o.findings.filter((d) => d.breaksOldApp);
   const brokeBefore = Boolean(o.migrationError) || Object.keys(o.migrated).length + Object.keys(o.postponed).length > 0;
   const brokeAfter = Object.keys(o.contracted).some((k) => !(k in o.migrated) && !(k in o.postponed));
   if (brokeBefore) {

@@ -4,8 +4,9 @@
  * way out check gives for it (an index on a partitioned table, an unnamed CHECK), with the
  * rule to explain. Each piece of advice is then acted on: rewrite does postpone the
  * index and the SET NOT NULL it is offered for, and leaves the other statements as they are.
+ * And the statements that break old app versions still running, as `check` reports them.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addMigration } from '../support/prisma.js';
@@ -77,5 +78,45 @@ describe('deploy plan hints', () => {
     ]);
     expect(planned.filter((s) => s.zd === 'postponed').map((s) => (s as { postponed?: string }).postponed)).toEqual(['index', 'not-null']);
     expect(planned.filter((s) => s.hint).length).toBe(2);
+  }, 180_000);
+
+  it('say which statements break the old app versions still running, as check does, following check.rules and its suppressions', async () => {
+    const p = await deployProject(res, () => freshDatabase({ prefix: 'zd_plan_breaks' }));
+    const first = await zdDeploy(p);
+    expect(first.code, first.stderr).toBe(0);
+    const name = addMigration(
+      p.project.migrationsDir,
+      'contract_fields',
+      [
+        '-- DropIndex',
+        'DROP INDEX "Tag_name_key";',
+        '-- AlterTable',
+        'ALTER TABLE "Product" DROP COLUMN "sku";',
+        '-- prisma-zd-ignore dropping-unique-index: no app version upserts by username',
+        'DROP INDEX "User_username_key";',
+        '-- AlterTable',
+        'ALTER TABLE "Post" ADD COLUMN "summary" TEXT;',
+        '',
+      ].join('\n'),
+    );
+    const dry = await zdDeploy(p, ['--dry-run', '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const statements = (dry.json!['plan'].migrations as Array<{ name: string; statements: Array<PlanStatement & { breaks?: Array<{ rule: string; message: string }> }> }>).find((m) => m.name === name)!.statements;
+    const breaks = (line: number) => (statements.find((s) => s.line === line)?.breaks ?? []).map((b) => [b.rule, b.message.split(':')[0]]);
+    expect(breaks(2)).toEqual([['dropping-unique-index', 'DROP INDEX "Tag_name_key" removes the unique index of "Tag" on "name"']]);
+    expect(breaks(4)).toEqual([['ban-drop-column', 'DROP COLUMN "Product"."sku"']]);
+    // Suppressed in the file, and a change that breaks nothing: no line.
+    expect(breaks(6)).toEqual([]);
+    expect(breaks(8)).toEqual([]);
+    const pretty = await zdDeploy(p, ['--dry-run']);
+    expect(pretty.stdout + pretty.stderr).toContain('breaks old app versions: DROP INDEX "Tag_name_key" removes the unique index of "Tag" on "name"');
+    expect(pretty.stdout + pretty.stderr).toContain('(`prisma-zd explain dropping-unique-index`)');
+
+    // Turned off in prisma-zd.config.ts: the plan follows check.
+    writeFileSync(join(p.project.dir, 'prisma-zd.config.ts'), "export default { check: { rules: { 'dropping-unique-index': 'off' } } };\n");
+    const off = await zdDeploy(p, ['--dry-run', '--json']);
+    expect(off.code, off.stderr).toBe(0);
+    const again = (off.json!['plan'].migrations as Array<{ name: string; statements: Array<PlanStatement & { breaks?: Array<{ rule: string }> }> }>).find((m) => m.name === name)!.statements;
+    expect(again.flatMap((s) => (s.breaks ?? []).map((b) => b.rule))).toEqual(['ban-drop-column']);
   }, 180_000);
 });

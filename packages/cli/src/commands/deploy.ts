@@ -87,6 +87,7 @@ export const deployCommand = defineCommand({
         ...(argv.migrations === undefined ? {} : { migrations: argv.migrations }),
         ...(argv.schema === undefined ? {} : { schema: argv.schema }),
         settings,
+        checkRules: config.check.rules,
         dryRun: argv.dryRun,
         prismaLockWaitMs,
         signal: interrupt.signal,

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type pg from 'pg';
-import { initParser, quoteIdent } from '@prisma-zd/core';
+import { initParser, quoteIdent, type RuleSetting } from '@prisma-zd/core';
 import { connect, describeServer, readOnlyError } from '../db/connect.js';
 import { prismaSchemaOf, readSearchPath, searchPathError, urlSchema } from '../db/search-path.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -45,6 +45,8 @@ export interface DeployRequest {
   migrations?: string;
   schema?: string;
   settings: DeploySettings;
+  /** `check.rules` of prisma-zd.config.ts: what the plan says breaks old app versions follows them. */
+  checkRules?: Readonly<Record<string, RuleSetting>>;
   /** Preflight and plan only: nothing changes. */
   dryRun?: boolean;
   /** How long to wait for another session holding Prisma's migrate lock (default 60 s). */
@@ -374,7 +376,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       result.failed.push(analysis);
       emit({ type: 'failed', failed: analysis });
     }
-    result.plan = await buildPlan(control, files, state.pending, schema, readingOf(project.execution));
+    result.plan = await buildPlan(control, files, state.pending, schema, readingOf(project.execution), req.checkRules);
     emit({ type: 'plan', plan: result.plan });
     result.durations.preflightMs = performance.now() - t0;
 

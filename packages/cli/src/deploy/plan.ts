@@ -19,6 +19,7 @@ import {
   type Diagnostic,
   type LockMode,
   type Execution,
+  type RuleSetting,
   type Statement,
   type TableLock,
 } from '@prisma-zd/core';
@@ -37,6 +38,8 @@ export interface PlannedStatement {
   opaque?: string;
   /** Advice, e.g. that `prisma-zd rewrite` would postpone this index build. */
   hint?: string;
+  /** What `check` says breaks old app versions still running (a dropped column, a removed @unique …), unless suppressed there. */
+  breaks?: Array<{ rule: string; message: string; fixedByRewrite?: true }>;
 }
 
 function zdOf(zd: { role: BlockRole; original?: string }, work: PostponedWork | undefined): NonNullable<PlannedStatement['zd']> {
@@ -89,6 +92,7 @@ export async function buildPlan(
   pending: readonly MigrationFile[],
   defaultSchema: string,
   execution: Execution = 'unknown',
+  checkRules?: Readonly<Record<string, RuleSetting>>,
 ): Promise<Plan> {
   const pendingNames = new Set(pending.map((p) => p.name));
   const views = files.map((f) => {
@@ -156,7 +160,7 @@ export async function buildPlan(
       if (s.zd) continue;
       const heavy = s.locks.find((l) => existing.has(l.key) && (l.cost === 'build' || l.cost === 'scan') && lockRank(l.mode) >= lockRank('SHARE'));
       if (!heavy) continue;
-      findings ??= checkFindings(files, pendingNames, defaultSchema, execution, postgresVersion);
+      findings ??= checkFindings(files, pendingNames, defaultSchema, execution, postgresVersion, checkRules);
       const range = parsed.statements[s.index]!.range;
       const here = (findings.get(m.name) ?? []).filter((d) => d.range.start >= range.start && d.range.start < range.end);
       const what = `${heavy.cost === 'build' ? 'builds an index' : 'scans the table'} while holding ${heavy.mode} on ${quote(heavy)} (${LOCK_EFFECT[heavy.mode]})`;
@@ -169,6 +173,18 @@ export async function buildPlan(
           : what;
     }
   }
+  // What breaks the old app versions that keep running during the rollout: only statements
+  // on tables that exist now can (check reads the same history).
+  for (const m of migrations) {
+    const parsed = views.find((v) => v.file.name === m.name)!.parsed;
+    for (const s of m.statements) {
+      if (s.zd || !s.locks.some((l) => existing.has(l.key))) continue;
+      findings ??= checkFindings(files, pendingNames, defaultSchema, execution, postgresVersion, checkRules);
+      const range = parsed.statements[s.index]!.range;
+      const breaks = (findings.get(m.name) ?? []).filter((d) => d.breaksOldApp && d.range.start >= range.start && d.range.start < range.end);
+      if (breaks.length) s.breaks = breaks.map((d) => ({ rule: d.ruleId, message: d.message, ...(d.fixedBy === 'rewrite' ? { fixedByRewrite: true as const } : {}) }));
+    }
+  }
   return { migrations, tables };
 }
 
@@ -179,10 +195,11 @@ function checkFindings(
   defaultSchema: string,
   execution: Execution,
   postgresVersion: number | undefined,
+  rules: Readonly<Record<string, RuleSetting>> | undefined,
 ): Map<string, readonly Diagnostic[]> {
   const report = checkHistory(
     files.map((f) => ({ name: f.name, sql: f.sql, report: pending.has(f.name) })),
-    { defaultSchema, execution, ...(postgresVersion === undefined ? {} : { postgresVersion }) },
+    { defaultSchema, execution, ...(postgresVersion === undefined ? {} : { postgresVersion }), ...(rules ? { rules } : {}) },
   );
   return new Map(report.migrations.map((m) => [m.name, m.diagnostics]));
 }

@@ -46,12 +46,16 @@ function statementLines(o: Colors, s: PlannedStatement): string[] {
   const lines = [`${at} ${locks.length ? head + locks.join('; ') : s.opaque ? paint(o, 'yellow', `unknown locks: ${s.opaque}`) : paint(o, 'dim', 'no table lock')}`];
   lines.push(`           ${paint(o, 'dim', s.text)}`);
   if (s.hint) lines.push(`           ${paint(o, 'yellow', 'hint:')} ${s.hint}`);
+  for (const b of s.breaks ?? []) {
+    const fix = b.fixedByRewrite ? 'run `prisma-zd rewrite` on this migration' : `\`prisma-zd explain ${b.rule}\``;
+    lines.push(`           ${paint(o, 'red', 'breaks old app versions:')} ${b.message} (${fix})`);
+  }
   return lines;
 }
 
 /** Statements worth a line: locks on tables that exist now, prisma-zd blocks, unknown code, advice. */
 function notable(s: PlannedStatement, existing: ReadonlySet<string>): boolean {
-  return Boolean(s.zd || s.opaque || s.hint || s.locks.some((l) => existing.has(l.key)));
+  return Boolean(s.zd || s.opaque || s.hint || s.breaks || s.locks.some((l) => existing.has(l.key)));
 }
 
 export function planLines(o: Colors, plan: Plan): string[] {
@@ -268,6 +272,7 @@ export function deployJson(r: DeployResult): Record<string, unknown> {
           // What `postponed run` does of a postponed statement: 'index', 'validate' or 'not-null'.
           ...(s.zd?.work ? { postponed: s.zd.work } : {}),
           ...(s.hint ? { hint: s.hint } : {}),
+          ...(s.breaks ? { breaks: s.breaks } : {}),
         })),
       })),
       tables: r.plan.tables,

@@ -87,7 +87,17 @@ export interface Diagnostic extends Finding {
   readonly fixedBy?: 'rewrite';
   /** The severity was lowered because the table is tiny. */
   readonly tiny?: boolean;
+  /** The finding says that old app versions still running break (`OLD_APP_BREAKS`), not only that a lock is held. */
+  readonly breaksOldApp?: boolean;
 }
+
+/**
+ * How a finding says that old app versions break — fail, cannot read, store NULL — rather
+ * than that a lock is held: every rule words it so, and the old-app matrices
+ * (test/check/old-app-compat.test.ts, old-app-real-client.test.ts) check, change by change,
+ * that the findings worded so are the changes that do break a running old app.
+ */
+export const OLD_APP_BREAKS = /old app versions?\b[^.]*?\b(fail|fails|break|breaks|cannot|store NULL|rejects?)\b/i;
 
 export interface MigrationReport {
   readonly name: string;
@@ -278,6 +288,7 @@ function diagnostic(ctx: RuleContext, rule: Rule, report: Report, path: string, 
     ...(table === undefined ? {} : { table }),
     ...(report.rewrite ? { fixedBy: 'rewrite' as const } : {}),
     ...(tiny ? { tiny } : {}),
+    ...(OLD_APP_BREAKS.test(report.message) ? { breaksOldApp: true } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 // The migration linter: rules over replayed facts, suppressions, rendering.
-export { checkHistory, checkSql, isTiny, TINY_TABLE } from './check.js';
+export { checkHistory, checkSql, isTiny, OLD_APP_BREAKS, TINY_TABLE } from './check.js';
 export type { DeletedMigration } from './rules/deleted-migration.js';
 export type { CheckInput, CheckOptions, CheckReport, CheckSqlOptions, Diagnostic, MigrationReport, RuleSetting, TableRef, TableSize } from './check.js';
 export { checkpointFromJson, checkpointToJson } from './checkpoint.js';

@@ -231,6 +231,7 @@ export function renderJson(report: CheckReport): string {
         ...(d.table ? { table: { schema: d.table.schema, name: d.table.name, ...(d.table.size ? { rows: d.table.size.rows, bytes: d.table.size.bytes } : {}) } } : {}),
         ...(d.fixedBy ? { fixedBy: d.fixedBy } : {}),
         ...(d.tiny ? { lowered: 'small table' } : {}),
+        ...(d.breaksOldApp ? { breaksOldApp: true } : {}),
         docUrl: d.docUrl,
       })),
     },
