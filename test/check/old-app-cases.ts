@@ -140,6 +140,8 @@ export interface Field {
 export interface Model {
   readonly table: string;
   readonly fields: readonly Field[];
+  /** A unique field the old app upserts by (`upsert({ where: { <it> } })`: INSERT … ON CONFLICT). */
+  readonly upsertBy?: string;
 }
 
 export const ROLE_VALUES = ['USER', 'ADMIN', 'GUEST'];
@@ -147,6 +149,7 @@ export const ROLE_VALUES = ['USER', 'ADMIN', 'GUEST'];
 export const OLD_MODELS: readonly Model[] = [
   {
     table: 'User',
+    upsertBy: 'email',
     fields: [
       { name: 'id', type: 'Int', id: true, dbDefault: true },
       { name: 'email', type: 'String' },
@@ -186,11 +189,11 @@ export const ROWS: Record<string, { update: unknown; clear?: unknown; delete: un
   Tag: { update: 't1', delete: ['t4', 't5', 't6'], where: { label: 'a' } },
 };
 
-/** The value the old app writes into a field (create and update). */
-export function written(model: Model, f: Field, phase: Phase, op: 'create' | 'update'): unknown {
+/** The value the old app writes into a field (create, update, and the create of an upsert: a new row). */
+export function written(model: Model, f: Field, phase: Phase, op: 'create' | 'update' | 'upsert'): unknown {
   if (f.clientDefault === 'uuid') return randomUUID();
   // The app gives none: the client sends the @default value.
-  if (f.clientDefault === 'static' && op === 'create') return f.type === 'Role' ? 'USER' : f.type === 'Boolean' ? true : new Date();
+  if (f.clientDefault === 'static' && op !== 'update') return f.type === 'Role' ? 'USER' : f.type === 'Boolean' ? true : new Date();
   if (f.type === 'DateTime') return new Date();
   if (f.type === 'Boolean') return false;
   if (f.type === 'Int') return f.name === 'authorId' ? 2 : 40 + PHASE_NO[phase];
@@ -234,11 +237,30 @@ export const BAD_ENUM = /22P02 invalid input value for enum "?Role"?: "(GUEST|AD
 /** Every query of a model fails (the table or a column it selects is gone). */
 export function allOf(table: string, error: RegExp): Record<string, RegExp> {
   const m = OLD_MODELS.find((x) => x.table === table)!;
-  const labels = ['findMany', 'create', 'update', ...(m.fields.some((f) => f.optional) ? ['clear'] : []), 'delete', ...m.fields.filter((f) => !f.id).map((f) => `where.${f.name}`)];
+  const labels = ['findMany', 'create', ...(m.upsertBy ? ['upsert'] : []), 'update', ...(m.fields.some((f) => f.optional) ? ['clear'] : []), 'delete', ...m.fields.filter((f) => !f.id).map((f) => `where.${f.name}`)];
   return Object.fromEntries(labels.map((l) => [`${table}.${l}`, error]));
 }
 
-export const SCENARIOS: readonly Scenario[] = [
+/**
+ * The old app's upsert makes a new row with the values of its create: it fails where the
+ * create fails, with the same error (a scenario gives `User.upsert` itself where it differs).
+ */
+function withUpsert(s: Scenario): Scenario {
+  const derive = (failures: Readonly<Record<string, RegExp>> | undefined) => {
+    if (!failures) return failures;
+    const out = { ...failures };
+    for (const m of OLD_MODELS) {
+      const create = failures[`${m.table}.create`];
+      if (m.upsertBy && create && !(`${m.table}.upsert` in failures)) out[`${m.table}.upsert`] = create;
+    }
+    return out;
+  };
+  const breaks = derive(s.breaks);
+  const afterContract = derive(s.afterContract);
+  return { ...s, ...(breaks ? { breaks } : {}), ...(afterContract ? { afterContract } : {}) };
+}
+
+export const SCENARIOS: readonly Scenario[] = (<Scenario[]>[
   {
     change: 'add optional field',
     sql: `-- AlterTable\nALTER TABLE "User" ADD COLUMN     "nickname" TEXT;\n`,
@@ -434,6 +456,12 @@ COMMIT;
     findings: { 'require-concurrent-index-creation': 'lock+rewrite' },
   },
   {
+    change: 'remove @unique (the old app upserts by it)',
+    sql: `-- DropIndex\nDROP INDEX "User_email_key";\n`,
+    breaks: { 'User.upsert': /42P10 there is no unique or exclusion constraint matching the ON CONFLICT specification/ },
+    findings: { 'dropping-unique-index': 'breaks', 'require-concurrent-index-deletion': 'lock' },
+  },
+  {
     change: 'add @@index',
     sql: `-- CreateIndex\nCREATE INDEX "User_age_idx" ON "User"("age");\n`,
     findings: { 'require-concurrent-index-creation': 'lock+rewrite' },
@@ -494,7 +522,7 @@ COMMIT;
     },
     findings: { 'adding-not-nullable-field': 'breaks' },
   },
-];
+]).map(withUpsert);
 
 // ---------------------------------------------------------------------------------------
 

@@ -78,6 +78,21 @@ function oldQueries(phase: Phase): OldQuery[] {
       values: created.map((f) => written(m, f, phase, 'create')),
       model: m,
     });
+    // upsert by a unique field, making a new row (Prisma's database upsert: one INSERT … ON CONFLICT; the real client's SQL in unique-upsert.test.ts).
+    const by = m.fields.find((f) => f.name === m.upsertBy);
+    if (by) {
+      const age = m.fields.find((f) => f.name === 'age')!;
+      const values = created.map((f) => written(m, f, phase, 'upsert'));
+      const key = values[created.indexOf(by)];
+      out.push({
+        label: `${m.table}.upsert`,
+        text:
+          `INSERT INTO ${table} (${created.map((f) => q(f.name)).join(',')}) VALUES (${created.map((f, i) => param(f, i + 1)).join(',')}) ` +
+          `ON CONFLICT (${q(by.name)}) DO UPDATE SET ${q(age.name)} = ${param(age, created.length + 1)} WHERE (${col(m, by)} = ${param(by, created.length + 2)} AND 1=1) RETURNING ${all}`,
+        values: [...values, written(m, age, phase, 'update'), key],
+        model: m,
+      });
+    }
     // update by id: every field the app writes (not the id, not the creation timestamp).
     const set = m.fields.filter((f) => !f.id && !(f.clientDefault === 'static' && f.type === 'DateTime'));
     out.push({

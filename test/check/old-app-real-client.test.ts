@@ -5,8 +5,9 @@
  * `prisma migrate diff`) and run offline on its query compiler through `@prisma/adapter-pg`
  * — the path of Prisma 7 and of Prisma 6 with driver adapters — one client per database,
  * kept from before the migration until after `contract` like a running pod. Its queries are
- * the model's: findMany, create with the fields the app gives, update, update clearing the
- * optional fields, delete, a filter on each scalar field, the enum with every value.
+ * the model's: findMany, create with the fields the app gives, upsert by the unique email
+ * (a new row), update, update clearing the optional fields, delete, a filter on each scalar
+ * field, the enum with every value.
  *
  * Per case, the real client's failures must be the model's (the scenario's `breaks` and
  * `afterContract`, with their errors), except the differences listed in DIFFERENCES, each
@@ -84,6 +85,7 @@ type Row = Record<string, unknown>;
 interface Delegate {
   findMany(args?: unknown): Promise<Row[]>;
   create(args: unknown): Promise<Row>;
+  upsert(args: unknown): Promise<Row>;
   update(args: unknown): Promise<Row>;
   delete(args: unknown): Promise<Row>;
 }
@@ -140,11 +142,16 @@ function realQueries(phase: Phase): Array<{ label: string; run: (c: Client) => P
   for (const m of OLD_MODELS) {
     const id = m.fields.find((f) => f.id)!;
     const rows = ROWS[m.table]!;
-    const data = (fields: typeof m.fields, op: 'create' | 'update') => Object.fromEntries(fields.map((f) => [f.name, written(m, f, phase, op)]));
+    const data = (fields: typeof m.fields, op: 'create' | 'update' | 'upsert') => Object.fromEntries(fields.map((f) => [f.name, written(m, f, phase, op)]));
     out.push({ label: `${m.table}.findMany`, run: (c) => delegate(c, m).findMany() });
     // The fields the app gives: the client fills in @default and @updatedAt itself.
     const given = m.fields.filter((f) => !f.clientDefault && !f.dbDefault && !f.optional);
     out.push({ label: `${m.table}.create`, run: (c) => delegate(c, m).create({ data: data(given, 'create') }) });
+    if (m.upsertBy) {
+      const by = m.upsertBy;
+      const create = data(given, 'upsert');
+      out.push({ label: `${m.table}.upsert`, run: (c) => delegate(c, m).upsert({ where: { [by]: create[by] }, create, update: { age: written(m, m.fields.find((f) => f.name === 'age')!, phase, 'update') } }) });
+    }
     const set = m.fields.filter((f) => !f.id && !(f.clientDefault === 'static' && f.type === 'DateTime'));
     out.push({ label: `${m.table}.update`, run: (c) => delegate(c, m).update({ where: { [id.name]: rows.update }, data: data(set, 'update') }) });
     const optional = m.fields.filter((f) => f.optional);
