@@ -21,6 +21,14 @@ interface PlanStatement {
   line: number;
   text: string;
   hint?: string;
+  zd?: string;
+  postponed?: string;
+  breaks?: Array<{ rule: string; message: string }>;
+}
+
+/** The planned statements of migration `name` in a `deploy --json` run. */
+function planned(run: Awaited<ReturnType<typeof zdDeploy>>, name: string): PlanStatement[] {
+  return (run.json!['plan'].migrations as Array<{ name: string; statements: PlanStatement[] }>).find((m) => m.name === name)!.statements;
 }
 
 describe('deploy plan hints', () => {
@@ -45,7 +53,7 @@ describe('deploy plan hints', () => {
     );
     const dry = await zdDeploy(p, ['--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
-    const statements = (dry.json!['plan'].migrations as Array<{ name: string; statements: PlanStatement[] }>).find((m) => m.name === name)!.statements;
+    const statements = planned(dry, name);
     const hint = (line: number) => statements.find((s) => s.line === line)?.hint ?? '';
 
     expect(hint(1)).toContain('builds an index while holding SHARE on "Event"');
@@ -71,13 +79,13 @@ describe('deploy plan hints', () => {
     expect(text).toContain('CREATE INDEX "Event_kind_idx" ON "Event"("kind");\nALTER TABLE "Event" ADD CHECK ("kind" <> \'\');\n');
     expect(text).toContain('-- prisma-zd:v1 postpone');
     const after = await zdDeploy(p, ['--dry-run', '--json']);
-    const planned = (after.json!['plan'].migrations as Array<{ name: string; statements: Array<PlanStatement & { zd?: string }> }>).find((m) => m.name === name)!.statements;
-    expect(planned.filter((s) => s.zd === 'postponed').map((s) => s.text)).toEqual([
+    const rewritten = planned(after, name);
+    expect(rewritten.filter((s) => s.zd === 'postponed').map((s) => s.text)).toEqual([
       expect.stringContaining('"Post_title_idx"'),
       expect.stringContaining('ALTER TABLE "Comment" ALTER COLUMN "parentId" SET NOT NULL'),
     ]);
-    expect(planned.filter((s) => s.zd === 'postponed').map((s) => (s as { postponed?: string }).postponed)).toEqual(['index', 'not-null']);
-    expect(planned.filter((s) => s.hint).length).toBe(2);
+    expect(rewritten.filter((s) => s.zd === 'postponed').map((s) => s.postponed)).toEqual(['index', 'not-null']);
+    expect(rewritten.filter((s) => s.hint).length).toBe(2);
   }, 180_000);
 
   it('say which statements break the old app versions still running, as check does, following check.rules and its suppressions', async () => {
@@ -101,7 +109,7 @@ describe('deploy plan hints', () => {
     );
     const dry = await zdDeploy(p, ['--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
-    const statements = (dry.json!['plan'].migrations as Array<{ name: string; statements: Array<PlanStatement & { breaks?: Array<{ rule: string; message: string }> }> }>).find((m) => m.name === name)!.statements;
+    const statements = planned(dry, name);
     const breaks = (line: number) => (statements.find((s) => s.line === line)?.breaks ?? []).map((b) => [b.rule, b.message.split(':')[0]]);
     expect(breaks(2)).toEqual([['dropping-unique-index', 'DROP INDEX "Tag_name_key" removes the unique index of "Tag" on "name"']]);
     expect(breaks(4)).toEqual([['ban-drop-column', 'DROP COLUMN "Product"."sku"']]);
@@ -116,7 +124,6 @@ describe('deploy plan hints', () => {
     writeFileSync(join(p.project.dir, 'prisma-zd.config.ts'), "export default { check: { rules: { 'dropping-unique-index': 'off' } } };\n");
     const off = await zdDeploy(p, ['--dry-run', '--json']);
     expect(off.code, off.stderr).toBe(0);
-    const again = (off.json!['plan'].migrations as Array<{ name: string; statements: Array<PlanStatement & { breaks?: Array<{ rule: string }> }> }>).find((m) => m.name === name)!.statements;
-    expect(again.flatMap((s) => (s.breaks ?? []).map((b) => b.rule))).toEqual(['ban-drop-column']);
+    expect(planned(off, name).flatMap((s) => (s.breaks ?? []).map((b) => b.rule))).toEqual(['ban-drop-column']);
   }, 180_000);
 });
