@@ -149,20 +149,23 @@ export async function buildPlan(
     const r = rows[0];
     tables.push({ key, ...t, exists: r !== undefined, rows: r?.rows ?? null, bytes: r?.bytes == null ? null : Number(r.bytes) });
   }
-  // A build or scan under a lock on a table that already holds data: what to do instead,
-  // as check says it of that statement — `rewrite` where it postpones the work, the rule's
-  // own way out where it cannot (SET NOT NULL, an index on a partitioned table, …).
+  // Statements on tables that exist now, as check reads them (the same history): a build
+  // or scan under a lock there gets what to do instead — `rewrite` where it postpones the
+  // work, the rule's own way out where it cannot (SET NOT NULL, an index on a partitioned
+  // table, …) — and what breaks the old app versions still running during the rollout.
   const existing = new Map(tables.filter((t) => t.exists).map((t) => [t.key, t]));
   let findings: ReadonlyMap<string, readonly Diagnostic[]> | undefined;
   for (const m of migrations) {
     const parsed = views.find((v) => v.file.name === m.name)!.parsed;
     for (const s of m.statements) {
-      if (s.zd) continue;
-      const heavy = s.locks.find((l) => existing.has(l.key) && (l.cost === 'build' || l.cost === 'scan') && lockRank(l.mode) >= lockRank('SHARE'));
-      if (!heavy) continue;
+      if (s.zd || !s.locks.some((l) => existing.has(l.key))) continue;
       findings ??= checkFindings(files, pendingNames, defaultSchema, execution, postgresVersion, checkRules);
       const range = parsed.statements[s.index]!.range;
       const here = (findings.get(m.name) ?? []).filter((d) => d.range.start >= range.start && d.range.start < range.end);
+      const breaks = here.filter((d) => d.breaksOldApp);
+      if (breaks.length) s.breaks = breaks.map((d) => ({ rule: d.ruleId, message: d.message, ...(d.fixedBy === 'rewrite' ? { fixedByRewrite: true as const } : {}) }));
+      const heavy = s.locks.find((l) => existing.has(l.key) && (l.cost === 'build' || l.cost === 'scan') && lockRank(l.mode) >= lockRank('SHARE'));
+      if (!heavy) continue;
       const what = `${heavy.cost === 'build' ? 'builds an index' : 'scans the table'} while holding ${heavy.mode} on ${quote(heavy)} (${LOCK_EFFECT[heavy.mode]})`;
       const fixable = here.some((d) => d.fixedBy === 'rewrite');
       const rule = here.find((d) => d.help);
@@ -171,18 +174,6 @@ export async function buildPlan(
         : rule
           ? `${what}. ${rule.help} (\`prisma-zd explain ${rule.ruleId}\`)`
           : what;
-    }
-  }
-  // What breaks the old app versions that keep running during the rollout: only statements
-  // on tables that exist now can (check reads the same history).
-  for (const m of migrations) {
-    const parsed = views.find((v) => v.file.name === m.name)!.parsed;
-    for (const s of m.statements) {
-      if (s.zd || !s.locks.some((l) => existing.has(l.key))) continue;
-      findings ??= checkFindings(files, pendingNames, defaultSchema, execution, postgresVersion, checkRules);
-      const range = parsed.statements[s.index]!.range;
-      const breaks = (findings.get(m.name) ?? []).filter((d) => d.breaksOldApp && d.range.start >= range.start && d.range.start < range.end);
-      if (breaks.length) s.breaks = breaks.map((d) => ({ rule: d.ruleId, message: d.message, ...(d.fixedBy === 'rewrite' ? { fixedByRewrite: true as const } : {}) }));
     }
   }
   return { migrations, tables };

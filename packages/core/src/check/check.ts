@@ -245,8 +245,7 @@ function deletedReport(d: DeletedMigration, rule: Rule, options: CheckOptions): 
   const end = start + lines[line]!.replace(/\r$/, '').length;
   const index = new TextIndex(d.sql);
   const finding = deletedFinding(d);
-  const configured = options.rules?.[rule.id];
-  const severity: Severity = configured !== undefined && configured !== 'off' ? configured : (finding.severity ?? rule.severity);
+  const severity = severityOf(rule, finding.severity, options);
   const diagnostic: Diagnostic = {
     ruleId: rule.id,
     severity,
@@ -261,6 +260,12 @@ function deletedReport(d: DeletedMigration, rule: Rule, options: CheckOptions): 
   return { name: d.name, path: d.path, text: d.sql, diagnostics: [diagnostic], suppressed: 0, needsRewrite: false };
 }
 
+/** The configured severity of the rule, else the finding's own, else the rule's default. */
+function severityOf(rule: Rule, own: Severity | undefined, options: CheckOptions): Severity {
+  const configured = options.rules?.[rule.id];
+  return configured !== undefined && configured !== 'off' ? configured : (own ?? rule.severity);
+}
+
 function isSuppressed(ctx: RuleContext, ruleId: string, report: Report): boolean {
   return suppress(ctx.suppressions, ruleId, report.at?.top) !== undefined;
 }
@@ -269,8 +274,7 @@ function diagnostic(ctx: RuleContext, rule: Rule, report: Report, path: string, 
   const range = report.fileRange ?? ctx.fileRange(report.at, report.range);
   const index = ctx.parsed.textIndex;
   const table = report.table === undefined ? undefined : tableRef(ctx, report, options);
-  const configured = options.rules?.[rule.id];
-  let severity: Severity = configured !== undefined && configured !== 'off' ? configured : (report.severity ?? rule.severity);
+  let severity = severityOf(rule, report.severity, options);
   const sizeSensitive = report.sizeSensitive ?? report.lock !== undefined;
   const tiny = sizeSensitive && table?.size !== undefined && isTiny(table.size);
   if (tiny) severity = LOWER[severity];
