@@ -182,6 +182,7 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
       next: nextStep({ ...entry, error }, CONTRACT_COMMAND),
     };
   }
+  if (isDropIndex(entry.statement)) return dropIndexConcurrently(sessions, entry, label, started, o);
   const sequence = droppedSequence(entry.statement);
   for (let attempt = 1; ; attempt++) {
     const worker = await sessions.worker();
@@ -233,6 +234,72 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
         next: nextStep(failed, CONTRACT_COMMAND),
       };
     }
+  }
+}
+
+/** Is the entry's statement a `DROP INDEX` (a deferred one: `contract` runs it CONCURRENTLY)? */
+function isDropIndex(statement: string): boolean {
+  const s = parseSql(statement).statements[0];
+  return s !== undefined && isStatement(s, 'DropStmt') && s.node.removeType === 'OBJECT_INDEX';
+}
+
+/**
+ * A deferred `DROP INDEX`, run as `DROP INDEX CONCURRENTLY`: outside a transaction, it
+ * waits for the queries using the table without blocking any (no lock_timeout: waiting
+ * holds no one up), then the entry is marked done. Killed in between, the next run finds
+ * the index gone (or left invalid by the interrupted drop, which it drops again) and marks
+ * it done: nothing is lost. The index is looked up on the entry's table, in that table's
+ * schema; an index of that name on another table is not this entry's and is not dropped.
+ */
+async function dropIndexConcurrently(sessions: QueueSessions, entry: QueueEntry, label: string, started: number, o: ApplyOptions): Promise<ContractOutcome> {
+  const { control } = sessions;
+  try {
+    const worker = await sessions.worker();
+    if (entry.searchPath !== null) await setSettings(worker, { search_path: entry.searchPath });
+    else await worker.query('RESET search_path');
+    const { rows } = await worker.query<{ schema: string; table_name: string; table_schema: string }>(
+      `SELECT n.nspname AS schema, t.relname AS table_name, tn.nspname AS table_schema
+         FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+         JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+         JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+        WHERE c.relname = $1
+          AND n.nspname = COALESCE($2, (SELECT rn.nspname FROM pg_catalog.pg_class r
+                                          JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+                                         WHERE r.oid = pg_catalog.to_regclass($3)))`,
+      [entry.objectName, entry.tableSchema, quoteIdent(entry.tableName ?? '')],
+    );
+    const found = rows[0];
+    let note: string | null = null;
+    if (!found) {
+      note = 'already dropped';
+    } else if (found.table_name !== entry.tableName || (entry.tableSchema !== null && found.table_schema !== entry.tableSchema)) {
+      const error = `index ${quoteIdent(found.schema)}.${quoteIdent(entry.objectName ?? '')} is on table ${quoteIdent(found.table_schema)}.${quoteIdent(found.table_name)}, not on ${quoteIdent(entry.tableName ?? '')} as queued: it is not the index this entry drops, and prisma-zd leaves it alone`;
+      await markFailed(control, entry.id, { sqlstate: null, error });
+      return { id: entry.id, label, status: 'failed', attempts: 1, durationMs: Date.now() - started, sqlstate: null, error, next: nextStep({ ...entry, error }, CONTRACT_COMMAND) };
+    } else {
+      o.log(`${label}: dropping CONCURRENTLY…`);
+      sessions.inFlight = true;
+      try {
+        await worker.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(found.schema)}.${quoteIdent(entry.objectName ?? '')}`);
+      } finally {
+        sessions.inFlight = false;
+      }
+    }
+    await control.query(
+      `UPDATE ${QUEUE_TABLE} SET status = 'done', attempts = attempts + 1, finished_at = clock_timestamp(),
+              sqlstate = NULL, error = NULL, note = COALESCE($2, note) WHERE id = $1`,
+      [entry.id, note],
+    );
+    return { id: entry.id, label, status: 'applied', attempts: 1, durationMs: Date.now() - started, ...(note === null ? {} : { note }) };
+  } catch (e) {
+    const f = dbFailure(e);
+    if (o.signal?.aborted) return { id: entry.id, label, status: 'interrupted', attempts: 1, durationMs: Date.now() - started };
+    await control.query(`UPDATE ${QUEUE_TABLE} SET attempts = attempts + 1 WHERE id = $1`, [entry.id]);
+    await markFailed(control, entry.id, { sqlstate: f.sqlstate, error: f.message });
+    const failed = { ...entry, sqlstate: f.sqlstate, error: f.message };
+    return { id: entry.id, label, status: 'failed', attempts: 1, durationMs: Date.now() - started, sqlstate: f.sqlstate, error: f.message, next: nextStep(failed, CONTRACT_COMMAND) };
   }
 }
 

@@ -3,8 +3,8 @@
  * database (B) are drift, and which are work prisma-zd still has queued: on a managed
  * database, until `postponed run` and `contract` finish, a queued index is missing, a
  * queued validation leaves its constraint NOT VALID, a postponed NOT NULL leaves its
- * column nullable and its temporary check in place, and a deferred DROP DEFAULT leaves
- * the default in place. Those differences belong to their queue entry; the rest is drift.
+ * column nullable and its temporary check in place, a deferred DROP DEFAULT leaves
+ * the default in place, and a deferred DROP INDEX the index. Those differences belong to their queue entry; the rest is drift.
  */
 import { initParser, parseSql, quoteIdent as quote } from '@prisma-zd/core';
 import type { FingerprintDiff } from '../db/fingerprint.js';
@@ -56,7 +56,9 @@ async function expectedDiff(e: QueueEntry, schema: string): Promise<Expected | u
       await initParser();
       const statement = parseSql(e.statement).statements[0];
       if (statement?.kind === 'DropStmt') {
-        return { kind: 'sequence', object: qualified(schema, e.objectName), accepts: (d) => d.change === 'missing-in-a' };
+        // A deferred DROP INDEX (the index stands until contract) or the DROP SEQUENCE of a deferred default.
+        const kind = (statement.node as { removeType?: string }).removeType === 'OBJECT_INDEX' ? 'index' : 'sequence';
+        return { kind, object: qualified(schema, e.objectName), accepts: (d) => d.change === 'missing-in-a' };
       }
       if (!e.tableName) return undefined;
       return {

@@ -49,6 +49,11 @@ export interface PendingEntry {
   readonly keyColumns?: readonly string[];
   /** Deferred defaults: keys of sequences and types the default expression uses. */
   readonly dependsOn?: readonly string[];
+  /**
+   * A deferred `DROP INDEX` (kind `contract`; its key is the index's, its columns every
+   * column the index depends on): dropped CONCURRENTLY by `contract`.
+   */
+  readonly dropIndex?: true;
 }
 
 export function entrySpec(e: PendingEntry): EntrySpec {
@@ -644,6 +649,8 @@ export class PendingWork {
         for (const e of this.#entries) if (isDeferredDropDefault(e)) (found ??= new Set()).add(e);
       }
       named(t.key);
+      // Another relation renamed to the name of an index whose drop is deferred.
+      if (t.newKey !== undefined) named(t.newKey);
       // A column's key starts with its table's: each prefix that ends before a `.`.
       for (let i = t.key.indexOf('.'); i !== -1; i = t.key.indexOf('.', i + 1)) named(t.key.slice(0, i));
     }
@@ -659,6 +666,52 @@ export class PendingWork {
 /** A deferred `ALTER COLUMN … DROP DEFAULT` (its key is its column's; a deferred DROP SEQUENCE's is the sequence's). */
 function isDeferredDropDefault(e: PendingEntry): boolean {
   return e.kind === 'contract' && e.key.startsWith(e.tableKey + '.');
+}
+
+/** Changes of a table that a lingering index neither hinders nor is hindered by. */
+const HARMLESS_TO_AN_INDEX: ReadonlySet<string> = new Set([
+  'add-column',
+  'add-index',
+  'add-constraint',
+  'set-default',
+  'drop-default',
+  'set-not-null',
+  'drop-not-null',
+  'drop-constraint',
+  'rename-constraint',
+  // The column's own touch says whether the index depends on it.
+  'drop-column',
+  'rename-column',
+  'add-trigger',
+  'drop-trigger',
+  'rename-trigger',
+  'options',
+  'no-op',
+]);
+
+/**
+ * What a later statement's `touch` means for an index whose `DROP INDEX` is deferred
+ * (`drop`: an index with these key and columns on `tableKey`): `cancel` when it drops the
+ * index with its table or one of its columns; `apply` (drop it first, as the original
+ * history had) when the index still standing would change what the statement does or
+ * where the deferred drop finds it: the name taken by another relation, the table
+ * renamed or moved, a column it depends on renamed or retyped (the index would be
+ * rebuilt), a partition attached; undefined when the two do not meet.
+ */
+export function indexDropConflict(touch: Touch, drop: Pick<PendingEntry, 'key' | 'tableKey' | 'columns'>): 'cancel' | 'apply' | undefined {
+  if (touch.action === 'read' || touch.action === 'write') return undefined;
+  if (touch.key === drop.key || touch.newKey === drop.key) return 'apply';
+  if (touch.key === drop.tableKey && touch.object === 'table') {
+    if (touch.action === 'drop') return 'cancel';
+    if (touch.action === 'alter' && HARMLESS_TO_AN_INDEX.has(touch.change ?? '')) return undefined;
+    return 'apply';
+  }
+  if (touch.object === 'column' && touch.key.startsWith(drop.tableKey + '.') && drop.columns.includes(splitKey(touch.key).pop()!)) {
+    if (touch.action === 'drop') return 'cancel';
+    if (touch.action === 'alter' && HARMLESS_TO_AN_INDEX.has(touch.change ?? '')) return undefined;
+    return 'apply';
+  }
+  return undefined;
 }
 
 /** A unique index with plain key columns: what a foreign key or ON CONFLICT may need built. */
@@ -702,6 +755,12 @@ function effectsAmong(
       const onTable = touch.object === 'table' && touch.key === entry.tableKey;
       const onObject = touch.key === entry.key;
       const onColumn = column !== undefined && touch.key.startsWith(entry.tableKey + '.') && entry.columns.includes(column);
+      if (entry.dropIndex) {
+        const op = indexDropConflict(touch, entry);
+        if (op === 'cancel') set({ op, entry, reason: `${describe(touch)} dropped by ${where} (the index goes with it)` });
+        else if (op === 'apply') set({ op, entry, reason: `dropped before ${where}, which ${touch.action === 'create' ? 'creates' : 'changes'} ${describe(touch)}` });
+        continue;
+      }
       if (touch.action === 'drop' && (onTable || onObject || onColumn)) {
         set({ op: 'cancel', entry, reason: `${describe(touch)} dropped by ${where}` });
       } else if ((touch.action === 'rename' || touch.action === 'set-schema') && (onTable || onObject || onColumn)) {

@@ -4,7 +4,7 @@
  * `CREATE [UNIQUE] INDEX` named as the entry says, one `ALTER TABLE … VALIDATE
  * CONSTRAINT`, one `ALTER TABLE … ALTER COLUMN … SET NOT NULL` (its object: the temporary
  * check the runner validates first and drops after), one `ALTER TABLE … ALTER COLUMN …
- * DROP DEFAULT`, one `DROP SEQUENCE`.
+ * DROP DEFAULT`, one `DROP SEQUENCE`, one `DROP INDEX` (run CONCURRENTLY by `contract`).
  * Anything else is refused before it reaches PostgreSQL.
  */
 import { asNode, stringList } from '../sql/nodes.js';
@@ -29,8 +29,8 @@ export function checkQueueStatement(kind: EntryKind, objectName: string, stateme
   }
   if (s.kind === 'DropStmt') {
     const n = s.node as { removeType?: string; objects?: unknown[]; behavior?: string };
-    if (n.removeType !== 'OBJECT_SEQUENCE' || n.objects?.length !== 1 || n.behavior === 'DROP_CASCADE') {
-      return { ok: false, reason: 'only DROP SEQUENCE of one sequence, without CASCADE, is accepted' };
+    if ((n.removeType !== 'OBJECT_SEQUENCE' && n.removeType !== 'OBJECT_INDEX') || n.objects?.length !== 1 || n.behavior === 'DROP_CASCADE') {
+      return { ok: false, reason: 'only DROP SEQUENCE or DROP INDEX of one object, without CASCADE, is accepted' };
     }
     const names = stringList(asNode(n.objects[0] as never, 'List')?.items);
     return names[names.length - 1] === objectName ? { ok: true } : { ok: false, reason: `drops "${names.join('.')}", not "${objectName}"` };

@@ -318,4 +318,66 @@ describe('rewrite', () => {
     expect(r.changed).toBe(false);
     expect(r.notes.map((n) => n.message)).toEqual(['left alone: a DO block (its statements are not rewritten)']);
   });
+  describe('DROP INDEX', () => {
+    const indexed: MigrationSource = {
+      name: '20260101120000_indexes',
+      sql: `CREATE INDEX "Post_title_idx" ON "Post"("title");\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");\nCREATE INDEX "Post_lower_idx" ON "Post"(lower("title")) WHERE "authorId" IS NOT NULL;\n`,
+    };
+    const later = (sql: string) => rewriteHistory([BASE, indexed, { name: '20260102000000_next', sql }, { name: '20260103000000_later', sql: laterSql }], { select: (n) => n === '20260102000000_next' || n === '20260103000000_later' });
+    let laterSql = '';
+    // The indexes were built before prisma-zd (their migration is not rewritten).
+    const rewriteAfter = (sql: string) => {
+      const out = rewriteHistory([BASE, indexed, { name: '20260102000000_next', sql }], { select: (n) => n === '20260102000000_next' });
+      return out[out.length - 1]!;
+    };
+
+    it('defers a plain index\'s drop to contract, dropped CONCURRENTLY there; inline where prisma-zd is not set up', () => {
+      const sql = `-- DropIndex\nDROP INDEX "Post_title_idx";\n`;
+      const r = rewriteAfter(sql);
+      expect(r.changes.map((c) => [c.kind, c.object, c.line, c.message])).toEqual([['defer-drop-index', '"Post_title_idx"', 2, 'index "Post_title_idx" on "Post": dropped CONCURRENTLY at contract']]);
+      expect(r.text).toContain('-- DropIndex\n-- prisma-zd: deferred: index "Post_title_idx" is dropped CONCURRENTLY by `prisma-zd contract`');
+      expect(r.text).toContain(`VALUES ('contract', '20260102000000_next'`);
+      expect(unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.text)).toEqual(['DROP INDEX "Post_title_idx"']);
+      // A second run changes nothing.
+      expect(rewriteAfter(r.text).changed).toBe(false);
+    });
+
+    it('leaves a unique index, and one a later statement of the migration needs gone, with the reason', () => {
+      const unique = rewriteAfter(`DROP INDEX "User_email_key";\n`);
+      expect(unique.changed).toBe(false);
+      expect(unique.notes.map((n) => n.message)).toEqual(['left alone: "User_email_key" is unique; the new app version may write what it rejects, so it goes with the migration']);
+      for (const next of [
+        `CREATE INDEX "Post_title_idx" ON "Post"("title", "id");`,
+        `ALTER TABLE "Post" ALTER COLUMN "title" TYPE VARCHAR(100);`,
+        `ALTER TABLE "Post" RENAME TO "Article";`,
+        `ALTER TABLE "Post" DROP COLUMN "title";`,
+      ]) {
+        const r = rewriteAfter(`DROP INDEX "Post_title_idx";\n${next}\n`);
+        expect(r.changes.map((c) => c.kind), next).not.toContain('defer-drop-index');
+        expect(r.notes.map((n) => n.message), next).toContain('left alone: line 2 needs "Post_title_idx" gone (or drops it with its table or column)');
+      }
+      // Prisma's changed @@index: the old one dropped, a new one (another name) created on the same table.
+      const changed = rewriteAfter(`DROP INDEX "Post_title_idx";\nCREATE INDEX "Post_title_id_idx" ON "Post"("title", "id");\nALTER TABLE "Post" ADD COLUMN "body" TEXT;\n`);
+      expect(changed.changes.map((c) => c.kind)).toEqual(['defer-drop-index', 'postpone-index']);
+    });
+
+    it('a later migration that needs the index gone drops it first; one that drops its column or table cancels it', () => {
+      const cases: Array<[string, string]> = [
+        [`CREATE INDEX "Post_title_idx" ON "Post"("id");`, `DROP INDEX "Post_title_idx";\n      UPDATE prisma_zd.queue SET status = 'done'`],
+        [`ALTER TABLE "Post" ALTER COLUMN "title" TYPE VARCHAR(100);`, `DROP INDEX "Post_title_idx";\n      UPDATE prisma_zd.queue SET status = 'done'`],
+        [`ALTER TABLE "Post" DROP COLUMN "title";`, `UPDATE prisma_zd.queue SET status = 'cancelled'`],
+        [`DROP TABLE "Post";`, `UPDATE prisma_zd.queue SET status = 'cancelled'`],
+      ];
+      for (const [sql, expected] of cases) {
+        laterSql = `${sql}\n`;
+        const out = later(`DROP INDEX "Post_title_idx";\n`);
+        expect(out[2]!.changes.map((c) => c.kind), sql).toEqual(['defer-drop-index']);
+        expect(out[3]!.changes.map((c) => c.kind), sql).toContain('maintenance');
+        expect(out[3]!.text, sql).toContain(expected);
+      }
+      // What a lingering index neither hinders nor feels: nothing to do.
+      laterSql = `ALTER TABLE "Post" ADD COLUMN "body" TEXT;\nCREATE INDEX "Post_body_idx" ON "Post"("body");\nALTER TABLE "Post" ALTER COLUMN "title" SET DEFAULT '';\n`;
+      expect(later(`DROP INDEX "Post_title_idx";\n`)[3]!.changes.map((c) => c.kind)).toEqual(['postpone-index']);
+    });
+  });
 });

@@ -32,6 +32,7 @@ import {
   addNotNullCheckStatement,
   dropDefaultStatement,
   entrySpec,
+  indexDropConflict,
   notNullCheckName,
   setNotNullStatement,
   noteIndexStatement,
@@ -51,7 +52,7 @@ export interface MigrationSource {
 /** Column sub-commands of an ALTER TABLE that neither need nor change the column's default. */
 const DEFAULT_AGNOSTIC: ReadonlySet<string> = new Set(['AT_DropNotNull', 'AT_SetNotNull', 'AT_SetStatistics', 'AT_SetStorage', 'AT_SetCompression', 'AT_SetOptions', 'AT_ResetOptions']);
 
-export type ChangeKind = 'postpone-index' | 'validate-later' | 'postpone-not-null' | 'defer-drop-default' | 'defer-drop-sequence' | 'maintenance';
+export type ChangeKind = 'postpone-index' | 'validate-later' | 'postpone-not-null' | 'defer-drop-default' | 'defer-drop-sequence' | 'defer-drop-index' | 'maintenance';
 
 export interface RewriteChange {
   kind: ChangeKind;
@@ -261,7 +262,11 @@ class MigrationRewriter {
     }
     if (s.kind === 'IndexStmt') this.index(s as Statement<'IndexStmt'>, f, top);
     else if (s.kind === 'AlterTableStmt') this.alterTable(s as Statement<'AlterTableStmt'>, f, top, j);
-    else if (s.kind === 'DropStmt') this.dropSequence(s as Statement<'DropStmt'>, f, top);
+    else if (s.kind === 'DropStmt') {
+      // A DROP INDEX that keeps the queue in step (a pending index's) stays as maintain() left it.
+      if (effects.length === 0) this.dropIndex(s as Statement<'DropStmt'>, f, top, j);
+      this.dropSequence(s as Statement<'DropStmt'>, f, top);
+    }
   }
 
   maintain(s: Statement, f: StatementFacts, top: Statement, effects: Effect[]): void {
@@ -619,6 +624,72 @@ class MigrationRewriter {
     return true;
   }
 
+  /**
+   * `DROP INDEX` of a plain index on a table that existed before the migration →
+   * deferred to `contract`, which drops it CONCURRENTLY: the migration takes no lock for
+   * it, and old app versions keep the index their queries use until they are gone. Left
+   * alone: a unique index (the new app version may write what it rejects), an index of a
+   * constraint, one on a partitioned table (no DROP INDEX CONCURRENTLY there), and one
+   * that a later statement of the migration needs gone (its name taken again, its table
+   * renamed or moved, a column it depends on changed or dropped: maintenance would drop it
+   * inline there anyway).
+   */
+  dropIndex(s: Statement<'DropStmt'>, f: StatementFacts, top: Statement, j: number): void {
+    const n = s.node;
+    if (n.removeType !== 'OBJECT_INDEX' || n.concurrent || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return;
+    const drop = f.touches.find((t) => t.object === 'index' && t.action === 'drop' && !t.implicit);
+    const index = drop && f.before.indexes.get(drop.key);
+    const table = index && f.before.tables.get(index.table);
+    if (!index || !this.existing(table) || index.createdIn === this.w.name) return;
+    const line = top.loc.start.line;
+    const name = quoteIdent(index.name);
+    if (index.unique || index.primary || index.constraint !== undefined) {
+      this.notes.push({ line, message: `left alone: ${name} is ${index.constraint !== undefined ? 'the index of a constraint' : 'unique'}; the new app version may write what it rejects, so it goes with the migration` });
+      return;
+    }
+    if (table.partitioned) {
+      this.notes.push({ line, message: `left alone: ${quoteIdent(table.name)} is partitioned (PostgreSQL has no DROP INDEX CONCURRENTLY on a partitioned table)` });
+      return;
+    }
+    const names = stringList(asNode(n.objects![0], 'List')?.items);
+    const entry = this.dropIndexEntry(f, index.name, names.length > 1 ? names[0] : undefined, index.key, index.columnsReferenced, table, top.text);
+    const statements = this.w.facts.statements;
+    for (let k = j + 1; k < statements.length; k++) {
+      const later = statements[k]!;
+      const at = this.w.parsed.statements[this.w.view.source[k]!]?.loc.start.line;
+      if (!later.understood) {
+        this.notes.push({ line, message: `left alone: what line ${at} does to the schema is not known, and it may need ${name} gone` });
+        return;
+      }
+      if (later.touches.some((t) => indexDropConflict(t, entry) !== undefined)) {
+        this.notes.push({ line, message: `left alone: line ${at} needs ${name} gone (or drops it with its table or column)` });
+        return;
+      }
+    }
+    this.pending.push(entry);
+    this.replaced.add(top.index);
+    const comment = markerComment(`deferred: index ${name} is dropped CONCURRENTLY by \`prisma-zd contract\`, once no old app version runs (inline where prisma-zd is not set up)`);
+    this.edits.push({ range: top.range, text: `${comment}\n${conditionalBlock('defer', top.text, entrySpec(entry))}` });
+    this.changes.push({ kind: 'defer-drop-index', object: name, line, message: `index ${name} on ${quoteIdent(table.name)}: dropped CONCURRENTLY at contract` });
+  }
+
+  dropIndexEntry(f: StatementFacts, name: string, schema: string | undefined, key: string, columns: readonly string[], table: TableFacts, statement: string): PendingEntry {
+    return {
+      kind: 'contract',
+      migration: this.w.name,
+      key,
+      tableKey: table.key,
+      ...this.placement(f, schema === undefined ? undefined : { schemaname: schema }, table),
+      tableName: table.name,
+      objectName: name,
+      originName: name,
+      originTable: table.name,
+      columns: [...columns],
+      statement,
+      dropIndex: true,
+    };
+  }
+
   /** The key of the sequence `s` drops when it is the sequence of a default deferred in this migration. */
   movedSequence(s: Statement, f: StatementFacts, eligible: boolean): string | undefined {
     if (!eligible || s.kind !== 'DropStmt') return undefined;
@@ -694,6 +765,16 @@ class MigrationRewriter {
         this.deferredDefaults.set(key, col?.defaultSequence);
         this.pending.push({ ...base, kind: 'contract', key, objectName: cmd.name, columns: [cmd.name], statement: dropDefaultStatement(schema, table.name, cmd.name), dependsOn: col?.defaultSequence ? [col.defaultSequence] : [] });
       }
+      return;
+    }
+    if (s.kind === 'DropStmt' && role === 'defer' && (s as Statement<'DropStmt'>).node.removeType === 'OBJECT_INDEX') {
+      const n = (s as Statement<'DropStmt'>).node;
+      const drop = f.touches.find((t) => t.object === 'index' && t.action === 'drop' && !t.implicit);
+      const index = drop && f.before.indexes.get(drop.key);
+      const table = index && f.before.tables.get(index.table);
+      if (!index || !table) return;
+      const names = stringList(asNode(n.objects?.[0], 'List')?.items);
+      this.pending.push(this.dropIndexEntry(f, index.name, names.length > 1 ? names[0] : undefined, index.key, index.columnsReferenced, table, s.text));
       return;
     }
     if (s.kind === 'DropStmt' && role === 'defer') {

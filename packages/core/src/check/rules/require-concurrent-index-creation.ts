@@ -30,7 +30,7 @@ export const rule = createRule({
       } else if (s.origin !== 'statement') {
         help = `Instead: move the CREATE INDEX out of the ${s.origin === 'do-block' ? 'DO block' : 'function'} so that \`prisma-zd rewrite\` can postpone it, or build it with CREATE INDEX CONCURRENTLY alone in a migration of its own.`;
       } else {
-        const note = ctx.rewriteNote(s);
+        const note = ctx.rewriteNote(s)?.replace(/^left alone: /, '');
         help = `Instead: build it with CREATE INDEX CONCURRENTLY, alone in a migration of its own (\`prisma migrate dev --create-only\`, then edit)${note ? `; \`prisma-zd rewrite\` left it alone (${note})` : ''}.`;
       }
       ctx.report({

@@ -18,11 +18,25 @@ describe(ID, () => {
         2 | DROP INDEX "Post_authorId_idx";
           | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
         = lock: ACCESS EXCLUSIVE on "Post" (blocks every read and write)
-        = help: Instead: drop it with \`DROP INDEX CONCURRENTLY IF EXISTS "Post_authorId_idx";\` alone in a migration of its own (\`prisma migrate dev --create-only\`, then edit): CONCURRENTLY cannot run inside a transaction.
+        = help: Instead: run \`prisma-zd rewrite\`: it defers this drop to \`prisma-zd contract\`, which drops "Post_authorId_idx" CONCURRENTLY once no old app version runs (their queries keep the index until then).
+        = fix: \`prisma-zd rewrite\`
         = docs: https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules/require-concurrent-index-deletion.md
 
-      ! 0 errors, 1 warning in 1 of 1 migration."
+      ! 0 errors, 1 warning in 1 of 1 migration.
+        1 migration still needs \`prisma-zd rewrite\`."
     `);
+  });
+  it("says how to do it by hand where rewrite leaves the drop alone", () => {
+    const sql = "DROP INDEX \"Post_authorId_idx\";\nALTER TABLE \"Post\" RENAME TO \"Article\";";
+    const [d] = found(sql);
+    expect(d?.help).toBe("Instead: drop it with `DROP INDEX CONCURRENTLY IF EXISTS \"Post_authorId_idx\";` alone in a migration of its own (`prisma migrate dev --create-only`, then edit): CONCURRENTLY cannot run inside a transaction; `prisma-zd rewrite` left it alone (line 2 needs \"Post_authorId_idx\" gone (or drops it with its table or column)).");
+    expect(d?.rewrite).toBeUndefined();
+  });
+  it("accepts the drop as rewritten (deferred to contract)", async () => {
+    const { rewriteExample } = await import("../examples.js");
+    const rewritten = rewriteExample("-- DropIndex\nDROP INDEX \"Post_authorId_idx\";");
+    expect(rewritten).toContain("prisma-zd: deferred: index \"Post_authorId_idx\"");
+    expect(checkExample(rewritten).diagnostics).toEqual([]);
   });
   it("accepts DROP INDEX CONCURRENTLY", () => {
     expect(found("DROP INDEX CONCURRENTLY \"Post_authorId_idx\";")).toEqual([]);

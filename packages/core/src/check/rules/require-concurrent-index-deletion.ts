@@ -18,12 +18,18 @@ export const rule = createRule({
         if (!index || !table) continue;
         const name = quoteIdent(index.name);
         const tn = ctx.displayTable(table);
+        const change = ctx.rewriteChange(s, 'defer-drop-index', name);
+        const note = change ? undefined : ctx.rewriteNote(s)?.replace(/^left alone: /, '');
+        const byHand = `drop it with \`DROP INDEX CONCURRENTLY IF EXISTS ${name};\` alone in a migration of its own (\`prisma migrate dev --create-only\`, then edit): CONCURRENTLY cannot run inside a transaction`;
         ctx.report({
           at: s,
           message: `DROP INDEX ${name} takes an ACCESS EXCLUSIVE lock on ${tn}: while it waits for running queries on ${tn} to finish, every new read and write of ${tn} queues behind it.`,
-          help: `Instead: drop it with \`DROP INDEX CONCURRENTLY IF EXISTS ${name};\` alone in a migration of its own (\`prisma migrate dev --create-only\`, then edit): CONCURRENTLY cannot run inside a transaction.`,
+          help: change
+            ? `Instead: run \`prisma-zd rewrite\`: it defers this drop to \`prisma-zd contract\`, which drops ${name} CONCURRENTLY once no old app version runs (their queries keep the index until then).`
+            : `Instead: ${byHand}${note ? `; \`prisma-zd rewrite\` left it alone (${note})` : ''}.`,
           lock: 'ACCESS EXCLUSIVE',
           table: table.key,
+          ...(change ? { rewrite: change } : {}),
         });
       }
     }
