@@ -25,7 +25,7 @@ function exitOf(r: ContractResult): ExitCode {
 
 export const contractCommand = defineCommand({
   command: 'contract',
-  describe: 'Apply the deferred destructive statements (dropped defaults) once no old app version is left',
+  describe: 'Apply the deferred destructive statements (dropped defaults and indexes) once no old app version is left',
   builder: (y) =>
     projectOptions(y)
       .option('list', { type: 'boolean', default: false, describe: 'Only list the pending contract statements' })

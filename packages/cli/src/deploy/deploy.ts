@@ -281,7 +281,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       emit({
         type: 'warning',
         message:
-          'This looks like a development database: deploying makes it managed by prisma-zd (indexes are queued, not built inline; dropped defaults wait for contract), ' +
+          'This looks like a development database: deploying makes it managed by prisma-zd (indexes are queued, not built inline; dropped defaults and indexes wait for contract), ' +
           'and `prisma migrate dev` reports drift until `prisma-zd postponed run` and `prisma-zd contract` have run. ' +
           'To keep it unmanaged, deploy to it with `prisma migrate deploy` (or `prisma migrate dev`).',
       });

@@ -1,9 +1,10 @@
 /**
  * `contract`: the deferred destructive statements (`DROP DEFAULT`, the `DROP SEQUENCE`
- * that goes with it), applied once no old app version is left. Each entry runs in its
- * own transaction together with marking it done, under a short `lock_timeout`, retried
- * with backoff when the lock is not available: it never queues a table's traffic
- * behind it for longer than the timeout.
+ * that goes with it, `DROP INDEX`), applied once no old app version is left. Each entry
+ * runs in its own transaction together with marking it done, under a short
+ * `lock_timeout`, retried with backoff when the lock is not available: it never queues a
+ * table's traffic behind it for longer than the timeout. A `DROP INDEX` runs
+ * CONCURRENTLY instead (outside a transaction; it blocks no one while it waits).
  */
 import { asNode, initParser, isStatement, parseSql, QUEUE_TABLE, quoteIdent, stringList } from '@prisma-zd/core';
 import { setSettings, withTransaction } from '../db/connect.js';

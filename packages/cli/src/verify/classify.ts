@@ -4,7 +4,8 @@
  * database, until `postponed run` and `contract` finish, a queued index is missing, a
  * queued validation leaves its constraint NOT VALID, a postponed NOT NULL leaves its
  * column nullable and its temporary check in place, a deferred DROP DEFAULT leaves
- * the default in place, and a deferred DROP INDEX the index. Those differences belong to their queue entry; the rest is drift.
+ * the default in place, and a deferred DROP INDEX the index. Those differences belong
+ * to their queue entry; the rest is drift.
  */
 import { initParser, parseSql, quoteIdent as quote } from '@prisma-zd/core';
 import type { FingerprintDiff } from '../db/fingerprint.js';

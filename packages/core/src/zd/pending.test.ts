@@ -118,3 +118,21 @@ describe('index entry columns', () => {
     expect(compared).toBeGreaterThan(4);
   });
 });
+
+describe('a pending unique index that a later INSERT … ON CONFLICT needs', () => {
+  const unique: MigrationSource = { name: '20260103000000_unique', sql: `CREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n` };
+  it('is built inline first, whether the INSERT stands alone or in a WITH clause of a data migration (inbox-zero, 2025-10)', () => {
+    for (const sql of [
+      `INSERT INTO "User" ("email") VALUES ('a@example.com') ON CONFLICT ("email") DO NOTHING;\n`,
+      `WITH moved AS (INSERT INTO "User" ("email") SELECT 'b@example.com' ON CONFLICT ("email") DO NOTHING RETURNING "id") SELECT count(*) FROM moved;\n`,
+      `WITH a AS (SELECT 1), b AS (INSERT INTO "User" ("email") VALUES ('c@example.com') ON CONFLICT ("email") DO UPDATE SET "name" = NULL RETURNING "id") UPDATE "User" SET "name" = 'x' WHERE "id" IN (SELECT "id" FROM b);\n`,
+    ]) {
+      const { rewritten, pending } = pendingAfter(unique, { name: '20260104000000_data', sql });
+      expect(rewritten[3]!.changes.map((c) => c.object), sql).toEqual(['apply index "User_email_key"']);
+      expect(pending.map((p) => p.objectName), sql).not.toContain('User_email_key');
+    }
+    // Without ON CONFLICT on its columns, nothing to build.
+    const { rewritten } = pendingAfter(unique, { name: '20260104000000_data', sql: `WITH a AS (INSERT INTO "User" ("email") VALUES ('d') RETURNING "id") SELECT 1;\n` });
+    expect(rewritten[3]!.changes).toEqual([]);
+  });
+});

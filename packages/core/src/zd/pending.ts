@@ -467,21 +467,42 @@ function neededUniqueKeys(statement: Statement, facts: StatementFacts): Array<{ 
       fk(el, 'a foreign key references its columns');
       for (const cc of asNode(el, 'ColumnDef')?.constraints ?? []) fk(cc, 'a foreign key references its columns');
     }
-  } else if (statement.kind === 'InsertStmt') {
-    const node = statement.node as {
-      relation?: { schemaname?: string; relname?: string };
-      onConflictClause?: { infer?: { indexElems?: Node[] } };
-    };
-    const elems = node.onConflictClause?.infer?.indexElems ?? [];
-    const cols = elems.map((e) => asNode(e, 'IndexElem')?.name).filter((n): n is string => n !== undefined);
-    if (cols.length && node.relation) {
-      out.push({
-        table: tableKey(node.relation),
-        columns: cols,
-        why: 'INSERT … ON CONFLICT needs it',
-      });
+  } else if (statement.kind === 'InsertStmt' || statement.kind === 'SelectStmt' || statement.kind === 'UpdateStmt' || statement.kind === 'DeleteStmt') {
+    // Every INSERT … ON CONFLICT of the statement: its own, or one in a WITH clause (a data migration's CTE).
+    for (const node of insertsIn(statement.node, statement.kind === 'InsertStmt')) {
+      const elems = node.onConflictClause?.infer?.indexElems ?? [];
+      const cols = elems.map((e) => asNode(e, 'IndexElem')?.name).filter((n): n is string => n !== undefined);
+      if (cols.length && node.relation) {
+        out.push({
+          table: tableKey(node.relation),
+          columns: cols,
+          why: 'INSERT … ON CONFLICT needs it',
+        });
+      }
     }
   }
+  return out;
+}
+
+interface InsertNode {
+  relation?: { schemaname?: string; relname?: string };
+  onConflictClause?: { infer?: { indexElems?: Node[] } };
+}
+
+/** The INSERT statements in a statement's tree: itself, and those of its WITH clauses (nested too). */
+function insertsIn(root: unknown, rootIsInsert: boolean): InsertNode[] {
+  const out: InsertNode[] = [];
+  const walk = (v: unknown, insert: boolean): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, false);
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    if (insert) out.push(v as InsertNode);
+    for (const [k, x] of Object.entries(v)) walk(x, k === 'InsertStmt');
+  };
+  // Nested statements sit under an `InsertStmt` key; the statement's own node is bare.
+  walk(root, rootIsInsert);
   return out;
 }
 
@@ -668,11 +689,17 @@ function isDeferredDropDefault(e: PendingEntry): boolean {
   return e.kind === 'contract' && e.key.startsWith(e.tableKey + '.');
 }
 
-/** Changes of a table that a lingering index neither hinders nor is hindered by. */
+/**
+ * Changes of a table that a lingering index neither hinders nor is hindered by. Every
+ * change `rewrite` itself writes is one (NOT VALID, VALIDATE, the NOT NULL check, SET NOT
+ * NULL, DROP DEFAULT): the rewritten history must read as the original did.
+ */
 const HARMLESS_TO_AN_INDEX: ReadonlySet<string> = new Set([
   'add-column',
   'add-index',
   'add-constraint',
+  'validate-constraint',
+  'alter-constraint',
   'set-default',
   'drop-default',
   'set-not-null',
