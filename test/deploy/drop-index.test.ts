@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../support/db.js';
 import { runZd } from '../support/cli.js';
 import { sampleTemplate } from '../prisma/helpers.js';
+import { addMigration } from '../support/prisma.js';
 import { addRewrittenMigration, deployProject, query, Resources, session, waitFor, zdDeploy } from './support.js';
 
 let template: string;
@@ -26,7 +27,7 @@ const INDEX = 'Comment_postId_createdAt_idx';
 const indexExists = async (url: string) => (await query<{ ok: boolean }>(url, `SELECT to_regclass('"${INDEX}"') IS NOT NULL AS ok`))[0]!.ok;
 
 describe('a removed @@index (DROP INDEX deferred to contract)', () => {
-  it('deploys without waiting for a long report on the table, keeps the index for old versions, and contract drops it CONCURRENTLY without blocking reads; verify agrees throughout', async () => {
+  it('deploys without waiting for a long report on the table, keeps the index for old versions, refuses a later CREATE INDEX CONCURRENTLY of its name until contract, which drops it CONCURRENTLY without blocking reads; verify agrees throughout', async () => {
     const p = await deployProject(res, newDatabase);
     const name = await addRewrittenMigration(p.project.migrationsDir, 'drop_comment_index', `-- DropIndex\nDROP INDEX "${INDEX}";\n`);
     const file = readFileSync(join(p.project.migrationsDir, name, 'migration.sql'), 'utf8');
@@ -50,6 +51,15 @@ describe('a removed @@index (DROP INDEX deferred to contract)', () => {
       expect(pendingReport.pending).toHaveLength(1);
       expect(pendingReport.pending[0]!.explains.join()).toContain(INDEX);
 
+      // A later migration that builds an index of that name CONCURRENTLY (alone in its file, it carries no queue
+      // maintenance) would fail here with "already exists": refused before anything runs, naming what to run.
+      const again = addMigration(p.project.migrationsDir, 'comment_index_again', `CREATE INDEX CONCURRENTLY "${INDEX}" ON "Comment"("createdAt");\n`);
+      const refused = await zdDeploy(p);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`Error ZD_INDEX_STILL_STANDS: Migration ${again} creates index "${INDEX}" CONCURRENTLY (migrations/${again}/migration.sql:1), but on this database "${INDEX}" still stands: migration ${name} dropped it`);
+      expect(refused.stderr).toContain('hint: Run `prisma-zd contract`');
+      expect(await query(p.url, `SELECT 1 FROM _prisma_migrations WHERE migration_name = $1`, [again])).toEqual([]);
+
       // contract waits for the report without queueing anyone behind it: a new read of "Comment" goes through meanwhile.
       const contract = runZd(['contract', '--url', p.url, '--migrations', p.project.migrationsDir, '--json'], { cwd: p.project.dir });
       await waitFor('contract to wait for the report', async () =>
@@ -71,7 +81,10 @@ describe('a removed @@index (DROP INDEX deferred to contract)', () => {
       expect(await indexExists(p.url)).toBe(false);
       expect(await query(p.url, `SELECT status FROM prisma_zd.queue`)).toEqual([{ status: 'done' }]);
 
-      // The schema is now exactly the history's (I2).
+      // The way is clear: the later migration deploys, and the schema is exactly the history's (I2).
+      const redeployed = await zdDeploy(p);
+      expect(redeployed.code, redeployed.stderr).toBe(0);
+      expect(await indexExists(p.url)).toBe(true);
       const after = await runZd(['verify', '--url', p.url, '--migrations', p.project.migrationsDir, '--json'], { cwd: p.project.dir });
       expect(after.code, after.stdout).toBe(0);
       expect(JSON.parse(after.stdout)).toMatchObject({ equal: true, drift: [], pending: [] });

@@ -3,9 +3,10 @@
  * keeps a model of the schema so every migration it writes applies to the schema the
  * previous ones left. Operations are the ones prisma-zd's rewrite and queue maintenance
  * care about: indexes created, dropped (also by a lone DROP INDEX CONCURRENTLY IF
- * EXISTS), renamed; defaults dropped and set; foreign keys; columns dropped and renamed;
- * tables renamed and dropped; Prisma's enum swap; a field made required (backfill, then SET
- * NOT NULL) and optional again (DROP NOT NULL).
+ * EXISTS), created again under a dropped one's name, renamed; defaults dropped and set;
+ * foreign keys; columns dropped and renamed; tables renamed and dropped; Prisma's enum
+ * swap; a field made required (backfill, then SET NOT NULL) and optional again (DROP NOT
+ * NULL).
  */
 interface Column {
   name: string;
@@ -46,6 +47,8 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
   let enumValues = ['a', 'b', 'c'];
   let enumVersion = 0;
   const indexes: Index[] = [];
+  /** Names of indexes dropped, free again (Prisma's default names come back when an @@index is added again). */
+  const freed: string[] = [];
   const fks: Array<{ name: string; table: string; column: string }> = [];
   let counter = 0;
   const fresh = (p: string) => `${p}${++counter}`;
@@ -70,7 +73,20 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
       const i = pick(indexes);
       if (fks.some((f) => f.table !== i.table && i.unique)) return undefined;
       indexes.splice(indexes.indexOf(i), 1);
+      freed.push(i.name);
       return `-- DropIndex\nDROP INDEX ${q(i.name)};`;
+    },
+    // CREATE INDEX under the name of an index dropped earlier (in this migration or before).
+    () => {
+      if (!freed.length) return undefined;
+      const name = pick(freed);
+      const t = pick(tables);
+      const cols = plainCols(t);
+      if (!cols.length) return undefined;
+      const c = pick(cols);
+      freed.splice(freed.indexOf(name), 1);
+      indexes.push({ name, table: t.name, columns: [c.name], unique: false });
+      return `-- CreateIndex\nCREATE INDEX ${q(name)} ON ${q(t.name)}(${q(c.name)});`;
     },
     // ALTER INDEX … RENAME (Prisma's map: change).
     () => {
@@ -200,6 +216,7 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
     if (indexes.length && rand() < 0.12) {
       const i = pick(indexes);
       indexes.splice(indexes.indexOf(i), 1);
+      freed.push(i.name);
       out.push(`DROP INDEX CONCURRENTLY IF EXISTS ${q(i.name)};\n`);
       continue;
     }

@@ -32,6 +32,7 @@ import { analyseFailed, markRolledBack, type FailedMigration } from './failed.js
 import { historyState, readMigrationRows } from './history.js';
 import { prismaLockHolder } from './monitor.js';
 import { buildPlan, type Plan } from './plan.js';
+import { refuseLingeringIndexes } from './lingering-index.js';
 import { locatePrismaCli, urlVariables } from './prisma-cli.js';
 import { refuseSessionLeft } from './session-left.js';
 import type { DeploySettings } from './settings.js';
@@ -391,6 +392,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       again: 'run `prisma-zd deploy` again',
       warn: (message) => emit({ type: 'warning', message }),
     });
+    await refuseLingeringIndexes(control, state.pending, { again: 'run `prisma-zd deploy` again' });
     if (req.dryRun) {
       finish('dry-run', ExitCode.Ok);
       return result;

@@ -50,7 +50,7 @@ export function leavingMigrations(files: readonly MigrationFile[], pending: Read
 }
 
 /** `path:line`, the path relative to the working directory when it is under it. */
-function fileLine(path: string, line: number): string {
+export function fileLine(path: string, line: number): string {
   const file = relative(process.cwd(), path);
   return `${file && !file.startsWith('..') ? file : path}:${line}`;
 }

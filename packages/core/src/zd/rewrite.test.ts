@@ -375,6 +375,11 @@ describe('rewrite', () => {
         expect(out[3]!.changes.map((c) => c.kind), sql).toContain('maintenance');
         expect(out[3]!.text, sql).toContain(expected);
       }
+      // A lone CREATE INDEX CONCURRENTLY under the name cannot carry maintenance (it must stay alone): a note says what to run first.
+      laterSql = `CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("id");\n`;
+      const lone = later(`DROP INDEX "Post_title_idx";\n`)[3]!;
+      expect(lone.changed).toBe(false);
+      expect(lone.notes.map((n) => n.message)).toEqual(['CREATE INDEX CONCURRENTLY cannot carry queue maintenance: where prisma-zd is set up, "Post_title_idx" still stands until `prisma-zd contract`; run it before this migration is deployed']);
       // What a lingering index neither hinders nor feels: nothing to do.
       laterSql = `ALTER TABLE "Post" ADD COLUMN "body" TEXT;\nCREATE INDEX "Post_body_idx" ON "Post"("body");\nALTER TABLE "Post" ALTER COLUMN "title" SET DEFAULT '';\n`;
       expect(later(`DROP INDEX "Post_title_idx";\n`)[3]!.changes.map((c) => c.kind)).toEqual(['postpone-index']);

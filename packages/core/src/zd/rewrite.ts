@@ -289,6 +289,17 @@ class MigrationRewriter {
       this.notes.push({ line, message: `DROP INDEX CONCURRENTLY cannot carry queue maintenance: \`postponed run\` reconciles (${describe})` });
       return;
     }
+    // CREATE INDEX CONCURRENTLY must stay alone in its file: no maintenance block before it.
+    if (s.kind === 'IndexStmt' && (s.node as { concurrent?: boolean }).concurrent) {
+      const drops = effects.filter((e) => e.op === 'apply' && e.entry.dropIndex).map((e) => quoteIdent(e.entry.objectName));
+      this.notes.push({
+        line,
+        message: drops.length
+          ? `CREATE INDEX CONCURRENTLY cannot carry queue maintenance: where prisma-zd is set up, ${drops.join(', ')} still stands until \`prisma-zd contract\`; run it before this migration is deployed`
+          : `CREATE INDEX CONCURRENTLY cannot carry queue maintenance (${describe})`,
+      });
+      return;
+    }
     this.changes.push({ kind: 'maintenance', object: describe, line, message: `queue maintenance before this statement: ${describe}` });
     const comment = markerComment(`keeps the postponed queue in step (${describe})`);
     if (guard) {
