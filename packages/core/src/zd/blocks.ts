@@ -212,6 +212,20 @@ export function maintenanceBlock(
   );
 }
 
+/**
+ * A deferred `DROP INDEX` of an index that an earlier migration postponed: `original`
+ * inline on unmanaged databases; on managed ones, `steps` first (the cancel of the
+ * index's build, where it has not run), then the entry queued only where the index
+ * exists (built, or left by a build still running).
+ */
+export function guardedDeferBlock(original: string, entry: EntrySpec, steps: readonly MaintenanceStep[], index: { name: string; schema?: string }): string {
+  const idx = quoteLiteral(qualifiedIndex(index.name, index.schema));
+  return doBlock(
+    'defer',
+    `  IF ${UNMANAGED} THEN\n${original};\n  ELSE\n${steps.map(stepSql).join('\n')}\n    IF to_regclass(${idx}) IS NOT NULL THEN\n      ${enqueueSql(entry)};\n    END IF;\n  END IF;`,
+  );
+}
+
 /** A prisma-zd block found in a migration: its role and the original statement it carries. */
 export interface ZdBlock {
   role: BlockRole;

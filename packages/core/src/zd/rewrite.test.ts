@@ -108,12 +108,22 @@ describe('rewrite', () => {
     expect(r.changes.map((c) => c.kind)).toEqual(['defer-drop-default', 'defer-drop-sequence']);
   });
 
-  it('maintains the queue before a later statement that drops a pending index', () => {
+  it('maintains the queue before a later statement that drops a pending unique index', () => {
+    const first: MigrationSource = { name: '20260101500000_idx', sql: `CREATE UNIQUE INDEX "Post_title_key" ON "Post"("title");\n` };
+    const r = rewrite(`DROP INDEX "Post_title_key";\n`, [first]);
+    expect(r.changes.map((c) => [c.kind, c.object])).toEqual([['maintenance', 'cancel index "Post_title_key"']]);
+    // The DROP runs only where the index exists (a pending index was never built).
+    expect(r.text).toContain(`OR to_regclass('"Post_title_key"') IS NOT NULL THEN\nDROP INDEX "Post_title_key";`);
+  });
+
+  it('defers the drop of a plain index an earlier migration postponed: its build cancelled where it has not run, the drop queued where it stands', () => {
     const first: MigrationSource = { name: '20260101500000_idx', sql: `CREATE INDEX "Post_title_idx" ON "Post"("title");\n` };
     const r = rewrite(`DROP INDEX "Post_title_idx";\n`, [first]);
-    expect(r.changes.map((c) => [c.kind, c.object])).toEqual([['maintenance', 'cancel index "Post_title_idx"']]);
-    // The DROP runs only where the index exists (a pending index was never built).
-    expect(r.text).toContain(`OR to_regclass('"Post_title_idx"') IS NOT NULL THEN\nDROP INDEX "Post_title_idx";`);
+    expect(r.changes.map((c) => [c.kind, c.message])).toEqual([['defer-drop-index', 'index "Post_title_idx" on "Post": dropped CONCURRENTLY at contract (its postponed build is cancelled where it has not run)']]);
+    expect(r.text).toContain(`  IF to_regclass('prisma_zd.queue') IS NULL THEN\nDROP INDEX "Post_title_idx";\n  ELSE\n    UPDATE prisma_zd.queue SET status = 'cancelled'`);
+    expect(r.text).toContain(`    IF to_regclass('"Post_title_idx"') IS NOT NULL THEN\n      INSERT INTO prisma_zd.queue`);
+    expect(unmanagedView(parseSql(r.text)).parsed.statements.map((s) => s.text)).toEqual(['DROP INDEX "Post_title_idx"']);
+    expect(rewrite(r.text, [first]).changed).toBe(false);
   });
 
   it('builds a pending unique index inline before a foreign key onto its column needs it', () => {

@@ -27,7 +27,7 @@ import { quoteIdent } from '../sql/ident.js';
 import { asNode, referencedColumns, stringList } from '../sql/nodes.js';
 import { codeTokens, parseSql, type Comment, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
 import { alterTableParts } from './alter.js';
-import { conditionalBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
+import { conditionalBlock, guardedDeferBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
 import {
   addNotNullCheckStatement,
   dropDefaultStatement,
@@ -245,7 +245,9 @@ class MigrationRewriter {
     const effects = (this.pending.size ? this.pending.effectsOf(s, f, this.where(top)) : []).filter(
       (e) => !(moved && e.op === 'apply' && e.entry.kind === 'contract' && e.entry.dependsOn?.includes(moved)),
     );
-    if (effects.length && active) this.maintain(s, f, top, effects);
+    // A DROP INDEX deferred to contract carries the cancel of its own index's pending build.
+    const deferredDrop = active && s.kind === 'DropStmt' ? this.deferrableDrop(s as Statement<'DropStmt'>, f, top, j, effects) : undefined;
+    if (effects.length && active && !deferredDrop) this.maintain(s, f, top, effects);
     for (const e of effects) if (e.op !== 'update') this.removed.push({ entry: e.entry, reason: e.reason });
     this.pending.apply(effects);
     // 2. Our own rewrites (or, for blocks already written, the work they queue).
@@ -264,7 +266,7 @@ class MigrationRewriter {
     else if (s.kind === 'AlterTableStmt') this.alterTable(s as Statement<'AlterTableStmt'>, f, top, j);
     else if (s.kind === 'DropStmt') {
       // A DROP INDEX that keeps the queue in step (a pending index's) stays as maintain() left it.
-      if (effects.length === 0) this.dropIndex(s as Statement<'DropStmt'>, f, top, j);
+      if (deferredDrop) this.deferDrop(deferredDrop, f, top, effects);
       this.dropSequence(s as Statement<'DropStmt'>, f, top);
     }
   }
@@ -645,22 +647,24 @@ class MigrationRewriter {
    * renamed or moved, a column it depends on changed or dropped: maintenance would drop it
    * inline there anyway).
    */
-  dropIndex(s: Statement<'DropStmt'>, f: StatementFacts, top: Statement, j: number): void {
+  deferrableDrop(s: Statement<'DropStmt'>, f: StatementFacts, top: Statement, j: number, effects: readonly Effect[]): { entry: PendingEntry; table: TableFacts } | undefined {
     const n = s.node;
-    if (n.removeType !== 'OBJECT_INDEX' || n.concurrent || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return;
+    if (n.removeType !== 'OBJECT_INDEX' || n.concurrent || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return undefined;
     const drop = f.touches.find((t) => t.object === 'index' && t.action === 'drop' && !t.implicit);
     const index = drop && f.before.indexes.get(drop.key);
     const table = index && f.before.tables.get(index.table);
-    if (!index || !this.existing(table) || index.createdIn === this.w.name) return;
+    if (!index || !this.existing(table) || index.createdIn === this.w.name) return undefined;
+    // Its own pending build may be cancelled with it (an index postponed by an earlier migration); any other effect: maintenance as usual.
+    if (effects.some((e) => !(e.op === 'cancel' && e.entry.kind === 'index' && e.entry.key === index.key))) return undefined;
     const line = top.loc.start.line;
     const name = quoteIdent(index.name);
     if (index.unique || index.primary || index.constraint !== undefined) {
       this.notes.push({ line, message: `left alone: ${name} is ${index.constraint !== undefined ? 'the index of a constraint' : 'unique'}; the new app version may write what it rejects, so it goes with the migration` });
-      return;
+      return undefined;
     }
     if (table.partitioned) {
       this.notes.push({ line, message: `left alone: ${quoteIdent(table.name)} is partitioned (PostgreSQL has no DROP INDEX CONCURRENTLY on a partitioned table)` });
-      return;
+      return undefined;
     }
     const names = stringList(asNode(n.objects![0], 'List')?.items);
     const entry = this.dropIndexEntry(f, index.name, names.length > 1 ? names[0] : undefined, index.key, index.columnsReferenced, table, top.text);
@@ -670,18 +674,41 @@ class MigrationRewriter {
       const at = this.w.parsed.statements[this.w.view.source[k]!]?.loc.start.line;
       if (!later.understood) {
         this.notes.push({ line, message: `left alone: what line ${at} does to the schema is not known, and it may need ${name} gone` });
-        return;
+        return undefined;
       }
       if (later.touches.some((t) => indexDropConflict(t, entry) !== undefined)) {
         this.notes.push({ line, message: `left alone: line ${at} needs ${name} gone (or drops it with its table or column)` });
-        return;
+        return undefined;
       }
     }
+    return { entry, table };
+  }
+
+  /**
+   * `DROP INDEX` of a plain index on a table that existed before the migration →
+   * deferred to `contract`, which drops it CONCURRENTLY: the migration takes no lock for
+   * it, and old app versions keep the index their queries use until they are gone. Left
+   * alone (`deferrableDrop`): a unique index (the new app version may write what it
+   * rejects), an index of a constraint, one on a partitioned table (no DROP INDEX
+   * CONCURRENTLY there), and one that a later statement of the migration needs gone (its
+   * name taken again, its table renamed or moved, a column it depends on changed or
+   * dropped: maintenance would drop it inline there anyway). An index an earlier migration
+   * postponed may not be built yet where the migration runs: its build is cancelled there,
+   * and the drop is queued only where the index exists.
+   */
+  deferDrop({ entry, table }: { entry: PendingEntry; table: TableFacts }, f: StatementFacts, top: Statement, effects: readonly Effect[]): void {
+    const name = quoteIdent(entry.objectName);
+    const line = top.loc.start.line;
     this.pending.push(entry);
     this.replaced.add(top.index);
     const comment = markerComment(`deferred: index ${name} is dropped CONCURRENTLY by \`prisma-zd contract\`, once no old app version runs (inline where prisma-zd is not set up)`);
-    this.edits.push({ range: top.range, text: `${comment}\n${conditionalBlock('defer', top.text, entrySpec(entry))}` });
-    this.changes.push({ kind: 'defer-drop-index', object: name, line, message: `index ${name} on ${quoteIdent(table.name)}: dropped CONCURRENTLY at contract` });
+    const spec = entrySpec(entry);
+    const block = effects.length
+      ? guardedDeferBlock(top.text, spec, effects.map((e) => stepOf(e, this.setPath(f))), { name: entry.objectName, ...(spec.tableSchema === undefined ? {} : { schema: spec.tableSchema }) })
+      : conditionalBlock('defer', top.text, spec);
+    this.edits.push({ range: top.range, text: `${comment}\n${block}` });
+    const cancelled = effects.length ? ` (its postponed build is cancelled where it has not run)` : '';
+    this.changes.push({ kind: 'defer-drop-index', object: name, line, message: `index ${name} on ${quoteIdent(table.name)}: dropped CONCURRENTLY at contract${cancelled}` });
   }
 
   dropIndexEntry(f: StatementFacts, name: string, schema: string | undefined, key: string, columns: readonly string[], table: TableFacts, statement: string): PendingEntry {
