@@ -12,13 +12,16 @@
  * - `ALTER COLUMN … DROP DEFAULT` on an existing column → deferred to `contract`, with
  *   the `DROP SEQUENCE` that goes with it; left alone when something later in the same
  *   migration needs the default gone (Prisma's enum swap).
+ * - `DROP INDEX` of a plain index on an existing table → deferred to `contract`, which
+ *   drops it CONCURRENTLY; left alone when it is unique or something later in the same
+ *   migration needs it gone.
  * - Queue maintenance before later statements that drop, rename or need pending work.
  *
  * Every other byte of the file is kept; a second run changes nothing.
  */
-import type { Node } from 'libpg-query';
+import type { DropStmt, Node } from 'libpg-query';
 import { lookupName, type ReplayExecution } from '../facts/context.js';
-import type { MigrationFacts, StatementFacts, TableFacts } from '../facts/model.js';
+import type { IndexFacts, MigrationFacts, StatementFacts, TableFacts } from '../facts/model.js';
 import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { replayHistory } from '../facts/replay.js';
 import { provenNotNull } from '../locks/type-change.js';
@@ -265,7 +268,6 @@ class MigrationRewriter {
     if (s.kind === 'IndexStmt') this.index(s as Statement<'IndexStmt'>, f, top);
     else if (s.kind === 'AlterTableStmt') this.alterTable(s as Statement<'AlterTableStmt'>, f, top, j);
     else if (s.kind === 'DropStmt') {
-      // A DROP INDEX that keeps the queue in step (a pending index's) stays as maintain() left it.
       if (deferredDrop) this.deferDrop(deferredDrop, f, top, effects);
       this.dropSequence(s as Statement<'DropStmt'>, f, top);
     }
@@ -637,23 +639,23 @@ class MigrationRewriter {
     return true;
   }
 
-  /**
-   * `DROP INDEX` of a plain index on a table that existed before the migration →
-   * deferred to `contract`, which drops it CONCURRENTLY: the migration takes no lock for
-   * it, and old app versions keep the index their queries use until they are gone. Left
-   * alone: a unique index (the new app version may write what it rejects), an index of a
-   * constraint, one on a partitioned table (no DROP INDEX CONCURRENTLY there), and one
-   * that a later statement of the migration needs gone (its name taken again, its table
-   * renamed or moved, a column it depends on changed or dropped: maintenance would drop it
-   * inline there anyway).
-   */
-  deferrableDrop(s: Statement<'DropStmt'>, f: StatementFacts, top: Statement, j: number, effects: readonly Effect[]): { entry: PendingEntry; table: TableFacts } | undefined {
-    const n = s.node;
-    if (n.removeType !== 'OBJECT_INDEX' || n.concurrent || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return undefined;
+  /** The index a one-object `DROP INDEX` drops, with its table and the schema the statement names (facts before it). */
+  droppedIndex(n: DropStmt, f: StatementFacts): { index: IndexFacts; table: TableFacts; schema?: string } | undefined {
     const drop = f.touches.find((t) => t.object === 'index' && t.action === 'drop' && !t.implicit);
     const index = drop && f.before.indexes.get(drop.key);
     const table = index && f.before.tables.get(index.table);
-    if (!index || !this.existing(table) || index.createdIn === this.w.name) return undefined;
+    if (!index || !table) return undefined;
+    const names = stringList(asNode(n.objects?.[0], 'List')?.items);
+    return names.length > 1 ? { index, table, schema: names[0]! } : { index, table };
+  }
+
+  /** What `deferDrop` needs when it may defer `s` (a note says why, where it is left alone). */
+  deferrableDrop(s: Statement<'DropStmt'>, f: StatementFacts, top: Statement, j: number, effects: readonly Effect[]): { entry: PendingEntry; table: TableFacts } | undefined {
+    const n = s.node;
+    if (n.removeType !== 'OBJECT_INDEX' || n.concurrent || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return undefined;
+    const dropped = this.droppedIndex(n, f);
+    if (!dropped || !this.existing(dropped.table) || dropped.index.createdIn === this.w.name) return undefined;
+    const { index, table } = dropped;
     // Its own pending build may be cancelled with it (an index postponed by an earlier migration); any other effect: maintenance as usual.
     if (effects.some((e) => !(e.op === 'cancel' && e.entry.kind === 'index' && e.entry.key === index.key))) return undefined;
     const line = top.loc.start.line;
@@ -666,8 +668,7 @@ class MigrationRewriter {
       this.notes.push({ line, message: `left alone: ${quoteIdent(table.name)} is partitioned (PostgreSQL has no DROP INDEX CONCURRENTLY on a partitioned table)` });
       return undefined;
     }
-    const names = stringList(asNode(n.objects![0], 'List')?.items);
-    const entry = this.dropIndexEntry(f, index.name, names.length > 1 ? names[0] : undefined, index.key, index.columnsReferenced, table, top.text);
+    const entry = this.dropIndexEntry(f, dropped, top.text);
     const statements = this.w.facts.statements;
     for (let k = j + 1; k < statements.length; k++) {
       const later = statements[k]!;
@@ -711,18 +712,18 @@ class MigrationRewriter {
     this.changes.push({ kind: 'defer-drop-index', object: name, line, message: `index ${name} on ${quoteIdent(table.name)}: dropped CONCURRENTLY at contract${cancelled}` });
   }
 
-  dropIndexEntry(f: StatementFacts, name: string, schema: string | undefined, key: string, columns: readonly string[], table: TableFacts, statement: string): PendingEntry {
+  dropIndexEntry(f: StatementFacts, { index, table, schema }: { index: IndexFacts; table: TableFacts; schema?: string }, statement: string): PendingEntry {
     return {
       kind: 'contract',
       migration: this.w.name,
-      key,
+      key: index.key,
       tableKey: table.key,
       ...this.placement(f, schema === undefined ? undefined : { schemaname: schema }, table),
       tableName: table.name,
-      objectName: name,
-      originName: name,
+      objectName: index.name,
+      originName: index.name,
       originTable: table.name,
-      columns: [...columns],
+      columns: [...index.columnsReferenced],
       statement,
       dropIndex: true,
     };
@@ -806,13 +807,8 @@ class MigrationRewriter {
       return;
     }
     if (s.kind === 'DropStmt' && role === 'defer' && (s as Statement<'DropStmt'>).node.removeType === 'OBJECT_INDEX') {
-      const n = (s as Statement<'DropStmt'>).node;
-      const drop = f.touches.find((t) => t.object === 'index' && t.action === 'drop' && !t.implicit);
-      const index = drop && f.before.indexes.get(drop.key);
-      const table = index && f.before.tables.get(index.table);
-      if (!index || !table) return;
-      const names = stringList(asNode(n.objects?.[0], 'List')?.items);
-      this.pending.push(this.dropIndexEntry(f, index.name, names.length > 1 ? names[0] : undefined, index.key, index.columnsReferenced, table, s.text));
+      const dropped = this.droppedIndex((s as Statement<'DropStmt'>).node, f);
+      if (dropped) this.pending.push(this.dropIndexEntry(f, dropped, s.text));
       return;
     }
     if (s.kind === 'DropStmt' && role === 'defer') {
