@@ -29,7 +29,7 @@ export const contractCommand = defineCommand({
   builder: (y) =>
     projectOptions(y)
       .option('list', { type: 'boolean', default: false, describe: 'Only list the pending contract statements' })
-      .option('lock-timeout', { type: 'string', default: '2s', describe: 'lock_timeout of each statement (ms, s, min)' })
+      .option('lock-timeout', { type: 'string', default: '2s', describe: 'lock_timeout of each statement (ms, s, min); a DROP INDEX CONCURRENTLY waits without one (it blocks no one)' })
       .option('attempts', { type: 'number', default: 5, describe: 'Attempts per statement when its lock is not available' }),
   async run(argv, out) {
     const lockTimeoutMs = parseDurationMs(argv.lockTimeout);
