@@ -117,4 +117,34 @@ describe('prisma-zd contract', () => {
       await db.drop();
     }
   });
+  it('a deferred DROP INDEX: refused with CASCADE; an index of its name on another table is left alone, named; one already gone is marked done', async () => {
+    const db = await freshDatabase();
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await sql(db.url, `CREATE TABLE "Post" (id int, title text); CREATE TABLE "Other" (id int, title text); CREATE INDEX "Post_title_idx" ON "Other"(title);`);
+      const cancel = (id: number) => cli(['postponed', 'cancel', '--id', String(id), '--reason', 'test', '--url', db.url]);
+      const exists = async () => (await sql<{ ok: boolean }>(db.url, `SELECT to_regclass('"Post_title_idx"') IS NOT NULL AS ok`))[0]!.ok;
+
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'Post_title_idx', statement: 'DROP INDEX "Post_title_idx" CASCADE', columns: ['title'] });
+      const cascade = await cli(['contract', '--url', db.url, ...NOFOLDER]);
+      expect(cascade.code).toBe(5);
+      expect(cascade.stdout).toContain('refused: the statement must be DROP SEQUENCE or DROP INDEX of one object, without CASCADE; prisma-zd does not execute it');
+      expect((await cancel(1)).code).toBe(0);
+
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'Post_title_idx', statement: 'DROP INDEX "Post_title_idx"', columns: ['title'] });
+      const elsewhere = await cli(['contract', '--url', db.url, ...NOFOLDER]);
+      expect(elsewhere.code).toBe(5);
+      expect(elsewhere.stdout).toContain('index "public"."Post_title_idx" is on table "public"."Other", not on "Post" as queued: it is not the index this entry drops, and prisma-zd leaves it alone');
+      expect(await exists()).toBe(true);
+      expect((await cancel(2)).code).toBe(0);
+
+      await sql(db.url, `DROP INDEX "Post_title_idx"`);
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'Post_title_idx', statement: 'DROP INDEX "Post_title_idx"', columns: ['title'] });
+      const gone = await cli(['contract', '--url', db.url, ...NOFOLDER, '--json']);
+      expect(gone.code, gone.stderr).toBe(0);
+      expect(JSON.parse(gone.stdout).entries).toMatchObject([{ id: 3, status: 'applied', note: 'already dropped' }]);
+    } finally {
+      await db.drop();
+    }
+  });
 });

@@ -12,7 +12,7 @@ import { entryLabel, markFailed, readEntries, type QueueEntry } from './entries.
 import { dbFailure, nextStep, REFUSED } from './failure.js';
 import { acquireQueueLock, releaseQueueLock } from './lock.js';
 import { reconcileLines, reconcileQueue, type ReconcileReport } from './reconcile.js';
-import { checkEntry, silentReporter, type RunReporter } from './runner.js';
+import { checkEntry, findIndex, silentReporter, type RunReporter } from './runner.js';
 import { requireCurrentSchema } from './schema.js';
 import { prismaMigrationsSchema, urlSchema } from '../db/search-path.js';
 import { QueueSessions } from './session.js';
@@ -258,25 +258,12 @@ async function dropIndexConcurrently(sessions: QueueSessions, entry: QueueEntry,
     const worker = await sessions.worker();
     if (entry.searchPath !== null) await setSettings(worker, { search_path: entry.searchPath });
     else await worker.query('RESET search_path');
-    const { rows } = await worker.query<{ schema: string; table_name: string; table_schema: string }>(
-      `SELECT n.nspname AS schema, t.relname AS table_name, tn.nspname AS table_schema
-         FROM pg_catalog.pg_class c
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
-         JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
-         JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
-        WHERE c.relname = $1
-          AND n.nspname = COALESCE($2, (SELECT rn.nspname FROM pg_catalog.pg_class r
-                                          JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
-                                         WHERE r.oid = pg_catalog.to_regclass($3)))`,
-      [entry.objectName, entry.tableSchema, quoteIdent(entry.tableName ?? '')],
-    );
-    const found = rows[0];
+    const found = await findIndex(worker, entry);
     let note: string | null = null;
     if (!found) {
       note = 'already dropped';
-    } else if (found.table_name !== entry.tableName || (entry.tableSchema !== null && found.table_schema !== entry.tableSchema)) {
-      const error = `index ${quoteIdent(found.schema)}.${quoteIdent(entry.objectName ?? '')} is on table ${quoteIdent(found.table_schema)}.${quoteIdent(found.table_name)}, not on ${quoteIdent(entry.tableName ?? '')} as queued: it is not the index this entry drops, and prisma-zd leaves it alone`;
+    } else if (found.tableName !== entry.tableName || (entry.tableSchema !== null && found.tableSchema !== entry.tableSchema)) {
+      const error = `index ${quoteIdent(found.schema)}.${quoteIdent(entry.objectName ?? '')} is on table ${quoteIdent(found.tableSchema)}.${quoteIdent(found.tableName)}, not on ${quoteIdent(entry.tableName ?? '')} as queued: it is not the index this entry drops, and prisma-zd leaves it alone`;
       await markFailed(control, entry.id, { sqlstate: null, error });
       return { id: entry.id, label, status: 'failed', attempts: 1, durationMs: Date.now() - started, sqlstate: null, error, next: nextStep({ ...entry, error }, CONTRACT_COMMAND) };
     } else {

@@ -272,7 +272,7 @@ async function runEntry(ctx: Ctx, entry: QueueEntry): Promise<EntryOutcome> {
   }
 }
 
-interface ExistingIndex {
+export interface ExistingIndex {
   schema: string;
   valid: boolean;
   tableName: string;
@@ -280,7 +280,7 @@ interface ExistingIndex {
 }
 
 /** The index named by the entry, in its table's schema (resolved with the entry's search_path). */
-async function findIndex(client: pg.ClientBase, entry: QueueEntry): Promise<ExistingIndex | undefined> {
+export async function findIndex(client: pg.ClientBase, entry: QueueEntry): Promise<ExistingIndex | undefined> {
   const { rows } = await client.query<{ schema: string; valid: boolean; table_name: string; table_schema: string }>(
     `SELECT n.nspname AS schema, i.indisvalid AS valid, t.relname AS table_name, tn.nspname AS table_schema
        FROM pg_catalog.pg_class c

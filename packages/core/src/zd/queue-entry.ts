@@ -30,7 +30,7 @@ export function checkQueueStatement(kind: EntryKind, objectName: string, stateme
   if (s.kind === 'DropStmt') {
     const n = s.node as { removeType?: string; objects?: unknown[]; behavior?: string };
     if ((n.removeType !== 'OBJECT_SEQUENCE' && n.removeType !== 'OBJECT_INDEX') || n.objects?.length !== 1 || n.behavior === 'DROP_CASCADE') {
-      return { ok: false, reason: 'only DROP SEQUENCE or DROP INDEX of one object, without CASCADE, is accepted' };
+      return { ok: false, reason: 'must be DROP SEQUENCE or DROP INDEX of one object, without CASCADE' };
     }
     const names = stringList(asNode(n.objects[0] as never, 'List')?.items);
     return names[names.length - 1] === objectName ? { ok: true } : { ok: false, reason: `drops "${names.join('.')}", not "${objectName}"` };
