@@ -1,7 +1,8 @@
 /**
  * SIGINT and SIGKILL in the middle of `contract` (while its statement waits for a lock
- * held by an old transaction): exit 130 on SIGINT, no advisory lock left held by us
- * after either, nothing applied twice or lost — the next run applies the entry once.
+ * held by an old transaction, a DROP INDEX CONCURRENTLY too): exit 130 on SIGINT, no
+ * advisory lock left held by us after either, nothing applied twice or lost — the next
+ * run applies the entry once.
  */
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -54,6 +55,40 @@ describe('signals during contract', () => {
   it('SIGKILL: lock released with the session, the next run applies the entry once', async () => {
     const r = await interruptWaitingContract('SIGKILL');
     expect(r.signal).toBe('SIGKILL');
+  });
+});
+
+describe('signals while contract drops a deferred index CONCURRENTLY (it waits for an old transaction)', () => {
+  it.each(['SIGINT', 'SIGKILL'] as const)('%s: the entry stays open (the index stands, maybe left invalid, or its session finished the drop after the client died); the next run completes it, once', async (signal) => {
+    const db = await freshDatabase({ prefix: 'zd_sig' });
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await sql(db.url, `CREATE TABLE "P" (id int, title text); CREATE INDEX "P_title_idx" ON "P"(title);`);
+      await sql(
+        db.url,
+        conditionalBlock('defer', 'DROP INDEX "P_title_idx"', { kind: 'contract', migration: '20260101000000_test', objectName: 'P_title_idx', tableName: 'P', columns: ['title'], statement: 'DROP INDEX "P_title_idx"' }),
+      );
+      const holder = new pg.Client({ connectionString: db.url });
+      await holder.connect();
+      await holder.query(`BEGIN; SELECT * FROM "P"`);
+      const run = startCli(['contract', '--url', db.url, ...NOFOLDER]);
+      for (let i = 0; i < 300 && !(await contractWaiting(db.url)); i++) await new Promise((res) => setTimeout(res, 100));
+      expect(await contractWaiting(db.url)).toBe(true);
+      run.child.kill(signal);
+      const r = await run.done;
+      if (signal === 'SIGINT') expect(r.code).toBe(130);
+      await holder.query('ROLLBACK');
+      await holder.end();
+      expect((await statuses(db.url))[0]!.status).toBe('pending');
+      // SIGINT cancels the statement: the index stands. After SIGKILL its session may still finish the drop.
+      if (signal === 'SIGINT') expect(await sql(db.url, `SELECT count(*)::int AS n FROM pg_class WHERE relname = 'P_title_idx'`)).toEqual([{ n: 1 }]);
+      const again = await cli(['contract', '--url', db.url, ...NOFOLDER]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await statuses(db.url)).toEqual([expect.objectContaining({ status: 'done' })]);
+      expect(await sql(db.url, `SELECT count(*)::int AS n FROM pg_class WHERE relname = 'P_title_idx'`)).toEqual([{ n: 0 }]);
+    } finally {
+      await db.drop();
+    }
   });
 });
 
