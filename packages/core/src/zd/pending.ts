@@ -839,6 +839,32 @@ function effectsAmong(
   return [...effects.values()];
 }
 
+const ALTER_WORDS: Readonly<Record<string, string>> = {
+  type: 'changes the type of',
+  'column-type': 'changes a column type of (rebuilding every index of)',
+  'attach-partition': 'attaches a partition to',
+  'detach-partition': 'detaches a partition from',
+  'partition-of': 'makes a partition of',
+  identity: 'makes an identity of',
+  generated: 'changes the generation of',
+};
+
+/**
+ * Why later statements need a deferred index drop done first (the touches
+ * `indexDropConflict` names), in a few words: the most telling touch (the name, then a
+ * column, then the table).
+ */
+export function indexDropConflictReason(touches: readonly Touch[], drop: Pick<PendingEntry, 'key'>): string {
+  const rank = (t: Touch) => (t.key === drop.key || t.newKey === drop.key ? 0 : t.object === 'column' ? 1 : 2);
+  const touch = [...touches].sort((x, y) => rank(x) - rank(y))[0]!;
+  if (touch.action === 'drop') return `drops ${describe(touch)} (the index goes with it)`;
+  if (touch.key === drop.key) return touch.action === 'create' ? `creates ${describe(touch)} again, under the same name` : `changes ${describe(touch)}`;
+  if (touch.newKey === drop.key) return `renames ${describe(touch)} to the same name`;
+  const verb =
+    touch.action === 'rename' ? 'renames' : touch.action === 'set-schema' ? 'moves' : (ALTER_WORDS[touch.change ?? ''] ?? `changes (${touch.change ?? touch.action})`);
+  return `${verb} ${describe(touch)}: the index must be gone by then`;
+}
+
 function describe(t: Touch): string {
   const parts = splitKey(t.key);
   // An extension's key is its bare name.

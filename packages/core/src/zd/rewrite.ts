@@ -36,6 +36,7 @@ import {
   dropDefaultStatement,
   entrySpec,
   indexDropConflict,
+  indexDropConflictReason,
   notNullCheckName,
   setNotNullStatement,
   noteIndexStatement,
@@ -677,8 +678,9 @@ class MigrationRewriter {
         this.notes.push({ line, message: `left alone: what line ${at} does to the schema is not known, and it may need ${name} gone` });
         return undefined;
       }
-      if (later.touches.some((t) => indexDropConflict(t, entry) !== undefined)) {
-        this.notes.push({ line, message: `left alone: line ${at} needs ${name} gone (or drops it with its table or column)` });
+      const conflicts = later.touches.filter((t) => indexDropConflict(t, entry) !== undefined);
+      if (conflicts.length) {
+        this.notes.push({ line, message: `left alone: line ${at} ${indexDropConflictReason(conflicts, entry)}` });
         return undefined;
       }
     }

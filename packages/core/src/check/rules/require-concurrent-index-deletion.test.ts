@@ -29,7 +29,7 @@ describe(ID, () => {
   it("says how to do it by hand where rewrite leaves the drop alone", () => {
     const sql = "DROP INDEX \"Post_authorId_idx\";\nALTER TABLE \"Post\" RENAME TO \"Article\";";
     const [d] = found(sql);
-    expect(d?.help).toBe("Instead: drop it with `DROP INDEX CONCURRENTLY IF EXISTS \"Post_authorId_idx\";` alone in a migration of its own (`prisma migrate dev --create-only`, then edit): CONCURRENTLY cannot run inside a transaction; `prisma-zd rewrite` left it alone (line 2 needs \"Post_authorId_idx\" gone (or drops it with its table or column)).");
+    expect(d?.help).toBe("Instead: drop it with `DROP INDEX CONCURRENTLY IF EXISTS \"Post_authorId_idx\";` alone in a migration of its own (`prisma migrate dev --create-only`, then edit): CONCURRENTLY cannot run inside a transaction; `prisma-zd rewrite` left it alone (line 2 renames table \"public\".\"Post\": the index must be gone by then).");
     expect(d?.fixedBy).toBeUndefined();
   });
   it("accepts the drop as rewritten (deferred to contract)", async () => {
