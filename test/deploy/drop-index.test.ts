@@ -27,7 +27,7 @@ const INDEX = 'Comment_postId_createdAt_idx';
 const indexExists = async (url: string) => (await query<{ ok: boolean }>(url, `SELECT to_regclass('"${INDEX}"') IS NOT NULL AS ok`))[0]!.ok;
 
 describe('a removed @@index (DROP INDEX deferred to contract)', () => {
-  it('deploys without waiting for a long report on the table, keeps the index for old versions, refuses a later CREATE INDEX CONCURRENTLY of its name until contract, which drops it CONCURRENTLY without blocking reads; verify agrees throughout', async () => {
+  it('deploys without waiting for a long report on the table, keeps the index for old versions, refuses a later CREATE INDEX CONCURRENTLY of its name until contract, which drops it CONCURRENTLY without blocking reads (interrupted, the next run completes it); verify agrees throughout', async () => {
     const p = await deployProject(res, newDatabase);
     const name = await addRewrittenMigration(p.project.migrationsDir, 'drop_comment_index', `-- DropIndex\nDROP INDEX "${INDEX}";\n`);
     const file = readFileSync(join(p.project.migrationsDir, name, 'migration.sql'), 'utf8');
@@ -61,10 +61,13 @@ describe('a removed @@index (DROP INDEX deferred to contract)', () => {
       expect(await query(p.url, `SELECT 1 FROM _prisma_migrations WHERE migration_name = $1`, [again])).toEqual([]);
 
       // contract waits for the report without queueing anyone behind it: a new read of "Comment" goes through meanwhile.
-      const contract = runZd(['contract', '--url', p.url, '--migrations', p.project.migrationsDir, '--json'], { cwd: p.project.dir });
-      await waitFor('contract to wait for the report', async () =>
-        (await query(p.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'prisma-zd/contract-worker' AND wait_event_type = 'Lock'`)).length > 0,
-      );
+      const contractWaits = () =>
+        waitFor('contract to wait for the report', async () =>
+          (await query(p.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'prisma-zd/contract-worker' AND wait_event_type = 'Lock'`)).length > 0,
+        );
+      let pid = 0;
+      const first = runZd(['contract', '--url', p.url, '--migrations', p.project.migrationsDir], { cwd: p.project.dir, onSpawn: (n) => (pid = n) });
+      await contractWaits();
       const reader = await session(p.url, 'new-app-read');
       try {
         await reader.client.query(`SET statement_timeout = '3s'`);
@@ -73,6 +76,15 @@ describe('a removed @@index (DROP INDEX deferred to contract)', () => {
       } finally {
         await reader.end();
       }
+      // Interrupted (Ctrl-C, a CD job cancelled): the index is left invalid, still the entry's, which verify says.
+      process.kill(pid, 'SIGINT');
+      expect((await first).code).toBe(130);
+      const mid = JSON.parse((await runZd(['verify', '--url', p.url, '--migrations', p.project.migrationsDir, '--json'], { cwd: p.project.dir })).stdout);
+      expect(mid.drift).toEqual([]);
+      expect(mid.invalidIndexes).toEqual([{ table: '"public"."Comment"', index: INDEX, queued: false, dropQueued: true }]);
+
+      const contract = runZd(['contract', '--url', p.url, '--migrations', p.project.migrationsDir, '--json'], { cwd: p.project.dir });
+      await contractWaits();
       expect(await indexExists(p.url)).toBe(true);
       await report.end();
       const done = await contract;

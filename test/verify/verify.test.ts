@@ -64,7 +64,7 @@ interface VerifyJson {
   equal: boolean;
   drift: Array<{ source: string; kind: string; object: string; message: string; change?: string; property?: string | null }>;
   pending: Array<{ kind: string; object: string; message: string; next: string; explains: string[] }>;
-  invalidIndexes: Array<{ table: string; index: string; queued: boolean }>;
+  invalidIndexes: Array<{ table: string; index: string; queued: boolean; dropQueued: boolean }>;
   unvalidatedConstraints: Array<{ table: string; constraint: string; queued: boolean; byMigrations: boolean }>;
   compared: string[];
   managed: boolean;
@@ -211,14 +211,14 @@ describe('prisma-zd verify', () => {
       expect(r.stdout).toContain('  - column "public"."Post"."hotfix": missing in the migrations folder');
       expect(r.stdout).toContain('  - index "public"."Post_published_publishedAt_idx": missing in the database');
       expect(r.stdout).toContain('  - index "public"."User_username_key": the migrations folder valid, the database INVALID');
-      expect(r.stdout).toContain('Invalid indexes (not used by queries; a failed or interrupted CREATE INDEX CONCURRENTLY):\n  - User_username_key on "public"."User"');
+      expect(r.stdout).toContain('Invalid indexes (not used by queries; a failed or interrupted CREATE or DROP INDEX CONCURRENTLY):\n  - User_username_key on "public"."User"');
       const json = (await verify(db.url, ['--json'])).json!;
       expect(json.drift.map((d) => [d.kind, d.object, d.change])).toEqual([
         ['column', '"public"."Post"."hotfix"', 'missing-in-a'],
         ['index', '"public"."Post_published_publishedAt_idx"', 'missing-in-b'],
         ['index', '"public"."User_username_key"', 'changed'],
       ]);
-      expect(json.invalidIndexes).toEqual([{ table: '"public"."User"', index: 'User_username_key', queued: false }]);
+      expect(json.invalidIndexes).toEqual([{ table: '"public"."User"', index: 'User_username_key', queued: false, dropQueued: false }]);
       await expectNoLeftover(before);
     } finally {
       await db.drop();

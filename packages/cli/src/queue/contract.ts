@@ -238,8 +238,8 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
   }
 }
 
-/** Is the entry's statement a `DROP INDEX` (a deferred one: `contract` runs it CONCURRENTLY)? */
-function isDropIndex(statement: string): boolean {
+/** Is the entry's statement a `DROP INDEX` (a deferred one: `contract` runs it CONCURRENTLY)? The parser is loaded. */
+export function isDropIndex(statement: string): boolean {
   const s = parseSql(statement).statements[0];
   return s !== undefined && isStatement(s, 'DropStmt') && s.node.removeType === 'OBJECT_INDEX';
 }

@@ -43,8 +43,11 @@ export function verifyLines(o: Pick<Output, 'color'>, r: VerifyReport): string[]
     lines.push('Pending work: none.');
   }
   if (r.invalidIndexes.length) {
-    lines.push('Invalid indexes (not used by queries; a failed or interrupted CREATE INDEX CONCURRENTLY):');
-    for (const i of r.invalidIndexes) lines.push(`  - ${i.index} on ${i.table}${i.queued ? ' (queued: `prisma-zd postponed run` rebuilds it)' : ''}`);
+    lines.push('Invalid indexes (not used by queries; a failed or interrupted CREATE or DROP INDEX CONCURRENTLY):');
+    for (const i of r.invalidIndexes) {
+      const why = i.queued ? ' (queued: `prisma-zd postponed run` rebuilds it)' : i.dropQueued ? ' (queued: `prisma-zd contract` drops it)' : '';
+      lines.push(`  - ${i.index} on ${i.table}${why}`);
+    }
   } else {
     lines.push('Invalid indexes: none.');
   }

@@ -7,13 +7,13 @@
  * indexes and unvalidated constraints.
  */
 import type pg from 'pg';
-import { ZD_SCHEMA, quoteIdent } from '@prisma-zd/core';
+import { initParser, ZD_SCHEMA, quoteIdent } from '@prisma-zd/core';
 import { ExitCode } from '../errors.js';
 import { describeServer, withClient } from '../db/connect.js';
 import { diffFingerprints, fingerprint, type FingerprintDiff, type SchemaFingerprint } from '../db/fingerprint.js';
 import { appliedMigrations, readMigrationsFolder, type AppliedMigration, type MigrationFile } from '../project/migrations.js';
 import { entryLabel, readEntries, type QueueEntry } from '../queue/entries.js';
-import { CONTRACT_COMMAND } from '../queue/contract.js';
+import { CONTRACT_COMMAND, isDropIndex } from '../queue/contract.js';
 import { RUN_COMMAND } from '../queue/runner.js';
 import { requireCurrentSchema } from '../queue/schema.js';
 import { readSearchPath, searchPathError, urlSchema, type SearchPathState } from '../db/search-path.js';
@@ -68,6 +68,8 @@ export interface InvalidIndex {
   index: string;
   /** An open queue entry will build it again (`postponed run`). */
   queued: boolean;
+  /** An open deferred DROP INDEX will drop it (`contract`). */
+  dropQueued: boolean;
 }
 
 export interface UnvalidatedConstraint {
@@ -300,13 +302,16 @@ export async function verifyDatabase(opts: VerifyOptions): Promise<VerifyReport>
   ];
 
   const openIndex = new Set(live.entries.filter((e) => e.kind === 'index' && e.status !== 'failed').map((e) => e.objectName));
+  // A deferred DROP INDEX interrupted in `contract` leaves its index invalid until the next run drops it.
+  await initParser();
+  const openDrop = new Set(live.entries.filter((e) => e.kind === 'contract' && e.status !== 'failed' && isDropIndex(e.statement)).map((e) => e.objectName));
   const openValidate = new Set(live.entries.filter((e) => (e.kind === 'validate' || e.kind === 'not-null') && e.status !== 'failed').map((e) => e.objectName));
   const invalidIndexes: InvalidIndex[] = [];
   const unvalidatedConstraints: UnvalidatedConstraint[] = [];
   for (const t of result.have.tables) {
     const table = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
     const wanted = result.want.tables.find((w) => w.schema === t.schema && w.name === t.name);
-    for (const i of t.indexes) if (!i.valid) invalidIndexes.push({ table, index: i.name, queued: openIndex.has(i.name) });
+    for (const i of t.indexes) if (!i.valid) invalidIndexes.push({ table, index: i.name, queued: openIndex.has(i.name), dropQueued: openDrop.has(i.name) });
     for (const k of t.constraints) {
       if (k.validated) continue;
       const byMigrations = wanted?.constraints.some((w) => w.name === k.name && !w.validated) ?? false;
