@@ -686,7 +686,7 @@ export class PendingWork {
 
 /** A deferred `ALTER COLUMN … DROP DEFAULT` (its key is its column's; a deferred DROP SEQUENCE's is the sequence's). */
 function isDeferredDropDefault(e: PendingEntry): boolean {
-  return e.kind === 'contract' && e.key.startsWith(e.tableKey + '.');
+  return e.kind === 'contract' && !e.dropIndex && e.key.startsWith(e.tableKey + '.');
 }
 
 /**
