@@ -36,6 +36,12 @@ describe('a removed @@index (DROP INDEX deferred to contract)', () => {
     // An old app version's report: a transaction that has read "Comment" and stays open.
     const report = await session(p.url, 'old-app-report', 'SELECT count(*) FROM "Comment"');
     try {
+      // The plan says so before anything runs: deferred, no lock.
+      const dry = await zdDeploy(p, ['--dry-run', '--json']);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.json!.plan.migrations[0].statements.map((st: { zd?: string; locks: unknown[] }) => [st.zd, st.locks.length])).toEqual([['deferred', 0]]);
+      expect(dry.stderr).toContain(`deferred to \`prisma-zd contract\`: DROP INDEX "${INDEX}"`);
+
       // The plain DROP INDEX would wait for the report (lock_timeout, retries, exit 4); the rewritten one takes no lock on "Comment".
       const deployed = await zdDeploy(p, ['--json', '--lock-timeout', '500ms', '--blockers', 'show']);
       expect(deployed.code, deployed.stderr).toBe(0);
