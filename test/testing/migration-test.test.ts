@@ -58,6 +58,28 @@ describe('createMigrationTest', () => {
     expect(t.migrations).toHaveLength(8);
   });
 
+  it('a removed @@index waits for runContract(); a later CREATE INDEX CONCURRENTLY of its name is refused until then, as deploy refuses it', async () => {
+    const db = await database();
+    const copy = await sampleCopy();
+    const dropped = addMigration(copy.migrationsDir, 'drop_comment_index', `DROP INDEX "Comment_postId_createdAt_idx";\n`);
+    const r = await runZd(['rewrite', '--migrations', copy.migrationsDir, join(copy.migrationsDir, dropped)], { cwd: copy.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const again = addMigration(copy.migrationsDir, 'comment_index_again', `CREATE INDEX CONCURRENTLY "Comment_postId_createdAt_idx" ON "Comment"("createdAt");\n`);
+    const t = await createMigrationTest({ url: db.url, cwd: copy.dir, mode: 'sql' });
+    await t.migrateTo(dropped);
+    expect((await t.state()).deferred.map((e) => e.statement)).toEqual(['DROP INDEX "Comment_postId_createdAt_idx"']);
+    const error = await t.migrateTo(again).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(error?.code).toBe('ZD_INDEX_STILL_STANDS');
+    expect(error?.message).toContain(`but on this database "Comment_postId_createdAt_idx" still stands: migration ${dropped} dropped it`);
+    expect(error?.message).toContain(`Run \`runContract()\` (once no app version that uses "Comment_postId_createdAt_idx" runs), then migrateTo("${again}") again.`);
+    await t.runContract();
+    expect(await t.migrateTo(again)).toEqual([again]);
+    await t.expectMatchesUnmanaged();
+  });
+
   for (const mode of ['prisma', 'sql'] as const) {
     it(`${mode} mode: a migration failing on the data names the migration and the statement, and leaves Prisma's failed state`, async () => {
       const copy = await sampleCopy();

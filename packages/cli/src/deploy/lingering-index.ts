@@ -21,7 +21,14 @@ interface OpenDrop {
   statement: string;
 }
 
-export async function refuseLingeringIndexes(client: pg.ClientBase, pending: readonly MigrationFile[], options: { again: string }): Promise<void> {
+export interface LingeringOptions {
+  /** How to go on once the way is clear, e.g. "run `prisma-zd deploy` again". */
+  readonly again: string;
+  /** What drops the deferred index (default `prisma-zd contract`). */
+  readonly contract?: string;
+}
+
+export async function refuseLingeringIndexes(client: pg.ClientBase, pending: readonly MigrationFile[], options: LingeringOptions): Promise<void> {
   if (pending.length === 0) return;
   const { rows: managed } = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${QUEUE_TABLE}') IS NOT NULL AS ok`);
   if (!managed[0]?.ok) return;
@@ -48,7 +55,7 @@ export async function refuseLingeringIndexes(client: pg.ClientBase, pending: rea
           `Migration ${m.name} creates index ${name} CONCURRENTLY (${fileLine(m.path, s.loc.start.line)}), but on this database ${name} still stands: ` +
           `migration ${hit.migration ?? '(unknown)'} dropped it, and prisma-zd deferred that drop to \`prisma-zd contract\` (queue entry #${hit.id}). ` +
           `Prisma would fail on it with "relation ${name} already exists". Nothing was applied.`,
-        hint: `Run \`prisma-zd contract\` (once no app version that uses ${name} runs), then ${options.again}.`,
+        hint: `Run ${options.contract ?? '`prisma-zd contract`'} (once no app version that uses ${name} runs), then ${options.again}.`,
         exit: ExitCode.Usage,
       });
     }

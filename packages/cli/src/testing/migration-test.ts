@@ -24,6 +24,7 @@ import { prismaSchemaOf } from '../db/search-path.js';
 import { applyMigrations } from '../verify/apply.js';
 import { withScratchDatabase } from '../verify/scratch.js';
 import { leavingMigrations, refuseSessionLeft } from '../deploy/session-left.js';
+import { refuseLingeringIndexes } from '../deploy/lingering-index.js';
 import { withApplicationName } from '../deploy/url.js';
 import { reported } from './errors.js';
 import { lockHolders, withLockWatch } from './lock-watch.js';
@@ -252,6 +253,9 @@ export class MigrationTest {
         };
         await withClient(this.url, (c) => refuseSessionLeft(c, leaving, this.prismaSchema, { again: 'run the test again', warn }), { applicationName: 'testing' });
       }
+      // A deferred DROP INDEX's index still stands under a name a CONCURRENTLY migration creates (lingering-index.ts).
+      const again = { again: `${name === undefined ? 'migrateTo()' : `migrateTo(${JSON.stringify(name)})`} again`, contract: '`runContract()`' };
+      await withClient(this.url, (c) => refuseLingeringIndexes(c, todo, again), { applicationName: 'testing' });
       if (this.mode === 'sql') {
         await withClient(this.url, (c) => applyMigrations(c, todo, { schema: this.prismaSchema, failureHint: FAILED_HINT }), {
           applicationName: 'testing',
