@@ -469,7 +469,7 @@ function neededUniqueKeys(statement: Statement, facts: StatementFacts): Array<{ 
     }
   } else if (statement.kind === 'InsertStmt' || statement.kind === 'SelectStmt' || statement.kind === 'UpdateStmt' || statement.kind === 'DeleteStmt') {
     // Every INSERT … ON CONFLICT of the statement: its own, or one in a WITH clause (a data migration's CTE).
-    for (const node of insertsIn(statement.node, statement.kind === 'InsertStmt')) {
+    for (const node of insertsIn(statement.node as Node, statement.kind === 'InsertStmt')) {
       const elems = node.onConflictClause?.infer?.indexElems ?? [];
       const cols = elems.map((e) => asNode(e, 'IndexElem')?.name).filter((n): n is string => n !== undefined);
       if (cols.length && node.relation) {
@@ -489,20 +489,18 @@ interface InsertNode {
   onConflictClause?: { infer?: { indexElems?: Node[] } };
 }
 
-/** The INSERT statements in a statement's tree: itself, and those of its WITH clauses (nested too). */
-function insertsIn(root: unknown, rootIsInsert: boolean): InsertNode[] {
+/**
+ * The INSERT statements of a statement: itself, and those of its WITH clause (PostgreSQL
+ * allows a data-modifying statement in WITH only at the top level).
+ */
+function insertsIn(root: Node, rootIsInsert: boolean): InsertNode[] {
   const out: InsertNode[] = [];
-  const walk = (v: unknown, insert: boolean): void => {
-    if (Array.isArray(v)) {
-      for (const x of v) walk(x, false);
-      return;
-    }
-    if (v === null || typeof v !== 'object') return;
-    if (insert) out.push(v as InsertNode);
-    for (const [k, x] of Object.entries(v)) walk(x, k === 'InsertStmt');
-  };
-  // Nested statements sit under an `InsertStmt` key; the statement's own node is bare.
-  walk(root, rootIsInsert);
+  if (rootIsInsert) out.push(root as InsertNode);
+  const ctes = (root as { withClause?: { ctes?: Node[] } }).withClause?.ctes ?? [];
+  for (const cte of ctes) {
+    const insert = asNode(asNode(cte, 'CommonTableExpr')?.ctequery, 'InsertStmt');
+    if (insert) out.push(insert as InsertNode);
+  }
   return out;
 }
 
