@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { isStatement, parseSql, QUEUE_TABLE, quoteIdent } from '@prisma-zd/core';
 import { ExitCode, UserError } from '../errors.js';
+import { isDropIndex } from '../queue/contract.js';
 import type { MigrationFile } from '../project/migrations.js';
 import { fileLine } from './session-left.js';
 
@@ -36,10 +37,7 @@ export async function refuseLingeringIndexes(client: pg.ClientBase, pending: rea
     `SELECT id::text AS id, migration, object_name, table_schema, statement FROM ${QUEUE_TABLE}
       WHERE kind = 'contract' AND status IN ('pending', 'failed') ORDER BY id`,
   );
-  const drops = rows.filter((r) => {
-    const s = parseSql(r.statement).statements[0];
-    return s !== undefined && isStatement(s, 'DropStmt') && s.node.removeType === 'OBJECT_INDEX';
-  });
+  const drops = rows.filter((r) => isDropIndex(r.statement));
   if (drops.length === 0) return;
   for (const m of pending) {
     const parsed = parseSql(m.sql);

@@ -10,6 +10,7 @@
 import { initParser, parseSql, quoteIdent as quote } from '@prisma-zd/core';
 import type { FingerprintDiff } from '../db/fingerprint.js';
 import type { QueueEntry } from '../queue/entries.js';
+import { isDropIndex } from '../queue/contract.js';
 
 /** Display quoting, as the fingerprint diff names objects. */
 const qualified = (schema: string, name: string) => `${quote(schema)}.${quote(name)}`;
@@ -58,7 +59,7 @@ async function expectedDiff(e: QueueEntry, schema: string): Promise<Expected | u
       const statement = parseSql(e.statement).statements[0];
       if (statement?.kind === 'DropStmt') {
         // A deferred DROP INDEX (the index stands until contract) or the DROP SEQUENCE of a deferred default.
-        const kind = (statement.node as { removeType?: string }).removeType === 'OBJECT_INDEX' ? 'index' : 'sequence';
+        const kind = isDropIndex(e.statement) ? 'index' : 'sequence';
         return { kind, object: qualified(schema, e.objectName), accepts: (d) => d.change === 'missing-in-a' };
       }
       if (!e.tableName) return undefined;
