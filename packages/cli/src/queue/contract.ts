@@ -1,6 +1,6 @@
 /**
  * `contract`: the deferred destructive statements (`DROP DEFAULT`, the `DROP SEQUENCE`
- * that goes with it, `DROP INDEX`), applied once no old app version is left. Each entry
+ * that goes with it, `DROP INDEX`, `DROP COLUMN`), applied once no old app version is left. Each entry
  * runs in its own transaction together with marking it done, under a short
  * `lock_timeout`, retried with backoff when the lock is not available: it never queues a
  * table's traffic behind it for longer than the timeout. A `DROP INDEX` runs
@@ -185,6 +185,7 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
   }
   if (isDropIndex(entry.statement)) return dropIndexConcurrently(sessions, entry, label, started, o);
   const sequence = droppedSequence(entry.statement);
+  const column = droppedColumn(entry.statement);
   for (let attempt = 1; ; attempt++) {
     const worker = await sessions.worker();
     try {
@@ -192,7 +193,7 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
       await withTransaction(worker, async () => {
         await setSettings(worker, { lock_timeout: `${o.lockTimeoutMs}ms` }, true);
         if (entry.searchPath !== null) await setSettings(worker, { search_path: entry.searchPath }, true);
-        if (sequence !== undefined && !(await relationExists(worker, sequence))) {
+        if ((sequence !== undefined && !(await relationExists(worker, sequence))) || (column !== undefined && !(await columnExists(worker, column)))) {
           note = 'already dropped';
         } else {
           sessions.inFlight = true;
@@ -297,6 +298,26 @@ function droppedSequence(statement: string): string | undefined {
   if (!s || !isStatement(s, 'DropStmt')) return undefined;
   const names = stringList(asNode(s.node.objects?.[0], 'List')?.items);
   return names.length ? names.map(quoteIdent).join('.') : undefined;
+}
+
+/** For a `DROP COLUMN` entry, its table as written and the column. */
+function droppedColumn(statement: string): { table: string; column: string } | undefined {
+  const s = parseSql(statement).statements[0];
+  if (!s || !isStatement(s, 'AlterTableStmt')) return undefined;
+  const cmd = asNode(s.node.cmds?.[0], 'AlterTableCmd');
+  const rel = s.node.relation;
+  if (cmd?.subtype !== 'AT_DropColumn' || !cmd.name || !rel?.relname) return undefined;
+  return { table: (rel.schemaname === undefined ? [rel.relname] : [rel.schemaname, rel.relname]).map(quoteIdent).join('.'), column: cmd.name };
+}
+
+/** Whether the table (resolved with the transaction's search_path) has the column; a missing table runs the statement, which says so. */
+async function columnExists(client: QueueSessions['control'], { table, column }: { table: string; column: string }): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>(
+    `SELECT pg_catalog.to_regclass($1) IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+       WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped) AS ok`,
+    [table, column],
+  );
+  return rows[0]?.ok ?? false;
 }
 
 /** Whether `name` (resolved with the transaction's search_path) still exists. */

@@ -4,10 +4,11 @@
  * database, until `postponed run` and `contract` finish, a queued index is missing, a
  * queued validation leaves its constraint NOT VALID, a postponed NOT NULL leaves its
  * column nullable and its temporary check in place, a deferred DROP DEFAULT leaves
- * the default in place, and a deferred DROP INDEX the index. Those differences belong
+ * the default in place, a deferred DROP INDEX the index, and a deferred DROP COLUMN the
+ * column. Those differences belong
  * to their queue entry; the rest is drift.
  */
-import { initParser, parseSql, quoteIdent as quote } from '@prisma-zd/core';
+import { asNode, initParser, isStatement, parseSql, quoteIdent as quote } from '@prisma-zd/core';
 import type { FingerprintDiff } from '../db/fingerprint.js';
 import type { QueueEntry } from '../queue/entries.js';
 import { isDropIndex } from '../queue/contract.js';
@@ -63,10 +64,12 @@ async function expectedDiff(e: QueueEntry, schema: string): Promise<Expected | u
         return { kind, object: qualified(schema, e.objectName), accepts: (d) => d.change === 'missing-in-a' };
       }
       if (!e.tableName) return undefined;
+      // A deferred DROP COLUMN: the column stands (NULL allowed) until contract; a deferred DROP DEFAULT: the default does.
+      const dropsColumn = statement !== undefined && isStatement(statement, 'AlterTableStmt') && asNode(statement.node.cmds?.[0], 'AlterTableCmd')?.subtype === 'AT_DropColumn';
       return {
         kind: 'column',
         object: `${qualified(schema, e.tableName)}.${quote(e.objectName)}`,
-        accepts: (d) => d.change === 'changed' && d.property === 'default',
+        accepts: dropsColumn ? (d) => d.change === 'missing-in-a' : (d) => d.change === 'changed' && d.property === 'default',
       };
     }
     default:

@@ -225,11 +225,12 @@ export class RuleContext {
     return this.rewrite.changes.find((c) => c.kind === kind && c.line === line && (object === undefined || c.object === object));
   }
 
-  /** Why `rewrite` leaves `s`'s statement alone, when it says. */
-  rewriteNote(s: CheckStatement): string | undefined {
+  /** Why `rewrite` leaves `s`'s statement alone, when it says (the note that starts `left alone: <about>`, when given). */
+  rewriteNote(s: CheckStatement, about?: string): string | undefined {
     if (s.origin !== 'statement' || !this.rewrite) return undefined;
     const line = this.top(s).loc.start.line;
-    return this.rewrite.notes.find((n) => n.line === line)?.message;
+    const prefix = about === undefined ? undefined : `left alone: ${about}`;
+    return this.rewrite.notes.find((n) => n.line === line && (prefix === undefined || n.message.startsWith(prefix)))?.message;
   }
 
   /** The range of a part of `s` in the file: exact for the file's own statements, else where `s` came from. */

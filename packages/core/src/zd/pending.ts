@@ -54,6 +54,12 @@ export interface PendingEntry {
    * column the index depends on): dropped CONCURRENTLY by `contract`.
    */
   readonly dropIndex?: true;
+  /**
+   * A deferred `DROP COLUMN` (kind `contract`; its key and object are the column's, its
+   * `dependsOn` the column's type and what its default uses): old app versions keep
+   * selecting and writing the column until `contract` drops it.
+   */
+  readonly dropColumn?: true;
 }
 
 export function entrySpec(e: PendingEntry): EntrySpec {
@@ -85,6 +91,16 @@ export function validateStatement(schema: string | undefined, table: string, con
 /** `ALTER TABLE t ALTER COLUMN c DROP DEFAULT`, as the queue stores it. */
 export function dropDefaultStatement(schema: string | undefined, table: string, column: string): string {
   return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} DROP DEFAULT`;
+}
+
+/** `ALTER TABLE t DROP COLUMN c`, as the queue stores it. */
+export function dropColumnStatement(schema: string | undefined, table: string, column: string): string {
+  return `ALTER TABLE ${tableRef(schema, table)} DROP COLUMN ${quoteIdent(column)}`;
+}
+
+/** `ALTER TABLE t ALTER COLUMN c DROP NOT NULL`: where a column's drop is deferred, the new app version inserts without it. */
+export function dropNotNullStatement(schema: string | undefined, table: string, column: string): string {
+  return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL`;
 }
 
 /** `ALTER TABLE t ALTER COLUMN c SET NOT NULL`, as the queue stores it. */
@@ -436,6 +452,7 @@ function restate(entry: PendingEntry, change: { table: { schema?: string; name: 
     case 'not-null':
       return setNotNullStatement(change.table.schema, change.table.name, entry.columns[0]!);
     case 'contract':
+      if (entry.dropColumn) return dropColumnStatement(change.table.schema, change.table.name, entry.objectName);
       return isDeferredDropDefault(entry)
         ? dropDefaultStatement(change.table.schema, change.table.name, entry.objectName)
         : entry.statement;
@@ -558,6 +575,8 @@ export class PendingWork {
   #byKey = new Map<string, PendingEntry[]>();
   /** How many entries a statement may need built (`canBeNeeded`). */
   #needable = 0;
+  /** How many deferred column drops are pending. */
+  #columnDrops = 0;
 
   constructor(entries: readonly PendingEntry[] = []) {
     for (const e of entries) this.push(e);
@@ -581,6 +600,7 @@ export class PendingWork {
   #index(entry: PendingEntry, position: number): void {
     this.#position.set(entry, position);
     if (canBeNeeded(entry)) this.#needable++;
+    if (entry.dropColumn) this.#columnDrops++;
     this.#byKeyAdd(entry.key, entry);
     this.#byKeyAdd(entry.tableKey, entry);
     if (entry.dependsOn) for (const key of entry.dependsOn) this.#byKeyAdd(key, entry);
@@ -595,6 +615,7 @@ export class PendingWork {
   #unindex(entry: PendingEntry): void {
     this.#position.delete(entry);
     if (canBeNeeded(entry)) this.#needable--;
+    if (entry.dropColumn) this.#columnDrops--;
     this.#byKeyRemove(entry.key, entry);
     this.#byKeyRemove(entry.tableKey, entry);
     if (entry.dependsOn) for (const key of entry.dependsOn) this.#byKeyRemove(key, entry);
@@ -619,8 +640,22 @@ export class PendingWork {
     // Unqualified names resolve with the statement's search_path, as the replay read it.
     const needs = this.#needable > 0 ? neededUniqueKeys(statement, facts) : [];
     const indexNeeds = neededIndexes(statement, facts);
-    const candidates = this.#affectable(facts, needs, indexNeeds);
-    return candidates.length === 0 ? [] : effectsAmong(facts, needs, indexNeeds, candidates, where);
+    const listNeeds = this.#columnDrops > 0 ? columnListNeeds(statement, facts, this.#columnDropTables()) : [];
+    const candidates = this.#affectable(facts, needs, indexNeeds, listNeeds);
+    return candidates.length === 0 ? [] : effectsAmong(facts, needs, indexNeeds, listNeeds, candidates, where);
+  }
+
+  /** Tables with a deferred column drop: name → keys. */
+  #columnDropTables(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const e of this.#entries) {
+      if (!e.dropColumn) continue;
+      const name = splitKey(e.tableKey).pop()!;
+      const keys = out.get(name);
+      if (!keys) out.set(name, [e.tableKey]);
+      else if (!keys.includes(e.tableKey)) keys.push(e.tableKey);
+    }
+    return out;
   }
 
   /**
@@ -654,7 +689,7 @@ export class PendingWork {
    * dependency a touch names, and the unique indexes on a table the statement needs one
    * on. A superset, in queue order, so the effects are those over all the entries.
    */
-  #affectable(facts: StatementFacts, needs: ReadonlyArray<{ table: string }>, indexNeeds: ReadonlyArray<{ key: string }>): PendingEntry[] {
+  #affectable(facts: StatementFacts, needs: ReadonlyArray<{ table: string }>, indexNeeds: ReadonlyArray<{ key: string }>, listNeeds: readonly string[]): PendingEntry[] {
     let found: Set<PendingEntry> | undefined;
     const byKey = this.#byKey;
     const named = (key: string) => {
@@ -662,10 +697,11 @@ export class PendingWork {
       if (list) for (const e of list) (found ??= new Set()).add(e);
     };
     for (const need of indexNeeds) named(need.key);
+    for (const table of listNeeds) named(table);
     for (const t of facts.touches) {
       // A dropped function or extension may be what a deferred default calls: every deferred DROP DEFAULT.
       if (t.action === 'drop' && (t.object === 'function' || t.object === 'extension')) {
-        for (const e of this.#entries) if (isDeferredDropDefault(e)) (found ??= new Set()).add(e);
+        for (const e of this.#entries) if (isDeferredDropDefault(e) || e.dropColumn) (found ??= new Set()).add(e);
       }
       named(t.key);
       // Another relation renamed to the name of an index whose drop is deferred.
@@ -684,7 +720,7 @@ export class PendingWork {
 
 /** A deferred `ALTER COLUMN … DROP DEFAULT` (its key is its column's; a deferred DROP SEQUENCE's is the sequence's). */
 function isDeferredDropDefault(e: PendingEntry): boolean {
-  return e.kind === 'contract' && !e.dropIndex && e.key.startsWith(e.tableKey + '.');
+  return e.kind === 'contract' && !e.dropIndex && !e.dropColumn && e.key.startsWith(e.tableKey + '.');
 }
 
 /**
@@ -739,6 +775,125 @@ export function indexDropConflict(touch: Touch, drop: Pick<PendingEntry, 'key' |
   return undefined;
 }
 
+/** Changes of a table that a lingering column would make fail or differ: partitions, inheritance, typed tables. */
+const NEEDS_COLUMN_GONE: ReadonlySet<string> = new Set(['attach-partition', 'detach-partition', 'partition-of', 'AT_AddInherit', 'AT_DropInherit', 'AT_AddOf', 'AT_DropOf']);
+
+/**
+ * What a later statement's `touch` means for a column whose `DROP COLUMN` is deferred:
+ * `cancel` when it drops the table; `rename` when it renames or moves the table (the
+ * entry follows); `apply` (drop the column first, as the original history had) when the
+ * lingering column would change what the statement does: its name taken again (a column
+ * added or renamed to it), a partition attached or detached, inheritance changed, its
+ * type, sequence, or a function or extension its default may call dropped; undefined
+ * when the two do not meet. Statements that depend on the table's column list (`*`, an
+ * INSERT without a column list, `LIKE`) are `columnListNeeds`'.
+ */
+export function columnDropConflict(
+  touch: Touch,
+  drop: Pick<PendingEntry, 'key' | 'tableKey' | 'dependsOn'>,
+): 'cancel' | 'apply' | 'rename' | undefined {
+  if (touch.object === 'table' && touch.key === drop.tableKey) {
+    if (touch.action === 'drop') return 'cancel';
+    if (touch.action === 'rename' || touch.action === 'set-schema') return 'rename';
+    if (touch.action === 'alter' && NEEDS_COLUMN_GONE.has(touch.change ?? '')) return 'apply';
+    return undefined;
+  }
+  if (touch.action === 'read' || touch.action === 'write') return undefined;
+  if (touch.key === drop.key || touch.newKey === drop.key) return 'apply';
+  if (touch.action === 'drop' && (drop.dependsOn?.includes(touch.key) || touch.object === 'function' || touch.object === 'extension')) return 'apply';
+  return undefined;
+}
+
+/** Why a later statement needs a deferred column drop done first, in a few words (see `columnDropConflict`). */
+export function columnDropConflictReason(touches: readonly Touch[], drop: Pick<PendingEntry, 'key'>): string {
+  const rank = (t: Touch) => (t.key === drop.key || t.newKey === drop.key ? 0 : t.object === 'table' ? 2 : 1);
+  const touch = [...touches].sort((x, y) => rank(x) - rank(y))[0]!;
+  if (touch.key === drop.key) return touch.action === 'create' ? `adds ${describe(touch)} again` : `changes ${describe(touch)}`;
+  if (touch.newKey === drop.key) return `renames ${describe(touch)} to the same name`;
+  if (touch.action === 'drop') return `drops ${describe(touch)}, which the column uses`;
+  const verb = touch.action === 'rename' ? 'renames' : touch.action === 'set-schema' ? 'moves' : (ALTER_WORDS[touch.change ?? ''] ?? `changes (${touch.change ?? touch.action})`);
+  return `${verb} ${describe(touch)}: the column must be gone by then`;
+}
+
+/**
+ * Tables whose column list `statement` depends on, among `names` (table name → keys of
+ * tables with a deferred column drop): an INSERT or COPY into one without a column list,
+ * a `*` that may expand one of them (in a view, CREATE TABLE … AS, SELECT INTO, INSERT …
+ * SELECT), `LIKE` or `INHERITS` of one. A lingering column would shift, add to or fail
+ * what the original history did. A statement the replay does not understand (a DO block,
+ * CALL) that names one counts too. Names are matched in the text first: most statements
+ * name none of them.
+ */
+export function columnListNeeds(statement: Statement, facts: StatementFacts, names: ReadonlyMap<string, readonly string[]>): string[] {
+  const lower = statement.text.toLowerCase();
+  const mentioned = [...names].filter(([name]) => lower.includes(name.toLowerCase()));
+  if (mentioned.length === 0) return [];
+  const keys = new Set(mentioned.flatMap(([, k]) => k));
+  const out = new Set<string>();
+  const key = (rel: { schemaname?: string; relname?: string } | undefined) => (rel?.relname ? resolveTable(facts, rel) : undefined);
+  const relations: string[] = [];
+  let star = false;
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'A_Star') star = true;
+      else if (k === 'RangeVar') {
+        const rel = key(v as { schemaname?: string; relname?: string });
+        if (rel !== undefined) relations.push(rel);
+      }
+      walk(v);
+    }
+  };
+  if (!facts.understood) {
+    for (const k of keys) out.add(k);
+    return [...out];
+  }
+  const node = statement.node as Record<string, unknown>;
+  switch (statement.kind) {
+    case 'InsertStmt': {
+      const target = key(node['relation'] as never);
+      if (target !== undefined && !(node['cols'] as unknown[] | undefined)?.length) out.add(target);
+      walk(node['selectStmt']);
+      walk(node['withClause']);
+      break;
+    }
+    case 'CopyStmt': {
+      const target = key(node['relation'] as never);
+      if (target !== undefined && !(node['attlist'] as unknown[] | undefined)?.length) out.add(target);
+      walk(node['query']);
+      break;
+    }
+    case 'CreateStmt':
+      for (const parent of (node['inhRelations'] as unknown[] | undefined) ?? []) walk(parent);
+      for (const el of (node['tableElts'] as Node[] | undefined) ?? []) {
+        const like = asNode(el, 'TableLikeClause');
+        if (like?.relation) walk({ RangeVar: like.relation });
+      }
+      star = true;
+      break;
+    case 'ViewStmt':
+    case 'CreateTableAsStmt':
+      walk(node);
+      break;
+    case 'MergeStmt':
+      // Its INSERT may list no columns.
+      walk(node);
+      star = true;
+      break;
+    case 'SelectStmt':
+      if (node['intoClause']) walk(node);
+      break;
+    default:
+      break;
+  }
+  if (star) for (const r of relations) out.add(r);
+  return [...out].filter((k) => keys.has(k));
+}
+
 /** A unique index with plain key columns: what a foreign key or ON CONFLICT may need built. */
 function canBeNeeded(e: PendingEntry): boolean {
   return e.kind === 'index' && e.unique === true && e.keyColumns !== undefined;
@@ -765,6 +920,7 @@ function effectsAmong(
   facts: StatementFacts,
   needs: ReadonlyArray<{ table: string; columns: string[]; why: string }>,
   indexNeeds: ReadonlyArray<{ key: string; why: string }>,
+  listNeeds: readonly string[],
   candidates: readonly PendingEntry[],
   where: string,
 ): Effect[] {
@@ -780,6 +936,17 @@ function effectsAmong(
       const onTable = touch.object === 'table' && touch.key === entry.tableKey;
       const onObject = touch.key === entry.key;
       const onColumn = column !== undefined && touch.key.startsWith(entry.tableKey + '.') && entry.columns.includes(column);
+      if (entry.dropColumn) {
+        const op = columnDropConflict(touch, entry);
+        if (op === 'cancel') set({ op, entry, reason: `${describe(touch)} dropped by ${where} (the column goes with it)` });
+        else if (op === 'apply') set({ op, entry, reason: `dropped before ${where}, which ${columnDropConflictReason([touch], entry)}` });
+        else if (op === 'rename') {
+          const next = renamed(effects.get(entry)?.op === 'update' ? (effects.get(entry) as { next: PendingEntry }).next : entry, touch);
+          if (next) set({ op: 'update', entry, next });
+          else set({ op: 'apply', entry, reason: `dropped before ${where}, which renames ${describe(touch)}` });
+        }
+        continue;
+      }
       if (entry.dropIndex) {
         const op = indexDropConflict(touch, entry);
         if (op === 'cancel') set({ op, entry, reason: `${describe(touch)} dropped by ${where} (the index goes with it)` });
@@ -816,6 +983,13 @@ function effectsAmong(
         set({ op: 'apply', entry, reason: `applied before ${where}, which drops ${describe(touch)} (the default may use it)` });
       } else if (entry.kind === 'index' && onObject && touch.object === 'index' && touch.action !== 'create') {
         set({ op: 'apply', entry, reason: `built before ${where}, which uses the index` });
+      }
+    }
+  }
+  for (const table of listNeeds) {
+    for (const entry of candidates) {
+      if (entry.dropColumn && entry.tableKey === table && !effects.has(entry)) {
+        set({ op: 'apply', entry, reason: `dropped before ${where}, which depends on the columns of ${describe({ object: 'table', key: table } as Touch)} (a \`*\`, an INSERT without a column list, LIKE)` });
       }
     }
   }

@@ -4,7 +4,8 @@
  * `CREATE [UNIQUE] INDEX` named as the entry says, one `ALTER TABLE … VALIDATE
  * CONSTRAINT`, one `ALTER TABLE … ALTER COLUMN … SET NOT NULL` (its object: the temporary
  * check the runner validates first and drops after), one `ALTER TABLE … ALTER COLUMN …
- * DROP DEFAULT`, one `DROP SEQUENCE`, one `DROP INDEX` (run CONCURRENTLY by `contract`).
+ * DROP DEFAULT`, one `ALTER TABLE … DROP COLUMN` (without CASCADE), one `DROP SEQUENCE`,
+ * one `DROP INDEX` (run CONCURRENTLY by `contract`).
  * Anything else is refused before it reaches PostgreSQL.
  */
 import { asNode, stringList } from '../sql/nodes.js';
@@ -48,9 +49,14 @@ export function checkQueueStatement(kind: EntryKind, objectName: string, stateme
       ? { ok: true }
       : { ok: false, reason: `must be VALIDATE CONSTRAINT "${objectName}"` };
   }
+  if (cmd.subtype === 'AT_DropColumn') {
+    return cmd.name === objectName && cmd.behavior !== 'DROP_CASCADE'
+      ? { ok: true }
+      : { ok: false, reason: `must be DROP COLUMN "${objectName}", without CASCADE` };
+  }
   return cmd.subtype === 'AT_ColumnDefault' && cmd.def === undefined && cmd.name === objectName
     ? { ok: true }
-    : { ok: false, reason: `must be ALTER COLUMN "${objectName}" DROP DEFAULT` };
+    : { ok: false, reason: `must be ALTER COLUMN "${objectName}" DROP DEFAULT or DROP COLUMN "${objectName}"` };
 }
 
 /** The entry's `CREATE INDEX` with `CONCURRENTLY` added after `INDEX` (kept if present). */

@@ -15,13 +15,16 @@
  * - `DROP INDEX` of a plain index on an existing table → deferred to `contract`, which
  *   drops it CONCURRENTLY; left alone when it is unique or something later in the same
  *   migration needs it gone.
+ * - `DROP COLUMN` of an existing column nothing depends on → deferred to `contract` (old
+ *   app versions keep selecting it); where prisma-zd is set up the migration only drops
+ *   its NOT NULL, so that the new app version inserts without it.
  * - Queue maintenance before later statements that drop, rename or need pending work.
  *
  * Every other byte of the file is kept; a second run changes nothing.
  */
 import type { DropStmt, Node } from 'libpg-query';
 import { lookupName, type ReplayExecution } from '../facts/context.js';
-import type { IndexFacts, MigrationFacts, StatementFacts, TableFacts } from '../facts/model.js';
+import type { ColumnFacts, IndexFacts, MigrationFacts, StatementFacts, TableFacts } from '../facts/model.js';
 import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { replayHistory } from '../facts/replay.js';
 import { provenNotNull } from '../locks/type-change.js';
@@ -33,7 +36,12 @@ import { alterTableParts } from './alter.js';
 import { conditionalBlock, guardedDeferBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
 import {
   addNotNullCheckStatement,
+  columnDropConflict,
+  columnDropConflictReason,
+  columnListNeeds,
+  dropColumnStatement,
   dropDefaultStatement,
+  dropNotNullStatement,
   entrySpec,
   indexDropConflict,
   indexDropConflictReason,
@@ -56,7 +64,15 @@ export interface MigrationSource {
 /** Column sub-commands of an ALTER TABLE that neither need nor change the column's default. */
 const DEFAULT_AGNOSTIC: ReadonlySet<string> = new Set(['AT_DropNotNull', 'AT_SetNotNull', 'AT_SetStatistics', 'AT_SetStorage', 'AT_SetCompression', 'AT_SetOptions', 'AT_ResetOptions']);
 
-export type ChangeKind = 'postpone-index' | 'validate-later' | 'postpone-not-null' | 'defer-drop-default' | 'defer-drop-sequence' | 'defer-drop-index' | 'maintenance';
+export type ChangeKind =
+  | 'postpone-index'
+  | 'validate-later'
+  | 'postpone-not-null'
+  | 'defer-drop-default'
+  | 'defer-drop-sequence'
+  | 'defer-drop-index'
+  | 'defer-drop-column'
+  | 'maintenance';
 
 export interface RewriteChange {
   kind: ChangeKind;
@@ -440,6 +456,7 @@ class MigrationRewriter {
     const fkCmds: number[] = [];
     const deferCmds: number[] = [];
     const notNullCmds: number[] = [];
+    const dropColumnCmds: number[] = [];
     cmds.forEach((c, i) => {
       if (!c) return;
       const con = asNode(c.def, 'Constraint');
@@ -460,8 +477,13 @@ class MigrationRewriter {
         if (why === undefined) notNullCmds.push(i);
         else if (why) this.notes.push({ line: top.loc.start.line, message: `left alone: SET NOT NULL on ${quoteIdent(table.name)}.${quoteIdent(c.name)}: ${why}` });
       }
+      if (c.subtype === 'AT_DropColumn' && c.name) {
+        const why = this.cannotDeferColumnDrop(f, table, c, cmds, i, j);
+        if (why === undefined) dropColumnCmds.push(i);
+        else if (why) this.notes.push({ line: top.loc.start.line, message: `left alone: DROP COLUMN ${quoteIdent(table.name)}.${quoteIdent(c.name)}: ${why}` });
+      }
     });
-    if (!fkCmds.length && !deferCmds.length && !notNullCmds.length) return;
+    if (!fkCmds.length && !deferCmds.length && !notNullCmds.length && !dropColumnCmds.length) return;
     const parts = alterTableParts(this.w.parsed, top as Statement<'AlterTableStmt'>);
     const line = top.loc.start.line;
     if (!parts) {
@@ -554,7 +576,29 @@ class MigrationRewriter {
       }
       this.changes.push({ kind: 'postpone-not-null', object: col, line, message: `SET NOT NULL on ${col}: a NOT VALID check now, validated and set NOT NULL later` });
     }
-    const moved = [...deferCmds, ...notNullCmds].sort((a, b) => a - b);
+    for (const i of dropColumnCmds) {
+      const column = cmds[i]!.name!;
+      const col = table.columns.find((c) => c.name === column)!;
+      const original = cmds.length === 1 ? top.text : this.subcommandText(parts, i);
+      const entry = this.dropColumnEntry(f, placement, table, col);
+      this.pending.push(entry);
+      const name = `${quoteIdent(table.name)}.${quoteIdent(column)}`;
+      // The new app version inserts without the column: where it is NOT NULL without a default, it must accept NULL until contract.
+      const relax = col.notNull && col.default === undefined && !col.generated;
+      const comment = markerComment(
+        `deferred: column ${name} is dropped by \`prisma-zd contract\`, once no old app version selects it (inline where prisma-zd is not set up)${relax ? '; until then it accepts NULL' : ''}`,
+      );
+      const managedFirst = relax ? dropNotNullStatement(placement.tableSchema, table.name, column) : undefined;
+      const blockText = `${comment}\n${conditionalBlock('defer', original, entrySpec(entry), managedFirst)}`;
+      if (cmds.length === 1) {
+        this.replaced.add(top.index);
+        this.edits.push({ range: top.range, text: blockText });
+      } else {
+        after.push(`${blockText};`);
+      }
+      this.changes.push({ kind: 'defer-drop-column', object: name, line, message: `column ${name}: dropped at contract${relax ? ' (NULL allowed until then)' : ''}` });
+    }
+    const moved = [...deferCmds, ...notNullCmds, ...dropColumnCmds].sort((a, b) => a - b);
     if (cmds.length > 1 && moved.length) {
       // Remove moved sub-commands (each with one neighbouring comma) from the statement.
       const keep = cmds.map((_, i) => !moved.includes(i));
@@ -611,6 +655,89 @@ class MigrationRewriter {
         if (t.key === table.key && (t.change === 'partition-of' || t.change === 'attach-partition' || t.change === 'detach-partition')) {
           return 'a later statement of this migration attaches or detaches a partition';
         }
+      }
+    }
+    return undefined;
+  }
+
+  /** The `contract` entry of a deferred DROP COLUMN. */
+  dropColumnEntry(f: StatementFacts, placement: { tableSchema?: string; searchPath?: readonly string[] }, table: TableFacts, col: ColumnFacts): PendingEntry {
+    const dependsOn = new Set<string>(col.defaultTypes ?? []);
+    if (col.type.schema !== undefined) dependsOn.add(relationKey(col.type.schema, col.type.name));
+    return {
+      kind: 'contract',
+      migration: this.w.name,
+      key: columnKey(table.key, col.name),
+      tableKey: table.key,
+      ...placement,
+      tableName: table.name,
+      objectName: col.name,
+      originName: col.name,
+      originTable: table.name,
+      columns: [col.name],
+      statement: dropColumnStatement(placement.tableSchema, table.name, col.name),
+      dependsOn: [...dependsOn],
+      dropColumn: true,
+    };
+  }
+
+  /**
+   * Why a DROP COLUMN of an existing table stays as it is: a reason for the notes, ''
+   * when there is nothing to defer, undefined when it can wait for contract. Only a
+   * column nothing depends on is deferred: PostgreSQL drops an index or constraint on
+   * it with it, and those are the migration's to drop (Prisma drops them explicitly
+   * first); nothing later in the migration may need it gone.
+   */
+  cannotDeferColumnDrop(
+    f: StatementFacts,
+    table: TableFacts,
+    cmd: { name?: string; behavior?: string },
+    cmds: ReadonlyArray<{ name?: string; subtype?: string; def?: Node } | undefined>,
+    i: number,
+    j: number,
+  ): string | undefined {
+    const column = cmd.name!;
+    const col = table.columns.find((c) => c.name === column);
+    // Unknown to the replay (DROP COLUMN IF EXISTS of a missing column), or added in this migration: no app version uses it.
+    if (!col || col.createdIn === this.w.name) return '';
+    const t = quoteIdent(table.name);
+    if (cmd.behavior === 'DROP_CASCADE') return 'CASCADE drops what depends on the column with it';
+    if (table.partitioned) return `${t} is partitioned`;
+    if (table.partitionOf !== undefined) return `${t} is a partition`;
+    if (col.identity || col.defaultSequence) return 'the column draws from a sequence (serial or identity), which goes with it';
+    for (const index of f.before.indexes.values()) {
+      if (index.table === table.key && index.columnsReferenced.includes(column)) return `index ${quoteIdent(index.name)} depends on it`;
+    }
+    for (const con of table.constraints) if (con.columns.includes(column)) return `constraint ${quoteIdent(con.name)} depends on it`;
+    for (const other of f.before.tables.values()) {
+      for (const con of other.constraints) {
+        if (con.contype === 'f' && con.references?.table === table.key && con.references.columns.includes(column)) {
+          return `foreign key ${quoteIdent(con.name)} of ${quoteIdent(other.name)} references it`;
+        }
+      }
+    }
+    for (const seq of f.before.sequences.values()) {
+      if (seq.ownedBy?.table === table.key && seq.ownedBy.column === column) return `sequence ${quoteIdent(seq.name)} is owned by it`;
+    }
+    for (let k = 0; k < cmds.length; k++) {
+      const c = cmds[k];
+      if (k === i || !c) continue;
+      if (c.name === column || asNode(c.def, 'ColumnDef')?.colname === column) return 'the statement changes or adds a column of that name too';
+      if (c.subtype === 'AT_AttachPartition' || c.subtype === 'AT_DetachPartition' || c.subtype === 'AT_AddInherit' || c.subtype === 'AT_DropInherit' || c.subtype === 'AT_AddOf') {
+        return 'the statement changes the table\'s partitions or inheritance';
+      }
+    }
+    const entry = { key: columnKey(table.key, column), tableKey: table.key, dependsOn: this.dropColumnEntry(f, {}, table, col).dependsOn };
+    const names = new Map([[table.name, [table.key]]]);
+    const statements = this.w.facts.statements;
+    for (let k = j + 1; k < statements.length; k++) {
+      const later = statements[k]!;
+      const at = this.w.parsed.statements[this.w.view.source[k]!]?.loc.start.line;
+      if (!later.understood) return `what line ${at} does to the schema is not known, and it may need the column gone`;
+      const conflicts = later.touches.filter((touch) => columnDropConflict(touch, entry) !== undefined);
+      if (conflicts.length) return `line ${at} ${columnDropConflictReason(conflicts, entry)}`;
+      if (columnListNeeds(this.w.view.parsed.statements[k]!, later, names).length) {
+        return `line ${at} depends on the columns of ${t} (a \`*\`, an INSERT without a column list, LIKE): the column must be gone by then`;
       }
     }
     return undefined;
@@ -800,6 +927,9 @@ class MigrationRewriter {
       } else if (role === 'postpone' && cmd.subtype === 'AT_SetNotNull') {
         const check = notNullCheckName(table.name, cmd.name);
         this.pending.push({ ...base, kind: 'not-null', key: columnKey(table.key, cmd.name), objectName: check, originName: check, columns: [cmd.name], statement: setNotNullStatement(schema, table.name, cmd.name) });
+      } else if (role === 'defer' && cmd.subtype === 'AT_DropColumn') {
+        const col = table.columns.find((c) => c.name === cmd.name);
+        if (col) this.pending.push(this.dropColumnEntry(f, placement, table, col));
       } else if (role === 'defer' && cmd.subtype === 'AT_ColumnDefault') {
         const col = table.columns.find((c) => c.name === cmd.name);
         const key = columnKey(table.key, cmd.name);

@@ -18,11 +18,20 @@ describe(ID, () => {
         1 | ALTER TABLE "Post" DROP COLUMN "content";
           | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
         = lock: ACCESS EXCLUSIVE on "Post" (blocks every read and write)
-        = help: Instead: stop reading the column first — mark the field \`@ignore\` in schema.prisma (Migrate keeps the column), deploy that release, and drop "content" in a later migration. If that release is already out, say so above the statement: \`-- prisma-zd-ignore ban-drop-column: <reason>\`.
+        = help: Instead: run \`prisma-zd rewrite\`: it defers this drop to \`prisma-zd contract\`, which runs once no old app version is left; until then old pods keep the column.
+        = fix: \`prisma-zd rewrite\`
         = docs: https://github.com/prisma-zd/prisma-zd/blob/main/docs/rules/ban-drop-column.md
 
-      ✖ 1 error, 0 warnings in 1 of 1 migration."
+      ✖ 1 error, 0 warnings in 1 of 1 migration.
+        1 migration still needs \`prisma-zd rewrite\`."
     `);
+  });
+  it("gives rewrite's reason where it leaves the drop alone", () => {
+    const [d] = found("ALTER TABLE \"User\" DROP COLUMN \"email\";");
+    expect(d!.fixedBy).toBeUndefined();
+    expect(found("ALTER TABLE \"Post\" DROP COLUMN \"content\";")[0]!.fixedBy).toBe("rewrite");
+    expect(d!.help).toContain('(`prisma-zd rewrite` left it alone: index "User_email_key" depends on it.)');
+    expect(d!.help).toContain('mark the field `@ignore`');
   });
   it("reports DROP COLUMN hidden in a DO block", () => {
     expect(found("DO $$ BEGIN ALTER TABLE \"Post\" DROP COLUMN \"content\"; END $$;").length).toBeGreaterThan(0);
