@@ -306,14 +306,16 @@ export const SCENARIOS: readonly Scenario[] = (<Scenario[]>[
   {
     change: 'remove a field',
     sql: `-- AlterTable\nALTER TABLE "User" DROP COLUMN "bio";\n`,
-    breaks: allOf('User', NOT_EXIST),
-    findings: { 'ban-drop-column': 'breaks' },
+    // rewrite defers the drop: the old app keeps the column until contract.
+    afterContract: allOf('User', NOT_EXIST),
+    findings: { 'ban-drop-column': 'breaks+rewrite' },
   },
   {
     change: 'rename a field (Prisma: drop and add)',
     sql: `-- AlterTable\nALTER TABLE "User" DROP COLUMN "bio",\nADD COLUMN     "about" TEXT;\n`,
-    breaks: allOf('User', NOT_EXIST),
-    findings: { 'ban-drop-column': 'breaks' },
+    // rewrite defers the drop: the old app keeps the column until contract.
+    afterContract: allOf('User', NOT_EXIST),
+    findings: { 'ban-drop-column': 'breaks+rewrite' },
   },
   {
     change: 'rename a field by hand (RENAME COLUMN)',
@@ -325,7 +327,7 @@ export const SCENARIOS: readonly Scenario[] = (<Scenario[]>[
     change: '@map change of a required field (Prisma: drop and add)',
     sql: `-- AlterTable\nALTER TABLE "User" DROP COLUMN "age",\nADD COLUMN     "user_age" INTEGER NOT NULL;\n`,
     migrationFails: /column "user_age" of relation "User" contains null values \(SQLSTATE 23502\)/,
-    findings: { 'ban-drop-column': 'breaks', 'adding-required-field': 'breaks' },
+    findings: { 'ban-drop-column': 'breaks+rewrite', 'adding-required-field': 'breaks' },
   },
   {
     change: 'optional → required',
@@ -487,8 +489,9 @@ COMMIT;
   {
     change: 'remove a relation',
     sql: `-- DropForeignKey\nALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\n\n-- AlterTable\nALTER TABLE "Post" DROP COLUMN "authorId";\n`,
-    breaks: allOf('Post', NOT_EXIST),
-    findings: { 'ban-drop-column': 'breaks' },
+    // rewrite defers the drop: the old app keeps the column until contract.
+    afterContract: allOf('Post', NOT_EXIST),
+    findings: { 'ban-drop-column': 'breaks+rewrite' },
   },
   {
     change: 'rename a model (Prisma: drop and create)',

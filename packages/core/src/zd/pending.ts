@@ -60,6 +60,8 @@ export interface PendingEntry {
    * selecting and writing the column until `contract` drops it.
    */
   readonly dropColumn?: true;
+  /** A deferred `DROP COLUMN`: the functions its default calls, by name (one dropped later needs the column gone first). */
+  readonly calls?: readonly string[];
 }
 
 export function entrySpec(e: PendingEntry): EntrySpec {
@@ -790,7 +792,7 @@ const NEEDS_COLUMN_GONE: ReadonlySet<string> = new Set(['attach-partition', 'det
  */
 export function columnDropConflict(
   touch: Touch,
-  drop: Pick<PendingEntry, 'key' | 'tableKey' | 'dependsOn'>,
+  drop: Pick<PendingEntry, 'key' | 'tableKey' | 'dependsOn' | 'calls'>,
 ): 'cancel' | 'apply' | 'rename' | undefined {
   if (touch.object === 'table' && touch.key === drop.tableKey) {
     if (touch.action === 'drop') return 'cancel';
@@ -800,7 +802,12 @@ export function columnDropConflict(
   }
   if (touch.action === 'read' || touch.action === 'write') return undefined;
   if (touch.key === drop.key || touch.newKey === drop.key) return 'apply';
-  if (touch.action === 'drop' && (drop.dependsOn?.includes(touch.key) || touch.object === 'function' || touch.object === 'extension')) return 'apply';
+  // Its type renamed or moved (Prisma's enum swap renames the type, converts its columns, drops the old one) or dropped.
+  if ((touch.action === 'drop' || touch.action === 'rename' || touch.action === 'set-schema') && drop.dependsOn?.includes(touch.key)) return 'apply';
+  if (touch.action !== 'drop') return undefined;
+  // The default may call it: PostgreSQL refuses the drop while the column stands.
+  if (touch.object === 'function' && drop.calls?.includes(splitKey(touch.key).pop()!)) return 'apply';
+  if (touch.object === 'extension' && drop.calls?.length) return 'apply';
   return undefined;
 }
 
@@ -811,6 +818,9 @@ export function columnDropConflictReason(touches: readonly Touch[], drop: Pick<P
   if (touch.key === drop.key) return touch.action === 'create' ? `adds ${describe(touch)} again` : `changes ${describe(touch)}`;
   if (touch.newKey === drop.key) return `renames ${describe(touch)} to the same name`;
   if (touch.action === 'drop') return `drops ${describe(touch)}, which the column uses`;
+  if (touch.object !== 'table' && touch.object !== 'column' && (touch.action === 'rename' || touch.action === 'set-schema')) {
+    return `${touch.action === 'rename' ? 'renames' : 'moves'} ${describe(touch)}, which the column uses`;
+  }
   const verb = touch.action === 'rename' ? 'renames' : touch.action === 'set-schema' ? 'moves' : (ALTER_WORDS[touch.change ?? ''] ?? `changes (${touch.change ?? touch.action})`);
   return `${verb} ${describe(touch)}: the column must be gone by then`;
 }
@@ -831,22 +841,19 @@ export function columnListNeeds(statement: Statement, facts: StatementFacts, nam
   const keys = new Set(mentioned.flatMap(([, k]) => k));
   const out = new Set<string>();
   const key = (rel: { schemaname?: string; relname?: string } | undefined) => (rel?.relname ? resolveTable(facts, rel) : undefined);
-  const relations: string[] = [];
-  let star = false;
-  const walk = (value: unknown): void => {
+  /** The tables a `*` may expand: those in the FROM list of every SELECT whose target list has one (not in its subqueries: their own SELECTs say). */
+  const starred = (value: unknown): void => {
     if (Array.isArray(value)) {
-      for (const v of value) walk(v);
+      for (const v of value) starred(v);
       return;
     }
     if (value === null || typeof value !== 'object') return;
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'A_Star') star = true;
-      else if (k === 'RangeVar') {
-        const rel = key(v as { schemaname?: string; relname?: string });
-        if (rel !== undefined) relations.push(rel);
-      }
-      walk(v);
-    }
+    const select = (value as { SelectStmt?: { targetList?: unknown[]; fromClause?: unknown[] } }).SelectStmt;
+    if (select && hasStar(select.targetList)) for (const from of select.fromClause ?? []) fromTables(from, (rel) => add(key(rel)));
+    for (const child of Object.values(value)) starred(child);
+  };
+  const add = (k: string | undefined) => {
+    if (k !== undefined) out.add(k);
   };
   if (!facts.understood) {
     for (const k of keys) out.add(k);
@@ -854,44 +861,56 @@ export function columnListNeeds(statement: Statement, facts: StatementFacts, nam
   }
   const node = statement.node as Record<string, unknown>;
   switch (statement.kind) {
-    case 'InsertStmt': {
-      const target = key(node['relation'] as never);
-      if (target !== undefined && !(node['cols'] as unknown[] | undefined)?.length) out.add(target);
-      walk(node['selectStmt']);
-      walk(node['withClause']);
+    case 'InsertStmt':
+      if (!(node['cols'] as unknown[] | undefined)?.length) add(key(node['relation'] as never));
+      starred(node['selectStmt']);
+      starred(node['withClause']);
       break;
-    }
-    case 'CopyStmt': {
-      const target = key(node['relation'] as never);
-      if (target !== undefined && !(node['attlist'] as unknown[] | undefined)?.length) out.add(target);
-      walk(node['query']);
+    case 'CopyStmt':
+      if (!(node['attlist'] as unknown[] | undefined)?.length) add(key(node['relation'] as never));
+      starred(node['query']);
       break;
-    }
     case 'CreateStmt':
-      for (const parent of (node['inhRelations'] as unknown[] | undefined) ?? []) walk(parent);
-      for (const el of (node['tableElts'] as Node[] | undefined) ?? []) {
-        const like = asNode(el, 'TableLikeClause');
-        if (like?.relation) walk({ RangeVar: like.relation });
-      }
-      star = true;
+      for (const parent of (node['inhRelations'] as Node[] | undefined) ?? []) add(key(asNode(parent, 'RangeVar')));
+      for (const el of (node['tableElts'] as Node[] | undefined) ?? []) add(key(asNode(el, 'TableLikeClause')?.relation));
       break;
     case 'ViewStmt':
+      starred(node['query']);
+      break;
     case 'CreateTableAsStmt':
-      walk(node);
+      starred(node['query']);
+      break;
+    case 'SelectStmt':
+      if (node['intoClause']) starred({ SelectStmt: node });
       break;
     case 'MergeStmt':
       // Its INSERT may list no columns.
-      walk(node);
-      star = true;
-      break;
-    case 'SelectStmt':
-      if (node['intoClause']) walk(node);
+      add(key(node['relation'] as never));
       break;
     default:
       break;
   }
-  if (star) for (const r of relations) out.add(r);
   return [...out].filter((k) => keys.has(k));
+}
+
+/** A target list with `*` or `t.*`. */
+function hasStar(targets: unknown[] | undefined): boolean {
+  for (const t of targets ?? []) {
+    const ref = asNode(asNode(t as Node, 'ResTarget')?.val, 'ColumnRef');
+    if (ref?.fields?.some((f) => 'A_Star' in (f as object))) return true;
+  }
+  return false;
+}
+
+/** The tables of a FROM item: a table, or the tables of a join (not those of a subquery). */
+function fromTables(from: unknown, found: (rel: { schemaname?: string; relname?: string }) => void): void {
+  const rel = asNode(from as Node, 'RangeVar');
+  if (rel) return found(rel);
+  const join = asNode(from as Node, 'JoinExpr');
+  if (join) {
+    fromTables(join.larg, found);
+    fromTables(join.rarg, found);
+  }
 }
 
 /** A unique index with plain key columns: what a foreign key or ON CONFLICT may need built. */

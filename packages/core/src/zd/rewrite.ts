@@ -606,13 +606,14 @@ class MigrationRewriter {
         this.replaced.add(top.index);
         this.edits.push({ range: top.range, text: after.shift()!.replace(/;$/, '') });
       } else {
-        for (const i of moved) {
-          const r = parts.commands[i]!;
-          const prevKept = keep.slice(0, i).lastIndexOf(true);
-          const range = prevKept >= 0 && !moved.includes(i - 1)
-            ? { start: parts.commands[i - 1]!.end, end: r.end }
-            : { start: r.start, end: (parts.commands[i + 1] ?? r).start };
+        // Each run of moved sub-commands goes with the comma before it (after the kept one before it), or, at the start, with the comma after it.
+        for (let k = 0; k < cmds.length; k++) {
+          if (keep[k]) continue;
+          let e = k;
+          while (e + 1 < cmds.length && !keep[e + 1]) e++;
+          const range = k > 0 ? { start: parts.commands[k - 1]!.end, end: parts.commands[e]!.end } : { start: parts.commands[k]!.start, end: parts.commands[e + 1]!.start };
           this.edits.push({ range, text: '' });
+          k = e;
         }
       }
     }
@@ -664,6 +665,7 @@ class MigrationRewriter {
   dropColumnEntry(f: StatementFacts, placement: { tableSchema?: string; searchPath?: readonly string[] }, table: TableFacts, col: ColumnFacts): PendingEntry {
     const dependsOn = new Set<string>(col.defaultTypes ?? []);
     if (col.type.schema !== undefined) dependsOn.add(relationKey(col.type.schema, col.type.name));
+    const calls = defaultCalls(col.default);
     return {
       kind: 'contract',
       migration: this.w.name,
@@ -678,6 +680,7 @@ class MigrationRewriter {
       statement: dropColumnStatement(placement.tableSchema, table.name, col.name),
       dependsOn: [...dependsOn],
       dropColumn: true,
+      ...(calls.length ? { calls } : {}),
     };
   }
 
@@ -727,7 +730,7 @@ class MigrationRewriter {
         return 'the statement changes the table\'s partitions or inheritance';
       }
     }
-    const entry = { key: columnKey(table.key, column), tableKey: table.key, dependsOn: this.dropColumnEntry(f, {}, table, col).dependsOn };
+    const entry = this.dropColumnEntry(f, {}, table, col);
     const names = new Map([[table.name, [table.key]]]);
     const statements = this.w.facts.statements;
     for (let k = j + 1; k < statements.length; k++) {
@@ -952,6 +955,17 @@ class MigrationRewriter {
       this.pending.push({ ...ownerEntry, kind: 'contract', key: drop.key, objectName: names[names.length - 1]!, originName: names[names.length - 1]!, originTable: ownerEntry.tableName, statement: s.text, dependsOn: [] });
     }
   }
+}
+
+/** The names of the functions a default expression calls (`uuid_generate_v4()`, `"nanoid"(21)`), as PostgreSQL folds them. */
+function defaultCalls(expression: string | undefined): string[] {
+  if (expression === undefined) return [];
+  const names = new Set<string>();
+  for (const m of expression.matchAll(/("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*\(/g)) {
+    const name = m[1]!;
+    names.add(name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name.toLowerCase());
+  }
+  return [...names];
 }
 
 export type { EntryKind, PendingEntry };
