@@ -71,16 +71,38 @@ describe('prisma-zd contract', () => {
     }
   });
 
-  it('refuses a contract entry that is not a DROP DEFAULT or DROP SEQUENCE', async () => {
+  it('refuses a contract entry of a shape rewrite never queues (DROP COLUMN … CASCADE)', async () => {
     const db = await freshDatabase();
     try {
       expect((await cli(['setup', '--url', db.url])).code).toBe(0);
       await sql(db.url, `CREATE TABLE "Post" (id int, n int DEFAULT 1)`);
-      await queue(db.url, { kind: 'contract', table: 'Post', object: 'n', statement: 'ALTER TABLE "Post" DROP COLUMN "n"', columns: ['n'] });
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'n', statement: 'ALTER TABLE "Post" DROP COLUMN "n" CASCADE', columns: ['n'] });
       const r = await cli(['contract', '--url', db.url, ...NOFOLDER]);
       expect(r.code).toBe(5);
-      expect(r.stdout).toContain('refused: the statement must be ALTER COLUMN "n" DROP DEFAULT');
+      expect(r.stdout).toContain('refused: the statement must be DROP COLUMN "n", without CASCADE');
       expect(await sql(db.url, `SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = '"Post"'::regclass AND attname = 'n'`)).toEqual([{ n: 1 }]);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a deferred DROP COLUMN: applied; one whose column is already gone is marked done; one whose table is gone fails, naming it', async () => {
+    const db = await freshDatabase();
+    try {
+      expect((await cli(['setup', '--url', db.url])).code).toBe(0);
+      await sql(db.url, `CREATE TABLE "Post" (id int, "a" int, "b" text); CREATE TABLE "Gone" (id int, "c" int)`);
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'a', statement: 'ALTER TABLE "Post" DROP COLUMN "a"', columns: ['a'] });
+      await queue(db.url, { kind: 'contract', table: 'Post', object: 'b', statement: 'ALTER TABLE "Post" DROP COLUMN "b"', columns: ['b'] });
+      await queue(db.url, { kind: 'contract', table: 'Gone', object: 'c', statement: 'ALTER TABLE "Gone" DROP COLUMN "c"', columns: ['c'] });
+      await sql(db.url, `ALTER TABLE "Post" DROP COLUMN "b"; DROP TABLE "Gone"`);
+      const r = await cli(['contract', '--url', db.url, ...NOFOLDER, '--json']);
+      expect(r.code).toBe(5);
+      expect(JSON.parse(r.stdout).entries).toMatchObject([
+        { id: 1, status: 'applied' },
+        { id: 2, status: 'applied', note: 'already dropped' },
+        { id: 3, status: 'failed', error: 'relation "Gone" does not exist', next: expect.stringContaining('prisma-zd postponed cancel --id 3') },
+      ]);
+      expect(await sql(db.url, `SELECT attname FROM pg_attribute WHERE attrelid = '"Post"'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`)).toEqual([{ attname: 'id' }]);
     } finally {
       await db.drop();
     }

@@ -35,7 +35,10 @@ function statementLines(o: Colors, s: PlannedStatement): string[] {
     return [`${at} ${paint(o, 'green', 'postponed')}: ${s.zd.original ?? s.text}`, `           ${after}`];
   }
   if (s.zd?.role === 'defer') {
-    return [`${at} ${paint(o, 'green', 'deferred')} to \`prisma-zd contract\`: ${s.zd.original ?? s.text}`];
+    const lines = [`${at} ${paint(o, 'green', 'deferred')} to \`prisma-zd contract\`: ${s.zd.original ?? s.text}`];
+    // A deferred DROP COLUMN drops the column's NOT NULL now, on this managed database.
+    for (const l of s.locks) lines.push(`           the migration drops the column's NOT NULL: ${l.mode} on ${table(l)} (briefly, no scan)`);
+    return lines;
   }
   const locks = s.locks.map((l) => {
     const cost = l.cost === 'build' ? ', for the whole index build' : l.cost === 'rewrite' ? ', while it rewrites the table' : l.cost === 'scan' ? ', while it scans the table' : '';
