@@ -4,7 +4,8 @@
  * previous ones left. Operations are the ones prisma-zd's rewrite and queue maintenance
  * care about: indexes created, dropped (also by a lone DROP INDEX CONCURRENTLY IF
  * EXISTS), created again under a dropped one's name, renamed; defaults dropped and set;
- * foreign keys; columns dropped and renamed; tables renamed and dropped; Prisma's enum
+ * foreign keys; columns dropped (enum ones too), added again under a dropped one's name, and
+ * renamed; tables renamed and dropped; Prisma's enum
  * swap; a field made required (backfill, then SET NOT NULL) and optional again (DROP NOT
  * NULL).
  */
@@ -49,6 +50,8 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
   const indexes: Index[] = [];
   /** Names of indexes dropped, free again (Prisma's default names come back when an @@index is added again). */
   const freed: string[] = [];
+  /** Columns dropped, by table: a field added again under its old name (a deferred DROP COLUMN must be done by then). */
+  const freedColumns: Array<{ table: string; name: string }> = [];
   const fks: Array<{ name: string; table: string; column: string }> = [];
   let counter = 0;
   const fresh = (p: string) => `${p}${++counter}`;
@@ -117,7 +120,8 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
     // ADD COLUMN with a default.
     () => {
       const t = pick(tables);
-      const name = fresh('n');
+      const again = freedColumns.filter((f) => f.table === t.name && !t.columns.some((c) => c.name === f.name));
+      const name = again.length && rand() < 0.5 ? pick(again).name : fresh('n');
       t.columns.push({ name, type: 'INTEGER', default: '7' });
       return `-- AlterTable\nALTER TABLE ${q(t.name)} ADD COLUMN ${q(name)} INTEGER NOT NULL DEFAULT 7;`;
     },
@@ -141,10 +145,12 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
     // DROP COLUMN (and what depends on it).
     () => {
       const t = pick(tables);
-      const c = plainCols(t).filter((x) => x.name !== 'ref' && x.name !== 'k');
+      // An enum column too: Prisma's enum swap later renames the type under a deferred drop.
+      const c = plainCols(t).filter((x) => x.name !== 'ref');
       if (c.length < 2) return undefined;
       const col = pick(c);
       t.columns.splice(t.columns.indexOf(col), 1);
+      freedColumns.push({ table: t.name, name: col.name });
       for (const i of [...indexes]) if (i.table === t.name && i.columns.includes(col.name)) indexes.splice(indexes.indexOf(i), 1);
       return `-- AlterTable\nALTER TABLE ${q(t.name)} DROP COLUMN ${q(col.name)};`;
     },
@@ -167,6 +173,7 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
       const sql = `ALTER TABLE ${q(t.name)} RENAME TO ${q(name)};`;
       for (const i of indexes) if (i.table === t.name) i.table = name;
       for (const f of fks) if (f.table === t.name) f.table = name;
+      for (const f of freedColumns) if (f.table === t.name) f.table = name;
       t.name = name;
       return sql;
     },

@@ -579,6 +579,8 @@ export class PendingWork {
   #needable = 0;
   /** How many deferred column drops are pending. */
   #columnDrops = 0;
+  /** `#columnDropTables()`, until a column drop is queued or leaves the queue. */
+  #columnDropTablesCache: Map<string, string[]> | undefined;
 
   constructor(entries: readonly PendingEntry[] = []) {
     for (const e of entries) this.push(e);
@@ -602,7 +604,10 @@ export class PendingWork {
   #index(entry: PendingEntry, position: number): void {
     this.#position.set(entry, position);
     if (canBeNeeded(entry)) this.#needable++;
-    if (entry.dropColumn) this.#columnDrops++;
+    if (entry.dropColumn) {
+      this.#columnDrops++;
+      this.#columnDropTablesCache = undefined;
+    }
     this.#byKeyAdd(entry.key, entry);
     this.#byKeyAdd(entry.tableKey, entry);
     if (entry.dependsOn) for (const key of entry.dependsOn) this.#byKeyAdd(key, entry);
@@ -617,7 +622,10 @@ export class PendingWork {
   #unindex(entry: PendingEntry): void {
     this.#position.delete(entry);
     if (canBeNeeded(entry)) this.#needable--;
-    if (entry.dropColumn) this.#columnDrops--;
+    if (entry.dropColumn) {
+      this.#columnDrops--;
+      this.#columnDropTablesCache = undefined;
+    }
     this.#byKeyRemove(entry.key, entry);
     this.#byKeyRemove(entry.tableKey, entry);
     if (entry.dependsOn) for (const key of entry.dependsOn) this.#byKeyRemove(key, entry);
@@ -649,7 +657,9 @@ export class PendingWork {
 
   /** Tables with a deferred column drop: name → keys. */
   #columnDropTables(): Map<string, string[]> {
+    if (this.#columnDropTablesCache) return this.#columnDropTablesCache;
     const out = new Map<string, string[]>();
+    this.#columnDropTablesCache = out;
     for (const e of this.#entries) {
       if (!e.dropColumn) continue;
       const name = splitKey(e.tableKey).pop()!;
