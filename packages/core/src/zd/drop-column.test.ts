@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { checkHistory } from '../check/check.js';
 import { initParser, parseSql } from '../sql/parse.js';
 import { pendingAfter, rewriteHistory, type MigrationSource } from './rewrite.js';
 import { unmanagedView } from './view.js';
@@ -38,6 +39,18 @@ describe('rewrite: DROP COLUMN deferred to contract', () => {
     expect(view(r.text)).toEqual(['ALTER TABLE "User" DROP COLUMN "bio"']);
     // Idempotent (I4).
     expect(rewriteHistory([BASE, { name: '20260102000000_m0', sql: r.text }], { select: () => true })[1]!.changed).toBe(false);
+  });
+
+  it('check finds nothing in the rewritten migration, and reports the original with rewrite as the fix', () => {
+    const sqls = [`-- AlterTable\nALTER TABLE "User" DROP COLUMN "age",\nADD COLUMN     "about" TEXT;\n`, `ALTER TABLE "User" DROP COLUMN "bio";\n`];
+    for (const sql of sqls) {
+      const original = [BASE, { name: '20260102000000_m0', sql }];
+      const before = checkHistory(original.map((m, i) => ({ ...m, report: i === 1 })), { execution: 'whole-file' }).diagnostics;
+      expect(before.map((d) => [d.ruleId, d.fixedBy]), sql).toEqual([['ban-drop-column', 'rewrite']]);
+      const rewritten = rewriteHistory(original, { select: () => true }).map((r) => ({ name: r.name, sql: r.text }));
+      const after = checkHistory(rewritten.map((m, i) => ({ ...m, report: i === 1 })), { execution: 'whole-file' }).diagnostics;
+      expect(after.map((d) => `${d.ruleId}: ${d.message}`), sql).toEqual([]);
+    }
   });
 
   it('drops the NOT NULL of a required column without a default where prisma-zd is set up (the new app version inserts without it)', () => {

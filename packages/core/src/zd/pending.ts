@@ -844,7 +844,17 @@ export function columnDropConflictReason(touches: readonly Touch[], drop: Pick<P
  * CALL) that names one counts too. Names are matched in the text first: most statements
  * name none of them.
  */
+/** Statement kinds that can depend on a table's column list (with statements the replay does not understand). */
+const COLUMN_LIST_KINDS: ReadonlySet<string> = new Set(['InsertStmt', 'CopyStmt', 'CreateStmt', 'ViewStmt', 'CreateTableAsStmt', 'SelectStmt', 'MergeStmt']);
+
 export function columnListNeeds(statement: Statement, facts: StatementFacts, names: ReadonlyMap<string, readonly string[]>): string[] {
+  // Most statements (ALTER TABLE, CREATE INDEX, a plain CREATE TABLE) cannot: no need to read their text.
+  if (facts.understood) {
+    if (!COLUMN_LIST_KINDS.has(statement.kind)) return [];
+    const n = statement.node as { inhRelations?: unknown[]; tableElts?: Node[]; intoClause?: unknown };
+    if (statement.kind === 'CreateStmt' && !n.inhRelations?.length && !n.tableElts?.some((el) => asNode(el, 'TableLikeClause'))) return [];
+    if (statement.kind === 'SelectStmt' && !n.intoClause) return [];
+  }
   const lower = statement.text.toLowerCase();
   const mentioned = [...names].filter(([name]) => lower.includes(name.toLowerCase()));
   if (mentioned.length === 0) return [];

@@ -708,19 +708,21 @@ class MigrationRewriter {
     if (table.partitioned) return `${t} is partitioned`;
     if (table.partitionOf !== undefined) return `${t} is a partition`;
     if (col.identity || col.defaultSequence) return 'the column draws from a sequence (serial or identity), which goes with it';
-    for (const index of f.before.indexes.values()) {
-      if (index.table === table.key && index.columnsReferenced.includes(column)) return `index ${quoteIdent(index.name)} depends on it`;
-    }
-    for (const con of table.constraints) if (con.columns.includes(column)) return `constraint ${quoteIdent(con.name)} depends on it`;
-    for (const other of f.before.tables.values()) {
-      for (const con of other.constraints) {
-        if (con.contype === 'f' && con.references?.table === table.key && con.references.columns.includes(column)) {
-          return `foreign key ${quoteIdent(con.name)} of ${quoteIdent(other.name)} references it`;
-        }
+    // What depends on it is what the replay dropped with it (PostgreSQL drops indexes, constraints and owned
+    // sequences with their column; a foreign key of another table can only reference a column under a unique
+    // index or constraint, which is one of those).
+    for (const touch of f.touches) {
+      if (!touch.implicit || touch.action !== 'drop') continue;
+      if (touch.object === 'index') {
+        const index = f.before.indexes.get(touch.key);
+        if (index?.table === table.key && index.columnsReferenced.includes(column)) return `index ${quoteIdent(index.name)} depends on it`;
+      } else if (touch.object === 'constraint') {
+        const con = table.constraints.find((c) => constraintKey(table.key, c.name) === touch.key);
+        if (con?.columns.includes(column)) return `constraint ${quoteIdent(con.name)} depends on it`;
+      } else if (touch.object === 'sequence') {
+        const seq = f.before.sequences.get(touch.key);
+        if (seq?.ownedBy?.table === table.key && seq.ownedBy.column === column) return `sequence ${quoteIdent(seq.name)} is owned by it`;
       }
-    }
-    for (const seq of f.before.sequences.values()) {
-      if (seq.ownedBy?.table === table.key && seq.ownedBy.column === column) return `sequence ${quoteIdent(seq.name)} is owned by it`;
     }
     for (let k = 0; k < cmds.length; k++) {
       const c = cmds[k];
