@@ -318,6 +318,14 @@ export const SCENARIOS: readonly Scenario[] = (<Scenario[]>[
     findings: { 'ban-drop-column': 'breaks+rewrite' },
   },
   {
+    change: 'remove an enum field and its enum (Prisma: DROP COLUMN, DROP TYPE)',
+    sql: `-- AlterTable\nALTER TABLE "User" DROP COLUMN "role";\n\n-- DropEnum\nDROP TYPE "Role";\n`,
+    // rewrite defers both: the old app keeps the column (and its type) until contract.
+    afterContract: allOf('User', NOT_EXIST),
+    // The DROP TYPE waits for contract with the column: no rule of its own reports it.
+    findings: { 'ban-drop-column': 'breaks+rewrite', 'migration-not-rewritten': 'lock+rewrite' },
+  },
+  {
     change: 'rename a field by hand (RENAME COLUMN)',
     sql: `-- AlterTable\nALTER TABLE "User" RENAME COLUMN "bio" TO "about";\n`,
     breaks: allOf('User', NOT_EXIST),

@@ -12,7 +12,7 @@ import { freshDatabase } from '../support/db.js';
 import { runZd } from '../support/cli.js';
 import { sampleTemplate } from '../prisma/helpers.js';
 import { runPrisma } from '../support/prisma.js';
-import { addRewrittenMigration, columnExists, deployProject, query, Resources, session, zdDeploy } from './support.js';
+import { addRewrittenMigration, columnExists, deployProject, query, Resources, session, waitFor, zdDeploy } from './support.js';
 
 let template: string;
 const res = new Resources();
@@ -73,12 +73,16 @@ describe('a removed field (DROP COLUMN deferred to contract)', () => {
     // A report of an old version holds "Post": contract's DROP COLUMN gives up the lock after its timeout and retries,
     // so reads of "Post" queue behind it for at most that long; the report ends and the next attempt drops it.
     const report = await session(p.url, 'old-app-report', `SELECT count(*) FROM "Post"`);
-    const contract = runZd(['contract', '--url', p.url, '--migrations', p.project.migrationsDir, '--lock-timeout', '300ms', '--attempts', '8', '--json'], { cwd: p.project.dir });
+    const contract = runZd(['contract', '--url', p.url, '--migrations', p.project.migrationsDir, '--lock-timeout', '1s', '--attempts', '8', '--json'], { cwd: p.project.dir });
+    await waitFor('contract to wait for the report', async () =>
+      (await query(p.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'prisma-zd/contract-worker' AND wait_event_type = 'Lock'`)).length > 0,
+    );
+    // Past its lock timeout: the first attempt gives up (and the next waits again).
     await new Promise((r) => setTimeout(r, 1500));
     await report.end();
     const done = await contract;
     expect(done.code, done.stderr).toBe(0);
-    expect(done.stderr).toMatch(/lock not available within 300 ms \(attempt 1 of 8\); retrying/);
+    expect(done.stderr).toMatch(/lock not available within 1000 ms \(attempt 1 of 8\); retrying/);
     expect(JSON.parse(done.stdout).entries).toMatchObject([{ status: 'applied', label: expect.stringContaining('DROP COLUMN "title"') }]);
     expect(await columnExists(p.url, 'Post', 'title')).toBe(false);
 
@@ -101,5 +105,28 @@ describe('a removed field (DROP COLUMN deferred to contract)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(await columnExists(p.url, 'Post', 'title')).toBe(false);
     expect(await query(p.url, `SELECT to_regclass('prisma_zd.queue') IS NULL AS unmanaged`)).toEqual([{ unmanaged: true }]);
+  });
+
+  it('a removed enum field and its enum: both wait for contract, which drops the column, then the type; verify agrees', async () => {
+    const p = await deployProject(res, newDatabase);
+    const name = await addRewrittenMigration(p.project.migrationsDir, 'remove_user_role', `-- AlterTable\nALTER TABLE "User" DROP COLUMN "role";\n\n-- DropEnum\nDROP TYPE "Role";\n`);
+    expect(readFileSync(join(p.project.migrationsDir, name, 'migration.sql'), 'utf8')).toContain('-- prisma-zd: deferred: type "Role" is dropped by `prisma-zd contract`, after the columns of it whose drop is deferred');
+    const deployed = await zdDeploy(p, ['--json']);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.json).toMatchObject({ status: 'applied', contractPending: 2 });
+    // The old app version still writes its enum.
+    await query(p.url, `INSERT INTO "User" ("email", "role", "updatedAt") VALUES ('old@example.com', 'AUTHOR', now())`);
+    const mid = JSON.parse((await runZd(['verify', '--url', p.url, '--migrations', p.project.migrationsDir, '--json'], { cwd: p.project.dir })).stdout);
+    expect(mid.drift).toEqual([]);
+    expect(mid.pending.map((e: { explains: string[] }) => e.explains.join())).toEqual([expect.stringContaining('role'), expect.stringContaining('Role')]);
+    const done = await runZd(['contract', '--url', p.url, '--migrations', p.project.migrationsDir, '--json'], { cwd: p.project.dir });
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout).entries.map((e: { status: string; label: string }) => [e.status, e.label])).toEqual([
+      ['applied', expect.stringContaining('DROP COLUMN "role"')],
+      ['applied', expect.stringContaining('DROP TYPE "Role"')],
+    ]);
+    expect(await query(p.url, `SELECT to_regtype('"Role"') IS NULL AS gone`)).toEqual([{ gone: true }]);
+    const after = await runZd(['verify', '--url', p.url, '--migrations', p.project.migrationsDir, '--json'], { cwd: p.project.dir });
+    expect(JSON.parse(after.stdout)).toMatchObject({ equal: true, drift: [], pending: [] });
   });
 });

@@ -150,7 +150,7 @@ describe('prisma-zd contract', () => {
       await queue(db.url, { kind: 'contract', table: 'Post', object: 'Post_title_idx', statement: 'DROP INDEX "Post_title_idx" CASCADE', columns: ['title'] });
       const cascade = await cli(['contract', '--url', db.url, ...NOFOLDER]);
       expect(cascade.code).toBe(5);
-      expect(cascade.stdout).toContain('refused: the statement must be DROP SEQUENCE or DROP INDEX of one object, without CASCADE; prisma-zd does not execute it');
+      expect(cascade.stdout).toContain('refused: the statement must be DROP SEQUENCE, DROP INDEX or DROP TYPE of one object, without CASCADE; prisma-zd does not execute it');
       expect((await cancel(1)).code).toBe(0);
 
       await queue(db.url, { kind: 'contract', table: 'Post', object: 'Post_title_idx', statement: 'DROP INDEX "Post_title_idx"', columns: ['title'] });

@@ -5,13 +5,15 @@
  * care about: indexes created, dropped (also by a lone DROP INDEX CONCURRENTLY IF
  * EXISTS), created again under a dropped one's name, renamed; defaults dropped and set;
  * foreign keys; columns dropped (enum ones too), added again under a dropped one's name, and
- * renamed; tables renamed and dropped; Prisma's enum
+ * renamed; enum fields added with an enum of their own and removed with it (the name
+ * coming back later); tables renamed and dropped; Prisma's enum
  * swap; a field made required (backfill, then SET NOT NULL) and optional again (DROP NOT
  * NULL).
  */
 interface Column {
   name: string;
-  type: 'TEXT' | 'INTEGER' | '"Kind"';
+  /** `TEXT`, `INTEGER`, `"Kind"` (the shared enum) or a field's own enum (`"E3"`, values 'p' and 'q'). */
+  type: string;
   default?: string;
   /** Made NOT NULL by the history (the base's own NOT NULLs are not tracked). */
   notNull?: boolean;
@@ -52,6 +54,9 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
   const freed: string[] = [];
   /** Columns dropped, by table: a field added again under its old name (a deferred DROP COLUMN must be done by then). */
   const freedColumns: Array<{ table: string; name: string }> = [];
+  /** Enums of their own fields, and the names of those dropped (free again). */
+  const ownEnums: string[] = [];
+  const freedEnums: string[] = [];
   const fks: Array<{ name: string; table: string; column: string }> = [];
   let counter = 0;
   const fresh = (p: string) => `${p}${++counter}`;
@@ -114,7 +119,7 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
       const t = pick(tables);
       const col = pick(plainCols(t));
       if (!col) return undefined;
-      col.default = col.type === 'TEXT' ? `'d${counter}'` : col.type === 'INTEGER' ? String(counter) : `'${enumValues[0]}'`;
+      col.default = col.type === 'TEXT' ? `'d${counter}'` : col.type === 'INTEGER' ? String(counter) : col.type === '"Kind"' ? `'${enumValues[0]}'` : `'p'`;
       return `-- AlterTable\nALTER TABLE ${q(t.name)} ALTER COLUMN ${q(col.name)} SET DEFAULT ${col.default};`;
     },
     // ADD COLUMN with a default.
@@ -184,7 +189,7 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
       if (!c.length) return undefined;
       const col = pick(c);
       col.notNull = true;
-      const value = col.type === 'TEXT' ? `'f' || "id"` : col.type === 'INTEGER' ? '"id"' : `'a'`;
+      const value = col.type === 'TEXT' ? `'f' || "id"` : col.type === 'INTEGER' ? '"id"' : col.type === '"Kind"' ? `'a'` : `'p'`;
       return `UPDATE ${q(t.name)} SET ${q(col.name)} = ${value} WHERE ${q(col.name)} IS NULL;\n-- AlterTable\nALTER TABLE ${q(t.name)} ALTER COLUMN ${q(col.name)} SET NOT NULL;`;
     },
     // Made optional again.
@@ -195,6 +200,32 @@ export function randomHistory(rand: () => number, migrations: number): string[] 
       const col = pick(c);
       col.notNull = false;
       return `-- AlterTable\nALTER TABLE ${q(t.name)} ALTER COLUMN ${q(col.name)} DROP NOT NULL;`;
+    },
+    // A new enum field with an enum of its own (sometimes under the name of one dropped earlier).
+    () => {
+      const t = pick(tables);
+      const name = freedEnums.length && rand() < 0.5 ? freedEnums.splice(Math.floor(rand() * freedEnums.length), 1)[0]! : fresh('E');
+      const column = fresh('e');
+      t.columns.push({ name: column, type: q(name) });
+      ownEnums.push(name);
+      return `-- CreateEnum\nCREATE TYPE ${q(name)} AS ENUM ('p', 'q');\n\n-- AlterTable\nALTER TABLE ${q(t.name)} ADD COLUMN ${q(column)} ${q(name)};`;
+    },
+    // An enum field removed with its enum (Prisma: DROP COLUMN, then DROP TYPE).
+    () => {
+      if (!ownEnums.length) return undefined;
+      const name = pick(ownEnums);
+      ownEnums.splice(ownEnums.indexOf(name), 1);
+      freedEnums.push(name);
+      const lines: string[] = [];
+      for (const t of tables) {
+        for (const col of t.columns.filter((c) => c.type === q(name))) {
+          t.columns.splice(t.columns.indexOf(col), 1);
+          freedColumns.push({ table: t.name, name: col.name });
+          for (const i of [...indexes]) if (i.table === t.name && i.columns.includes(col.name)) indexes.splice(indexes.indexOf(i), 1);
+          lines.push(`-- AlterTable\nALTER TABLE ${q(t.name)} DROP COLUMN ${q(col.name)};`);
+        }
+      }
+      return [...lines, `-- DropEnum\nDROP TYPE ${q(name)};`].join('\n\n');
     },
     // Prisma's enum swap (removing the last value), on every column of the enum.
     () => {

@@ -1,6 +1,7 @@
 /**
  * `contract`: the deferred destructive statements (`DROP DEFAULT`, the `DROP SEQUENCE`
- * that goes with it, `DROP INDEX`, `DROP COLUMN`), applied once no old app version is left. Each entry
+ * that goes with it, `DROP INDEX`, `DROP COLUMN`, the `DROP TYPE` of its enum), applied once no
+ * old app version is left. Each entry
  * runs in its own transaction together with marking it done, under a short
  * `lock_timeout`, retried with backoff when the lock is not available: it never queues a
  * table's traffic behind it for longer than the timeout. A `DROP INDEX` runs
@@ -184,7 +185,7 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
     };
   }
   if (isDropIndex(entry.statement)) return dropIndexConcurrently(sessions, entry, label, started, o);
-  const sequence = droppedSequence(entry.statement);
+  const dropped = droppedObject(entry.statement);
   const column = droppedColumn(entry.statement);
   for (let attempt = 1; ; attempt++) {
     const worker = await sessions.worker();
@@ -193,7 +194,7 @@ async function applyEntry(sessions: QueueSessions, entry: QueueEntry, o: ApplyOp
       await withTransaction(worker, async () => {
         await setSettings(worker, { lock_timeout: `${o.lockTimeoutMs}ms` }, true);
         if (entry.searchPath !== null) await setSettings(worker, { search_path: entry.searchPath }, true);
-        if ((sequence !== undefined && !(await relationExists(worker, sequence))) || (column !== undefined && !(await columnExists(worker, column)))) {
+        if ((dropped !== undefined && !(await objectExists(worker, dropped))) || (column !== undefined && !(await columnExists(worker, column)))) {
           note = 'already dropped';
         } else {
           sessions.inFlight = true;
@@ -292,12 +293,13 @@ async function dropIndexConcurrently(sessions: QueueSessions, entry: QueueEntry,
   }
 }
 
-/** For a `DROP SEQUENCE` entry, the sequence as written (qualified when the statement qualifies it). */
-function droppedSequence(statement: string): string | undefined {
+/** For a `DROP SEQUENCE` or `DROP TYPE` entry, the object as written (qualified when the statement qualifies it), and which it is. */
+function droppedObject(statement: string): { name: string; type: boolean } | undefined {
   const s = parseSql(statement).statements[0];
   if (!s || !isStatement(s, 'DropStmt')) return undefined;
-  const names = stringList(asNode(s.node.objects?.[0], 'List')?.items);
-  return names.length ? names.map(quoteIdent).join('.') : undefined;
+  const typeName = asNode(s.node.objects?.[0], 'TypeName');
+  const names = typeName ? stringList(typeName.names) : stringList(asNode(s.node.objects?.[0], 'List')?.items);
+  return names.length ? { name: names.map(quoteIdent).join('.'), type: typeName !== undefined } : undefined;
 }
 
 /** For a `DROP COLUMN` entry, its table as written and the column. */
@@ -320,8 +322,8 @@ async function columnExists(client: QueueSessions['control'], { table, column }:
   return rows[0]?.ok ?? false;
 }
 
-/** Whether `name` (resolved with the transaction's search_path) still exists. */
-async function relationExists(client: QueueSessions['control'], name: string): Promise<boolean> {
-  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS ok', [name]);
+/** Whether the relation or type (resolved with the transaction's search_path) still exists. */
+async function objectExists(client: QueueSessions['control'], { name, type }: { name: string; type: boolean }): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_catalog.${type ? 'to_regtype' : 'to_regclass'}($1) IS NOT NULL AS ok`, [name]);
   return rows[0]?.ok ?? false;
 }

@@ -59,8 +59,8 @@ async function expectedDiff(e: QueueEntry, schema: string): Promise<Expected | u
       await initParser();
       const statement = parseSql(e.statement).statements[0];
       if (statement?.kind === 'DropStmt') {
-        // A deferred DROP INDEX (the index stands until contract) or the DROP SEQUENCE of a deferred default.
-        const kind = isDropIndex(e.statement) ? 'index' : 'sequence';
+        // A deferred DROP INDEX (the index stands until contract), the DROP SEQUENCE of a deferred default, the DROP TYPE of a deferred column's enum.
+        const kind = isDropIndex(e.statement) ? 'index' : statement.node && (statement.node as { removeType?: string }).removeType === 'OBJECT_TYPE' ? 'enum' : 'sequence';
         return { kind, object: qualified(schema, e.objectName), accepts: (d) => d.change === 'missing-in-a' };
       }
       if (!e.tableName) return undefined;

@@ -82,7 +82,8 @@ describe('rewrite: DROP COLUMN deferred to contract', () => {
       [`ALTER TABLE "Post" DROP COLUMN "authorId";\n`, 'constraint "Post_authorId_fkey" depends on it'],
       [`ALTER TABLE "User" DROP COLUMN "id";\n`, 'the column draws from a sequence (serial or identity), which goes with it'],
       [`ALTER TABLE "User" DROP COLUMN "bio" CASCADE;\n`, 'CASCADE drops what depends on the column with it'],
-      [`ALTER TABLE "User" DROP COLUMN "role";\nDROP TYPE "Role";\n`, 'line 2 drops enum "public"."Role", which the column uses'],
+      [`ALTER TABLE "User" DROP COLUMN "role";\nDROP TYPE "Role" CASCADE;\n`, 'line 2 drops enum "public"."Role", which the column uses'],
+      [`ALTER TABLE "User" DROP COLUMN "role";\nALTER TYPE "Role" RENAME TO "Role_old";\n`, 'line 2 renames enum "public"."Role", which the column uses'],
       [`ALTER TABLE "User" DROP COLUMN "bio";\nALTER TABLE "User" ADD COLUMN "bio" INTEGER;\n`, 'line 2 adds column "public"."User"."bio" again'],
       [`ALTER TABLE "User" DROP COLUMN "bio";\nCREATE VIEW "V" AS SELECT * FROM "User";\n`, 'line 2 depends on the columns of "User" (a `*`, an INSERT without a column list, LIKE): the column must be gone by then'],
       [`ALTER TABLE "User" DROP COLUMN "bio";\nINSERT INTO "User" VALUES (1, 'a', 3, 'A', 0);\n`, 'line 2 depends on the columns of "User" (a `*`, an INSERT without a column list, LIKE): the column must be gone by then'],
@@ -123,5 +124,27 @@ describe('rewrite: DROP COLUMN deferred to contract', () => {
 
     const [, , unrelated] = history(`ALTER TABLE "User" DROP COLUMN "bio";\n`, `ALTER TABLE "User" ADD COLUMN "nick" TEXT;\nUPDATE "User" SET "nick" = "email";\n`);
     expect(unrelated!.changes).toEqual([]);
+  });
+
+  it('moves the DROP TYPE of the removed field\'s enum to contract, after the column (Prisma removes an enum with its last field)', () => {
+    const sql = `-- AlterTable\nALTER TABLE "User" DROP COLUMN "role";\n\n-- DropEnum\nDROP TYPE "Role";\n`;
+    const r = rewrite(sql);
+    expect(r.changes.map((c) => [c.kind, c.object, c.line])).toEqual([
+      ['defer-drop-column', '"User"."role"', 2],
+      ['defer-drop-type', '"Role"', 5],
+    ]);
+    expect(view(r.text)).toEqual(['ALTER TABLE "User" DROP COLUMN "role"', 'DROP TYPE "Role"']);
+    const h = [BASE, { name: '20260102000000_m0', sql: r.text }];
+    expect(rewriteHistory(h, { select: () => true })[1]!.changed).toBe(false);
+    expect(pendingAfter(h).map((e) => [e.objectName, e.statement])).toEqual([
+      ['role', 'ALTER TABLE "User" DROP COLUMN "role"'],
+      ['Role', 'DROP TYPE "Role"'],
+    ]);
+    // A later migration that creates a type of that name drops the column, then the type, first.
+    const [, , again] = history(sql, `CREATE TYPE "Role" AS ENUM ('X');\n`);
+    expect(again!.changes.map((c) => [c.kind, c.object])).toEqual([['maintenance', 'apply contract "role", apply contract "Role"']]);
+    // A type that another column still uses, or one dropped with CASCADE, stays: the column's drop stays with it.
+    const cascade = rewrite(`ALTER TABLE "User" DROP COLUMN "role";\nDROP TYPE "Role" CASCADE;\n`);
+    expect(cascade.changes).toEqual([]);
   });
 });

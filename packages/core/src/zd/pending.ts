@@ -62,6 +62,11 @@ export interface PendingEntry {
   readonly dropColumn?: true;
   /** A deferred `DROP COLUMN`: the functions its default calls, by name (one dropped later needs the column gone first). */
   readonly calls?: readonly string[];
+  /**
+   * A deferred `DROP TYPE` of an enum (kind `contract`; its key is the type's): the type
+   * of columns whose drop this migration deferred, dropped by `contract` after them.
+   */
+  readonly dropType?: true;
 }
 
 export function entrySpec(e: PendingEntry): EntrySpec {
@@ -732,7 +737,7 @@ export class PendingWork {
 
 /** A deferred `ALTER COLUMN … DROP DEFAULT` (its key is its column's; a deferred DROP SEQUENCE's is the sequence's). */
 function isDeferredDropDefault(e: PendingEntry): boolean {
-  return e.kind === 'contract' && !e.dropIndex && !e.dropColumn && e.key.startsWith(e.tableKey + '.');
+  return e.kind === 'contract' && !e.dropIndex && !e.dropColumn && !e.dropType && e.key.startsWith(e.tableKey + '.');
 }
 
 /**
@@ -812,8 +817,12 @@ export function columnDropConflict(
   }
   if (touch.action === 'read' || touch.action === 'write') return undefined;
   if (touch.key === drop.key || touch.newKey === drop.key) return 'apply';
-  // Its type renamed or moved (Prisma's enum swap renames the type, converts its columns, drops the old one) or dropped.
-  if ((touch.action === 'drop' || touch.action === 'rename' || touch.action === 'set-schema') && drop.dependsOn?.includes(touch.key)) return 'apply';
+  // Its type renamed or moved (Prisma's enum swap renames the type, converts its columns, drops the old one), dropped,
+  // or its name taken again (the type's deferred drop must run, and the column must be gone before it).
+  if ((touch.action === 'drop' || touch.action === 'rename' || touch.action === 'set-schema' || touch.action === 'create') && drop.dependsOn?.includes(touch.key)) {
+    return 'apply';
+  }
+  if (touch.newKey !== undefined && drop.dependsOn?.includes(touch.newKey)) return 'apply';
   if (touch.action !== 'drop') return undefined;
   // The default may call it: PostgreSQL refuses the drop while the column stands.
   if (touch.object === 'function' && drop.calls?.includes(splitKey(touch.key).pop()!)) return 'apply';
@@ -822,10 +831,12 @@ export function columnDropConflict(
 }
 
 /** Why a later statement needs a deferred column drop done first, in a few words (see `columnDropConflict`). */
-export function columnDropConflictReason(touches: readonly Touch[], drop: Pick<PendingEntry, 'key'>): string {
+export function columnDropConflictReason(touches: readonly Touch[], drop: Pick<PendingEntry, 'key' | 'dependsOn'>): string {
   const rank = (t: Touch) => (t.key === drop.key || t.newKey === drop.key ? 0 : t.object === 'table' ? 2 : 1);
   const touch = [...touches].sort((x, y) => rank(x) - rank(y))[0]!;
   if (touch.key === drop.key) return touch.action === 'create' ? `adds ${describe(touch)} again` : `changes ${describe(touch)}`;
+  if (touch.action === 'create') return `creates ${describe(touch)}, under the name of the column's type`;
+  if (touch.newKey !== undefined && drop.dependsOn?.includes(touch.newKey)) return `renames ${describe(touch)} to the name of the column's type`;
   if (touch.newKey === drop.key) return `renames ${describe(touch)} to the same name`;
   if (touch.action === 'drop') return `drops ${describe(touch)}, which the column uses`;
   if (touch.object !== 'table' && touch.object !== 'column' && (touch.action === 'rename' || touch.action === 'set-schema')) {
@@ -975,6 +986,13 @@ function effectsAmong(
       const onTable = touch.object === 'table' && touch.key === entry.tableKey;
       const onObject = touch.key === entry.key;
       const onColumn = column !== undefined && touch.key.startsWith(entry.tableKey + '.') && entry.columns.includes(column);
+      if (entry.dropType) {
+        // Only its name matters: a relation or type created under it (a table's row type shares the name).
+        if (touch.action !== 'read' && touch.action !== 'write' && (touch.key === entry.key || touch.newKey === entry.key)) {
+          set({ op: 'apply', entry, reason: `dropped before ${where}, which ${touch.action === 'create' ? 'creates' : 'renames'} ${describe(touch)} under its name` });
+        }
+        continue;
+      }
       if (entry.dropColumn) {
         const op = columnDropConflict(touch, entry);
         if (op === 'cancel') set({ op, entry, reason: `${describe(touch)} dropped by ${where} (the column goes with it)` });

@@ -5,7 +5,8 @@
  * CONSTRAINT`, one `ALTER TABLE … ALTER COLUMN … SET NOT NULL` (its object: the temporary
  * check the runner validates first and drops after), one `ALTER TABLE … ALTER COLUMN …
  * DROP DEFAULT`, one `ALTER TABLE … DROP COLUMN` (without CASCADE), one `DROP SEQUENCE`,
- * one `DROP INDEX` (run CONCURRENTLY by `contract`).
+ * one `DROP INDEX` (run CONCURRENTLY by `contract`), one `DROP TYPE` (an enum dropped after
+ * its deferred columns).
  * Anything else is refused before it reaches PostgreSQL.
  */
 import { asNode, stringList } from '../sql/nodes.js';
@@ -30,10 +31,12 @@ export function checkQueueStatement(kind: EntryKind, objectName: string, stateme
   }
   if (s.kind === 'DropStmt') {
     const n = s.node as { removeType?: string; objects?: unknown[]; behavior?: string };
-    if ((n.removeType !== 'OBJECT_SEQUENCE' && n.removeType !== 'OBJECT_INDEX') || n.objects?.length !== 1 || n.behavior === 'DROP_CASCADE') {
-      return { ok: false, reason: 'must be DROP SEQUENCE or DROP INDEX of one object, without CASCADE' };
+    if ((n.removeType !== 'OBJECT_SEQUENCE' && n.removeType !== 'OBJECT_INDEX' && n.removeType !== 'OBJECT_TYPE') || n.objects?.length !== 1 || n.behavior === 'DROP_CASCADE') {
+      return { ok: false, reason: 'must be DROP SEQUENCE, DROP INDEX or DROP TYPE of one object, without CASCADE' };
     }
-    const names = stringList(asNode(n.objects[0] as never, 'List')?.items);
+    // DROP TYPE names its type as a TypeName.
+    const typeName = asNode(n.objects[0] as never, 'TypeName');
+    const names = typeName ? stringList(typeName.names) : stringList(asNode(n.objects[0] as never, 'List')?.items);
     return names[names.length - 1] === objectName ? { ok: true } : { ok: false, reason: `drops "${names.join('.')}", not "${objectName}"` };
   }
   const n = s.node as { objtype?: string; cmds?: unknown[] };

@@ -72,6 +72,7 @@ export type ChangeKind =
   | 'defer-drop-sequence'
   | 'defer-drop-index'
   | 'defer-drop-column'
+  | 'defer-drop-type'
   | 'maintenance';
 
 export interface RewriteChange {
@@ -221,6 +222,8 @@ class MigrationRewriter {
   readonly removed: Array<{ entry: PendingEntry; reason: string }> = [];
   /** DROP DEFAULTs deferred in this migration: column key → sequence key drawn from, if any. */
   readonly deferredDefaults = new Map<string, string | undefined>();
+  /** Keys of the types of columns whose DROP COLUMN this migration deferred: a DROP TYPE of one moves to contract with them. */
+  readonly deferredColumnTypes = new Set<string>();
 
   constructor(
     readonly w: PreparedMigration,
@@ -262,8 +265,12 @@ class MigrationRewriter {
     // 1. Maintenance of pending work this statement touches. The DROP SEQUENCE of a
     // deferred default moves to contract with it: it needs no maintenance.
     const moved = this.movedSequence(s, f, block?.role === 'defer' || active);
+    // So does the DROP TYPE of the enum of a column whose drop is deferred: the columns of it still standing go first, at contract.
+    const movedType = this.movedType(s, f, block?.role === 'defer' || active);
     const effects = (this.pending.size ? this.pending.effectsOf(s, f, this.where(top)) : []).filter(
-      (e) => !(moved && e.op === 'apply' && e.entry.kind === 'contract' && e.entry.dependsOn?.includes(moved)),
+      (e) =>
+        !(moved && e.op === 'apply' && e.entry.kind === 'contract' && e.entry.dependsOn?.includes(moved)) &&
+        !(movedType && e.op === 'apply' && e.entry.dropColumn && e.entry.dependsOn?.includes(movedType)),
     );
     // A DROP INDEX deferred to contract carries the cancel of its own index's pending build.
     const deferredDrop = active && s.kind === 'DropStmt' ? this.deferrableDrop(s as Statement<'DropStmt'>, f, top, j, effects) : undefined;
@@ -287,6 +294,7 @@ class MigrationRewriter {
     else if (s.kind === 'DropStmt') {
       if (deferredDrop) this.deferDrop(deferredDrop, f, top, effects);
       this.dropSequence(s as Statement<'DropStmt'>, f, top);
+      if (movedType) this.dropType(movedType, f, top);
     }
   }
 
@@ -582,6 +590,7 @@ class MigrationRewriter {
       const original = cmds.length === 1 ? top.text : this.subcommandText(parts, i);
       const entry = this.dropColumnEntry(f, placement, table, col);
       this.pending.push(entry);
+      for (const key of entry.dependsOn ?? []) this.deferredColumnTypes.add(key);
       const name = `${quoteIdent(table.name)}.${quoteIdent(column)}`;
       // The new app version inserts without the column: where it is NOT NULL without a default, it must accept NULL until contract.
       const relax = col.notNull && col.default === undefined && !col.generated;
@@ -739,7 +748,9 @@ class MigrationRewriter {
       const later = statements[k]!;
       const at = this.w.parsed.statements[this.w.view.source[k]!]?.loc.start.line;
       if (!later.understood) return `what line ${at} does to the schema is not known, and it may need the column gone`;
-      const conflicts = later.touches.filter((touch) => columnDropConflict(touch, entry) !== undefined);
+      // The DROP TYPE of its enum (Prisma removes an enum with its last field) moves to contract with it.
+      const typeDrop = this.typeDropAt(k);
+      const conflicts = later.touches.filter((touch) => columnDropConflict(touch, entry) !== undefined && !(typeDrop !== undefined && touch.key === typeDrop));
       if (conflicts.length) return `line ${at} ${columnDropConflictReason(conflicts, entry)}`;
       if (columnListNeeds(this.w.view.parsed.statements[k]!, later, names).length) {
         return `line ${at} depends on the columns of ${t} (a \`*\`, an INSERT without a column list, LIKE): the column must be gone by then`;
@@ -904,6 +915,59 @@ class MigrationRewriter {
     this.changes.push({ kind: 'defer-drop-sequence', object: quoteIdent(seq), line: top.loc.start.line, message: `sequence ${quoteIdent(seq)}: dropped at contract` });
   }
 
+  /** The type a plain one-object `DROP TYPE` (no CASCADE) at view statement `k` of this migration drops, when rewrite may move it. */
+  typeDropAt(k: number): string | undefined {
+    const s = this.w.view.parsed.statements[k];
+    const top = this.w.parsed.statements[this.w.view.source[k]!];
+    if (!s || !top || s.kind !== 'DropStmt' || !this.selected || this.w.view.blocks.has(top.index) || ignoredStatement(top)) return undefined;
+    const n = (s as Statement<'DropStmt'>).node;
+    if (n.removeType !== 'OBJECT_TYPE' || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return undefined;
+    return this.w.facts.statements[k]?.touches.find((t) => t.object === 'enum' && t.action === 'drop' && !t.implicit)?.key;
+  }
+
+  /** The key of the enum `s` drops when it is the type of a column whose drop this migration deferred. */
+  movedType(s: Statement, f: StatementFacts, eligible: boolean): string | undefined {
+    if (!eligible || s.kind !== 'DropStmt') return undefined;
+    const n = (s as Statement<'DropStmt'>).node;
+    if (n.removeType !== 'OBJECT_TYPE' || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return undefined;
+    const drop = f.touches.find((t) => t.object === 'enum' && t.action === 'drop' && !t.implicit);
+    return drop && this.deferredColumnTypes.has(drop.key) ? drop.key : undefined;
+  }
+
+  /** The contract entry of a moved DROP TYPE: placed with a column of the type whose drop is deferred. */
+  dropTypeEntry(key: string, f: StatementFacts, statement: string): PendingEntry | undefined {
+    const owner = this.pending.find((p) => p.dropColumn === true && p.dependsOn?.includes(key) === true);
+    const type = f.before.enums.get(key);
+    if (!owner || !type) return undefined;
+    return {
+      kind: 'contract',
+      migration: this.w.name,
+      key,
+      tableKey: owner.tableKey,
+      ...(owner.tableSchema === undefined ? {} : { tableSchema: owner.tableSchema }),
+      ...(owner.searchPath === undefined ? {} : { searchPath: owner.searchPath }),
+      tableName: owner.tableName,
+      objectName: type.name,
+      originName: type.name,
+      originTable: owner.tableName,
+      columns: [],
+      statement,
+      dropType: true,
+    };
+  }
+
+  /** The DROP TYPE of a deferred column's enum moves to contract with it. */
+  dropType(key: string, f: StatementFacts, top: Statement): void {
+    const entry = this.dropTypeEntry(key, f, top.text);
+    if (!entry) return;
+    this.pending.push(entry);
+    this.replaced.add(top.index);
+    const name = quoteIdent(entry.objectName);
+    const comment = markerComment(`deferred: type ${name} is dropped by \`prisma-zd contract\`, after the columns of it whose drop is deferred`);
+    this.edits.push({ range: top.range, text: `${comment}\n${conditionalBlock('defer', top.text, entrySpec(entry))}` });
+    this.changes.push({ kind: 'defer-drop-type', object: name, line: top.loc.start.line, message: `type ${name}: dropped at contract, after its columns` });
+  }
+
   /** The work a block written earlier queues (for maintenance of later statements). */
   track(s: Statement, f: StatementFacts, role: 'postpone' | 'defer'): void {
     if (s.kind === 'IndexStmt') {
@@ -934,13 +998,22 @@ class MigrationRewriter {
         this.pending.push({ ...base, kind: 'not-null', key: columnKey(table.key, cmd.name), objectName: check, originName: check, columns: [cmd.name], statement: setNotNullStatement(schema, table.name, cmd.name) });
       } else if (role === 'defer' && cmd.subtype === 'AT_DropColumn') {
         const col = table.columns.find((c) => c.name === cmd.name);
-        if (col) this.pending.push(this.dropColumnEntry(f, placement, table, col));
+        if (col) {
+          const entry = this.dropColumnEntry(f, placement, table, col);
+          this.pending.push(entry);
+          for (const key of entry.dependsOn ?? []) this.deferredColumnTypes.add(key);
+        }
       } else if (role === 'defer' && cmd.subtype === 'AT_ColumnDefault') {
         const col = table.columns.find((c) => c.name === cmd.name);
         const key = columnKey(table.key, cmd.name);
         this.deferredDefaults.set(key, col?.defaultSequence);
         this.pending.push({ ...base, kind: 'contract', key, objectName: cmd.name, columns: [cmd.name], statement: dropDefaultStatement(schema, table.name, cmd.name), dependsOn: col?.defaultSequence ? [col.defaultSequence] : [] });
       }
+      return;
+    }
+    if (s.kind === 'DropStmt' && role === 'defer' && (s as Statement<'DropStmt'>).node.removeType === 'OBJECT_TYPE') {
+      const key = this.movedType(s, f, true);
+      if (key) this.pending.push(this.dropTypeEntry(key, f, s.text)!);
       return;
     }
     if (s.kind === 'DropStmt' && role === 'defer' && (s as Statement<'DropStmt'>).node.removeType === 'OBJECT_INDEX') {
