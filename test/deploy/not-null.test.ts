@@ -16,7 +16,7 @@ import { query } from '../prisma/helpers.js';
 import { runZd } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
 import { addMigration, runPrisma } from '../support/prisma.js';
-import { deployProject, Resources, session, zdDeploy } from './support.js';
+import { deployProject, Resources, session, waitFor, zdDeploy } from './support.js';
 
 const res = new Resources();
 afterAll(() => res.cleanup());
@@ -96,7 +96,11 @@ describe('SET NOT NULL on an existing table', () => {
     res.add(() => reader.end());
     const run = runZd(['postponed', 'run'], { cwd: p.project.dir, env: { DATABASE_URL: p.url } });
     // While it retries, other sessions still read and write "User" (nothing queued behind a waiting ACCESS EXCLUSIVE for long).
-    await new Promise((r) => setTimeout(r, 3_000));
+    // (Once the run waits for the lock, past its 2 s lock timeout: however long the run took to get there on a busy machine.)
+    await waitFor('SET NOT NULL to wait for the lock', async () =>
+      (await query(p.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'prisma-zd/postponed-worker' AND wait_event_type = 'Lock'`)).length > 0,
+    );
+    await new Promise((r) => setTimeout(r, 2_500));
     await query(p.url, `INSERT INTO "User" ("email", "name", "updatedAt") VALUES ('d@example.com', 'Dee', now())`);
     await reader.end();
     const done = await run;

@@ -80,6 +80,22 @@ describe('createMigrationTest', () => {
     await t.expectMatchesUnmanaged();
   });
 
+  it('a removed field: the old version keeps selecting it until runContract(); then the schema is the unmanaged history\'s', async () => {
+    const db = await database();
+    const copy = await sampleCopy();
+    const removed = addMigration(copy.migrationsDir, 'remove_comment_body', `-- AlterTable\nALTER TABLE "Comment" DROP COLUMN "body";\n`);
+    const r = await runZd(['rewrite', '--migrations', copy.migrationsDir, join(copy.migrationsDir, removed)], { cwd: copy.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const t = await createMigrationTest({ url: db.url, cwd: copy.dir, mode: 'sql' });
+    await t.migrateTo(removed);
+    expect((await t.state()).deferred.map((e) => e.statement)).toEqual(['ALTER TABLE "Comment" DROP COLUMN "body"']);
+    const oldSelect = `SELECT "id", "body", "postId" FROM "Comment"`;
+    expect(await t.query(oldSelect)).toEqual([]);
+    await t.runContract();
+    await expect(t.query(oldSelect)).rejects.toThrow(/column "body" does not exist/);
+    await t.expectMatchesUnmanaged();
+  });
+
   for (const mode of ['prisma', 'sql'] as const) {
     it(`${mode} mode: a migration failing on the data names the migration and the statement, and leaves Prisma's failed state`, async () => {
       const copy = await sampleCopy();
