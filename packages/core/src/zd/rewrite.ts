@@ -499,6 +499,15 @@ class MigrationRewriter {
       return;
     }
     const after: string[] = [];
+    // A block replaces a statement of one sub-command; otherwise it follows the statement (which loses the sub-command).
+    const place = (blockText: string) => {
+      if (cmds.length === 1) {
+        this.replaced.add(top.index);
+        this.edits.push({ range: top.range, text: blockText });
+      } else {
+        after.push(`${blockText};`);
+      }
+    };
     for (const i of fkCmds) {
       const con = asNode(cmds[i]!.def, 'Constraint')!;
       const what = con.contype === 'CONSTR_CHECK' ? 'check constraint' : 'foreign key';
@@ -544,12 +553,7 @@ class MigrationRewriter {
       this.deferredDefaults.set(entry.key, col.defaultSequence);
       const comment = markerComment(`deferred: the default of ${quoteIdent(table.name)}.${quoteIdent(column)} is dropped by \`prisma-zd contract\`, once no old app version inserts without it`);
       const blockText = `${comment}\n${conditionalBlock('defer', original, entrySpec(entry))}`;
-      if (cmds.length === 1) {
-        this.replaced.add(top.index);
-        this.edits.push({ range: top.range, text: blockText });
-      } else {
-        after.push(`${blockText};`);
-      }
+      place(blockText);
       this.changes.push({ kind: 'defer-drop-default', object: `${quoteIdent(table.name)}.${quoteIdent(column)}`, line, message: `default of ${quoteIdent(table.name)}.${quoteIdent(column)}: dropped at contract` });
     }
     for (const i of notNullCmds) {
@@ -576,12 +580,7 @@ class MigrationRewriter {
       );
       const addCheck = addNotNullCheckStatement(placement.tableSchema, table.name, column, check);
       const blockText = `${comment}\n${conditionalBlock('postpone', original, entrySpec(entry), addCheck)}`;
-      if (cmds.length === 1) {
-        this.replaced.add(top.index);
-        this.edits.push({ range: top.range, text: blockText });
-      } else {
-        after.push(`${blockText};`);
-      }
+      place(blockText);
       this.changes.push({ kind: 'postpone-not-null', object: col, line, message: `SET NOT NULL on ${col}: a NOT VALID check now, validated and set NOT NULL later` });
     }
     for (const i of dropColumnCmds) {
@@ -599,12 +598,7 @@ class MigrationRewriter {
       );
       const managedFirst = relax ? dropNotNullStatement(placement.tableSchema, table.name, column) : undefined;
       const blockText = `${comment}\n${conditionalBlock('defer', original, entrySpec(entry), managedFirst)}`;
-      if (cmds.length === 1) {
-        this.replaced.add(top.index);
-        this.edits.push({ range: top.range, text: blockText });
-      } else {
-        after.push(`${blockText};`);
-      }
+      place(blockText);
       this.changes.push({ kind: 'defer-drop-column', object: name, line, message: `column ${name}: dropped at contract${relax ? ' (NULL allowed until then)' : ''}` });
     }
     const moved = [...deferCmds, ...notNullCmds, ...dropColumnCmds].sort((a, b) => a - b);
