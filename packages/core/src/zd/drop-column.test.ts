@@ -87,7 +87,9 @@ describe('rewrite: DROP COLUMN deferred to contract', () => {
       [`ALTER TABLE "User" DROP COLUMN "bio";\nALTER TABLE "User" ADD COLUMN "bio" INTEGER;\n`, 'line 2 adds column "public"."User"."bio" again'],
       [`ALTER TABLE "User" DROP COLUMN "bio";\nCREATE VIEW "V" AS SELECT * FROM "User";\n`, 'line 2 depends on the columns of "User" (a `*`, an INSERT without a column list, LIKE): the column must be gone by then'],
       [`ALTER TABLE "User" DROP COLUMN "bio";\nINSERT INTO "User" VALUES (1, 'a', 3, 'A', 0);\n`, 'line 2 depends on the columns of "User" (a `*`, an INSERT without a column list, LIKE): the column must be gone by then'],
-      [`ALTER TABLE "User" DROP COLUMN "bio";\nDO $$ BEGIN PERFORM 1; END $$;\n`, 'what line 2 does to the schema is not known, and it may need the column gone'],
+      [`ALTER TABLE "User" DROP COLUMN "bio";\nDO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD COLUMN "bio" INT', 'User'); END $$;\n`, 'what line 2 does to the schema is not known, and it may need the column gone'],
+      [`ALTER TABLE "User" DROP COLUMN "bio";\nDO $$ BEGIN ALTER TABLE "User" ADD COLUMN "x" INT; END $$;\n`, 'what line 2 does to the schema is not known, and it may need the column gone'],
+      [`ALTER TABLE "User" DROP COLUMN "bio";\nDO $$ BEGIN INSERT INTO "User" SELECT * FROM "User"; END $$;\n`, 'line 2 depends on the columns of "User" (a `*`, an INSERT without a column list, LIKE): the column must be gone by then'],
     ];
     for (const [sql, why] of cases) {
       const r = rewrite(sql);
@@ -95,7 +97,11 @@ describe('rewrite: DROP COLUMN deferred to contract', () => {
       expect(r.notes.map((n) => n.message), sql).toContain(`left alone: DROP COLUMN ${/"(User|Post)"/.exec(sql)![0]}.${/DROP COLUMN ("[^"]+")/.exec(sql)![1]}: ${why}`);
     }
     // Harmless later statements: an INSERT naming its columns, an UPDATE, a plain SELECT *.
-    const fine = rewrite(`ALTER TABLE "User" DROP COLUMN "bio";\nINSERT INTO "User" ("email", "age") VALUES ('a', 1);\nUPDATE "User" SET "score" = 1;\nSELECT * FROM "User";\n`);
+    const fine = rewrite(
+      `ALTER TABLE "User" DROP COLUMN "bio";\nINSERT INTO "User" ("email", "age") VALUES ('a', 1);\nUPDATE "User" SET "score" = 1;\nSELECT * FROM "User";\n` +
+        // A data migration's loop: its statements are read, and none depends on the column list.
+        `DO $$ DECLARE r RECORD; BEGIN FOR r IN SELECT "id" FROM "User" LOOP UPDATE "User" SET "score" = r."id" WHERE "id" = r."id"; END LOOP; END $$;\n`,
+    );
     expect(fine.changes.map((c) => c.kind)).toEqual(['defer-drop-column']);
   });
 
@@ -124,6 +130,11 @@ describe('rewrite: DROP COLUMN deferred to contract', () => {
 
     const [, , unrelated] = history(`ALTER TABLE "User" DROP COLUMN "bio";\n`, `ALTER TABLE "User" ADD COLUMN "nick" TEXT;\nUPDATE "User" SET "nick" = "email";\n`);
     expect(unrelated!.changes).toEqual([]);
+    // A later DO block: plain data statements leave the entry; one whose SQL is not known drops the column first.
+    const [, , loop] = history(`ALTER TABLE "User" DROP COLUMN "bio";\n`, `DO $$ BEGIN UPDATE "User" SET "score" = 2; END $$;\n`);
+    expect(loop!.changes).toEqual([]);
+    const [, , dynamic] = history(`ALTER TABLE "User" DROP COLUMN "bio";\n`, `DO $$ BEGIN EXECUTE 'UPDATE "User" SET "score" = ' || 2; END $$;\n`);
+    expect(dynamic!.changes.map((c) => [c.kind, c.object])).toEqual([['maintenance', 'apply contract "bio"']]);
   });
 
   it('moves the DROP TYPE of the removed field\'s enum to contract, after the column (Prisma removes an enum with its last field)', () => {

@@ -17,7 +17,9 @@ import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { formatQualifiedName, quoteIdent } from '../sql/ident.js';
 import { asNode, stringList, stringValue } from '../sql/nodes.js';
 import { codeTokens, isStatement, parseSql, type Statement } from '../sql/parse.js';
+import { bodySql } from '../check/plpgsql.js';
 import type { EntryKind, EntrySpec, MaintenanceStep } from './blocks.js';
+import { doBody } from './view.js';
 
 /** Work a managed database may still have queued, as the history describes it. */
 export interface PendingEntry {
@@ -887,7 +889,14 @@ export function columnListNeeds(statement: Statement, facts: StatementFacts, nam
     if (k !== undefined) out.add(k);
   };
   if (!facts.understood) {
-    for (const k of keys) out.add(k);
+    // A DO block of plain data statements: what they need; anything else may need anything.
+    const inner = doBlockDml(statement);
+    if (inner) {
+      const asRead = { ...facts, understood: true };
+      for (const s of inner) for (const k of columnListNeeds(s, asRead, names)) out.add(k);
+    } else {
+      for (const k of keys) out.add(k);
+    }
     return [...out];
   }
   const node = statement.node as Record<string, unknown>;
@@ -922,6 +931,33 @@ export function columnListNeeds(statement: Statement, facts: StatementFacts, nam
       break;
   }
   return [...out].filter((k) => keys.has(k));
+}
+
+const DML: ReadonlySet<string> = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'SelectStmt', 'MergeStmt']);
+
+/**
+ * The SQL statements a `DO` block runs, when its body is PL/pgSQL whose SQL is all static
+ * data statements (INSERT, UPDATE, DELETE, SELECT without INTO a table, MERGE: a data
+ * migration's loop); undefined when it may do anything else (DDL, dynamic SQL, another
+ * language, a body that does not parse).
+ */
+export function doBlockDml(statement: Statement): Statement[] | undefined {
+  const body = doBody(statement);
+  if (body === undefined) return undefined;
+  const language = ((statement.node as { args?: Node[] }).args ?? []).map((a) => asNode(a, 'DefElem')).find((d) => d?.defname === 'language');
+  if (language && stringValue(language.arg)?.toLowerCase() !== 'plpgsql') return undefined;
+  const { statements, problems } = bodySql(body);
+  if (problems.length) return undefined;
+  const out: Statement[] = [];
+  for (const e of statements) {
+    const parsed = parseSql(e.sql);
+    if (parsed.error) return undefined;
+    for (const s of parsed.statements) {
+      if (!DML.has(s.kind) || (s.kind === 'SelectStmt' && (s.node as { intoClause?: unknown }).intoClause)) return undefined;
+      out.push(s);
+    }
+  }
+  return out;
 }
 
 /** A target list with `*` or `t.*`. */

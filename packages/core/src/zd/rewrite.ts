@@ -39,6 +39,7 @@ import {
   columnDropConflict,
   columnDropConflictReason,
   columnListNeeds,
+  doBlockDml,
   dropColumnStatement,
   dropDefaultStatement,
   dropNotNullStatement,
@@ -741,7 +742,8 @@ class MigrationRewriter {
     for (let k = j + 1; k < statements.length; k++) {
       const later = statements[k]!;
       const at = this.w.parsed.statements[this.w.view.source[k]!]?.loc.start.line;
-      if (!later.understood) return `what line ${at} does to the schema is not known, and it may need the column gone`;
+      // A DO block of plain data statements changes no schema: only its column lists matter (below).
+      if (!later.understood && !doBlockDml(this.w.view.parsed.statements[k]!)) return `what line ${at} does to the schema is not known, and it may need the column gone`;
       // The DROP TYPE of its enum (Prisma removes an enum with its last field) moves to contract with it.
       const typeDrop = this.typeDropAt(k);
       const conflicts = later.touches.filter((touch) => columnDropConflict(touch, entry) !== undefined && !(typeDrop !== undefined && touch.key === typeDrop));
