@@ -244,6 +244,24 @@ describe('the real old app', () => {
     expect(sent.get('Tag.create')).toMatch(/^INSERT INTO "public"."Tag" \("id","label"\) VALUES \(\$1,\$2\) RETURNING /);
   });
 
+  it('reads the rows a new version writes while a required field\'s drop is deferred: a placeholder, not the NULL its types say it never gets', async () => {
+    const db = await freshDatabase({ template: await baseTemplate(), prefix: 'zd_real_drop' });
+    const client = newClient(db.url);
+    const users = client.user!;
+    try {
+      // What rewrite's deferred DROP COLUMN "age" does on a managed database: a placeholder default; the new version's INSERT leaves "age" out.
+      await withConnection(db.url, (c) => c.query(`ALTER TABLE "User" ALTER COLUMN "age" SET DEFAULT 0; INSERT INTO "User" ("email") VALUES ('new@example.com')`));
+      expect((await users.findMany({ where: { email: 'new@example.com' } })).map((u) => u.age)).toEqual([0]);
+      // Had the column merely accepted NULL, this client (6.19.3, query compiler) would hand the old version's code a null
+      // where its generated types promise a number.
+      await withConnection(db.url, (c) => c.query(`ALTER TABLE "User" ALTER COLUMN "age" DROP DEFAULT, ALTER COLUMN "age" DROP NOT NULL; INSERT INTO "User" ("email") VALUES ('null@example.com')`));
+      expect((await users.findMany({ where: { email: 'null@example.com' } })).map((u) => u.age)).toEqual([null]);
+    } finally {
+      await client.$disconnect();
+      await db.drop();
+    }
+  });
+
   it('keeps working after Int → String, and compares the numbers as text', async () => {
     const db = await freshDatabase({ template: await baseTemplate(), prefix: 'zd_real_text' });
     const client = newClient(db.url);

@@ -30,22 +30,22 @@ const oldInsert = (id: string) =>
 const newInsert = (id: string) => `INSERT INTO "Post" ("id", "slug", "authorId", "updatedAt") VALUES ('${id}', '${id}', 1, now())`;
 
 describe('a removed field (DROP COLUMN deferred to contract)', () => {
-  it('keeps the column for old app versions through the deploy (NULL allowed for the new one), contract drops it under a lock timeout with retries, and verify agrees throughout', async () => {
+  it('keeps the column for old app versions through the deploy (a placeholder for the new version\'s rows), contract drops it under a lock timeout with retries, and verify agrees throughout', async () => {
     const p = await deployProject(res, newDatabase);
     const name = await addRewrittenMigration(p.project.migrationsDir, 'remove_post_title', `-- AlterTable\nALTER TABLE "Post" DROP COLUMN "title";\n`);
     const file = readFileSync(join(p.project.migrationsDir, name, 'migration.sql'), 'utf8');
     expect(file).toContain('-- prisma-zd: deferred: column "Post"."title" is dropped by `prisma-zd contract`, once no old app version selects it');
-    expect(file).toContain('ALTER TABLE "Post" ALTER COLUMN "title" DROP NOT NULL;');
+    expect(file).toContain(`ALTER TABLE "Post" ALTER COLUMN "title" SET DEFAULT '';`);
 
     const dry = await zdDeploy(p, ['--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
-    // Deferred; on this managed database the migration only drops the NOT NULL: a brief ACCESS EXCLUSIVE lock (no scan).
+    // Deferred; on this managed database the migration only gives the column a default: a brief ACCESS EXCLUSIVE lock (no scan).
     expect(dry.json!.plan.migrations.at(-1).statements.map((st: { zd?: string; locks: Array<{ mode: string; table: string }> }) => [st.zd, st.locks.map((l) => `${l.mode} ${l.table}`)])).toEqual([
       ['deferred', ['ACCESS EXCLUSIVE public.Post']],
     ]);
     const text = await zdDeploy(p, ['--dry-run']);
     expect(text.stderr).toContain('deferred to `prisma-zd contract`: ALTER TABLE "Post" DROP COLUMN "title"');
-    expect(text.stderr).toMatch(/the migration drops the column's NOT NULL: ACCESS EXCLUSIVE on "?Post"? \(briefly, no scan\)/);
+    expect(text.stderr).toMatch(/until then the migration keeps the column usable \(.+\): ACCESS EXCLUSIVE on "?Post"? \(briefly, no scan\)/);
 
     const deployed = await zdDeploy(p, ['--json']);
     expect(deployed.code, deployed.stderr).toBe(0);
@@ -56,8 +56,9 @@ describe('a removed field (DROP COLUMN deferred to contract)', () => {
     expect(await columnExists(p.url, 'Post', 'title')).toBe(true);
     await query(p.url, oldInsert('old-1'));
     await query(p.url, newInsert('new-1'));
+    // The old version reads the new version's row too: its required title holds the placeholder, not NULL.
     expect((await query(p.url, `${OLD_SELECT} ORDER BY "id"`)).map((r) => [r['id'], r['title']])).toEqual([
-      ['new-1', null],
+      ['new-1', ''],
       ['old-1', 'Old title'],
     ]);
     expect(await query(p.url, `SELECT kind, object_name, table_name, status, statement FROM prisma_zd.queue`)).toEqual([

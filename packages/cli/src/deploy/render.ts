@@ -36,8 +36,8 @@ function statementLines(o: Colors, s: PlannedStatement): string[] {
   }
   if (s.zd?.role === 'defer') {
     const lines = [`${at} ${paint(o, 'green', 'deferred')} to \`prisma-zd contract\`: ${s.zd.original ?? s.text}`];
-    // A deferred DROP COLUMN drops the column's NOT NULL now, on this managed database.
-    for (const l of s.locks) lines.push(`           the migration drops the column's NOT NULL: ${l.mode} on ${table(l)} (briefly, no scan)`);
+    // A deferred DROP COLUMN gives the column a placeholder default (or drops its NOT NULL) now, on this managed database.
+    for (const l of s.locks) lines.push(`           until then the migration keeps the column usable (${l.what}): ${l.mode} on ${table(l)} (briefly, no scan)`);
     return lines;
   }
   const locks = s.locks.map((l) => {

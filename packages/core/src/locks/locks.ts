@@ -500,9 +500,9 @@ export function statementLocks(statement: Statement, ctx: LockContext = {}): Sta
     const zd = { role: block.role, ...(block.original === undefined ? {} : { original: block.original }) };
     if (block.role !== 'maintain') {
       // A postponed NOT NULL adds its check NOT VALID on a managed database, beside the queue row, and a deferred
-      // DROP COLUMN drops the column's NOT NULL: that lock, not the original's.
+      // DROP COLUMN gives the column a placeholder default (or drops its NOT NULL): that lock, not the original's.
       const body = doBody(statement) ?? '';
-      if ((block.role === 'postpone' && body.includes('ADD CONSTRAINT')) || (block.role === 'defer' && body.includes('DROP NOT NULL'))) {
+      if ((block.role === 'postpone' && body.includes('ADD CONSTRAINT')) || block.role === 'defer') {
         for (const embedded of bodySql(body).statements) {
           for (const s of parseSql(embedded.sql).statements) if (s.text.trim() !== block.original?.trim()) plainStatement(c, s);
         }

@@ -35,7 +35,7 @@ describe('rewrite: DROP COLUMN deferred to contract', () => {
     expect(r.changes.map((c) => [c.kind, c.object, c.line, c.message])).toEqual([['defer-drop-column', '"User"."bio"', 2, 'column "User"."bio": dropped at contract']]);
     expect(r.text).toContain(`  IF to_regclass('prisma_zd.queue') IS NULL THEN\nALTER TABLE "User" DROP COLUMN "bio";\n  ELSE\n    INSERT INTO prisma_zd.queue`);
     expect(r.text).toContain(`$s$ALTER TABLE "User" DROP COLUMN "bio"$s$`);
-    expect(r.text).not.toContain('DROP NOT NULL');
+    expect(r.text).not.toMatch(/SET DEFAULT|DROP NOT NULL/);
     expect(view(r.text)).toEqual(['ALTER TABLE "User" DROP COLUMN "bio"']);
     // Idempotent (I4).
     expect(rewriteHistory([BASE, { name: '20260102000000_m0', sql: r.text }], { select: () => true })[1]!.changed).toBe(false);
@@ -53,12 +53,31 @@ describe('rewrite: DROP COLUMN deferred to contract', () => {
     }
   });
 
-  it('drops the NOT NULL of a required column without a default where prisma-zd is set up (the new app version inserts without it)', () => {
+  it('gives a required column without a default a placeholder of its type where prisma-zd is set up (the new app version inserts without it; old ones read it)', () => {
     const r = rewrite(`ALTER TABLE "User" DROP COLUMN "age";\n`);
-    expect(r.changes.map((c) => c.message)).toEqual(['column "User"."age": dropped at contract (NULL allowed until then)']);
-    expect(r.text).toContain(`  ELSE\n    ALTER TABLE "User" ALTER COLUMN "age" DROP NOT NULL;\n    INSERT INTO prisma_zd.queue`);
-    // A default fills it: NOT NULL stays.
-    expect(rewrite(`ALTER TABLE "User" DROP COLUMN "score";\n`).text).not.toContain('DROP NOT NULL');
+    expect(r.changes.map((c) => c.message)).toEqual(['column "User"."age": dropped at contract (new rows get 0 until then)']);
+    expect(r.text).toContain(`  ELSE\n    ALTER TABLE "User" ALTER COLUMN "age" SET DEFAULT 0;\n    INSERT INTO prisma_zd.queue`);
+    expect(view(r.text)).toEqual(['ALTER TABLE "User" DROP COLUMN "age"']);
+    // Text, an enum (its first value), an array, a timestamp.
+    const placeholders = (ddl: string) => {
+      const base = { name: '20260101000000_init', sql: `CREATE TYPE "E" AS ENUM ('x', 'y');\nCREATE TABLE "T" ("id" INTEGER NOT NULL, "c" ${ddl} NOT NULL);\n` };
+      const out = rewriteHistory([base, { name: '20260102000000_m', sql: `ALTER TABLE "T" DROP COLUMN "c";\n` }], { select: (n) => n !== base.name });
+      return /SET DEFAULT ([^;]+);|DROP NOT NULL/.exec(out[1]!.text)?.[1] ?? 'DROP NOT NULL';
+    };
+    expect(['TEXT', '"E"', 'TEXT[]', 'TIMESTAMP(3)', 'BOOLEAN', 'JSONB', 'UUID', 'DECIMAL(65,30)', 'TSVECTOR'].map(placeholders)).toEqual([
+      "''",
+      "'x'",
+      "'{}'",
+      'CURRENT_TIMESTAMP',
+      'false',
+      "'{}'",
+      "'00000000-0000-0000-0000-000000000000'",
+      '0',
+      // A type without a placeholder: NULL is allowed instead.
+      'DROP NOT NULL',
+    ]);
+    // A default already fills it: nothing to do.
+    expect(rewrite(`ALTER TABLE "User" DROP COLUMN "score";\n`).text).not.toMatch(/SET DEFAULT|DROP NOT NULL/);
   });
 
   it('splits a statement that drops one column and adds another (Prisma renaming a field)', () => {

@@ -112,6 +112,11 @@ export function dropNotNullStatement(schema: string | undefined, table: string, 
   return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL`;
 }
 
+/** `ALTER TABLE t ALTER COLUMN c SET DEFAULT value`: a deferred DROP COLUMN's placeholder for the rows the new app version inserts. */
+export function setDefaultStatement(schema: string | undefined, table: string, column: string, value: string): string {
+  return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} SET DEFAULT ${value}`;
+}
+
 /** `ALTER TABLE t ALTER COLUMN c SET NOT NULL`, as the queue stores it. */
 export function setNotNullStatement(schema: string | undefined, table: string, column: string): string {
   return `ALTER TABLE ${tableRef(schema, table)} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL`;

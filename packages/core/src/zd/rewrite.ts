@@ -29,7 +29,7 @@ import { columnKey, constraintKey, relationKey } from '../facts/model.js';
 import { replayHistory } from '../facts/replay.js';
 import { provenNotNull } from '../locks/type-change.js';
 import { applyEdits, type Edit } from '../sql/edits.js';
-import { quoteIdent } from '../sql/ident.js';
+import { quoteIdent, quoteLiteral } from '../sql/ident.js';
 import { asNode, referencedColumns, stringList } from '../sql/nodes.js';
 import { codeTokens, parseSql, type Comment, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
 import { alterTableParts } from './alter.js';
@@ -43,6 +43,7 @@ import {
   dropColumnStatement,
   dropDefaultStatement,
   dropNotNullStatement,
+  setDefaultStatement,
   entrySpec,
   indexDropConflict,
   indexDropConflictReason,
@@ -592,15 +593,24 @@ class MigrationRewriter {
       this.pending.push(entry);
       for (const key of entry.dependsOn ?? []) this.deferredColumnTypes.add(key);
       const name = `${quoteIdent(table.name)}.${quoteIdent(column)}`;
-      // The new app version inserts without the column: where it is NOT NULL without a default, it must accept NULL until contract.
+      // The new app version inserts without the column: where it is NOT NULL without a default, new rows get a placeholder of
+      // its type until contract (old app versions read them: Prisma Client 6.19.3 with the query compiler hands a NULL in a
+      // required field to code typed never to see one, measured), or NULL where the type has none.
       const relax = col.notNull && col.default === undefined && !col.generated;
+      const placeholder = relax ? placeholderOf(col, f) : undefined;
+      const until = !relax ? '' : placeholder === undefined ? '; until then it accepts NULL' : `; until then new rows get ${placeholder}`;
       const comment = markerComment(
-        `deferred: column ${name} is dropped by \`prisma-zd contract\`, once no old app version selects it (inline where prisma-zd is not set up)${relax ? '; until then it accepts NULL' : ''}`,
+        `deferred: column ${name} is dropped by \`prisma-zd contract\`, once no old app version selects it (inline where prisma-zd is not set up)${until}`,
       );
-      const managedFirst = relax ? dropNotNullStatement(placement.tableSchema, table.name, column) : undefined;
+      const managedFirst = !relax
+        ? undefined
+        : placeholder === undefined
+          ? dropNotNullStatement(placement.tableSchema, table.name, column)
+          : setDefaultStatement(placement.tableSchema, table.name, column, placeholder);
       const blockText = `${comment}\n${conditionalBlock('defer', original, entrySpec(entry), managedFirst)}`;
       place(blockText);
-      this.changes.push({ kind: 'defer-drop-column', object: name, line, message: `column ${name}: dropped at contract${relax ? ' (NULL allowed until then)' : ''}` });
+      const meanwhile = !relax ? '' : placeholder === undefined ? ' (NULL allowed until then)' : ` (new rows get ${placeholder} until then)`;
+      this.changes.push({ kind: 'defer-drop-column', object: name, line, message: `column ${name}: dropped at contract${meanwhile}` });
     }
     const moved = [...deferCmds, ...notNullCmds, ...dropColumnCmds].sort((a, b) => a - b);
     if (cmds.length > 1 && moved.length) {
@@ -1026,6 +1036,44 @@ class MigrationRewriter {
       this.pending.push({ ...ownerEntry, kind: 'contract', key: drop.key, objectName: names[names.length - 1]!, originName: names[names.length - 1]!, originTable: ownerEntry.tableName, statement: s.text, dependsOn: [] });
     }
   }
+}
+
+/** Built-in types by canonical name, with the placeholder a row gets in a NOT NULL column of that type the new app version leaves out. */
+const PLACEHOLDERS: Readonly<Record<string, string>> = {
+  text: `''`,
+  'character varying': `''`,
+  character: `''`,
+  citext: `''`,
+  smallint: '0',
+  integer: '0',
+  bigint: '0',
+  numeric: '0',
+  real: '0',
+  'double precision': '0',
+  money: '0',
+  boolean: 'false',
+  'timestamp without time zone': 'CURRENT_TIMESTAMP',
+  'timestamp with time zone': 'CURRENT_TIMESTAMP',
+  date: 'CURRENT_DATE',
+  jsonb: `'{}'`,
+  json: `'{}'`,
+  uuid: `'00000000-0000-0000-0000-000000000000'`,
+  bytea: `''`,
+};
+
+/**
+ * A value of the column's type that old app versions can read (their Prisma Client
+ * expects the required field to hold one): a zero value, now for a timestamp, the first
+ * value of an enum, an empty array; undefined for other types (a domain, a type the
+ * replay does not know).
+ */
+function placeholderOf(col: ColumnFacts, f: StatementFacts): string | undefined {
+  if (col.type.arrayDims > 0) return `'{}'`;
+  if (col.type.schema !== undefined) {
+    const first = f.before.enums.get(relationKey(col.type.schema, col.type.name))?.values[0];
+    return first === undefined ? undefined : quoteLiteral(first);
+  }
+  return PLACEHOLDERS[col.type.name];
 }
 
 /** The names of the functions a default expression calls (`uuid_generate_v4()`, `"nanoid"(21)`), as PostgreSQL folds them. */

@@ -21,7 +21,7 @@ export const rule = createRule({
         ...commandRange(command),
         message: `DROP COLUMN ${ctx.displayColumn(table, column.name)}: Prisma Client selects every scalar field by name, so each query of old app versions on ${t} fails ("column ${c} does not exist") from this moment until the last old pod is gone.`,
         help: change
-          ? `Instead: run \`prisma-zd rewrite\`: it defers this drop to \`prisma-zd contract\`, which runs once no old app version is left; until then old pods keep the column${column.notNull && column.default === undefined ? ', and it accepts NULL from the new version' : ''}.`
+          ? `Instead: run \`prisma-zd rewrite\`: it defers this drop to \`prisma-zd contract\`, which runs once no old app version is left; until then old pods keep the column${column.notNull && column.default === undefined ? ', with a placeholder default for the new version\'s rows' : ''}.`
           : `Instead: ${twoReleases}.${note ? ` (\`prisma-zd rewrite\` left it alone: ${note.replace(/^left alone: DROP COLUMN \S+: /, '')}.)` : ''}`,
         lock: 'ACCESS EXCLUSIVE',
         sizeSensitive: false,
