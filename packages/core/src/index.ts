@@ -9,7 +9,7 @@ export { applyEdits, OverlappingEditsError } from './sql/edits.js';
 export type { Edit, Finding, Severity } from './sql/edits.js';
 export { dollarQuote, formatQualifiedName, qualifiedName, quoteIdent, quoteLiteral } from './sql/ident.js';
 export type { QualifiedName } from './sql/ident.js';
-export { asNode, nodeKind, referencedColumns, stringList, stringValue } from './sql/nodes.js';
+export { asNode, droppedName, nodeKind, referencedColumns, stringList, stringValue } from './sql/nodes.js';
 export type { NodeKind, NodeOf } from './sql/nodes.js';
 export { expressionRange, expressionText } from './sql/span.js';
 

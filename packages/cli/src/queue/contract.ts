@@ -7,7 +7,7 @@
  * table's traffic behind it for longer than the timeout. A `DROP INDEX` runs
  * CONCURRENTLY instead (outside a transaction; it blocks no one while it waits).
  */
-import { asNode, initParser, isStatement, parseSql, QUEUE_TABLE, quoteIdent, stringList } from '@prisma-zd/core';
+import { asNode, droppedName, initParser, isStatement, parseSql, QUEUE_TABLE, quoteIdent } from '@prisma-zd/core';
 import { setSettings, withTransaction } from '../db/connect.js';
 import { entryLabel, markFailed, readEntries, type QueueEntry } from './entries.js';
 import { dbFailure, nextStep, REFUSED } from './failure.js';
@@ -297,9 +297,8 @@ async function dropIndexConcurrently(sessions: QueueSessions, entry: QueueEntry,
 function droppedObject(statement: string): { name: string; type: boolean } | undefined {
   const s = parseSql(statement).statements[0];
   if (!s || !isStatement(s, 'DropStmt')) return undefined;
-  const typeName = asNode(s.node.objects?.[0], 'TypeName');
-  const names = typeName ? stringList(typeName.names) : stringList(asNode(s.node.objects?.[0], 'List')?.items);
-  return names.length ? { name: names.map(quoteIdent).join('.'), type: typeName !== undefined } : undefined;
+  const names = droppedName(s.node.objects?.[0]);
+  return names.length ? { name: names.map(quoteIdent).join('.'), type: s.node.removeType === 'OBJECT_TYPE' } : undefined;
 }
 
 /** For a `DROP COLUMN` entry, its table as written and the column. */

@@ -27,6 +27,12 @@ export function stringValue(node: Node | undefined): string | undefined {
 }
 
 /** The values of a list of `String` nodes, e.g. a qualified name `["public", "User"]`. */
+/** The name of an object a `DROP` statement lists, as written: `["public", "Role"]` (a type is a TypeName, a relation a List). */
+export function droppedName(object: Node | undefined): string[] {
+  const typeName = asNode(object, 'TypeName');
+  return typeName ? stringList(typeName.names) : stringList(asNode(object, 'List')?.items);
+}
+
 export function stringList(nodes: readonly Node[] | undefined): string[] {
   const out: string[] = [];
   for (const n of nodes ?? []) {

@@ -9,7 +9,7 @@
  * its deferred columns).
  * Anything else is refused before it reaches PostgreSQL.
  */
-import { asNode, stringList } from '../sql/nodes.js';
+import { asNode, droppedName } from '../sql/nodes.js';
 import { parseSql, scanTokens } from '../sql/parse.js';
 import type { EntryKind } from './blocks.js';
 
@@ -34,9 +34,7 @@ export function checkQueueStatement(kind: EntryKind, objectName: string, stateme
     if ((n.removeType !== 'OBJECT_SEQUENCE' && n.removeType !== 'OBJECT_INDEX' && n.removeType !== 'OBJECT_TYPE') || n.objects?.length !== 1 || n.behavior === 'DROP_CASCADE') {
       return { ok: false, reason: 'must be DROP SEQUENCE, DROP INDEX or DROP TYPE of one object, without CASCADE' };
     }
-    // DROP TYPE names its type as a TypeName.
-    const typeName = asNode(n.objects[0] as never, 'TypeName');
-    const names = typeName ? stringList(typeName.names) : stringList(asNode(n.objects[0] as never, 'List')?.items);
+    const names = droppedName(n.objects[0] as never);
     return names[names.length - 1] === objectName ? { ok: true } : { ok: false, reason: `drops "${names.join('.')}", not "${objectName}"` };
   }
   const n = s.node as { objtype?: string; cmds?: unknown[] };

@@ -31,7 +31,7 @@ import { provenNotNull } from '../locks/type-change.js';
 import { applyEdits, type Edit } from '../sql/edits.js';
 import { quoteIdent, quoteLiteral } from '../sql/ident.js';
 import { asNode, referencedColumns, stringList } from '../sql/nodes.js';
-import { codeTokens, parseSql, type Comment, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
+import { codeTokens, isStatement, parseSql, type Comment, type ParsedSql, type ParseProblem, type Statement } from '../sql/parse.js';
 import { alterTableParts } from './alter.js';
 import { conditionalBlock, guardedDeferBlock, maintenanceBlock, markerComment, type EntryKind } from './blocks.js';
 import {
@@ -925,17 +925,13 @@ class MigrationRewriter {
   typeDropAt(k: number): string | undefined {
     const s = this.w.view.parsed.statements[k];
     const top = this.w.parsed.statements[this.w.view.source[k]!];
-    if (!s || !top || s.kind !== 'DropStmt' || !this.selected || this.w.view.blocks.has(top.index) || ignoredStatement(top)) return undefined;
-    const n = (s as Statement<'DropStmt'>).node;
-    if (n.removeType !== 'OBJECT_TYPE' || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return undefined;
+    if (!s || !top || !isPlainTypeDrop(s) || !this.selected || this.w.view.blocks.has(top.index) || ignoredStatement(top)) return undefined;
     return this.w.facts.statements[k]?.touches.find((t) => t.object === 'enum' && t.action === 'drop' && !t.implicit)?.key;
   }
 
   /** The key of the enum `s` drops when it is the type of a column whose drop this migration deferred. */
   movedType(s: Statement, f: StatementFacts, eligible: boolean): string | undefined {
-    if (!eligible || s.kind !== 'DropStmt') return undefined;
-    const n = (s as Statement<'DropStmt'>).node;
-    if (n.removeType !== 'OBJECT_TYPE' || (n.objects?.length ?? 0) !== 1 || n.behavior === 'DROP_CASCADE') return undefined;
+    if (!eligible || !isPlainTypeDrop(s)) return undefined;
     const drop = f.touches.find((t) => t.object === 'enum' && t.action === 'drop' && !t.implicit);
     return drop && this.deferredColumnTypes.has(drop.key) ? drop.key : undefined;
   }
@@ -1036,6 +1032,13 @@ class MigrationRewriter {
       this.pending.push({ ...ownerEntry, kind: 'contract', key: drop.key, objectName: names[names.length - 1]!, originName: names[names.length - 1]!, originTable: ownerEntry.tableName, statement: s.text, dependsOn: [] });
     }
   }
+}
+
+/** A `DROP TYPE` of one type without CASCADE: what may move to contract with a deferred column of it. */
+function isPlainTypeDrop(s: Statement): boolean {
+  if (!isStatement(s, 'DropStmt')) return false;
+  const n = s.node;
+  return n.removeType === 'OBJECT_TYPE' && (n.objects?.length ?? 0) === 1 && n.behavior !== 'DROP_CASCADE';
 }
 
 /** Built-in types by canonical name, with the placeholder a row gets in a NOT NULL column of that type the new app version leaves out. */
